@@ -1,0 +1,1 @@
+"""The `tasks` command line."""

@@ -1,0 +1,106 @@
+"""Global options shared by every subcommand, and the lazily built client they use."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from runner.coder.client import CoderClient
+    from runner.sim.server import SimServer
+
+
+@dataclass
+class GlobalOptions:
+    """The options given before the subcommand; builds the client on first use."""
+
+    url: str | None = None
+    token: str | None = None
+    headers: tuple[str, ...] = ()
+    header_command: str | None = None
+    global_config: str | None = None
+    ca_bundle: str | None = None
+    sim: bool = False
+    sim_version: str = "2.34.2"
+    debug: bool = False
+    _client: CoderClient | None = field(default=None, repr=False)
+    _sim_server: SimServer | None = field(default=None, repr=False)
+
+    @classmethod
+    def from_click(cls, options: Mapping[str, Any]) -> GlobalOptions:
+        return cls(
+            url=options.get("url"),
+            token=options.get("token"),
+            headers=tuple(options.get("headers") or ()),
+            header_command=options.get("header_command"),
+            global_config=options.get("global_config"),
+            ca_bundle=options.get("ca_bundle"),
+            sim=bool(options.get("sim")),
+            sim_version=options.get("sim_version") or "2.34.2",
+            debug=bool(options.get("debug")),
+        )
+
+    def client(self) -> CoderClient:
+        """The client for this invocation, connecting (or starting --sim) on first call.
+
+        Prints the server's notices (e.g. deprecation) to stderr once.
+        """
+        if self._client is not None:
+            return self._client
+        from runner.coder.client import CoderClient
+        from runner.coder.config import Connection, resolve_connection
+
+        if self.sim:
+            from runner.sim.server import SimServer
+
+            self._sim_server = SimServer(coder_version=self.sim_version, time_scale=0.05)
+            self._sim_server.start()
+            connection = Connection(
+                url=self._sim_server.url, token=self._sim_server.token, simulated=True
+            )
+            click.echo(
+                f"Simulated Coder deployment v{self.sim_version} at {connection.url} "
+                "(nothing here is real).",
+                err=True,
+            )
+        else:
+            connection = resolve_connection(
+                url=self.url,
+                token=self.token,
+                headers=self.headers,
+                header_command=self.header_command,
+                config_dir=self.global_config,
+                ca_bundle=self.ca_bundle,
+            )
+        on_debug = _debug_line if self.debug else None
+        self._client = CoderClient(connection, on_debug=on_debug)
+        for notice in self._client.notices():
+            click.echo(f"notice: {notice}", err=True)
+        return self._client
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._sim_server is not None:
+            self._sim_server.stop()
+            self._sim_server = None
+
+
+def _debug_line(line: str) -> None:
+    from runner.secrets import redact
+
+    print(f"debug: {redact(line)}", file=sys.stderr)
+
+
+def global_options(ctx: click.Context) -> GlobalOptions:
+    """The GlobalOptions of the running `tasks` invocation."""
+    obj = ctx.find_root().obj
+    if not isinstance(obj, GlobalOptions):  # a subcommand invoked on its own, as in unit tests
+        obj = GlobalOptions()
+        ctx.find_root().obj = obj
+    return obj

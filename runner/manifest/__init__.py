@@ -1,0 +1,1 @@
+"""Batch manifests: YAML with positions, schema validation, templating, matrices."""

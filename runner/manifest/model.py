@@ -1,0 +1,68 @@
+"""The loader's output: immutable, fully rendered desired tasks.
+
+Everything downstream (planner, executor, renderers) reads these and never the YAML.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from runner import ownership
+
+WAIT_MODES = ("none", "idle", "complete")
+DRIFT_POLICIES = ("report", "replace")
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a desired task came from: the file, the line of its entry, its matrix values."""
+
+    file: str
+    line: int
+    matrix: Mapping[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class DesiredTask:
+    """One task as the manifest wants it, after defaults, templating and matrix expansion."""
+
+    batch: str
+    name: str  # the manifest's name, without the batch marker
+    prompt: str
+    template: str
+    owner: str = "me"
+    template_version: str | None = None  # None: the template's active version
+    preset: str | None = None
+    organization: str | None = None
+    follow_ups: tuple[str, ...] = ()
+    wait: str = "idle"  # none | idle | complete
+    timeout_seconds: float = 1800.0
+    idle_grace_seconds: float = 5.0  # idle must hold this long before it counts
+    poll_interval_seconds: float = 2.0
+    on_drift: str = "report"  # report | replace
+    origin: Origin | None = None
+
+    @property
+    def coder_name(self) -> str:
+        """The task's name on the deployment (manifest name plus batch marker)."""
+        return ownership.coder_name(self.batch, self.name)
+
+    @property
+    def display_name(self) -> str:
+        """The display name given on GA servers."""
+        return ownership.display_name(self.batch, self.name)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        """(owner, name): unique within a batch."""
+        return (self.owner, self.name)
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A loaded manifest: the batch name and its desired tasks in manifest order."""
+
+    name: str
+    tasks: tuple[DesiredTask, ...]
+    source: str = ""
