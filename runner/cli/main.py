@@ -104,7 +104,7 @@ class LazyGroup(click.Group):
 @click.option("--debug", is_flag=True, help="Log every HTTP request to stderr, token redacted.")
 @click.version_option(__version__, "--version", prog_name="tasks")
 @click.pass_context
-def cli(ctx: click.Context, **options: Any) -> None:
+def cli(ctx: click.Context, /, **options: Any) -> None:
     """Declarative batches and imperative commands for Coder Tasks."""
     ctx.obj = GlobalOptions.from_click(options)
     ctx.call_on_close(ctx.obj.close)
@@ -135,7 +135,7 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_ERROR
-    except Exception as bug:  # noqa: BLE001 - the one place a bug becomes a message
+    except Exception as bug:  # the one place a bug becomes a message
         click.echo(f"error: unexpected {type(bug).__name__}: {bug}", err=True)
         click.echo("This is a bug in tasks; run with --debug and report it.", err=True)
         return EXIT_ERROR

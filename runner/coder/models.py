@@ -37,7 +37,7 @@ def parse_time(value: str | None) -> datetime | None:
             if not ch.isdigit():
                 break
             digits += ch
-        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits):]}"
+        text = f"{head}.{digits[:6].ljust(6, '0')}{rest[len(digits) :]}"
     parsed = datetime.fromisoformat(text)
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=timezone.utc)
@@ -199,9 +199,8 @@ class TaskLogs:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TaskLogs:
         logs = data.get("logs")
-        entries = tuple(LogEntry.from_json(e) for e in logs if isinstance(e, Mapping)) if isinstance(
-            logs, list
-        ) else ()
+        items = logs if isinstance(logs, list) else []
+        entries = tuple(LogEntry.from_json(e) for e in items if isinstance(e, Mapping))
         return cls(
             entries=entries,
             snapshot=bool(data.get("snapshot", False)),
