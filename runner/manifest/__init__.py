@@ -1,1 +1,59 @@
-"""Batch manifests: YAML with positions, schema validation, templating, matrices."""
+"""Batch manifests: YAML with positions, schema validation, templating, matrices.
+
+`load_batch` is the one entry point: a file in, an immutable `Batch` of fully rendered
+`DesiredTask`s out, or a `ManifestError` carrying every located problem of the file. The heavy
+machinery (yaml, jsonschema, jinja2) is imported only when a manifest is actually loaded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+
+from runner.manifest.model import Batch, DesiredTask, Origin
+
+__all__ = ["Batch", "DesiredTask", "Origin", "load_batch", "load_batches"]
+
+_NO_VARIABLES: Mapping[str, str] = MappingProxyType({})
+
+
+def load_batch(
+    path: str,
+    *,
+    variables: Mapping[str, str] = _NO_VARIABLES,
+    env_names: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> Batch:
+    """Load, validate, render and expand one manifest.
+
+    `variables` (from `--var key=value`) override the manifest's `vars`; `env_names` (from
+    `--env NAME`) are the only environment variables templates may read, taken from `environ`
+    (default: the process environment). Raises ManifestError with every problem, each located.
+    """
+    from runner.manifest.loader import load
+
+    return load(path, variables=variables, env_names=env_names, environ=environ)
+
+
+def load_batches(
+    paths: Sequence[str],
+    *,
+    variables: Mapping[str, str] = _NO_VARIABLES,
+    env_names: Sequence[str] = (),
+    environ: Mapping[str, str] | None = None,
+) -> list[Batch]:
+    """Load several manifests; raises one ManifestError with the problems of all of them."""
+    from runner.errors import LocatedError, ManifestError
+
+    batches: list[Batch] = []
+    errors: list[LocatedError] = []
+    for path in paths:
+        try:
+            batches.append(
+                load_batch(path, variables=variables, env_names=env_names, environ=environ)
+            )
+        except ManifestError as error:
+            errors.extend(error.errors)
+    if errors:
+        raise ManifestError(errors)
+    return batches
