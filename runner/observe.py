@@ -1,0 +1,200 @@
+"""Observation: what the deployment holds that a batch cares about, in as few requests as possible.
+
+One list request per owner the batch names (or a single list of every visible task when pruning
+or destroying, since an owner dropped from the manifest may still hold tasks to prune), plus the
+logs of those existing tasks that have follow-ups to check. Nothing here decides anything; the
+planner does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from runner import ownership
+from runner.coder.models import Task, TaskLogs, User
+from runner.errors import ApiError, TransportError
+from runner.manifest.model import Batch, DesiredTask
+
+if TYPE_CHECKING:
+    from runner.coder.client import CoderClient
+
+
+@dataclass(frozen=True)
+class ObservedTask:
+    """An existing task, with its `input` log entries when they were read (None: not readable)."""
+
+    task: Task
+    inputs: tuple[str, ...] | None = None
+    logs_error: str = ""
+
+
+@dataclass(frozen=True)
+class Observation:
+    """Everything the planner needs to know about the deployment, read at one moment."""
+
+    me: User
+    tasks: tuple[ObservedTask, ...]
+    supports_display_name: bool = True
+    server_version: str = ""
+    dashboard_url: str = ""
+    all_visible: bool = False  # listed with owner=None: every task the token can see
+
+    def find(self, owner: str, coder_name: str) -> ObservedTask | None:
+        """The task named `coder_name` (case-insensitively, as Coder compares) of `owner`."""
+        wanted_owner = owner.lower()
+        wanted_name = coder_name.lower()
+        for observed in self.tasks:
+            task = observed.task
+            if task.name.lower() != wanted_name:
+                continue
+            if wanted_owner in (task.owner_name.lower(), task.owner_id.lower()):
+                return observed
+        return None
+
+    def owned_by(self, batch: str) -> list[ObservedTask]:
+        """Tasks carrying `batch`'s ownership marks."""
+        return [
+            o for o in self.tasks if ownership.owns(batch, o.task.name, _display_name(o.task, self))
+        ]
+
+    def fingerprint(self, batch: str, coder_names: Iterable[str]) -> str:
+        """A digest of the observed facts a plan of `batch` depends on.
+
+        Covers every task the batch owns or whose name the batch wants: its id, owner, name,
+        display name, template version, prompt and (when read) its inputs. Status changes
+        (working, idle) do not change it; a created, deleted or re-prompted task does.
+        """
+        wanted = {n.lower() for n in coder_names}
+        facts = []
+        for observed in self.tasks:
+            task = observed.task
+            relevant = task.name.lower() in wanted or ownership.owns(
+                batch, task.name, _display_name(task, self)
+            )
+            if not relevant:
+                continue
+            facts.append(
+                [
+                    task.id,
+                    task.owner_name,
+                    task.name,
+                    task.display_name or "",
+                    task.template_version_id,
+                    task.initial_prompt,
+                    list(observed.inputs) if observed.inputs is not None else None,
+                ]
+            )
+        facts.sort(key=lambda f: str(f[0]))
+        digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
+        return f"sha256:{digest}"
+
+
+def task_display_name(task: Task, observation: Observation) -> str | None:
+    """The display name ownership checks use: None where the server has none (v2.28)."""
+    return _display_name(task, observation)
+
+
+def _display_name(task: Task, observation: Observation) -> str | None:
+    return task.display_name if observation.supports_display_name else None
+
+
+def input_contents(logs: TaskLogs) -> tuple[str, ...]:
+    """The contents of the `input` entries of `logs`, in order."""
+    return tuple(entry.content for entry in logs.entries if entry.type == "input")
+
+
+def resolve_owner_name(owner: str, me: User, users: Mapping[str, User]) -> str:
+    """The username a desired task's `owner` stands for (`me`, a username or a UUID)."""
+    if owner == "me":
+        return me.username
+    user = users.get(owner)
+    return user.username if user else owner
+
+
+def observe(
+    client: CoderClient,
+    batch: Batch,
+    *,
+    owners: Mapping[str, User] | None = None,
+    all_visible: bool = False,
+    read_logs: bool = True,
+) -> Observation:
+    """Read the tasks relevant to `batch`: one list per owner, or one list of every task.
+
+    `owners` maps each desired owner value to its resolved user (from preflight); `me` is
+    resolved here when absent. Logs are read only for existing tasks that have follow-ups;
+    a task whose logs cannot be read is recorded as such (nothing is sent blindly later).
+    """
+    server = client.server
+    me = client.me()
+    resolved = dict(owners or {})
+    resolved.setdefault("me", me)
+    listed: list[Task] = []
+    if all_visible:
+        listed = client.list_tasks(owner=None)
+    else:
+        names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
+        for name in names:
+            listed.extend(client.list_tasks(owner=name))
+    base = Observation(
+        me=me,
+        tasks=tuple(ObservedTask(t) for t in _unique(listed)),
+        supports_display_name=server.supports_display_name,
+        server_version=server.version,
+        dashboard_url=server.dashboard_url,
+        all_visible=all_visible,
+    )
+    if not read_logs:
+        return base
+    observed: list[ObservedTask] = []
+    wanted = _tasks_needing_logs(batch.tasks, base, resolved)
+    for item in base.tasks:
+        if item.task.id in wanted:
+            observed.append(read_inputs(client, item.task))
+        else:
+            observed.append(item)
+    return Observation(
+        me=base.me,
+        tasks=tuple(observed),
+        supports_display_name=base.supports_display_name,
+        server_version=base.server_version,
+        dashboard_url=base.dashboard_url,
+        all_visible=base.all_visible,
+    )
+
+
+def read_inputs(client: CoderClient, task: Task) -> ObservedTask:
+    """`task` with its input log entries, or with the reason they could not be read."""
+    try:
+        logs = client.get_logs(task)
+    except (ApiError, TransportError) as error:
+        return ObservedTask(task, None, error.message)
+    return ObservedTask(task, input_contents(logs))
+
+
+def _tasks_needing_logs(
+    desired: Sequence[DesiredTask], observation: Observation, owners: Mapping[str, User]
+) -> set[str]:
+    ids: set[str] = set()
+    for want in desired:
+        if not want.follow_ups:
+            continue
+        owner = resolve_owner_name(want.owner, observation.me, owners)
+        found = observation.find(owner, want.coder_name)
+        if found is not None:
+            ids.add(found.task.id)
+    return ids
+
+
+def _unique(tasks: Iterable[Task]) -> list[Task]:
+    seen: set[str] = set()
+    out: list[Task] = []
+    for task in tasks:
+        if task.id not in seen:
+            seen.add(task.id)
+            out.append(task)
+    return out

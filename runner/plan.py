@@ -1,0 +1,315 @@
+"""The planner: a pure function from (desired batch, observation, options) to a Plan.
+
+No HTTP here. The plan is an immutable value sorted deterministically: prune deletions first, then
+replacements, creations, follow-up sends, drift and conflicts, and finally tasks with nothing to
+do, each group by owner and name.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import Enum
+
+from runner import ownership
+from runner.errors import InvalidInputError
+from runner.manifest.model import Batch, DesiredTask
+from runner.observe import Observation, ObservedTask, resolve_owner_name, task_display_name
+from runner.preflight import ResolvedTask
+
+
+class ActionKind(str, Enum):
+    """What the plan does with one task."""
+
+    DELETE = "delete"  # owned, absent from the manifest, --prune given
+    REPLACE = "replace"  # drifted and replacing: delete then create
+    CREATE = "create"
+    SEND = "send"  # exists; follow-ups still to deliver
+    DRIFT = "drift"  # exists but differs; shown, not acted on
+    CONFLICT = "conflict"  # the name is held by a task this batch does not own
+    NOOP = "noop"
+
+    @property
+    def symbol(self) -> str:
+        return _SYMBOLS[self]
+
+    @property
+    def changes(self) -> bool:
+        """True for actions that change the deployment."""
+        return self in (ActionKind.DELETE, ActionKind.REPLACE, ActionKind.CREATE, ActionKind.SEND)
+
+
+_SYMBOLS = {
+    ActionKind.DELETE: "-",
+    ActionKind.REPLACE: "-/+",
+    ActionKind.CREATE: "+",
+    ActionKind.SEND: "~",
+    ActionKind.DRIFT: "!",
+    ActionKind.CONFLICT: "!",
+    ActionKind.NOOP: " ",
+}
+_ORDER = list(ActionKind)
+
+
+@dataclass(frozen=True)
+class Action:
+    """One entry of a plan."""
+
+    kind: ActionKind
+    name: str  # the manifest name (for prune: the name inside the marked task name)
+    owner: str  # the owner's username
+    coder_name: str
+    desired: DesiredTask | None = None
+    task_id: str | None = None  # the existing task acted on, when there is one
+    follow_ups: tuple[str, ...] = ()  # follow-ups to send, in order
+    delivered: int = 0  # follow-ups already present in the task's logs
+    logs_verified: bool = True  # False: logs unreadable, delivery is checked before sending
+    reasons: tuple[str, ...] = ()  # why a task drifted or conflicts
+
+    @property
+    def sort_key(self) -> tuple[int, str, str]:
+        return (_ORDER.index(self.kind), self.owner, self.name)
+
+
+@dataclass(frozen=True)
+class PlanOptions:
+    """How to plan: --replace, --prune and --target."""
+
+    replace: bool = False
+    prune: bool = False
+    targets: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The ordered actions for one batch, and the fingerprint of what was observed."""
+
+    batch: str
+    actions: tuple[Action, ...]
+    fingerprint: str = ""
+    options: PlanOptions = field(default_factory=PlanOptions)
+
+    def count(self, *kinds: ActionKind) -> int:
+        return sum(1 for a in self.actions if a.kind in kinds)
+
+    @property
+    def to_create(self) -> int:
+        return self.count(ActionKind.CREATE, ActionKind.REPLACE)
+
+    @property
+    def to_update(self) -> int:
+        return self.count(ActionKind.SEND)
+
+    @property
+    def to_delete(self) -> int:
+        return self.count(ActionKind.DELETE, ActionKind.REPLACE)
+
+    @property
+    def drifted(self) -> int:
+        return self.count(ActionKind.DRIFT)
+
+    @property
+    def conflicts(self) -> int:
+        return self.count(ActionKind.CONFLICT)
+
+    @property
+    def has_changes(self) -> bool:
+        return any(a.kind.changes for a in self.actions)
+
+    def summary(self) -> str:
+        """`Plan: 2 to create, 1 to update, 0 to delete, 1 drifted.` (plus conflicts if any)."""
+        text = (
+            f"Plan: {self.to_create} to create, {self.to_update} to update, "
+            f"{self.to_delete} to delete, {self.drifted} drifted"
+        )
+        if self.conflicts:
+            text += f", {self.conflicts} blocked"
+        return text + "."
+
+
+def delivered_count(inputs: Sequence[str], prompt: str, follow_ups: Sequence[str]) -> int:
+    """How many of `follow_ups` (a prefix, in order) already appear among `inputs`.
+
+    The initial prompt is skipped when it is the first input. Matching is in order and skips
+    inputs that are not follow-ups (a person may have sent something in between).
+    """
+    items = [text.strip() for text in inputs]
+    start = 1 if items and items[0] == prompt.strip() else 0
+    position = start
+    count = 0
+    for follow_up in follow_ups:
+        wanted = follow_up.strip()
+        try:
+            found = items.index(wanted, position)
+        except ValueError:
+            break
+        position = found + 1
+        count += 1
+    return count
+
+
+def make_plan(
+    batch: Batch,
+    observation: Observation,
+    options: PlanOptions = PlanOptions(),
+    resolved: Mapping[str, ResolvedTask] | None = None,
+    *,
+    fingerprint: str = "",
+) -> Plan:
+    """Diff `batch` against `observation`.
+
+    `resolved` (from preflight, keyed by manifest name) supplies owners' usernames and pinned
+    template versions; without it, owners are compared as written (`me` as the token's user)
+    and pinned versions are not compared.
+    """
+    resolved = resolved or {}
+    _check_targets(batch, observation, options)
+    actions: list[Action] = []
+    wanted_names: set[tuple[str, str]] = set()
+    for desired in batch.tasks:
+        owner = _owner_of(desired, observation, resolved)
+        wanted_names.add((owner.lower(), desired.coder_name.lower()))
+        if options.targets and desired.name not in options.targets:
+            continue
+        existing = observation.find(owner, desired.coder_name)
+        actions.append(
+            _plan_task(desired, owner, existing, observation, options, resolved.get(desired.name))
+        )
+    if options.prune:
+        for observed in observation.owned_by(batch.name):
+            task = observed.task
+            key = (task.owner_name.lower(), task.name.lower())
+            if key in wanted_names:
+                continue
+            name = ownership.base_name(batch.name, task.name) or task.name
+            if options.targets and name not in options.targets:
+                continue
+            actions.append(
+                Action(ActionKind.DELETE, name, task.owner_name, task.name, task_id=task.id)
+            )
+    actions.sort(key=lambda a: a.sort_key)
+    return Plan(batch.name, tuple(actions), fingerprint, options)
+
+
+def _owner_of(
+    desired: DesiredTask, observation: Observation, resolved: Mapping[str, ResolvedTask]
+) -> str:
+    found = resolved.get(desired.name)
+    if found is not None:
+        return found.owner.username
+    return resolve_owner_name(desired.owner, observation.me, {})
+
+
+def _check_targets(batch: Batch, observation: Observation, options: PlanOptions) -> None:
+    if not options.targets:
+        return
+    known = {t.name for t in batch.tasks}
+    if options.prune:
+        known |= {
+            ownership.base_name(batch.name, o.task.name) or ""
+            for o in observation.owned_by(batch.name)
+        }
+    unknown = sorted(options.targets - known)
+    if unknown:
+        raise InvalidInputError(
+            f"--target {', '.join(unknown)}: no such task in batch {batch.name!r}"
+        )
+
+
+def _plan_task(
+    desired: DesiredTask,
+    owner: str,
+    existing: ObservedTask | None,
+    observation: Observation,
+    options: PlanOptions,
+    resolved: ResolvedTask | None,
+) -> Action:
+    if existing is None:
+        return Action(
+            ActionKind.CREATE,
+            desired.name,
+            owner,
+            desired.coder_name,
+            desired,
+            follow_ups=desired.follow_ups,
+        )
+    task = existing.task
+    if not ownership.owns(desired.batch, task.name, task_display_name(task, observation)):
+        shown = task.display_name or task.name
+        return Action(
+            ActionKind.CONFLICT,
+            desired.name,
+            owner,
+            desired.coder_name,
+            desired,
+            task_id=task.id,
+            reasons=(f"the name is held by a task this batch does not own ({shown!r})",),
+        )
+    reasons = drift_reasons(desired, existing, resolved)
+    if reasons:
+        replace = options.replace or desired.on_drift == "replace"
+        return Action(
+            ActionKind.REPLACE if replace else ActionKind.DRIFT,
+            desired.name,
+            owner,
+            desired.coder_name,
+            desired,
+            task_id=task.id,
+            follow_ups=desired.follow_ups if replace else (),
+            reasons=reasons,
+        )
+    if not desired.follow_ups:
+        return Action(ActionKind.NOOP, desired.name, owner, desired.coder_name, desired, task.id)
+    if existing.inputs is None:
+        return Action(
+            ActionKind.SEND,
+            desired.name,
+            owner,
+            desired.coder_name,
+            desired,
+            task_id=task.id,
+            follow_ups=desired.follow_ups,
+            logs_verified=False,
+            reasons=(f"logs unreadable ({existing.logs_error or 'not read'})",),
+        )
+    done = delivered_count(existing.inputs, desired.prompt, desired.follow_ups)
+    pending = desired.follow_ups[done:]
+    if not pending:
+        return Action(
+            ActionKind.NOOP,
+            desired.name,
+            owner,
+            desired.coder_name,
+            desired,
+            task.id,
+            delivered=done,
+        )
+    return Action(
+        ActionKind.SEND,
+        desired.name,
+        owner,
+        desired.coder_name,
+        desired,
+        task_id=task.id,
+        follow_ups=pending,
+        delivered=done,
+    )
+
+
+def drift_reasons(
+    desired: DesiredTask, existing: ObservedTask, resolved: ResolvedTask | None
+) -> tuple[str, ...]:
+    """How an existing task differs from the manifest in what the API shows (not its preset)."""
+    task = existing.task
+    reasons = []
+    if task.initial_prompt.strip() != desired.prompt.strip():
+        reasons.append("prompt differs")
+    if task.template_name and task.template_name.lower() != desired.template.lower():
+        reasons.append(f"template is {task.template_name!r}, manifest says {desired.template!r}")
+    if (
+        desired.template_version is not None
+        and resolved is not None
+        and task.template_version_id != resolved.version.id
+    ):
+        reasons.append(f"template version differs from pinned {desired.template_version!r}")
+    return tuple(reasons)

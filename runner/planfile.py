@@ -1,0 +1,158 @@
+"""The versioned plan document: what `plan -o json` prints and `plan --out` saves.
+
+A saved plan carries the fully rendered desired tasks (so `apply PLANFILE` needs no manifest,
+variables or environment), the options it was made with, its actions, and the fingerprint of
+the observed state; `apply` refuses it when a fresh observation no longer matches.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from runner.errors import InvalidInputError
+from runner.manifest.model import Batch, DesiredTask
+from runner.plan import Action, Plan, PlanOptions
+
+FORMAT = "coder-tasks-plan"
+FORMAT_VERSION = 1
+
+_DESIRED_FIELDS = (
+    "name",
+    "prompt",
+    "template",
+    "owner",
+    "template_version",
+    "preset",
+    "organization",
+    "follow_ups",
+    "wait",
+    "timeout_seconds",
+    "idle_grace_seconds",
+    "poll_interval_seconds",
+    "on_drift",
+)
+
+
+@dataclass(frozen=True)
+class SavedPlan:
+    """A plan read back from a file: the batch it was made for, its options and fingerprint."""
+
+    batch: Batch
+    options: PlanOptions
+    fingerprint: str
+    actions: tuple[Mapping[str, Any], ...]
+    server_url: str
+
+
+def action_document(action: Action) -> dict[str, Any]:
+    """One action as JSON."""
+    return {
+        "action": action.kind.value,
+        "symbol": action.kind.symbol.strip(),
+        "name": action.name,
+        "owner": action.owner,
+        "coder_name": action.coder_name,
+        "task_id": action.task_id,
+        "follow_ups": list(action.follow_ups),
+        "delivered_follow_ups": action.delivered,
+        "logs_verified": action.logs_verified,
+        "reasons": list(action.reasons),
+    }
+
+
+def plan_document(
+    plan: Plan, batch: Batch, *, server_version: str = "", server_url: str = ""
+) -> dict[str, Any]:
+    """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1)."""
+    return {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "batch": plan.batch,
+        "source": batch.source,
+        "server": {"version": server_version, "url": server_url},
+        "fingerprint": plan.fingerprint,
+        "options": {
+            "replace": plan.options.replace,
+            "prune": plan.options.prune,
+            "targets": sorted(plan.options.targets),
+        },
+        "summary": {
+            "create": plan.to_create,
+            "update": plan.to_update,
+            "delete": plan.to_delete,
+            "drifted": plan.drifted,
+            "blocked": plan.conflicts,
+            "changes": plan.has_changes,
+            "text": plan.summary(),
+        },
+        "actions": [action_document(a) for a in plan.actions],
+        "desired": [_desired_document(t) for t in batch.tasks],
+    }
+
+
+def dumps(document: Mapping[str, Any]) -> str:
+    """The document as indented JSON text with a final newline."""
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def looks_like_plan(text: str) -> bool:
+    """True when `text` is a plan document (JSON with this format tag), not a manifest."""
+    stripped = text.lstrip()
+    if not stripped.startswith("{"):
+        return False
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return False
+    return isinstance(data, dict) and data.get("format") == FORMAT
+
+
+def load_plan(path: str, text: str) -> SavedPlan:
+    """Parse a saved plan; raises InvalidInputError naming the file when it is not one."""
+    try:
+        data = json.loads(text)
+    except ValueError as error:
+        raise InvalidInputError(f"{path}: not a plan file: {error}") from error
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise InvalidInputError(f"{path}: not a plan file (no `format: {FORMAT}`)")
+    if data.get("format_version") != FORMAT_VERSION:
+        raise InvalidInputError(
+            f"{path}: plan format version {data.get('format_version')!r} is not supported "
+            f"(this tasks reads version {FORMAT_VERSION}); make the plan again"
+        )
+    try:
+        name = str(data["batch"])
+        tasks = tuple(_desired_from(name, item) for item in data["desired"])
+        options = data["options"]
+        plan_options = PlanOptions(
+            replace=bool(options["replace"]),
+            prune=bool(options["prune"]),
+            targets=frozenset(str(t) for t in options["targets"]),
+        )
+        server = data.get("server") or {}
+        return SavedPlan(
+            batch=Batch(name, tasks, str(data.get("source") or path)),
+            options=plan_options,
+            fingerprint=str(data["fingerprint"]),
+            actions=tuple(data["actions"]),
+            server_url=str(server.get("url") or ""),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise InvalidInputError(f"{path}: damaged plan file ({error!r})") from error
+
+
+def _desired_document(task: DesiredTask) -> dict[str, Any]:
+    document = {name: getattr(task, name) for name in _DESIRED_FIELDS}
+    document["follow_ups"] = list(task.follow_ups)
+    return document
+
+
+def _desired_from(batch: str, item: Mapping[str, Any]) -> DesiredTask:
+    values = {name: item[name] for name in _DESIRED_FIELDS}
+    values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
+    for number in ("timeout_seconds", "idle_grace_seconds", "poll_interval_seconds"):
+        values[number] = float(values[number])
+    return DesiredTask(batch=batch, **values)

@@ -1,0 +1,72 @@
+"""Terraform-style text for a plan: one line per task with its symbol, then a summary line."""
+
+from __future__ import annotations
+
+from runner.plan import Action, ActionKind, Plan
+
+
+def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
+    """The plan as text (no trailing newline).
+
+    Symbols: `+` create, `~` send follow-ups, `-` delete, `-/+` replace, `!` drift or conflict.
+    Tasks with nothing to do are counted but listed only with `show_unchanged`.
+    """
+    shown = [a for a in plan.actions if show_unchanged or a.kind is not ActionKind.NOOP]
+    lines: list[str] = []
+    if shown:
+        width = max(len(a.name) for a in shown)
+        for action in shown:
+            lines.append(_line(action, width))
+            lines.extend(f"        {reason}" for reason in _detail_lines(action))
+        lines.append("")
+    if not plan.has_changes:
+        lines.append(f"No changes. The deployment matches batch {plan.batch!r}.")
+    lines.append(plan.summary())
+    unchanged = plan.count(ActionKind.NOOP)
+    if unchanged and not show_unchanged:
+        lines.append(f"{unchanged} task(s) unchanged.")
+    if plan.drifted:
+        lines.append(
+            "Drifted tasks are left as they are; use --replace (or `on_drift: replace`) "
+            "to delete and re-create them."
+        )
+    return "\n".join(lines)
+
+
+def _line(action: Action, width: int) -> str:
+    symbol = action.kind.symbol.rjust(3)
+    where = f"{action.owner}/{action.coder_name}"
+    return f"{symbol} {action.name.ljust(width)}  {where}  {_describe(action)}"
+
+
+def _describe(action: Action) -> str:
+    kind = action.kind
+    sends = _follow_up_text(len(action.follow_ups))
+    if kind is ActionKind.DELETE:
+        return "delete (owned by the batch, no longer in the manifest)"
+    if kind is ActionKind.REPLACE:
+        return f"replace: {'; '.join(action.reasons)}" + (f", then {sends}" if sends else "")
+    if kind is ActionKind.CREATE:
+        return "create" + (f", then {sends}" if sends else "")
+    if kind is ActionKind.SEND:
+        if not action.logs_verified:
+            return f"{sends} unless the logs show them delivered"
+        total = action.delivered + len(action.follow_ups)
+        return f"{sends} ({action.delivered} of {total} already delivered)"
+    if kind is ActionKind.DRIFT:
+        return f"drift: {'; '.join(action.reasons)}"
+    if kind is ActionKind.CONFLICT:
+        return f"blocked: {'; '.join(action.reasons)}"
+    return "no changes"
+
+
+def _detail_lines(action: Action) -> list[str]:
+    if action.kind is ActionKind.SEND and not action.logs_verified:
+        return list(action.reasons)
+    return []
+
+
+def _follow_up_text(count: int) -> str:
+    if count == 0:
+        return ""
+    return f"send {count} follow-up" + ("" if count == 1 else "s")
