@@ -1,15 +1,21 @@
 """The Coder Tasks API client: the one module that speaks HTTP to a deployment.
 
-INTERFACE SKELETON: signatures and contracts are fixed (the CLI, planner and executor code
-against them); bodies are filled in by the client implementation.
+Requests go through `ApiTransport` (retries, rate limits, debug lines); this module knows the
+endpoints, the API generations and Coder's CLI conventions for naming tasks.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import random
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
 
+import httpx
+
+from runner.coder import routes
 from runner.coder.config import Connection
+from runner.coder.errors import RESOURCE_NOT_FOUND, is_route_not_found
 from runner.coder.models import (
     Organization,
     Preset,
@@ -19,37 +25,22 @@ from runner.coder.models import (
     TemplateVersion,
     User,
 )
+from runner.coder.transport import MAX_RATE_LIMIT_WAIT_SECONDS, ApiTransport, RetryPolicy
+from runner.coder.version import ServerInfo, deprecation_notices, server_info
+from runner.errors import (
+    ApiError,
+    AuthError,
+    InvalidInputError,
+    NotFoundError,
+    TaskNotFoundError,
+    UnsupportedServerError,
+)
 
+__all__ = ["CoderClient", "ServerInfo"]
 
-@dataclass(frozen=True)
-class ServerInfo:
-    """What `GET /api/v2/buildinfo` told us, and what follows from it."""
-
-    version: str  # as the server reports it, e.g. "v2.34.2+abc1234"
-    major: int
-    minor: int
-    patch: int
-    generation: str  # "experimental" (v2.28.x) or "ga" (v2.29+)
-    dashboard_url: str
-
-    @property
-    def task_base(self) -> str:
-        """`/api/experimental/tasks` on v2.28, `/api/v2/tasks` from v2.29."""
-        return "/api/experimental/tasks" if self.generation == "experimental" else "/api/v2/tasks"
-
-    @property
-    def supports_pause(self) -> bool:
-        """pause/resume and log snapshots arrived in v2.31.1."""
-        return (self.major, self.minor, self.patch) >= (2, 31, 1)
-
-    @property
-    def supports_display_name(self) -> bool:
-        return self.generation == "ga"
-
-    @property
-    def deprecated(self) -> bool:
-        """Tasks are deprecated from v2.35 (and gone in v2.37)."""
-        return (self.major, self.minor) >= (2, 35)
+NO_TOKEN = (
+    "no session token is configured: pass --token, set CODER_SESSION_TOKEN, or run `coder login`"
+)
 
 
 class CoderClient:
@@ -58,7 +49,8 @@ class CoderClient:
     Detects the generation lazily from buildinfo on first use. Retries reads on 5xx and
     connection failures (bounded, with jitter), waits out 429 using `Retry-After`, and never
     repeats a create or send blindly: a lost response raises `UncertainOutcomeError`.
-    `on_debug` receives one redacted line per request when set.
+    `on_debug` receives one redacted line per request when set. `transport`, `sleep`, `clock`
+    and `jitter` exist for tests (a fake transport, no real sleeping).
     """
 
     def __init__(
@@ -67,49 +59,84 @@ class CoderClient:
         *,
         on_debug: Callable[[str], None] | None = None,
         max_retries: int = 4,
+        transport: httpx.BaseTransport | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        jitter: Callable[[], float] = random.random,
+        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
     ) -> None:
-        raise NotImplementedError
+        self.connection = connection
+        self._http = ApiTransport(
+            connection,
+            on_debug=on_debug,
+            max_retries=max_retries,
+            transport=transport,
+            sleep=sleep,
+            clock=clock,
+            jitter=jitter,
+            max_rate_limit_wait=max_rate_limit_wait,
+        )
+        self._server: ServerInfo | None = None
 
     def close(self) -> None:
-        raise NotImplementedError
+        """Release the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> CoderClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     # -- deployment -------------------------------------------------------------------------
 
     @property
     def server(self) -> ServerInfo:
         """Buildinfo, fetched once. Raises UnsupportedServerError for < v2.28 or v2.37+."""
-        raise NotImplementedError
+        if self._server is None:
+            self._server = self._detect_server()
+        return self._server
 
     def notices(self) -> list[str]:
         """One-line notices for the user (e.g. Tasks deprecated on v2.35+); empty when none."""
-        raise NotImplementedError
+        return deprecation_notices(self.server)
 
     def me(self) -> User:
-        raise NotImplementedError
+        """The user the token belongs to."""
+        return User.from_json(self._get_object(routes.USERS_ME))
 
     def get_user(self, user: str) -> User:
         """A user by username, UUID or `me`."""
-        raise NotImplementedError
+        return User.from_json(self._get_object(routes.user(user)))
 
     def my_organizations(self) -> list[Organization]:
-        raise NotImplementedError
+        """The organizations the token's user belongs to."""
+        return [Organization.from_json(o) for o in self._get_list(routes.MY_ORGANIZATIONS)]
 
     def list_templates(self, organization_id: str, *, ai_only: bool = False) -> list[Template]:
-        raise NotImplementedError
+        """Templates of an organization; with `ai_only`, those with a `coder_ai_task`."""
+        query = routes.templates_query(organization_id, ai_only=ai_only)
+        items = self._get_list(routes.TEMPLATES, params={"q": query})
+        return [Template.from_json(t) for t in items]
 
     def get_template(self, organization: str, name: str) -> Template:
-        raise NotImplementedError
+        """A template by organization (name or UUID) and template name."""
+        return Template.from_json(self._get_object(routes.template(organization, name)))
 
     def get_template_version(
         self, organization: str, template: str, version: str
     ) -> TemplateVersion:
-        raise NotImplementedError
+        """A template version by organization, template name and version name."""
+        path = routes.template_version_by_name(organization, template, version)
+        return TemplateVersion.from_json(self._get_object(path))
 
     def template_version(self, version_id: str) -> TemplateVersion:
-        raise NotImplementedError
+        """A template version by id."""
+        return TemplateVersion.from_json(self._get_object(routes.template_version(version_id)))
 
     def presets(self, version_id: str) -> list[Preset]:
-        raise NotImplementedError
+        """The presets of a template version (Coder sends Go's capitalised keys)."""
+        return [Preset.from_json(p) for p in self._get_list(routes.presets(version_id))]
 
     # -- tasks ------------------------------------------------------------------------------
 
@@ -121,14 +148,42 @@ class CoderClient:
         organization: str | None = None,
     ) -> list[Task]:
         """Tasks matching the filters, newest first. `owner=None` means every visible task."""
-        raise NotImplementedError
+        query = routes.task_query(owner=owner, organization=organization, status=status)
+        path = self._tasks.collection()
+        data = self._task_json("GET", path, params={"q": query})
+        items = data.get("tasks") if isinstance(data, Mapping) else None
+        if items is None and isinstance(data, Mapping) and "tasks" in data:
+            items = []  # Go encodes an empty slice as null
+        if not isinstance(items, list):
+            raise _unexpected(200, "GET", path, "no `tasks` list in the response")
+        return [Task.from_json(t) for t in items if isinstance(t, Mapping)]
 
     def get_task(self, task_id: str, *, owner: str = "me") -> Task:
-        raise NotImplementedError
+        """One task by id (GA servers also take a name). `me` works for any visible task."""
+        path = self._tasks.task(owner, task_id)
+        return _task(self._task_json("GET", path), "GET", path)
 
     def resolve_task(self, identifier: str) -> Task:
         """A task from `name`, `owner/name` or a UUID, the way Coder's CLI resolves them."""
-        raise NotImplementedError
+        text = identifier.strip()
+        if routes.is_uuid(text):
+            try:
+                return self.get_task(text)
+            except NotFoundError as exc:
+                reason = exc.api_message or RESOURCE_NOT_FOUND
+                raise TaskNotFoundError(
+                    f"task {routes.go_quote(text)} not found: {reason}"
+                ) from None
+        parts = text.split("/")
+        if len(parts) > 2 or not all(parts):
+            raise InvalidInputError(f"invalid task identifier: {routes.go_quote(identifier)}")
+        owner, name = ("me", parts[0]) if len(parts) == 1 else (parts[0], parts[1])
+        if self.server.generation == "experimental":
+            return self._find_by_listing(owner, name)
+        try:
+            return self.get_task(name, owner=owner)
+        except NotFoundError as exc:
+            raise _task_not_found(name, owner, exc.api_message or RESOURCE_NOT_FOUND) from None
 
     def create_task(
         self,
@@ -140,21 +195,193 @@ class CoderClient:
         preset_id: str | None = None,
         display_name: str | None = None,
     ) -> Task:
-        raise NotImplementedError
+        """Create a task for `owner` (username, UUID or `me`); never repeated blindly.
+
+        `display_name` is sent to GA servers only; a nil preset id means no preset.
+        """
+        body: dict[str, Any] = {"template_version_id": template_version_id}
+        if preset_id and preset_id != routes.NIL_UUID:
+            body["template_version_preset_id"] = preset_id
+        body["input"] = prompt
+        if name:
+            body["name"] = name
+        if display_name and self.server.supports_display_name:
+            body["display_name"] = display_name
+        path = self._tasks.owner(owner)
+        data = self._task_json("POST", path, body=body, policy=RetryPolicy.WRITE)
+        return _task(data, "POST", path)
 
     def delete_task(self, task: Task) -> None:
         """Delete; a retry that finds the task gone counts as done."""
-        raise NotImplementedError
+        path = self._tasks.task(task.owner_name or "me", task.id)
+        self._task_request("DELETE", path, policy=RetryPolicy.DELETE)
 
     def send_input(self, task: Task, text: str) -> None:
         """Send input. Raises AgentBusyError when the agent is working."""
-        raise NotImplementedError
+        path = self._tasks.action("me", task.id, "send")
+        self._task_request("POST", path, body={"input": text}, policy=RetryPolicy.WRITE)
 
     def get_logs(self, task: Task) -> TaskLogs:
-        raise NotImplementedError
+        """The task's logs: live, or (v2.31.1+, task not active) the stored snapshot."""
+        path = self._tasks.action("me", task.id, "logs")
+        data = self._task_json("GET", path)
+        if not isinstance(data, Mapping):
+            raise _unexpected(200, "GET", path, "the logs response is not an object")
+        return TaskLogs.from_json(data)
 
     def pause_task(self, task: Task) -> None:
-        raise NotImplementedError
+        """Pause (stop the workspace of) a task; needs Coder v2.31.1 or later."""
+        self._require_pause("pause")
+        path = self._tasks.action("me", task.id, "pause")
+        self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
     def resume_task(self, task: Task) -> None:
-        raise NotImplementedError
+        """Resume a paused task; needs Coder v2.31.1 or later."""
+        self._require_pause("resume")
+        path = self._tasks.action("me", task.id, "resume")
+        self._task_request("POST", path, policy=RetryPolicy.WRITE)
+
+    def update_input(self, task: Task, text: str) -> None:
+        """Replace a paused task's prompt (`PATCH …/input`, GA servers only)."""
+        if not self.server.supports_display_name:
+            raise UnsupportedServerError(
+                f"changing a task's input needs Coder v2.29 or later; this deployment runs "
+                f"Coder {self.server.short_version}"
+            )
+        path = self._tasks.action("me", task.id, "input")
+        self._task_request("PATCH", path, body={"input": text}, policy=RetryPolicy.WRITE)
+
+    # -- internals --------------------------------------------------------------------------
+
+    @property
+    def _tasks(self) -> routes.TaskRoutes:
+        return routes.TaskRoutes(self.server.task_base)
+
+    def _detect_server(self) -> ServerInfo:
+        path = routes.BUILDINFO
+        not_coder = f"{self.connection.url} does not look like a Coder deployment"
+        try:
+            response = self._http.request("GET", path)
+        except NotFoundError:
+            raise UnsupportedServerError(f"{not_coder}: GET {path} answered 404") from None
+        data = _decode(response)
+        version = data.get("version") if isinstance(data, Mapping) else None
+        if not isinstance(version, str):
+            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise UnsupportedServerError(
+                f"{not_coder}: GET {path} did not return Coder's build info ({kind})"
+            )
+        try:
+            return server_info(version, str(data.get("dashboard_url") or ""))
+        except ValueError:
+            raise UnsupportedServerError(
+                f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
+            ) from None
+
+    def _require_pause(self, action: str) -> None:
+        if not self.server.supports_pause:
+            raise UnsupportedServerError(
+                f"{action} needs Coder v2.31.1 or later; this deployment runs Coder "
+                f"{self.server.short_version}"
+            )
+
+    def _find_by_listing(self, owner: str, name: str) -> Task:
+        # v2.28 task paths take UUIDs only, so names are matched client-side, case-sensitively.
+        match_id = routes.is_uuid(name)
+        for task in self.list_tasks(owner=owner):
+            if (task.id if match_id else task.name) == name:
+                return task
+        raise _task_not_found(name, owner, RESOURCE_NOT_FOUND)
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        policy: RetryPolicy = RetryPolicy.READ,
+    ) -> httpx.Response:
+        _ = self.server  # detect first, so v2.37 and friends fail before anything else
+        try:
+            return self._http.request(method, path, params=params, body=body, policy=policy)
+        except AuthError as exc:
+            if not self._http.has_token:
+                exc.details = (*exc.details, NO_TOKEN)
+            raise
+
+    def _task_request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        policy: RetryPolicy = RetryPolicy.READ,
+    ) -> httpx.Response:
+        try:
+            return self._request(method, path, params=params, body=body, policy=policy)
+        except ApiError as exc:
+            if is_route_not_found(exc):
+                raise UnsupportedServerError(
+                    f"this deployment (Coder {self.server.short_version}) does not serve Coder "
+                    "Tasks (they are switched off on this server)"
+                ) from None
+            raise
+
+    def _task_json(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        policy: RetryPolicy = RetryPolicy.READ,
+    ) -> Any:
+        return _decode(self._task_request(method, path, params=params, body=body, policy=policy))
+
+    def _get_object(self, path: str) -> Mapping[str, Any]:
+        data = _decode(self._request("GET", path))
+        if not isinstance(data, Mapping):
+            raise _unexpected(200, "GET", path, "expected a JSON object")
+        return data
+
+    def _get_list(
+        self, path: str, *, params: Mapping[str, str] | None = None
+    ) -> list[Mapping[str, Any]]:
+        data = _decode(self._request("GET", path, params=params))
+        if data is None:
+            return []  # Go encodes an empty slice as null
+        if not isinstance(data, list):
+            raise _unexpected(200, "GET", path, "expected a JSON array")
+        return [item for item in data if isinstance(item, Mapping)]
+
+
+def _decode(response: httpx.Response) -> Any:
+    if not response.content.strip():
+        return None
+    try:
+        return response.json()
+    except ValueError:
+        request = response.request
+        raise _unexpected(
+            response.status_code, request.method, request.url.path, "the body is not JSON"
+        ) from None
+
+
+def _task(data: Any, method: str, path: str) -> Task:
+    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+        raise _unexpected(200, method, path, "expected a task object")
+    return Task.from_json(data)
+
+
+def _task_not_found(name: str, owner: str, reason: str) -> TaskNotFoundError:
+    return TaskNotFoundError(
+        f"task {routes.go_quote(name)} not found for owner {routes.go_quote(owner)}: {reason}"
+    )
+
+
+def _unexpected(status: int, method: str, path: str, why: str) -> ApiError:
+    return ApiError(
+        status, f"unexpected response from the deployment: {why}", method=method, path=path
+    )

@@ -1,16 +1,35 @@
 """Where the deployment URL and token come from.
 
-INTERFACE SKELETON: `Connection` is fixed; `resolve_connection` is filled in by the client
-implementation.
-
 Order: explicit flags, then `CODER_URL`/`CODER_SESSION_TOKEN`, then the Coder CLI's config
 directory (`url` and `session` files), so anyone who ran `coder login` needs nothing else.
+Extra headers and the header command follow Coder's CLI (CONTRACT 9.2).
 """
 
 from __future__ import annotations
 
+import csv
+import os
+import ssl
+import subprocess
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from runner.errors import ConfigError
+from runner.secrets import register_secret
+
+NO_DEPLOYMENT = (
+    "no Coder deployment configured: pass --url and --token, set CODER_URL and "
+    "CODER_SESSION_TOKEN, run `coder login`, or try --sim"
+)
+
+#: Header names whose values are credentials and must never be printed.
+_SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "auth", "password")
+
+#: How long a header command may run before it counts as failed.
+HEADER_COMMAND_TIMEOUT_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -40,6 +59,154 @@ def resolve_connection(
     """Build a Connection from flags, environment and the Coder CLI config directory.
 
     Raises ConfigError naming every way to configure (flags, env vars, `coder login`, `--sim`)
-    when no URL can be found.
+    when no URL can be found, and for a malformed URL, header, header command or CA bundle.
     """
-    raise NotImplementedError
+    env = os.environ if environ is None else environ
+    directory = Path(config_dir or env.get("CODER_CONFIG_DIR") or default_config_dir(env))
+
+    raw_url = _first(url, env.get("CODER_URL")) or _read_config_file(directory / "url")
+    if not raw_url:
+        raise ConfigError(NO_DEPLOYMENT, details=[f"looked for a `coder login` in {directory}"])
+    clean_url = normalize_url(raw_url)
+
+    # A missing token is tolerated, as Coder's CLI does: the server then answers 401.
+    session = _first(token, env.get("CODER_SESSION_TOKEN")) or _read_config_file(
+        directory / "session"
+    )
+    register_secret(session)
+
+    header_lines = list(headers) if headers else parse_header_env(env.get("CODER_HEADER", ""))
+    pairs = [parse_header(line, source="--header/CODER_HEADER") for line in header_lines]
+    command = _first(header_command, env.get("CODER_HEADER_COMMAND"))
+    if command:
+        pairs.extend(run_header_command(command, clean_url, env))
+    for name, value in pairs:
+        if is_secret_header(name):
+            register_secret(value)
+
+    bundle = _first(ca_bundle, env.get("SSL_CERT_FILE"))
+    if bundle:
+        check_ca_bundle(bundle)
+
+    return Connection(
+        url=clean_url, token=session or "", headers=tuple(pairs), ca_bundle=bundle or None
+    )
+
+
+def default_config_dir(
+    environ: Mapping[str, str], *, platform: str | None = None, home: Path | None = None
+) -> Path:
+    """The Coder CLI's default config directory on this OS (Go's os.UserConfigDir + coderv2)."""
+    system = platform or sys.platform
+    base_home = home or Path.home()
+    if system.startswith("win"):
+        appdata = environ.get("APPDATA")
+        return Path(appdata) / "coderv2" if appdata else base_home / "AppData/Roaming/coderv2"
+    if system == "darwin":
+        return base_home / "Library" / "Application Support" / "coderv2"
+    xdg = environ.get("XDG_CONFIG_HOME")
+    # Go ignores a relative XDG_CONFIG_HOME, as the XDG spec says.
+    if xdg and os.path.isabs(xdg):
+        return Path(xdg) / "coderv2"
+    return base_home / ".config" / "coderv2"
+
+
+def normalize_url(raw: str) -> str:
+    """The deployment URL without surrounding space or trailing slash; ConfigError if malformed."""
+    text = raw.strip()
+    try:
+        parts = urlsplit(text)
+        port_ok = parts.port is None or parts.port > 0
+    except ValueError as exc:
+        raise ConfigError(f"invalid deployment URL {text!r}: {exc}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
+        raise ConfigError(
+            f"invalid deployment URL {text!r}: expected http(s)://host[:port], "
+            "e.g. https://coder.example.com"
+        )
+    if parts.query or parts.fragment:
+        raise ConfigError(f"invalid deployment URL {text!r}: it must not have a query or fragment")
+    return text.rstrip("/")
+
+
+def parse_header_env(value: str) -> list[str]:
+    """`CODER_HEADER`'s comma-separated `k=v` list (CSV quoting allowed, as Coder's CLI has it)."""
+    if not value.strip():
+        return []
+    rows = list(csv.reader([value]))
+    return [item for item in rows[0] if item.strip()] if rows else []
+
+
+def parse_header(line: str, *, source: str) -> tuple[str, str]:
+    """One `key=value` header; ConfigError naming the source when it is malformed."""
+    name, sep, value = line.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise ConfigError(f"invalid header {line!r} from {source}: expected key=value")
+    if any(ch in name for ch in " \t:\r\n") or not name.isascii():
+        raise ConfigError(f"invalid header name {name!r} from {source}")
+    if "\n" in value or "\r" in value:
+        raise ConfigError(f"invalid header {name!r} from {source}: the value has a line break")
+    return name, value
+
+
+def run_header_command(command: str, url: str, environ: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Run `--header-command` as Coder's CLI does (a shell, `CODER_URL` set); one k=v per line."""
+    shell = ["cmd.exe", "/c", command] if os.name == "nt" else ["sh", "-c", command]
+    env = {**environ, "CODER_URL": url}
+    try:
+        done = subprocess.run(
+            shell,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=HEADER_COMMAND_TIMEOUT_SECONDS,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ConfigError(
+            f"header command {command!r} did not finish within "
+            f"{HEADER_COMMAND_TIMEOUT_SECONDS:.0f} s"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot run header command {command!r}: {exc.strerror}") from None
+    if done.returncode != 0:
+        raise ConfigError(f"header command {command!r} failed with exit status {done.returncode}")
+    source = "--header-command"
+    return [parse_header(line, source=source) for line in done.stdout.splitlines() if line.strip()]
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a credential that must be redacted."""
+    lowered = name.lower()
+    return any(word in lowered for word in _SECRET_HEADER_WORDS)
+
+
+def check_ca_bundle(path: str) -> None:
+    """ConfigError unless `path` is a readable PEM file of CA certificates."""
+    if not os.path.isfile(path):
+        raise ConfigError(f"CA bundle {path} does not exist or is not a file")
+    try:
+        ssl.create_default_context(cafile=path)
+    except PermissionError:
+        raise ConfigError(f"CA bundle {path} is not readable (permission denied)") from None
+    except (ssl.SSLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or str(exc)
+        raise ConfigError(f"CA bundle {path} holds no usable PEM certificates: {reason}") from None
+
+
+def _first(*values: str | None) -> str | None:
+    for value in values:
+        if value and value.strip():
+            return value.strip()
+    return None
+
+
+def _read_config_file(path: Path) -> str | None:
+    try:
+        text = path.read_text(encoding="utf-8").strip()
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot read {path}: {exc}") from None
+    return text or None

@@ -1,0 +1,116 @@
+"""Which Coder release a deployment runs, and what that means for the Tasks API.
+
+Coder's Tasks API changed shape across releases (CONTRACT section 0 and 13): v2.28 serves the
+experimental routes, v2.29 to v2.36 the GA routes, and v2.37 removed Tasks altogether.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from runner.errors import UnsupportedServerError
+
+#: Oldest release with the `tasks` table and `/api/experimental/tasks` as this tool knows it.
+OLDEST_SUPPORTED = (2, 28)
+#: First GA release (`/api/v2/tasks`).
+FIRST_GA = (2, 29)
+#: First release where Tasks are deprecated (off by default in v2.35 and v2.36).
+FIRST_DEPRECATED = (2, 35)
+#: First release without Tasks.
+FIRST_WITHOUT_TASKS = (2, 37)
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+.][0-9A-Za-z.+-]*)?$")
+
+
+@dataclass(frozen=True)
+class ServerInfo:
+    """What `GET /api/v2/buildinfo` told us, and what follows from it."""
+
+    version: str  # as the server reports it, e.g. "v2.34.2+abc1234"
+    major: int
+    minor: int
+    patch: int
+    generation: str  # "experimental" (v2.28.x) or "ga" (v2.29+)
+    dashboard_url: str
+
+    @property
+    def task_base(self) -> str:
+        """`/api/experimental/tasks` on v2.28, `/api/v2/tasks` from v2.29."""
+        return "/api/experimental/tasks" if self.generation == "experimental" else "/api/v2/tasks"
+
+    @property
+    def supports_pause(self) -> bool:
+        """pause/resume and log snapshots arrived in v2.31.1."""
+        return (self.major, self.minor, self.patch) >= (2, 31, 1)
+
+    @property
+    def supports_display_name(self) -> bool:
+        """`display_name` exists on GA servers only."""
+        return self.generation == "ga"
+
+    @property
+    def busy_is_conflict(self) -> bool:
+        """A busy agent answers 409 from v2.32 (502 before)."""
+        return (self.major, self.minor) >= (2, 32)
+
+    @property
+    def deprecated(self) -> bool:
+        """Tasks are deprecated from v2.35 (and gone in v2.37)."""
+        return (self.major, self.minor) >= FIRST_DEPRECATED
+
+    @property
+    def short_version(self) -> str:
+        """`v2.34.2`: the release without pre-release or build metadata."""
+        return f"v{self.major}.{self.minor}.{self.patch}"
+
+
+def parse_version(text: str) -> tuple[int, int, int]:
+    """`(major, minor, patch)` from a Coder version such as `v2.34.2+abc` or `2.30.0-rc.1`.
+
+    Raises ValueError when `text` is not a version.
+    """
+    match = _VERSION.match(text.strip())
+    if match is None:
+        raise ValueError(f"not a Coder version: {text!r}")
+    major, minor, patch = (int(part) for part in match.groups())
+    return major, minor, patch
+
+
+def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
+    """The ServerInfo for a reported version; raises for servers that do not serve Tasks.
+
+    Raises ValueError for a malformed version and UnsupportedServerError for releases older
+    than v2.28 or from v2.37 on.
+    """
+    major, minor, patch = parse_version(version)
+    shown = f"v{major}.{minor}.{patch}"
+    if (major, minor) >= FIRST_WITHOUT_TASKS:
+        raise UnsupportedServerError(
+            f"this deployment (Coder {shown}) does not serve Coder Tasks: they were removed in "
+            "Coder v2.37 (the successor is Coder Agents)"
+        )
+    if (major, minor) < OLDEST_SUPPORTED:
+        raise UnsupportedServerError(
+            f"this deployment (Coder {shown}) is too old for Coder Tasks as this tool uses them: "
+            "Coder v2.28 is the oldest supported release"
+        )
+    generation = "experimental" if (major, minor) < FIRST_GA else "ga"
+    return ServerInfo(
+        version=version,
+        major=major,
+        minor=minor,
+        patch=patch,
+        generation=generation,
+        dashboard_url=dashboard_url,
+    )
+
+
+def deprecation_notices(info: ServerInfo) -> list[str]:
+    """The one-line notices a user should see for this server (empty when none)."""
+    if not info.deprecated:
+        return []
+    return [
+        "Coder Tasks are deprecated from Coder v2.35 and removed in v2.37; this deployment runs "
+        f"Coder {info.short_version}, so plan the move to Coder Agents."
+    ]
