@@ -45,7 +45,10 @@ class ConfigError(TasksError):
 
 @dataclass(frozen=True)
 class Location:
-    """Where in a source file something is: 1-based line and column, and the key path."""
+    """Where in a source file something is: 1-based line and column, and the key path.
+
+    Line 0 means the file as a whole (e.g. it is missing or a directory): only the file is shown.
+    """
 
     file: str
     line: int
@@ -53,7 +56,7 @@ class Location:
     path: str = ""
 
     def __str__(self) -> str:
-        prefix = f"{self.file}:{self.line}:{self.column}"
+        prefix = f"{self.file}:{self.line}:{self.column}" if self.line > 0 else self.file
         return f"{prefix}: {self.path}" if self.path else prefix
 
 
