@@ -1,0 +1,211 @@
+"""`tasks create`: create a task, as `coder task create` does."""
+
+from __future__ import annotations
+
+import click
+
+from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.context import global_options
+from runner.cli.error_context import error_context
+from runner.cli.options import read_stdin, stdin_is_terminal
+from runner.coder.client import CoderClient
+from runner.coder.models import Organization
+from runner.errors import InvalidInputError, TasksError
+from runner.render.times import go_stamp
+
+#: `--preset` default: literally "none", meaning "no preset" (an empty value means the default).
+PRESET_NONE = "none"
+
+EXAMPLES = (
+    Example(
+        "Create a task with direct input", 'tasks create "Add authentication to the user service"'
+    ),
+    Example(
+        "Create a task with stdin input",
+        'echo "Add authentication to the user service" | tasks create',
+    ),
+    Example(
+        "Create a task with a specific name",
+        'tasks create --name task1 "Add authentication to the user service"',
+    ),
+    Example(
+        "Create a task from a specific template / preset",
+        'tasks create --template backend-dev --preset "My Preset" '
+        '"Add authentication to the user service"',
+    ),
+    Example(
+        "Create a task for another user (requires appropriate permissions)",
+        'tasks create --owner user@example.com "Add authentication to the user service"',
+    ),
+)
+
+
+def read_input(argument: str | None, use_stdin: bool) -> str:
+    """The task's input from `--stdin`, the argument, or piped stdin, as Coder reads it."""
+    if use_stdin:
+        text = read_stdin()
+    elif argument is not None:
+        text = argument
+    elif not stdin_is_terminal():
+        text = read_stdin()
+        if not text:
+            raise InvalidInputError("expected an input for task")
+    else:
+        raise InvalidInputError("expected an input for task")
+    if text == "":
+        raise InvalidInputError("a task cannot be started with an empty input")
+    return text
+
+
+def select_organization(client: CoderClient, wanted: str | None) -> Organization:
+    """The organization named by `--org` (name or UUID), else the caller's only one."""
+    organizations = client.my_organizations()
+    names = [o.name for o in organizations]
+    if wanted:
+        for organization in organizations:
+            if wanted in (organization.name, organization.id):
+                return organization
+        raise TasksError(
+            f'organization "{wanted}" not found, are you sure you are a member of this '
+            f"organization? Valid options for '--org=' are [{', '.join(names)}]."
+        )
+    if len(organizations) == 1:
+        return organizations[0]
+    raise TasksError(
+        f"Must select an organization with --org=<org_name>. Choose from: {', '.join(names)}"
+    )
+
+
+def resolve_template_version(
+    client: CoderClient, organization: Organization, template: str, version: str
+) -> str:
+    """The template version id to create from, following Coder's rules for omitted flags."""
+    if not template:
+        templates = client.list_templates(organization.id, ai_only=True)
+        if not templates:
+            raise TasksError("no task templates configured")
+        if len(templates) > 1:
+            names = ", ".join(t.name for t in templates)
+            raise TasksError(f"template name not provided, available templates: {names}")
+        if not version:
+            return templates[0].active_version_id
+        template = templates[0].name
+    if version:
+        with error_context("get template version"):
+            return client.get_template_version(organization.id, template, version).id
+    with error_context("get template"):
+        return client.get_template(organization.id, template).active_version_id
+
+
+def resolve_preset(client: CoderClient, version_id: str, preset: str) -> str | None:
+    """The preset id for `--preset`: none for `none`, the default one for an empty value."""
+    if preset == PRESET_NONE:
+        return None
+    with error_context("get template presets"):
+        presets = client.presets(version_id)
+    with error_context("resolve preset"):
+        if preset == "":
+            for candidate in presets:
+                if candidate.default:
+                    return candidate.id
+            raise TasksError("no preset found")
+        for candidate in presets:
+            if candidate.name == preset:
+                return candidate.id
+        raise TasksError(f'preset "{preset}" not found')
+
+
+@click.command(
+    "create",
+    cls=CoderCommand,
+    usage_args="[input]",
+    short="Create a task",
+    examples=EXAMPLES,
+)
+@click.argument("task_input", metavar="[input]", required=False)
+@coder_option(
+    "-O",
+    "--org",
+    type_help="string",
+    env_help="CODER_ORGANIZATION",
+    help_name="Organization",
+    description="Select which organization (uuid or name) to use.",
+)
+@coder_option(
+    "--name",
+    default="",
+    type_help="string",
+    description="Specify the name of the task. If you do not specify one, a name will be "
+    "generated for you.",
+)
+@coder_option(
+    "--owner",
+    default="me",
+    type_help="string",
+    default_help="me",
+    description="Specify the owner of the task. Defaults to the current user.",
+)
+@coder_option(
+    "--preset",
+    default=PRESET_NONE,
+    type_help="string",
+    env_help="CODER_TASK_PRESET_NAME",
+    default_help=PRESET_NONE,
+)
+@coder_option(
+    "-q",
+    "--quiet",
+    is_flag=True,
+    type_help="bool",
+    description="Only display the created task's ID.",
+)
+@coder_option(
+    "--stdin",
+    "use_stdin",
+    is_flag=True,
+    type_help="bool",
+    help_name="stdin",
+    description="Reads from stdin for the task input.",
+)
+@coder_option("--template", default="", type_help="string", env_help="CODER_TASK_TEMPLATE_NAME")
+@coder_option(
+    "--template-version",
+    default="",
+    type_help="string",
+    env_help="CODER_TASK_TEMPLATE_VERSION",
+    help_name="template-version",
+)
+@click.pass_context
+def command(
+    ctx: click.Context,
+    task_input: str | None,
+    org: str | None,
+    name: str,
+    owner: str,
+    preset: str,
+    quiet: bool,
+    use_stdin: bool,
+    template: str,
+    template_version: str,
+) -> None:
+    """Create a task."""
+    prompt = read_input(task_input, use_stdin)
+    client = global_options(ctx).client()
+    with error_context("get current organization"):
+        organization = select_organization(client, org)
+    version_id = resolve_template_version(client, organization, template, template_version)
+    preset_id = resolve_preset(client, version_id, preset)
+    with error_context("create task"):
+        task = client.create_task(
+            owner=owner,
+            template_version_id=version_id,
+            prompt=prompt,
+            name=name or None,
+            preset_id=preset_id,
+        )
+    if quiet:
+        click.echo(task.id)
+    elif task.created_at is not None:
+        click.echo(f"The task {task.name} has been created at {go_stamp(task.created_at)}!")
+    else:
+        click.echo(f"The task {task.name} has been created!")

@@ -1,0 +1,45 @@
+"""`tasks delete`: delete tasks, as `coder task delete` does."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from runner.cli.coder_help import CoderCommand, Example
+from runner.cli.context import global_options
+from runner.cli.error_context import error_context
+from runner.cli.options import confirm, yes_option
+from runner.render.times import go_stamp
+
+EXAMPLES = (
+    Example("Delete a single task.", "$ tasks delete task1"),
+    Example("Delete multiple tasks.", "$ tasks delete task1 task2 task3"),
+    Example("Delete a task without confirmation.", "$ tasks delete task4 --yes"),
+)
+
+
+@click.command(
+    "delete",
+    cls=CoderCommand,
+    usage_args="<task> [<task> ...]",
+    short="Delete tasks",
+    aliases=("rm",),
+    examples=EXAMPLES,
+)
+@click.argument("identifiers", metavar="<task> [<task> ...]", nargs=-1, required=True)
+@yes_option()
+@click.pass_context
+def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool) -> None:
+    """Delete tasks."""
+    client = global_options(ctx).client()
+    # Every name is resolved before anything is deleted: one bad name deletes nothing.
+    tasks = []
+    for identifier in identifiers:
+        with error_context(f'resolve task "{identifier}"'):
+            tasks.append(client.resolve_task(identifier))
+    confirm(f"Delete these tasks: {', '.join(t.full_name for t in tasks)}?", yes=yes)
+    for task in tasks:
+        with error_context(f'delete task "{task.full_name}"'):
+            client.delete_task(task)
+        click.echo(f"Deleted task {task.full_name} at {go_stamp(datetime.now().astimezone())}")

@@ -1,0 +1,50 @@
+"""`tasks pause`: pause a task (stop its workspace), as `coder task pause` does (v2.31.1+)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from runner.cli.coder_help import CoderCommand, Example
+from runner.cli.context import global_options
+from runner.cli.error_context import error_context
+from runner.cli.options import confirm, yes_option
+from runner.cli.pause_support import require_pause_support
+from runner.cli.task_waits import wait_for_workspace
+from runner.errors import TasksError
+from runner.render.times import go_stamp
+
+EXAMPLES = (
+    Example("Pause a task by name", "tasks pause my-task"),
+    Example("Pause another user's task", "tasks pause alice/my-task"),
+    Example("Pause a task without confirmation", "tasks pause my-task --yes"),
+)
+
+#: How often to look at the stop build; one GET per tick for one task.
+POLL_SECONDS = 0.5
+
+
+@click.command(
+    "pause", cls=CoderCommand, usage_args="<task>", short="Pause a task", examples=EXAMPLES
+)
+@click.argument("identifier", metavar="<task>")
+@yes_option()
+@click.pass_context
+def command(ctx: click.Context, identifier: str, yes: bool) -> None:
+    """Pause a task."""
+    client = global_options(ctx).client()
+    require_pause_support(client, "pause")
+    with error_context(f'resolve task "{identifier}"'):
+        task = client.resolve_task(identifier)
+    display = task.full_name
+    if task.status == "paused":
+        raise TasksError(f'task "{display}" is already paused')
+    confirm(f"Pause task {display}?", yes=yes)
+    with error_context(f'pause task "{display}"'):
+        client.pause_task(task)
+    with error_context(f'watch pause build for task "{display}"'):
+        wait_for_workspace(client, client.get_task(task.id), "stopped", POLL_SECONDS)
+    click.echo(
+        f"\nThe {task.name} task has been paused at {go_stamp(datetime.now().astimezone())}!"
+    )

@@ -1,0 +1,60 @@
+"""`tasks resume`: resume a paused task, as `coder task resume` does (v2.31.1+)."""
+
+from __future__ import annotations
+
+import click
+
+from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.context import global_options
+from runner.cli.error_context import error_context
+from runner.cli.options import confirm, yes_option
+from runner.cli.pause_support import require_pause_support
+from runner.cli.task_waits import wait_for_workspace
+from runner.errors import TasksError
+
+EXAMPLES = (
+    Example("Resume a task by name", "tasks resume my-task"),
+    Example("Resume another user's task", "tasks resume alice/my-task"),
+    Example("Resume a task without confirmation", "tasks resume my-task --yes"),
+)
+
+#: How often to look at the start build; one GET per tick for one task.
+POLL_SECONDS = 0.5
+
+
+@click.command(
+    "resume", cls=CoderCommand, usage_args="<task>", short="Resume a task", examples=EXAMPLES
+)
+@click.argument("identifier", metavar="<task>")
+@coder_option(
+    "--no-wait",
+    is_flag=True,
+    type_help="bool",
+    help_name="no-wait",
+    description="Return immediately after resuming the task.",
+)
+@yes_option()
+@click.pass_context
+def command(ctx: click.Context, identifier: str, no_wait: bool, yes: bool) -> None:
+    """Resume a task."""
+    client = global_options(ctx).client()
+    require_pause_support(client, "resume")
+    with error_context(f'resolve task "{identifier}"'):
+        task = client.resolve_task(identifier)
+    display = task.full_name
+    if task.status in ("error", "unknown"):
+        raise TasksError(
+            f'task "{display}" is in {task.status} state and cannot be resumed; check the '
+            "workspace build logs and agent status for details"
+        )
+    if task.status != "paused":
+        raise TasksError(f'task "{display}" cannot be resumed (current status: {task.status})')
+    confirm(f"Resume task {display}?", yes=yes)
+    with error_context(f'resume task "{display}"'):
+        client.resume_task(task)
+    if no_wait:
+        click.echo(f'Resuming task "{display}" in the background.')
+        return
+    with error_context(f'watch resume build for task "{display}"'):
+        wait_for_workspace(client, client.get_task(task.id), "running", POLL_SECONDS)
+    click.echo(f"\nThe {display} task has been resumed.")

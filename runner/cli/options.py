@@ -1,0 +1,126 @@
+"""Options and argument helpers shared by the imperative task commands."""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import click
+
+from runner.cli.coder_help import coder_option
+from runner.errors import InvalidInputError, TasksError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+OUTPUT_FORMATS = ("table", "json")
+
+
+def normalize_column(value: str) -> str:
+    """Coder matches columns case-insensitively and accepts `_` for spaces."""
+    return value.strip().replace("_", " ").lower()
+
+
+def column_option(columns: Sequence[str], defaults: Sequence[str]) -> Callable[[F], F]:
+    """`-c/--column` with Coder's enum-array help; values are comma-separated or repeated."""
+
+    def parse(ctx: click.Context, param: click.Parameter, values: Sequence[str]) -> tuple[str, ...]:
+        chosen: list[str] = []
+        for value in values:
+            for part in value.split(","):
+                column = normalize_column(part)
+                if column not in columns:
+                    raise InvalidInputError(
+                        f"invalid value {part.strip()!r} for --column: "
+                        f"choose from {', '.join(columns)}"
+                    )
+                chosen.append(column)
+        return tuple(chosen) or tuple(defaults)
+
+    return coder_option(
+        "-c",
+        "--column",
+        "columns",
+        multiple=True,
+        callback=parse,
+        type_help="[" + "|".join(columns) + "]",
+        default_help=",".join(defaults),
+        description="Columns to display in table output.",
+    )
+
+
+def output_option() -> Callable[[F], F]:
+    """`-o/--output table|json`."""
+    return coder_option(
+        "-o",
+        "--output",
+        type=click.Choice(OUTPUT_FORMATS),
+        default="table",
+        type_help="table|json",
+        default_help="table",
+        description="Output format.",
+    )
+
+
+def yes_option() -> Callable[[F], F]:
+    """`-y/--yes`: skip confirmation prompts."""
+    return coder_option(
+        "-y",
+        "--yes",
+        is_flag=True,
+        type_help="bool",
+        description="Bypass confirmation prompts.",
+    )
+
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {
+    "ns": 1e-9,
+    "us": 1e-6,
+    "µs": 1e-6,
+    "ms": 1e-3,
+    "s": 1.0,
+    "m": 60.0,
+    "h": 3600.0,
+}
+
+
+def parse_go_duration(text: str, *, flag: str) -> float:
+    """Seconds in a Go duration such as `1s`, `250ms` or `1m30s`."""
+    value = text.strip()
+    if value == "0":
+        return 0.0
+    parts = _DURATION_PART.findall(value)
+    if not parts or "".join(n + u for n, u in parts) != value:
+        raise InvalidInputError(f"invalid duration {text!r} for {flag} (e.g. 1s, 500ms, 1m30s)")
+    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+
+
+def stdin_is_terminal() -> bool:
+    """Whether stdin is an interactive terminal (prompts and piped input depend on it)."""
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (ValueError, OSError):
+        return False
+
+
+def read_stdin() -> str:
+    """All of stdin, as text."""
+    return sys.stdin.read() if sys.stdin is not None else ""
+
+
+def confirm(text: str, *, yes: bool) -> None:
+    """Coder's confirm prompt: `> <text> (yes/no) `, which needs `yes` (or `y`).
+
+    Skipped with --yes. Without --yes on a non-terminal stdin nothing is asked and the command
+    refuses, so a script never hangs on a prompt or deletes on a stray line of input.
+    """
+    if yes:
+        return
+    if not stdin_is_terminal():
+        raise InvalidInputError(f"{text} Refusing to ask without a terminal; pass --yes to confirm")
+    click.echo(f"> {text} (yes/no) ", nl=False)
+    answer = sys.stdin.readline().rstrip("\r\n") or "no"
+    if answer not in ("yes", "y"):
+        raise TasksError(f'got "{answer}": canceled')

@@ -1,0 +1,1 @@
+"""Renderers: tables, relative times, JSON. They format what they are given and decide nothing."""

@@ -1,0 +1,52 @@
+"""Tables in the layout of Coder's `cliui` (go-pretty with borders off).
+
+Headers are upper-case; every cell, the last column's included, is padded to its column's width
+plus two spaces; a cell with line breaks spans several lines. Rows are sorted by the sort column
+when that column is shown, else kept in the given order.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Sequence
+
+_PADDING = "  "
+
+
+def display_width(text: str) -> int:
+    """Terminal columns `text` takes: wide East Asian characters count two, combining marks 0."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def render_table(
+    headers: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    sort_by: str | None = None,
+) -> str:
+    """Render `rows` under `headers` (lower-case names); no trailing newline."""
+    ordered = list(rows)
+    if sort_by is not None and sort_by in headers:
+        index = list(headers).index(sort_by)
+        ordered.sort(key=lambda row: row[index])
+    table = [[h.upper() for h in headers], *[list(r) for r in ordered]]
+    cells = [[cell.split("\n") for cell in row] for row in table]
+    widths = [
+        max((display_width(line) for row in cells for line in row[col]), default=0)
+        for col in range(len(headers))
+    ]
+    out: list[str] = []
+    for row in cells:
+        height = max((len(cell) for cell in row), default=1)
+        for line_no in range(height):
+            parts = []
+            for col, cell in enumerate(row):
+                line = cell[line_no] if line_no < len(cell) else ""
+                parts.append(line + " " * (widths[col] - display_width(line)) + _PADDING)
+            out.append("".join(parts))
+    return "\n".join(out)
