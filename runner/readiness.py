@@ -91,3 +91,16 @@ class ReadinessTracker:
     def _reset(self) -> None:
         self._idle_since = None
         self._no_state_since = None
+
+
+def watch_finished(task: Task) -> bool:
+    """Whether `status --watch` stops here, by Coder's rule.
+
+    The workspace is stopped, or the agent is healthy (neither starting nor shutting down) and
+    has reported a state other than `working`.
+    """
+    if task.workspace_status == "stopped":
+        return True
+    if not task.healthy or task.current_state is None:
+        return False
+    return task.current_state.state != "working"
