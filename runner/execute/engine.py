@@ -1,0 +1,190 @@
+"""Runs a plan: bounded parallelism for requests, one list per owner per poll for every wait.
+
+Each task's run makes at most one request at a time, on a pool of `parallelism` workers. All
+waiting is done by polling: one list request per owner each poll interval observes every task of
+the batch, however many there are; per-task requests are only creates, sends (with the log read
+that guards each), deletes and resumes.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from runner.coder.models import Task
+from runner.errors import ApiError, AuthError, TransportError
+from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
+from runner.execute.run import RunSettings, TaskRun
+from runner.observe import Observation
+from runner.plan import Action, ActionKind, Plan
+from runner.preflight import ResolvedTask
+
+if TYPE_CHECKING:
+    from runner.coder.client import CoderClient
+
+#: Default parallel requests: with per-request latency this stays under Coder's default limit
+#: of 512 requests per minute per path even when every worker hits the same path.
+DEFAULT_PARALLELISM = 4
+DEFAULT_POLL_INTERVAL = 2.0
+
+
+@dataclass(frozen=True)
+class ExecuteSettings:
+    """Flags that override the manifest, and the engine's limits."""
+
+    parallelism: int = DEFAULT_PARALLELISM
+    poll_interval: float | None = None
+    idle_grace: float | None = None
+    no_state_after: float = 30.0
+
+
+def execute(
+    client: CoderClient,
+    plan: Plan,
+    observation: Observation,
+    resolved: Mapping[str, ResolvedTask],
+    settings: ExecuteSettings = ExecuteSettings(),
+    on_event: Callable[[Event], None] | None = None,
+) -> ApplyReport:
+    """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set."""
+    emit = on_event or (lambda event: None)
+    server = client.server
+    existing = {o.task.id: o.task for o in observation.tasks}
+    poll = settings.poll_interval or _poll_interval(plan)
+    run_settings = RunSettings(
+        idle_grace=settings.idle_grace,
+        poll_interval=poll,
+        no_state_after=settings.no_state_after,
+        supports_display_name=server.supports_display_name,
+        supports_pause=server.supports_pause,
+        dashboard_url=server.dashboard_url,
+    )
+    results: list[TaskResult] = []
+    runs: list[TaskRun] = []
+    for action in plan.actions:
+        task = existing.get(action.task_id or "")
+        if action.kind.changes:
+            run = TaskRun(action, task, resolved.get(action.name), run_settings, emit)
+            runs.append(run)
+            results.append(run.result)
+        else:
+            results.append(_static_result(action, task, run_settings.dashboard_url))
+    engine = _Engine(client, runs, poll, max(1, settings.parallelism))
+    interrupted = engine.run()
+    return ApplyReport(
+        batch=plan.batch,
+        results=tuple(results),
+        interrupted=interrupted,
+        server_version=server.version,
+        dashboard_url=server.dashboard_url,
+    )
+
+
+class _Engine:
+    def __init__(
+        self, client: CoderClient, runs: list[TaskRun], poll: float, parallelism: int
+    ) -> None:
+        self.client = client
+        self.runs = runs
+        self.poll = poll
+        self.parallelism = parallelism
+        self.futures: dict[Future[Any], TaskRun] = {}
+        self.last_poll = float("-inf")
+
+    def run(self) -> bool:
+        """Drive every run to an outcome; True when interrupted."""
+        pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
+        try:
+            now = time.monotonic()
+            for run in self.runs:
+                run.start(now)
+            while not all(run.done for run in self.runs):
+                self._step(pool)
+        except KeyboardInterrupt:
+            for run in self.runs:
+                run.interrupt()
+            pool.shutdown(wait=False, cancel_futures=True)
+            return True
+        pool.shutdown(wait=True)
+        return False
+
+    def _step(self, pool: ThreadPoolExecutor) -> None:
+        now = time.monotonic()
+        # Submit at most `parallelism` requests at a time: queued work waits its turn here.
+        for run in self.runs:
+            if len(self.futures) >= self.parallelism:
+                break
+            op = run.next_op(self.client, now)
+            if op is not None:
+                run.in_flight = True
+                self.futures[pool.submit(op)] = run
+        if now - self.last_poll >= self.poll and any(r.needs_observation for r in self.runs):
+            self._observe(now)
+            self.last_poll = now
+        timeout = max(0.01, min(self.poll, self.last_poll + self.poll - time.monotonic()))
+        timeout = min(timeout, self._next_ready(now))
+        if self.futures:
+            finished, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
+            for future in finished:
+                run = self.futures.pop(future)
+                error = future.exception()
+                run.finish(None if error else future.result(), error, time.monotonic())
+        else:
+            time.sleep(timeout)
+        now = time.monotonic()
+        for run in self.runs:
+            run.check_deadline(now)
+
+    def _next_ready(self, now: float) -> float:
+        waits = [r.not_before - now for r in self.runs if not r.done and r.not_before > now]
+        return max(0.01, min(waits)) if waits else self.poll
+
+    def _observe(self, now: float) -> None:
+        owners = sorted({r.action.owner for r in self.runs if r.needs_observation})
+        listed: dict[str, Task] = {}
+        by_name: dict[str, Task] = {}
+        for owner in owners:
+            try:
+                tasks = self.client.list_tasks(owner=owner)
+            except AuthError:
+                raise
+            except (ApiError, TransportError):
+                return  # a failed poll observes nothing; the next one tries again
+            for task in tasks:
+                listed[task.id] = task
+                by_name[f"{task.owner_name}/{task.name}".lower()] = task
+        for run in self.runs:
+            if run.needs_observation:
+                run.observe(listed, by_name, now)
+
+
+def _poll_interval(plan: Plan) -> float:
+    intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
+    return min(intervals) if intervals else DEFAULT_POLL_INTERVAL
+
+
+def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:
+    outcome = {
+        ActionKind.NOOP: Outcome.UNCHANGED,
+        ActionKind.DRIFT: Outcome.DRIFTED,
+        ActionKind.CONFLICT: Outcome.BLOCKED,
+    }[action.kind]
+    result = TaskResult(
+        name=action.name,
+        owner=action.owner,
+        coder_name=action.coder_name,
+        action=action.kind.value,
+        task_id=action.task_id,
+        outcome=outcome,
+        error="; ".join(action.reasons),
+    )
+    if task is not None:
+        result.status = task.status
+        result.state = task.state
+        result.message = task.message
+        if dashboard_url:
+            result.link = f"{dashboard_url.rstrip('/')}/tasks/{task.owner_name}/{task.id}"
+    return result

@@ -1,0 +1,92 @@
+"""What an apply did, per task: the values reports and the result table are made from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import Enum
+
+
+class Outcome(str, Enum):
+    """How one task ended."""
+
+    OK = "ok"  # converged (and, where asked, waited for)
+    DELETED = "deleted"
+    UNCHANGED = "unchanged"  # nothing to do
+    DRIFTED = "drifted"  # differs from the manifest; left as it is
+    BLOCKED = "blocked"  # its name is held by a task the batch does not own
+    FAILED = "failed"
+    TIMEOUT = "timeout"
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_failure(self) -> bool:
+        return self in (Outcome.FAILED, Outcome.BLOCKED)
+
+
+@dataclass
+class TaskResult:
+    """One task's record of the run; updated while it runs, final once `outcome` is set."""
+
+    name: str
+    owner: str
+    coder_name: str
+    action: str  # the plan action: create, send, replace, delete, noop, drift, conflict
+    task_id: str | None = None
+    outcome: Outcome | None = None
+    status: str = ""
+    state: str = ""
+    message: str = ""
+    error: str = ""
+    link: str = ""
+    done: list[str] = field(default_factory=list)  # what was done, in order
+    follow_ups_sent: int = 0
+    started_at: float | None = None  # wall-clock seconds since the epoch
+    wait_started_at: float | None = None
+    finished_at: float | None = None
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.started_at is None or self.finished_at is None:
+            return None
+        return max(0.0, self.finished_at - self.started_at)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happened to one task, for progress output (the library never prints)."""
+
+    result: TaskResult
+    text: str
+    final: bool = False
+
+
+@dataclass(frozen=True)
+class ApplyReport:
+    """Every task's result, in plan order, and whether the run was interrupted."""
+
+    batch: str
+    results: tuple[TaskResult, ...]
+    interrupted: bool = False
+    server_version: str = ""
+    dashboard_url: str = ""
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    def summary(self) -> str:
+        """`Apply: 3 ok, 1 deleted, 2 unchanged, 0 failed, 0 timed out.` (plus other outcomes)."""
+        parts = [
+            f"{self.count(Outcome.OK)} ok",
+            f"{self.count(Outcome.DELETED)} deleted",
+            f"{self.count(Outcome.UNCHANGED)} unchanged",
+            f"{self.count(Outcome.FAILED)} failed",
+            f"{self.count(Outcome.TIMEOUT)} timed out",
+        ]
+        for outcome, label in (
+            (Outcome.DRIFTED, "drifted"),
+            (Outcome.BLOCKED, "blocked"),
+            (Outcome.INTERRUPTED, "interrupted"),
+        ):
+            if self.count(outcome):
+                parts.append(f"{self.count(outcome)} {label}")
+        return f"Apply: {', '.join(parts)}."

@@ -1,0 +1,491 @@
+"""One task's way through an apply: a small state machine driven by the engine.
+
+The engine calls `next_op` to get the one request this task wants to make now (run on a worker
+thread), `finish` with that request's outcome, and `observe` with what each poll's list request
+showed. All state changes happen on the engine's thread; worker threads only make requests.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from runner import ownership
+from runner.coder.models import Task
+from runner.errors import (
+    AgentBusyError,
+    ApiError,
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ServerError,
+    TasksError,
+    TransportError,
+    UncertainOutcomeError,
+)
+from runner.execute.results import Event, Outcome, TaskResult
+from runner.manifest.model import DesiredTask
+from runner.observe import input_contents
+from runner.plan import Action, ActionKind, delivered_count
+from runner.preflight import ResolvedTask
+from runner.readiness import Readiness, ReadinessTracker
+
+if TYPE_CHECKING:
+    from runner.coder.client import CoderClient
+
+#: How long a task may sit in status error/unknown before the run gives up on it.
+BROKEN_AFTER_SECONDS = 60.0
+#: Polls a known task may be missing from the list before it counts as gone.
+MISSING_POLLS = 3
+#: Waiting budget for a prune delete (no manifest entry gives it a timeout).
+DELETE_TIMEOUT_SECONDS = 600.0
+
+Op = Callable[[], Any]
+
+
+class Phase(Enum):
+    DELETE = "delete"  # delete the existing task (prune, or the old one of a replace)
+    CREATE = "create"
+    ADOPT = "adopt"  # a create may have happened: find it by listing
+    FOLLOW_UPS = "follow_ups"
+    WAIT = "wait"
+    DONE = "done"
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """Engine-wide knobs a run needs."""
+
+    idle_grace: float | None = None  # overrides the manifest's idle_grace when set
+    poll_interval: float = 2.0
+    no_state_after: float = 30.0
+    supports_display_name: bool = True
+    supports_pause: bool = False
+    dashboard_url: str = ""
+
+
+class TaskRun:
+    """Drives one plan action to an outcome."""
+
+    def __init__(
+        self,
+        action: Action,
+        existing: Task | None,
+        resolved: ResolvedTask | None,
+        settings: RunSettings,
+        emit: Callable[[Event], None],
+    ) -> None:
+        self.action = action
+        self.desired: DesiredTask | None = action.desired
+        self.resolved = resolved
+        self.settings = settings
+        self._emit = emit
+        self.task = existing
+        self.result = TaskResult(
+            name=action.name,
+            owner=action.owner,
+            coder_name=action.coder_name,
+            action=action.kind.value,
+            task_id=existing.id if existing else None,
+        )
+        if existing is not None:
+            self._record_task(existing)
+        grace = settings.idle_grace
+        if grace is None:
+            grace = self.desired.idle_grace_seconds if self.desired else 5.0
+        self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
+        self.delivered = action.delivered if action.logs_verified else 0
+        self.deadline: float | None = None
+        self.not_before = 0.0
+        self.in_flight = False
+        self.ready_to_send = False
+        self.resuming = False
+        self._create_error = ""  # why the last create may or may not have happened
+        self._sent_marker: tuple[str, object] | None = None  # state seen when we last sent
+        self._sent_at = 0.0
+        self._broken_since: float | None = None
+        self._missing = 0
+        self._replaced_id = existing.id if action.kind is ActionKind.REPLACE and existing else ""
+        kind = action.kind
+        if kind in (ActionKind.DELETE, ActionKind.REPLACE):
+            self.phase = Phase.DELETE
+        elif kind is ActionKind.CREATE:
+            self.phase = Phase.CREATE
+        else:
+            self.phase = Phase.FOLLOW_UPS
+
+    # -- engine interface -----------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        return self.phase is Phase.DONE
+
+    @property
+    def needs_observation(self) -> bool:
+        """True when the next step depends on what the list shows."""
+        return not self.in_flight and self.phase in (Phase.ADOPT, Phase.FOLLOW_UPS, Phase.WAIT)
+
+    def start(self, now: float) -> None:
+        """Called once when the engine takes the run up."""
+        self.result.started_at = time.time()
+        if self.phase is Phase.FOLLOW_UPS:
+            self._begin_wait(now)
+            if not self._follow_ups_left():
+                self._after_follow_ups(now)
+
+    def next_op(self, client: CoderClient, now: float) -> Op | None:
+        """The request this task wants to make now, or None."""
+        if self.in_flight or self.done or now < self.not_before:
+            return None
+        if self.phase is Phase.DELETE and self.task is not None:
+            task = self.task
+            return lambda: client.delete_task(task)
+        if self.phase is Phase.CREATE:
+            return self._create_op(client)
+        if self.resuming and self.task is not None:
+            task = self.task
+            return lambda: client.resume_task(task)
+        if self.phase is Phase.FOLLOW_UPS and self.ready_to_send and self.task is not None:
+            return self._send_op(client, self.task)
+        return None
+
+    def finish(self, outcome: Any, error: BaseException | None, now: float) -> None:
+        """Take the outcome of the request `next_op` gave."""
+        self.in_flight = False
+        if isinstance(error, AuthError):
+            raise error
+        if self.resuming:
+            self._finish_resume(error, now)
+        elif self.phase is Phase.DELETE:
+            self._finish_delete(error, now)
+        elif self.phase is Phase.CREATE:
+            self._finish_create(outcome, error, now)
+        elif self.phase is Phase.FOLLOW_UPS:
+            self._finish_send(outcome, error, now)
+
+    def observe(self, listed: dict[str, Task], by_name: dict[str, Task], now: float) -> None:
+        """Take one poll's view: tasks by id and by lower-cased `owner/name`."""
+        if self.phase is Phase.ADOPT:
+            self._adopt(by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower()), now)
+            return
+        task = listed.get(self.result.task_id or "")
+        if task is None:
+            self._missing += 1
+            if self._missing >= MISSING_POLLS:
+                self._end(Outcome.FAILED, now, error="the task disappeared from the deployment")
+            return
+        self._missing = 0
+        self.task = task
+        self._record_task(task)
+        readiness = self._readiness(task, now)
+        if readiness is None:
+            return
+        if self.phase is Phase.FOLLOW_UPS:
+            self._observe_for_send(readiness, task, now)
+        elif self.phase is Phase.WAIT:
+            self._observe_for_wait(readiness, task, now)
+
+    def check_deadline(self, now: float) -> None:
+        """End the run with a timeout once its wait has run past the task's timeout."""
+        if self.done or self.in_flight or self.deadline is None or now < self.deadline:
+            return
+        what = {
+            Phase.DELETE: "the delete was still refused",
+            Phase.CREATE: "the name was still taken",
+            Phase.ADOPT: "the create could not be confirmed",
+            Phase.FOLLOW_UPS: f"{self._follow_ups_left()} follow-up(s) not yet delivered",
+            Phase.WAIT: f"the agent was not {self._wait_mode()}",
+        }[self.phase]
+        self._end(Outcome.TIMEOUT, now, error=f"timed out: {what}")
+
+    def interrupt(self) -> None:
+        if not self.done:
+            self.phase = Phase.DONE
+            self.result.outcome = Outcome.INTERRUPTED
+            self.result.finished_at = time.time()
+
+    # -- delete ---------------------------------------------------------------------------
+
+    def _finish_delete(self, error: BaseException | None, now: float) -> None:
+        if error is None or isinstance(error, NotFoundError):
+            self._note("deleted" if error is None else "already gone")
+            if self.action.kind is ActionKind.REPLACE:
+                self.phase = Phase.CREATE
+                self.task = None
+                self.result.task_id = None
+                return
+            self._end(Outcome.DELETED, now)
+            return
+        if isinstance(error, (ConflictError, ServerError, TransportError)):
+            # A build is still running (e.g. right after create): try again shortly.
+            self._begin_wait(now)
+            self.not_before = now + self.settings.poll_interval
+            self._event(f"delete not accepted yet ({_reason(error)}); retrying")
+            return
+        self._fail(error, now)
+
+    # -- create ---------------------------------------------------------------------------
+
+    def _create_op(self, client: CoderClient) -> Op:
+        desired = self.desired
+        resolved = self.resolved
+        assert desired is not None and resolved is not None
+        display = desired.display_name if self.settings.supports_display_name else None
+
+        def create() -> Task:
+            return client.create_task(
+                owner=resolved.owner.username,
+                template_version_id=resolved.version.id,
+                prompt=desired.prompt,
+                name=desired.coder_name,
+                preset_id=resolved.preset.id if resolved.preset else None,
+                display_name=display,
+            )
+
+        return create
+
+    def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
+        if error is None and isinstance(outcome, Task):
+            self._took(outcome, "created", now)
+            return
+        if isinstance(error, (UncertainOutcomeError, ServerError)):
+            self._create_error = "lost"
+            self._event(f"create outcome unknown ({_reason(error)}); checking the deployment")
+        elif isinstance(error, ConflictError):
+            self._create_error = "conflict"
+            self._event(f"name {self.action.coder_name!r} is taken; checking whose it is")
+        else:
+            self._fail(error, now)
+            return
+        self._begin_wait(now)
+        self.phase = Phase.ADOPT
+
+    def _adopt(self, found: Task | None, now: float) -> None:
+        desired = self.desired
+        assert desired is not None
+        if found is not None and found.id == self._replaced_id:
+            found = None  # the task being replaced, listed once more before it went
+        if found is None:
+            if self._create_error == "conflict":
+                # Held by a workspace still being deleted (or one that is not a task): wait.
+                self.not_before = now + self.settings.poll_interval
+                self._event("name still reserved (a workspace is being deleted?); waiting")
+            self.phase = Phase.CREATE
+            return
+        display = found.display_name if self.settings.supports_display_name else None
+        ours = ownership.owns(desired.batch, found.name, display)
+        if ours and found.initial_prompt.strip() == desired.prompt.strip():
+            how = (
+                "adopted (created, response lost)"
+                if self._create_error == "lost"
+                else ("adopted (created concurrently)")
+            )
+            self._took(found, how, now)
+            return
+        why = (
+            "it belongs to another batch or was made by hand"
+            if not ours
+            else ("its prompt differs")
+        )
+        self._end(
+            Outcome.FAILED,
+            now,
+            error=f"a task named {found.name!r} already exists and {why}; not adopted",
+        )
+
+    def _took(self, task: Task, how: str, now: float) -> None:
+        self.task = task
+        self.result.task_id = task.id
+        self._record_task(task)
+        self._note(how)
+        self._begin_wait(now)
+        self.tracker = ReadinessTracker(
+            idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
+        )
+        if self._follow_ups_left():
+            self.phase = Phase.FOLLOW_UPS
+        else:
+            self._after_follow_ups(now)
+
+    # -- follow-ups -----------------------------------------------------------------------
+
+    def _send_op(self, client: CoderClient, task: Task) -> Op:
+        desired = self.desired
+        assert desired is not None
+        already = self.delivered
+
+        def send() -> tuple[str, int]:
+            # The logs decide, right before each send: a follow-up that an earlier (lost)
+            # send or a concurrent apply delivered is never sent again.
+            inputs = input_contents(client.get_logs(task))
+            present = delivered_count(inputs, desired.prompt, desired.follow_ups)
+            if present > already:
+                return ("present", present)
+            client.send_input(task, desired.follow_ups[already])
+            return ("sent", already + 1)
+
+        return send
+
+    def _finish_send(self, outcome: Any, error: BaseException | None, now: float) -> None:
+        if error is None:
+            how, count = outcome
+            if how == "present":
+                self._note(f"follow-ups 1-{count} found in the logs; not sent again")
+                self.delivered = max(self.delivered, count)
+                self._settle_again()
+            else:
+                self.delivered = count
+                self.result.follow_ups_sent += 1
+                self._note(f"sent follow-up {count}/{len(self._follow_ups())}")
+                self._settle_again(after_send=now)
+            if not self._follow_ups_left():
+                self._after_follow_ups(now)
+            return
+        if isinstance(error, AgentBusyError):
+            self._event("agent busy; waiting for it to be idle")
+            self._settle_again()
+        elif isinstance(error, (UncertainOutcomeError, ServerError)):
+            # The next attempt reads the logs first, so a send that landed is not repeated.
+            self._event(f"send outcome unknown ({_reason(error)}); checking the logs")
+            self.not_before = now + self.settings.poll_interval
+        elif isinstance(error, (ApiError, TransportError)):
+            self._event(f"cannot send yet ({_reason(error)}); waiting")
+            self._settle_again()
+        else:
+            self._fail(error, now)
+
+    def _observe_for_send(self, readiness: Readiness, task: Task, now: float) -> None:
+        if readiness in (Readiness.IDLE, Readiness.COMPLETE):
+            if not self.ready_to_send:
+                self.ready_to_send = True
+        elif readiness is Readiness.FAILED:
+            self._end(
+                Outcome.FAILED,
+                now,
+                error=f"the agent reported failure before all follow-ups: {task.message}".strip(),
+            )
+        else:
+            self.ready_to_send = False
+
+    def _settle_again(self, after_send: float | None = None) -> None:
+        self.ready_to_send = False
+        self.tracker = ReadinessTracker(
+            idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
+        )
+        if after_send is not None and self.task is not None:
+            self._sent_marker = _state_marker(self.task)
+            self._sent_at = after_send
+
+    def _after_follow_ups(self, now: float) -> None:
+        if self._wait_mode() == "none":
+            self._end(Outcome.OK, now)
+        else:
+            self.phase = Phase.WAIT
+
+    # -- waiting --------------------------------------------------------------------------
+
+    def _readiness(self, task: Task, now: float) -> Readiness | None:
+        """Readiness after the checks every waiting phase shares; None when handled here."""
+        if self._sent_marker is not None:
+            # Until the agent reports anything new, the state we saw when sending is stale.
+            stale = _state_marker(task) == self._sent_marker
+            if stale and now - self._sent_at < self.settings.no_state_after:
+                return Readiness.NOT_READY
+            self._sent_marker = None
+        readiness = self.tracker.observe(task, now)
+        if readiness is Readiness.PAUSED:
+            if self.settings.supports_pause:
+                if not self.resuming:
+                    self.resuming = True
+                    self._event("task is paused; resuming it")
+                return None
+            self._end(Outcome.FAILED, now, error="the task is paused and this server cannot resume")
+            return None
+        if readiness is Readiness.BROKEN:
+            if self._broken_since is None:
+                self._broken_since = now
+            if now - self._broken_since >= BROKEN_AFTER_SECONDS:
+                self._end(Outcome.FAILED, now, error=f"task status is {task.status}")
+            return None
+        self._broken_since = None
+        return readiness
+
+    def _observe_for_wait(self, readiness: Readiness, task: Task, now: float) -> None:
+        mode = self._wait_mode()
+        if readiness is Readiness.FAILED:
+            self._end(Outcome.FAILED, now, error=f"the agent reported failure: {task.message}")
+        elif readiness is Readiness.COMPLETE or (readiness is Readiness.IDLE and mode == "idle"):
+            self._end(Outcome.OK, now)
+
+    def _finish_resume(self, error: BaseException | None, now: float) -> None:
+        self.resuming = False
+        if error is None:
+            self._note("resumed")
+        elif isinstance(error, ConflictError):
+            pass  # already running again
+        else:
+            self._event(f"resume failed ({_reason(error)}); will retry")
+            self.not_before = now + self.settings.poll_interval
+        self.tracker = ReadinessTracker(
+            idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
+        )
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _follow_ups(self) -> tuple[str, ...]:
+        return self.desired.follow_ups if self.desired else ()
+
+    def _follow_ups_left(self) -> int:
+        return max(0, len(self._follow_ups()) - self.delivered)
+
+    def _wait_mode(self) -> str:
+        return self.desired.wait if self.desired else "none"
+
+    def _begin_wait(self, now: float) -> None:
+        if self.deadline is None:
+            timeout = self.desired.timeout_seconds if self.desired else DELETE_TIMEOUT_SECONDS
+            self.deadline = now + timeout
+            self.result.wait_started_at = time.time()
+
+    def _record_task(self, task: Task) -> None:
+        self.result.task_id = task.id
+        self.result.status = task.status
+        self.result.state = task.state
+        self.result.message = task.message
+        if self.settings.dashboard_url and task.id:
+            owner = task.owner_name or self.action.owner
+            self.result.link = f"{self.settings.dashboard_url.rstrip('/')}/tasks/{owner}/{task.id}"
+
+    def _note(self, what: str) -> None:
+        self.result.done.append(what)
+        self._event(what)
+
+    def _event(self, text: str, final: bool = False) -> None:
+        self._emit(Event(self.result, text, final))
+
+    def _fail(self, error: BaseException | None, now: float) -> None:
+        if isinstance(error, TasksError):
+            text = error.message
+        else:
+            text = f"{type(error).__name__}: {error}"
+        self._end(Outcome.FAILED, now, error=text)
+
+    def _end(self, outcome: Outcome, now: float, *, error: str = "") -> None:
+        self.phase = Phase.DONE
+        self.result.outcome = outcome
+        self.result.error = error
+        self.result.finished_at = time.time()
+        text = outcome.value + (f": {error}" if error else "")
+        self._event(text, final=True)
+
+
+def _state_marker(task: Task) -> tuple[str, object]:
+    state = task.current_state
+    return (state.state if state else "", state.timestamp if state else None)
+
+
+def _reason(error: BaseException) -> str:
+    return error.message if isinstance(error, TasksError) else str(error)
