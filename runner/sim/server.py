@@ -1,10 +1,32 @@
-"""The simulated deployment's HTTP server.
+"""The simulated deployment's HTTP server: a `ThreadingHTTPServer` on loopback.
 
-INTERFACE SKELETON: the constructor, attributes and methods below are fixed (the CLI's `--sim`,
-`tasks sim` and the test fixtures use them); the simulator implementation fills them in.
+It follows CONTRACT.md for the chosen `coder_version`: 2.28.x serves the experimental routes
+only; 2.29 to 2.36 serve `/api/v2/tasks` and `/api/experimental/tasks` (2.35 and 2.36 only with
+`tasks_enabled`); 2.37+ serves no task route. See `runner.sim.directives` for the `[sim:…]`
+directives that steer the simulated agent, and `runner.sim.faults` for fault injection.
 """
 
 from __future__ import annotations
+
+import random
+import threading
+import time
+from http.server import ThreadingHTTPServer
+from typing import Any
+
+from runner.sim.clock import SimClock
+from runner.sim.directory import Directory
+from runner.sim.faults import Faults
+from runner.sim.handler import RequestLog, SimRequestHandler
+from runner.sim.ratelimit import RateLimiter
+from runner.sim.routes import Api
+from runner.sim.tasks import TaskStore
+from runner.sim.versions import SimVersion
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
 
 
 class SimServer:
@@ -27,15 +49,82 @@ class SimServer:
         rate_limit: int = 512,
         time_scale: float = 1.0,
         seed: int | None = None,
+        tasks_enabled: bool = True,
+        fail_rate: float = 0.0,
+        lose_rate: float = 0.0,
     ) -> None:
-        raise NotImplementedError
+        self.version = SimVersion.parse(coder_version)
+        if latency_ms < 0:
+            raise ValueError("latency_ms must be >= 0")
+        self.host = host
+        self.port = port
+        self.latency_ms = latency_ms
+        self.clock = SimClock(time_scale)
+        rng = random.Random(seed)
+        self.directory = Directory(rng, time.time())
+        self.store = TaskStore(self.version, self.directory, self.clock, rng)
+        self.rate_limiter = RateLimiter(rate_limit, self.clock)
+        self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
+        self.request_log = RequestLog()
+        self.tasks_enabled = tasks_enabled
+        self.build_version = f"v{self.version}+sim"
+        self.deployment_id = str(self.store._uuid())
+        self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
+        self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
+        self.token = self.tokens["admin"]
+        self.url = ""
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def tasks_served(self) -> bool:
+        """Whether the task routes exist: not on v2.37+, and on 2.35/2.36 only when enabled."""
+        if self.version.tasks_removed:
+            return False
+        return self.tasks_enabled or not self.version.tasks_switchable
+
+    @property
+    def requests(self) -> list[dict[str, Any]]:
+        """The request log: `[{method, path, query, status}]` (plus `fault` where injected)."""
+        return self.request_log.entries()
+
+    def _buildinfo(self) -> dict[str, Any]:
+        return {
+            "external_url": "https://github.com/coder/coder",
+            "version": self.build_version,
+            "dashboard_url": self.url,
+            "telemetry": False,
+            "workspace_proxy": False,
+            "agent_api_version": "2.0",
+            "provisioner_api_version": "1.0",
+            "upgrade_message": "",
+            "deployment_id": self.deployment_id,
+            "webpush_public_key": "",
+        }
 
     def start(self) -> None:
         """Bind and serve from a daemon thread; `url` is valid afterwards."""
-        raise NotImplementedError
+        handler = type("BoundHandler", (SimRequestHandler,), {"sim": self})
+        self._httpd = _HTTPServer((self.host, self.port), handler)
+        host, port = self._httpd.server_address[:2]
+        host_text = host.decode() if isinstance(host, bytes) else str(host)
+        shown = f"[{host_text}]" if ":" in host_text else host_text
+        self.port = int(port)
+        self.url = f"http://{shown}:{port}"
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="coder-sim", daemon=True
+        )
+        self._thread.start()
 
     def stop(self) -> None:
-        raise NotImplementedError
+        """Stop serving and release the port; safe to call twice."""
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+            self._httpd = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
     def __enter__(self) -> SimServer:
         self.start()

@@ -1,0 +1,47 @@
+"""How the simulated agent reacts to an input, steered by directives written into the input.
+
+Directives (anywhere in a prompt or a sent input):
+
+- `[sim:complete]`: after working, report `complete` instead of `idle`.
+- `[sim:fail]`: after working, report a failure (`failure` before v2.32, `failed` from v2.32).
+- `[sim:work=N]`: work N simulated seconds instead of the default 4.
+- `[sim:silent]`: never report any state; `current_state` stays as it was (null for a new task).
+- `[sim:build-fail]`: in a create prompt, the start build job fails (task status `error`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+DEFAULT_WORK_SECONDS = 4.0
+#: The moment of `idle` an agent reports between its two steps.
+IDLE_BLIP_SECONDS = 0.3
+
+_WORK = re.compile(r"\[sim:work=(\d+(?:\.\d+)?)\]")
+
+
+@dataclass(frozen=True)
+class Directives:
+    """What an input asks of the simulated agent and the build."""
+
+    work_seconds: float = DEFAULT_WORK_SECONDS
+    final_state: str = "idle"  # idle | complete | failure
+    silent: bool = False
+    build_fails: bool = False
+
+
+def parse_directives(text: str) -> Directives:
+    """Read the `[sim:…]` directives in `text`; anything else is ordinary input."""
+    match = _WORK.search(text)
+    final = "idle"
+    if "[sim:complete]" in text:
+        final = "complete"
+    if "[sim:fail]" in text:
+        final = "failure"
+    return Directives(
+        work_seconds=float(match.group(1)) if match else DEFAULT_WORK_SECONDS,
+        final_state=final,
+        silent="[sim:silent]" in text,
+        build_fails="[sim:build-fail]" in text,
+    )

@@ -1,0 +1,285 @@
+"""The deployment's fixed people and things: users, organizations, templates, presets.
+
+Users: `admin` (site owner, sees every task, only in `coder`), members `alice` (in `coder` and
+`research`) and `bob` (in `coder`). Templates: `coder/claude-code` (AI, versions v1 and v2, v2
+active), `coder/docker` (no AI task), `research/claude-code` and `research/goose` (AI).
+Every AI template version has presets `Small` (the default) and `Large`.
+"""
+
+from __future__ import annotations
+
+import random
+import string
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.sim.clock import rfc3339
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def _token_part(rng: random.Random, length: int) -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "".join(rng.choice(alphabet) for _ in range(length))
+
+
+@dataclass
+class SimUser:
+    id: str
+    username: str
+    name: str
+    owner: bool  # site-wide owner role: reads and manages everything
+    org_ids: list[str]
+    token_id: str
+    token_secret: str
+    created_at: float
+
+    @property
+    def token(self) -> str:
+        return f"{self.token_id}-{self.token_secret}"
+
+
+@dataclass
+class SimOrg:
+    id: str
+    name: str
+    display_name: str
+    is_default: bool
+    created_at: float
+
+
+@dataclass
+class SimPreset:
+    id: str
+    name: str
+    default: bool
+    parameters: list[tuple[str, str]]
+
+
+@dataclass
+class SimTemplateVersion:
+    id: str
+    name: str
+    template_id: str
+    org_id: str
+    has_ai_task: bool
+    presets: list[SimPreset]
+    created_at: float
+
+
+@dataclass
+class SimTemplate:
+    id: str
+    name: str
+    display_name: str
+    icon: str
+    org_id: str
+    has_ai_task: bool
+    created_at: float
+    versions: list[SimTemplateVersion] = field(default_factory=list)
+    active_version_id: str = ""
+
+
+class Directory:
+    """Seeded users, organizations and templates, with Coder's lookup rules."""
+
+    def __init__(self, rng: random.Random, created_at: float) -> None:
+        self.orgs = [
+            SimOrg(_uuid(rng), "coder", "Coder", True, created_at),
+            SimOrg(_uuid(rng), "research", "Research", False, created_at),
+        ]
+        coder, research = (o.id for o in self.orgs)
+        self.users = [
+            SimUser(_uuid(rng), name, title, owner, orgs, _token_part(rng, 10),
+                    _token_part(rng, 22), created_at)
+            for name, title, owner, orgs in (
+                ("admin", "Admin", True, [coder]),
+                ("alice", "Alice", False, [coder, research]),
+                ("bob", "Bob", False, [coder]),
+            )
+        ]  # fmt: skip
+        self.templates: list[SimTemplate] = []
+        for org, name, display, icon, ai, versions in (
+            (coder, "claude-code", "Claude Code", "/icon/claude.svg", True, ("v1", "v2")),
+            (coder, "docker", "Docker", "/icon/docker.svg", False, ("v1",)),
+            (research, "claude-code", "Claude Code", "/icon/claude.svg", True, ("v1",)),
+            (research, "goose", "Goose", "/icon/goose.svg", True, ("v1",)),
+        ):
+            template = SimTemplate(_uuid(rng), name, display, icon, org, ai, created_at)
+            for version_name in versions:
+                presets = (
+                    [
+                        SimPreset(_uuid(rng), "Small", True, [("cpu", "2"), ("memory", "4")]),
+                        SimPreset(_uuid(rng), "Large", False, [("cpu", "8"), ("memory", "16")]),
+                    ]
+                    if ai
+                    else []
+                )
+                template.versions.append(
+                    SimTemplateVersion(
+                        _uuid(rng), version_name, template.id, org, ai, presets, created_at
+                    )
+                )
+            template.active_version_id = template.versions[-1].id
+            self.templates.append(template)
+
+    # Users -------------------------------------------------------------------------------
+
+    def user_by_token_id(self, token_id: str) -> SimUser | None:
+        return next((u for u in self.users if u.token_id == token_id), None)
+
+    def find_user(self, ref: str) -> SimUser | None:
+        """A user by UUID or username (case-insensitive); None when there is none."""
+        lowered = ref.lower()
+        return next((u for u in self.users if u.id == lowered or u.username == lowered), None)
+
+    def can_see_user(self, viewer: SimUser, user: SimUser) -> bool:
+        """Owners see everyone; members see users they share an organization with."""
+        return viewer.owner or bool(set(viewer.org_ids) & set(user.org_ids))
+
+    def user(self, user_id: str) -> SimUser:
+        return next(u for u in self.users if u.id == user_id)
+
+    # Organizations -----------------------------------------------------------------------
+
+    def find_org(self, ref: str) -> SimOrg | None:
+        lowered = ref.lower()
+        return next((o for o in self.orgs if o.id == lowered or o.name == lowered), None)
+
+    def org(self, org_id: str) -> SimOrg:
+        return next(o for o in self.orgs if o.id == org_id)
+
+    def can_see_org(self, viewer: SimUser, org: SimOrg) -> bool:
+        return viewer.owner or org.id in viewer.org_ids
+
+    # Templates ---------------------------------------------------------------------------
+
+    def template(self, template_id: str) -> SimTemplate:
+        return next(t for t in self.templates if t.id == template_id)
+
+    def find_version(self, version_id: str) -> SimTemplateVersion | None:
+        for template in self.templates:
+            for version in template.versions:
+                if version.id == version_id.lower():
+                    return version
+        return None
+
+
+# JSON shapes ------------------------------------------------------------------------------
+
+
+def user_json(user: SimUser) -> dict[str, Any]:
+    """`codersdk.User`."""
+    roles = [{"name": "owner", "display_name": "Owner"}] if user.owner else []
+    return {
+        "id": user.id,
+        "username": user.username,
+        "avatar_url": "",
+        "name": user.name,
+        "email": f"{user.username}@example.com",
+        "created_at": rfc3339(user.created_at),
+        "updated_at": rfc3339(user.created_at),
+        "last_seen_at": rfc3339(user.created_at),
+        "status": "active",
+        "login_type": "password",
+        "theme_preference": "",
+        "organization_ids": list(user.org_ids),
+        "roles": roles,
+    }
+
+
+def org_json(org: SimOrg) -> dict[str, Any]:
+    """`codersdk.Organization`."""
+    return {
+        "id": org.id,
+        "name": org.name,
+        "display_name": org.display_name,
+        "description": "",
+        "icon": "",
+        "created_at": rfc3339(org.created_at),
+        "updated_at": rfc3339(org.created_at),
+        "is_default": org.is_default,
+    }
+
+
+def template_json(template: SimTemplate, org: SimOrg, creator: SimUser) -> dict[str, Any]:
+    """`codersdk.Template` (the fields clients read, plus the common ones)."""
+    return {
+        "id": template.id,
+        "created_at": rfc3339(template.created_at),
+        "updated_at": rfc3339(template.created_at),
+        "organization_id": org.id,
+        "organization_name": org.name,
+        "organization_display_name": org.display_name,
+        "organization_icon": "",
+        "name": template.name,
+        "display_name": template.display_name,
+        "provisioner": "terraform",
+        "active_version_id": template.active_version_id,
+        "active_user_count": 0,
+        "build_time_stats": {"start": {}, "stop": {}, "delete": {}},
+        "description": "",
+        "deprecated": False,
+        "deprecation_message": "",
+        "icon": template.icon,
+        "default_ttl_ms": 0,
+        "activity_bump_ms": 3600000,
+        "allow_user_autostart": True,
+        "allow_user_autostop": True,
+        "allow_user_cancel_workspace_jobs": False,
+        "created_by_id": creator.id,
+        "created_by_name": creator.username,
+        "require_active_version": False,
+        "max_port_share_level": "owner",
+    }
+
+
+def template_version_json(
+    version: SimTemplateVersion, template: SimTemplate, creator: SimUser
+) -> dict[str, Any]:
+    """`codersdk.TemplateVersion`, including `has_ai_task`."""
+    job_time = rfc3339(version.created_at)
+    return {
+        "id": version.id,
+        "template_id": template.id,
+        "organization_id": version.org_id,
+        "created_at": job_time,
+        "updated_at": job_time,
+        "name": version.name,
+        "message": "",
+        "job": {
+            "id": version.id,
+            "created_at": job_time,
+            "started_at": job_time,
+            "completed_at": job_time,
+            "status": "succeeded",
+            "file_id": version.id,
+            "tags": {"scope": "organization"},
+            "queue_position": 0,
+            "queue_size": 0,
+            "organization_id": version.org_id,
+            "type": "template_version_import",
+        },
+        "readme": "",
+        "created_by": {"id": creator.id, "username": creator.username, "avatar_url": ""},
+        "archived": False,
+        "warnings": [],
+        "has_ai_task": version.has_ai_task,
+        "has_external_agent": False,
+    }
+
+
+def preset_json(preset: SimPreset) -> dict[str, Any]:
+    """`codersdk.Preset`: Go's default (capitalised) JSON keys."""
+    return {
+        "ID": preset.id,
+        "Name": preset.name,
+        "Parameters": [{"Name": n, "Value": v} for n, v in preset.parameters],
+        "Default": preset.default,
+        "DesiredPrebuildInstances": None,
+        "Description": "",
+        "Icon": "",
+    }

@@ -1,0 +1,189 @@
+"""The HTTP side: one request through latency, faults, rate limit, routing, auth and the log."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import socket
+import threading
+import time
+from http.server import BaseHTTPRequestHandler
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+from runner.sim.apierror import ApiError
+from runner.sim.auth import authenticate, find_token
+from runner.sim.routes import Request
+
+if TYPE_CHECKING:
+    from runner.sim.server import SimServer
+
+CONTROL_PREFIX = "/__sim/"
+
+
+class RequestLog:
+    """Every API request the server saw: method, path, query and the status it got."""
+
+    def __init__(self) -> None:
+        self._entries: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+
+    def add(self, entry: dict[str, Any]) -> None:
+        with self._lock:
+            self._entries.append(entry)
+
+    def entries(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dict(e) for e in self._entries]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+class SimRequestHandler(BaseHTTPRequestHandler):
+    """Serves one connection for the `SimServer` stored on the socket server."""
+
+    protocol_version = "HTTP/1.1"
+    server_version = "coder-sim"
+    sim: SimServer  # set on the subclass the server builds
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Stay quiet: the request log keeps what matters."""
+
+    def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        self._serve()
+
+    def do_PUT(self) -> None:
+        self._serve()
+
+    def do_PATCH(self) -> None:
+        self._serve()
+
+    def do_DELETE(self) -> None:
+        self._serve()
+
+    def _serve(self) -> None:
+        parts = urlsplit(self.path)
+        path = parts.path
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length > 0 else b""
+        if path.startswith(CONTROL_PREFIX):
+            self._control(path, body)
+            return
+        sim = self.sim
+        if sim.latency_ms > 0:
+            time.sleep(sim.latency_ms / 1000)
+        entry: dict[str, Any] = {
+            "method": self.command,
+            "path": path,
+            "query": parts.query,
+            "status": 0,
+        }
+        fault = sim.faults.take(self.command, path)
+        if fault is not None and fault.when == "before":
+            entry["fault"] = "before"
+            entry["status"] = fault.status
+            sim.request_log.add(entry)
+            if fault.status == 0:
+                self._drop()
+            else:
+                error = ApiError(fault.status, "Simulated failure injected by the test.")
+                self._send(fault.status, error.body(), {})
+            return
+        status, payload, headers = self._answer(path, query, body)
+        entry["status"] = status
+        if fault is not None:
+            entry["fault"] = "after"
+            sim.request_log.add(entry)
+            self._drop()
+            return
+        sim.request_log.add(entry)
+        self._send(status, payload, headers)
+
+    def _answer(
+        self, path: str, query: dict[str, str], body: bytes
+    ) -> tuple[int, Any, dict[str, str]]:
+        sim = self.sim
+        headers: dict[str, str] = {}
+        try:
+            if path.startswith("/api/"):
+                decision = sim.rate_limiter.check(self.client_address[0], path)
+                headers.update(decision.headers)
+                if not decision.allowed:
+                    raise ApiError(429, decision.message)
+            route, handler, params = sim.api.match(self.command, path)
+            caller = None
+            if route.authenticated:
+                lowered = {k.lower(): v for k, v in self.headers.items()}
+                caller = authenticate(sim.directory, find_token(lowered, query))
+            request = Request(
+                method=self.command,
+                path=path,
+                query=query,
+                body=body,
+                caller=caller,
+                params={k: unquote(v) for k, v in params.items()},
+            )
+            status, payload = handler(request)
+            return status, payload, headers
+        except ApiError as error:
+            if error.status == 405:
+                return 405, None, headers
+            return error.status, error.body(), headers
+        except Exception as bug:  # a simulator bug still answers like a server would
+            return 500, {"message": "Internal error.", "detail": repr(bug)}, headers
+
+    def _control(self, path: str, body: bytes) -> None:
+        """`/__sim/…`: fault rules and the request log, without auth or rate limit."""
+        sim = self.sim
+        action = (self.command, path.rstrip("/"))
+        try:
+            if action == ("POST", "/__sim/faults"):
+                spec = json.loads(body or b"{}")
+                if not isinstance(spec, dict):
+                    raise ValueError("expected a JSON object")
+                allowed = {"method", "path", "when", "times", "status"}
+                unknown = set(spec) - allowed
+                if unknown:
+                    raise ValueError(f"unknown fields: {', '.join(sorted(unknown))}")
+                sim.faults.add(**spec)
+                self._send(201, {"message": "Fault added."}, {})
+            elif action == ("DELETE", "/__sim/faults"):
+                sim.faults.clear()
+                self._send(204, None, {})
+            elif action == ("GET", "/__sim/requests"):
+                self._send(200, sim.request_log.entries(), {})
+            elif action == ("POST", "/__sim/reset-log"):
+                sim.request_log.clear()
+                self._send(204, None, {})
+            elif action == ("GET", "/__sim/info"):
+                info = {"coder_version": str(sim.version), "url": sim.url, "tokens": sim.tokens}
+                self._send(200, info, {})
+            else:
+                self._send(404, {"message": "Route not found."}, {})
+        except (ValueError, TypeError) as error:
+            self._send(400, {"message": "Invalid fault.", "detail": str(error)}, {})
+
+    def _drop(self) -> None:
+        """Close the connection without a response: the client sees a disconnect."""
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str]) -> None:
+        data = b"" if payload is None else json.dumps(payload).encode()
+        self.send_response(status)
+        self.send_header("X-Coder-Build-Version", self.sim.build_version)
+        if payload is not None:
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        if data and self.command != "HEAD":
+            self.wfile.write(data)

@@ -1,0 +1,82 @@
+"""Which Coder release the simulator imitates, and the behaviour that follows from it."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+@dataclass(frozen=True)
+class SimVersion:
+    """A Coder server version (`2.34.2`, `v2.32.0-rc.0`) and its Tasks feature switches."""
+
+    major: int
+    minor: int
+    patch: int
+    prerelease: str = ""
+
+    @classmethod
+    def parse(cls, text: str) -> SimVersion:
+        """Parse `text`; raise ValueError for malformed versions and releases before v2.28."""
+        match = _VERSION.match(text.strip())
+        if not match:
+            raise ValueError(f"invalid Coder version {text!r}: expected e.g. 2.34.2")
+        major, minor, patch = (int(match.group(i)) for i in (1, 2, 3))
+        version = cls(major, minor, patch, match.group(4) or "")
+        if version.key < (2, 28, 0):
+            raise ValueError(f"Coder version {text!r} is not simulated: the oldest is 2.28.0")
+        return version
+
+    @property
+    def key(self) -> tuple[int, int, int]:
+        return (self.major, self.minor, self.patch)
+
+    def at_least(self, major: int, minor: int, patch: int = 0) -> bool:
+        """True from `major.minor.patch` on; a pre-release counts as its release."""
+        return self.key >= (major, minor, patch)
+
+    def __str__(self) -> str:
+        suffix = f"-{self.prerelease}" if self.prerelease else ""
+        return f"{self.major}.{self.minor}.{self.patch}{suffix}"
+
+    @property
+    def is_ga(self) -> bool:
+        """v2.29+: `/api/v2/tasks`, names in paths, display_name, PATCH input."""
+        return self.at_least(2, 29)
+
+    @property
+    def has_pause(self) -> bool:
+        """v2.31.1+: pause/resume routes and log snapshots."""
+        return self.at_least(2, 31, 1)
+
+    @property
+    def pending_start_is_pending(self) -> bool:
+        """v2.31.1+: a queued start job reports `pending` (it was `initializing`)."""
+        return self.at_least(2, 31, 1)
+
+    @property
+    def conflict_for_inactive(self) -> bool:
+        """v2.31.1+: send/logs answer 409 (not 400) for pending, initializing or paused tasks."""
+        return self.at_least(2, 31, 1)
+
+    @property
+    def busy_is_conflict(self) -> bool:
+        """v2.32+: a busy AgentAPI gives 409 (502 before)."""
+        return self.at_least(2, 32)
+
+    @property
+    def maps_failure_to_failed(self) -> bool:
+        """v2.32+: the agent's `failure` report is shown as `failed`."""
+        return self.at_least(2, 32)
+
+    @property
+    def tasks_removed(self) -> bool:
+        """v2.37+: every task route is gone."""
+        return self.at_least(2, 37)
+
+    @property
+    def tasks_switchable(self) -> bool:
+        """v2.35 and v2.36 serve Tasks only when the server setting turns them on."""
+        return self.at_least(2, 35) and not self.tasks_removed
