@@ -264,7 +264,10 @@ class CoderClient:
             response = self._http.request("GET", path)
         except NotFoundError:
             raise UnsupportedServerError(f"{not_coder}: GET {path} answered 404") from None
-        data = _decode(response)
+        try:
+            data = _decode(response)
+        except ApiError:
+            data = None
         version = data.get("version") if isinstance(data, Mapping) else None
         if not isinstance(version, str):
             kind = response.headers.get("Content-Type", "no content type").split(";")[0]

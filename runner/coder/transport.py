@@ -21,7 +21,7 @@ from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from enum import Enum
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import unquote_plus
 
 import httpx
 
@@ -29,7 +29,7 @@ from runner import __version__
 from runner.coder.config import Connection, is_secret_header
 from runner.coder.errors import error_from_response
 from runner.errors import ApiError, RateLimitedError, TransportError, UncertainOutcomeError
-from runner.secrets import MASK, redact
+from runner.secrets import MASK, redact, register_secret
 
 USER_AGENT = f"coder-tasks/{__version__}"
 TIMEOUT = httpx.Timeout(30.0, connect=10.0)
@@ -78,6 +78,8 @@ class ApiTransport:
         self._jitter = jitter
         self._max_rate_limit_wait = max_rate_limit_wait
         self._has_token = bool(connection.token)
+        if not connection.simulated:
+            register_secret(connection.token)
         pairs = [("User-Agent", USER_AGENT), ("Accept", "application/json")]
         if connection.token:
             pairs.append(("Coder-Session-Token", connection.token))
@@ -333,4 +335,4 @@ def _detail(exc: httpx.TransportError) -> str:
 def _target(request: httpx.Request) -> str:
     query = request.url.query.decode("ascii", errors="replace")
     path = request.url.path
-    return f"{request.method} {path}?{unquote(query)}" if query else f"{request.method} {path}"
+    return f"{request.method} {path}?{unquote_plus(query)}" if query else f"{request.method} {path}"

@@ -1,0 +1,95 @@
+"""Version parsing, API generation and the features that follow from the version."""
+
+from __future__ import annotations
+
+import pytest
+
+from runner.coder.version import deprecation_notices, parse_version, server_info
+from runner.errors import UnsupportedServerError
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("v2.34.2+abc123", (2, 34, 2)),
+        ("v2.28.11-devel+x", (2, 28, 11)),
+        ("2.30.0-rc.1", (2, 30, 0)),
+        ("v2.29.0", (2, 29, 0)),
+        (" v2.31.1 ", (2, 31, 1)),
+    ],
+)
+def test_parse_version(text: str, expected: tuple[int, int, int]) -> None:
+    assert parse_version(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "latest", "v2.34", "2.x.1", "v2.34.2 extra"])
+def test_parse_version_rejects_non_versions(text: str) -> None:
+    with pytest.raises(ValueError):
+        parse_version(text)
+
+
+@pytest.mark.parametrize(
+    ("version", "generation", "base"),
+    [
+        ("v2.28.0", "experimental", "/api/experimental/tasks"),
+        ("v2.28.11-devel+x", "experimental", "/api/experimental/tasks"),
+        ("v2.29.0", "ga", "/api/v2/tasks"),
+        ("2.30.0-rc.1", "ga", "/api/v2/tasks"),
+        ("v2.36.9", "ga", "/api/v2/tasks"),
+    ],
+)
+def test_generation(version: str, generation: str, base: str) -> None:
+    info = server_info(version)
+    assert info.generation == generation
+    assert info.task_base == base
+    assert info.version == version
+
+
+@pytest.mark.parametrize(
+    ("version", "pause", "display_name", "busy_409", "deprecated"),
+    [
+        ("v2.28.11", False, False, False, False),
+        ("v2.29.0", False, True, False, False),
+        ("v2.31.0", False, True, False, False),
+        ("v2.31.1", True, True, False, False),
+        ("v2.32.0-rc.0", True, True, True, False),
+        ("v2.34.2", True, True, True, False),
+        ("v2.35.0", True, True, True, True),
+    ],
+)
+def test_features_follow_version(
+    version: str, pause: bool, display_name: bool, busy_409: bool, deprecated: bool
+) -> None:
+    info = server_info(version)
+    assert info.supports_pause is pause
+    assert info.supports_display_name is display_name
+    assert info.busy_is_conflict is busy_409
+    assert info.deprecated is deprecated
+    assert bool(deprecation_notices(info)) is deprecated
+
+
+def test_v2_37_says_tasks_were_removed() -> None:
+    with pytest.raises(UnsupportedServerError) as caught:
+        server_info("v2.37.0+deadbee")
+    assert caught.value.message == (
+        "this deployment (Coder v2.37.0) does not serve Coder Tasks: they were removed in "
+        "Coder v2.37 (the successor is Coder Agents)"
+    )
+
+
+def test_v3_is_also_without_tasks() -> None:
+    with pytest.raises(UnsupportedServerError, match="removed in Coder v2.37"):
+        server_info("v3.0.0")
+
+
+@pytest.mark.parametrize("version", ["v2.27.9", "v2.26.0", "v1.40.0"])
+def test_older_than_v2_28_is_unsupported(version: str) -> None:
+    with pytest.raises(UnsupportedServerError, match="v2.28 is the oldest supported"):
+        server_info(version)
+
+
+def test_deprecation_notice_text() -> None:
+    (notice,) = deprecation_notices(server_info("v2.35.1"))
+    assert notice.startswith("Coder Tasks are deprecated from Coder v2.35 and removed in v2.37; ")
+    assert "v2.35.1" in notice
+    assert "\n" not in notice
