@@ -1,0 +1,112 @@
+"""`tasks sim`: serve a simulated Coder deployment until interrupted."""
+
+from __future__ import annotations
+
+import signal
+import threading
+from types import FrameType
+
+import click
+
+from runner.errors import InvalidInputError
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise InvalidInputError(message)
+
+
+@click.command("sim")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=int, default=0, help="Port to listen on (0 picks a free one).")
+@click.option(
+    "--coder-version",
+    default="2.34.2",
+    show_default=True,
+    help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.37+ (no Tasks).",
+)
+@click.option("--latency-ms", type=int, default=0, help="Delay added to every request.")
+@click.option(
+    "--rate-limit",
+    type=int,
+    default=512,
+    show_default=True,
+    help="Requests per minute per client and path; <= 0 disables the limit.",
+)
+@click.option(
+    "--time-scale",
+    type=float,
+    default=1.0,
+    show_default=True,
+    help="Factor on every simulated delay (0.1 runs ten times faster).",
+)
+@click.option(
+    "--tasks-disabled",
+    is_flag=True,
+    help="On 2.35/2.36, leave Tasks switched off (their default there).",
+)
+@click.option("--fail-rate", type=float, default=0.0, help="Share of requests failed with 503.")
+@click.option(
+    "--lose-rate", type=float, default=0.0, help="Share of responses lost after the work is done."
+)
+@click.option("--seed", type=int, default=None, help="Seed for names, IDs and random faults.")
+def command(
+    host: str,
+    port: int,
+    coder_version: str,
+    latency_ms: int,
+    rate_limit: int,
+    time_scale: float,
+    tasks_disabled: bool,
+    fail_rate: float,
+    lose_rate: float,
+    seed: int | None,
+) -> None:
+    """Serve a simulated Coder deployment.
+
+    Prints CODER_URL and CODER_SESSION_TOKEN first, so `eval` or a test can pick them up.
+    """
+    from runner.sim.server import SimServer
+
+    _check(0 <= port <= 65535, f"--port: {port} is not a port number (0 to 65535)")
+    _check(latency_ms >= 0, f"--latency-ms: must be >= 0, got {latency_ms}")
+    _check(time_scale > 0, f"--time-scale: must be > 0, got {time_scale}")
+    _check(0 <= fail_rate <= 1, f"--fail-rate: must be between 0 and 1, got {fail_rate}")
+    _check(0 <= lose_rate <= 1, f"--lose-rate: must be between 0 and 1, got {lose_rate}")
+    try:
+        server = SimServer(
+            coder_version=coder_version,
+            host=host,
+            port=port,
+            latency_ms=latency_ms,
+            rate_limit=rate_limit,
+            time_scale=time_scale,
+            seed=seed,
+            tasks_enabled=not tasks_disabled,
+            fail_rate=fail_rate,
+            lose_rate=lose_rate,
+        )
+    except ValueError as error:
+        raise InvalidInputError(f"--coder-version: {error}") from None
+    try:
+        server.start()
+    except OSError as error:
+        raise InvalidInputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        click.echo(f"CODER_URL={server.url}")
+        click.echo(f"CODER_SESSION_TOKEN={server.token}")
+        click.echo(
+            f"Simulated Coder deployment (v{server.version}, time scale {time_scale:g}); "
+            "not a real server. Press Ctrl+C to stop."
+        )
+        while not stop.wait(0.5):
+            pass
+    finally:
+        server.stop()
