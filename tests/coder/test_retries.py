@@ -16,6 +16,7 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
+
 from .fakes import FakeCoder, json_response, make_task
 
 RATE_LIMITED = {"message": "You've been rate limited for sending more than 512 requests in 1m0s."}

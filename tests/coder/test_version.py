@@ -78,13 +78,13 @@ def test_v2_37_says_tasks_were_removed() -> None:
 
 
 def test_v3_is_also_without_tasks() -> None:
-    with pytest.raises(UnsupportedServerError, match="removed in Coder v2.37"):
+    with pytest.raises(UnsupportedServerError, match=r"removed in Coder v2\.37"):
         server_info("v3.0.0")
 
 
 @pytest.mark.parametrize("version", ["v2.27.9", "v2.26.0", "v1.40.0"])
 def test_older_than_v2_28_is_unsupported(version: str) -> None:
-    with pytest.raises(UnsupportedServerError, match="v2.28 is the oldest supported"):
+    with pytest.raises(UnsupportedServerError, match=r"v2\.28 is the oldest supported"):
         server_info(version)
 
 
