@@ -1,0 +1,74 @@
+"""`--report results.json`: per task, what was done and how it ended."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Any
+
+from runner.execute.results import ApplyReport, TaskResult
+
+REPORT_FORMAT_VERSION = 1
+
+
+def report_document(report: ApplyReport, exit_code: int) -> dict[str, Any]:
+    """The results as a JSON-ready document (versioned)."""
+    return {
+        "format": "coder-tasks-results",
+        "format_version": REPORT_FORMAT_VERSION,
+        "batch": report.batch,
+        "server_version": report.server_version,
+        "dashboard_url": report.dashboard_url,
+        "interrupted": report.interrupted,
+        "exit_code": exit_code,
+        "summary": {
+            **{o: report.count(o_enum) for o, o_enum in _outcomes()},
+            "text": report.summary(),
+        },
+        "tasks": [task_document(r) for r in report.results],
+    }
+
+
+def task_document(result: TaskResult) -> dict[str, Any]:
+    """One task's record."""
+    return {
+        "name": result.name,
+        "owner": result.owner,
+        "coder_name": result.coder_name,
+        "id": result.task_id,
+        "action": result.action,
+        "outcome": result.outcome.value if result.outcome else None,
+        "status": result.status,
+        "state": result.state,
+        "message": result.message,
+        "error": result.error,
+        "link": result.link,
+        "done": list(result.done),
+        "follow_ups_sent": result.follow_ups_sent,
+        "timings": {
+            "started_at": _iso(result.started_at),
+            "wait_started_at": _iso(result.wait_started_at),
+            "finished_at": _iso(result.finished_at),
+            "duration_seconds": _round(result.duration_seconds),
+        },
+    }
+
+
+def dumps(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def _outcomes() -> list[tuple[str, Any]]:
+    from runner.execute.results import Outcome
+
+    return [(o.value, o) for o in Outcome]
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).isoformat().replace("+00:00", "Z")
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)

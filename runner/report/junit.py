@@ -1,0 +1,72 @@
+"""`--junit FILE`: one test case per task; failed, blocked, timed-out or interrupted tasks fail."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+
+
+def junit_xml(report: ApplyReport) -> str:
+    """The results as JUnit XML text (one <testsuite> named after the batch)."""
+    cases = [_case(report.batch, r) for r in report.results]
+    failures = sum(1 for r in report.results if r.outcome in (Outcome.FAILED, Outcome.BLOCKED))
+    errors = sum(
+        1 for r in report.results if r.outcome in (Outcome.TIMEOUT, Outcome.INTERRUPTED, None)
+    )
+    suite = ET.Element(
+        "testsuite",
+        {
+            "name": f"tasks apply {report.batch}",
+            "tests": str(len(cases)),
+            "failures": str(failures),
+            "errors": str(errors),
+            "skipped": "0",
+            "time": f"{sum(r.duration_seconds or 0.0 for r in report.results):.3f}",
+        },
+    )
+    suite.extend(cases)
+    suites = ET.Element("testsuites")
+    suites.append(suite)
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _case(batch: str, result: TaskResult) -> ET.Element:
+    case = ET.Element(
+        "testcase",
+        {
+            "classname": f"{batch}.{result.owner}",
+            "name": result.name,
+            "time": f"{result.duration_seconds or 0.0:.3f}",
+        },
+    )
+    outcome = result.outcome
+    text = result.error or (outcome.value if outcome else "did not finish")
+    if outcome in (Outcome.FAILED, Outcome.BLOCKED):
+        failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
+        failure.text = _details(result)
+    elif outcome in (Outcome.TIMEOUT, Outcome.INTERRUPTED) or outcome is None:
+        kind = outcome.value if outcome else "unfinished"
+        error = ET.SubElement(case, "error", {"message": text, "type": kind})
+        error.text = _details(result)
+    out = ET.SubElement(case, "system-out")
+    out.text = _details(result)
+    return case
+
+
+def _details(result: TaskResult) -> str:
+    lines = [
+        f"task: {result.owner}/{result.coder_name}",
+        f"id: {result.task_id or '-'}",
+        f"action: {result.action}",
+        f"outcome: {result.outcome.value if result.outcome else '-'}",
+        f"status: {result.status or '-'} state: {result.state or '-'}",
+    ]
+    if result.message:
+        lines.append(f"message: {result.message}")
+    if result.done:
+        lines.append(f"done: {'; '.join(result.done)}")
+    if result.link:
+        lines.append(f"link: {result.link}")
+    return "\n".join(lines)

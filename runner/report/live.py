@@ -1,0 +1,63 @@
+"""Progress text: a live per-task view for a terminal, or one plain line per event.
+
+The view renders text; the command decides where it goes (the library never prints).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from runner.execute.results import Event, TaskResult
+from runner.report.table import event_line
+
+_UP_AND_CLEAR = "\x1b[{n}F\x1b[J"  # cursor to the start of n lines up, clear to the end
+
+
+class PlainProgress:
+    """One line per event, for logs and CI."""
+
+    def __init__(self, write: Callable[[str], None]) -> None:
+        self._write = write
+
+    def __call__(self, event: Event) -> None:
+        self._write(event_line(event))
+
+    def close(self) -> None:
+        """Nothing to tidy for plain output."""
+
+
+class LiveProgress:
+    """A block of one line per task, redrawn in place (at most every `interval` seconds)."""
+
+    def __init__(self, write: Callable[[str], None], *, interval: float = 0.2) -> None:
+        self._write = write
+        self._interval = interval
+        self._rows: dict[int, tuple[TaskResult, str]] = {}
+        self._drawn = 0
+        self._last = 0.0
+
+    def __call__(self, event: Event) -> None:
+        self._rows[id(event.result)] = (event.result, event.text)
+        now = time.monotonic()
+        if event.final or now - self._last >= self._interval:
+            self._draw()
+            self._last = now
+
+    def close(self) -> None:
+        """Draw the final state once more."""
+        self._draw()
+
+    def _draw(self) -> None:
+        rows = list(self._rows.values())
+        if not rows:
+            return
+        width = max(len(f"{r.owner}/{r.name}") for r, _ in rows)
+        lines = []
+        for result, text in rows:
+            label = f"{result.owner}/{result.name}".ljust(width)
+            status = "/".join(s for s in (result.status, result.state) if s) or "-"
+            lines.append(f"  {label}  {status:<18}  {text}"[:160])
+        prefix = _UP_AND_CLEAR.format(n=self._drawn) if self._drawn else ""
+        self._write(prefix + "\n".join(lines))
+        self._drawn = len(lines)

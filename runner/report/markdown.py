@@ -1,0 +1,55 @@
+"""The Markdown summary appended to `$GITHUB_STEP_SUMMARY`: a table with dashboard links."""
+
+from __future__ import annotations
+
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+
+_ICONS = {
+    Outcome.OK: "✅",
+    Outcome.DELETED: "🗑️",
+    Outcome.UNCHANGED: "➖",
+    Outcome.DRIFTED: "⚠️",
+    Outcome.BLOCKED: "⛔",
+    Outcome.FAILED: "❌",
+    Outcome.TIMEOUT: "⏱️",
+    Outcome.INTERRUPTED: "⏹️",
+}
+
+
+def markdown_summary(report: ApplyReport) -> str:
+    """A heading, the summary line and one table row per task (each linked to the dashboard)."""
+    lines = [
+        f"### tasks apply: `{_escape(report.batch)}`",
+        "",
+        report.summary() + (" (interrupted)" if report.interrupted else ""),
+        "",
+        "| | Task | Owner | Outcome | Status | State | Done | Message |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    lines.extend(_row(r) for r in report.results)
+    if report.server_version:
+        lines.extend(["", f"Coder {report.server_version} at {report.dashboard_url}"])
+    return "\n".join(lines) + "\n"
+
+
+def _row(result: TaskResult) -> str:
+    outcome = result.outcome
+    icon = _ICONS.get(outcome, "…") if outcome else "…"
+    name = _escape(result.name)
+    task = f"[{name}]({result.link})" if result.link else name
+    message = result.error or result.message
+    cells = [
+        icon,
+        task,
+        _escape(result.owner),
+        outcome.value if outcome else "unfinished",
+        result.status or "-",
+        result.state or "-",
+        _escape("; ".join(result.done)) or "-",
+        _escape(message) or "-",
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def _escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ").strip()

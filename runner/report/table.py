@@ -1,0 +1,34 @@
+"""The final per-task result table and the plain one-line-per-event progress text."""
+
+from __future__ import annotations
+
+from runner.execute.results import ApplyReport, Event, TaskResult
+from runner.render.table import render_table
+
+
+def result_table(report: ApplyReport) -> str:
+    """One row per task: name, owner, outcome, status, state, what was done, message."""
+    headers = ["name", "owner", "outcome", "status", "state", "done", "message"]
+    rows = [_row(r) for r in report.results]
+    return render_table(headers, rows)
+
+
+def event_line(event: Event) -> str:
+    """`[owner/name] text`: the plain progress line for one event."""
+    result = event.result
+    return f"[{result.owner}/{result.name}] {event.text}"
+
+
+def _row(result: TaskResult) -> list[str]:
+    message = result.error or result.message
+    if len(message) > 60:
+        message = message[:59] + "…"
+    return [
+        result.name,
+        result.owner,
+        result.outcome.value if result.outcome else "unfinished",
+        result.status or "-",
+        result.state or "-",
+        "; ".join(result.done) or "-",
+        message.replace("\n", " ") or "-",
+    ]
