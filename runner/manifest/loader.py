@@ -1,0 +1,304 @@
+"""From a manifest file to a Batch: read, parse, validate, expand, render, check.
+
+Every problem of the file is collected and raised together as one ManifestError, sorted by
+position. A stage runs as far as the earlier stages allow: a task with a schema error is not
+rendered, but the other tasks are.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from types import MappingProxyType
+from typing import Any
+
+from yaml.nodes import ScalarNode
+
+from runner.errors import LocatedError, Location, ManifestError
+from runner.manifest import matrix as matrices
+from runner.manifest.durations import parse_duration
+from runner.manifest.model import Batch, DesiredTask, Origin
+from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
+from runner.manifest.schema import kind, schema_problems
+from runner.manifest.source import read_source
+from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_template
+from runner.manifest.variables import environment_values
+from runner.manifest.yamltree import Document, PathPart, parse
+
+#: Rendered fields that are single strings (follow_ups is a list of them).
+TEXT_FIELDS = ("name", "prompt", "template", "template_version", "preset", "owner", "organization")
+_DURATIONS = {"timeout": 1800.0, "idle_grace": 5.0, "poll_interval": 2.0}
+_MUST_BE_POSITIVE = ("timeout", "poll_interval")
+
+
+def load(
+    path: str,
+    *,
+    variables: Mapping[str, str],
+    env_names: Sequence[str],
+    environ: Mapping[str, str] | None,
+) -> Batch:
+    """See `runner.manifest.load_batch`."""
+    env = environment_values(env_names, environ)
+    text = read_source(path)
+    document, errors = parse(path, text)
+    data = document.data
+    if document.root is None or data is None:
+        raise ManifestError(_ordered(errors))
+    if not isinstance(data, dict):
+        message = f"expected a mapping with version, batch and tasks at the top, got {kind(data)}"
+        errors.append(document.error([], message))
+        raise ManifestError(_ordered(errors))
+    problems = schema_problems(document)
+    errors.extend(error for _, error in problems)
+    bad_paths = [problem_path for problem_path, _ in problems]
+    batch_name = data.get("batch")
+    if isinstance(batch_name, str) and not any(p[:1] == ["batch"] for p in bad_paths):
+        problem = batch_name_problem(batch_name)
+        if problem:
+            errors.append(document.error(["batch"], problem))
+    tasks: list[DesiredTask] = []
+    if _tasks_can_be_built(data, bad_paths):
+        builder = _TaskBuilder(document, str(batch_name or ""), variables, env)
+        broken = {p[1] for p in bad_paths if len(p) >= 2 and p[0] == "tasks"}
+        for index, entry in enumerate(data["tasks"]):
+            if index not in broken:
+                tasks.extend(builder.build(index, entry))
+        errors.extend(builder.errors)
+    if errors:
+        raise ManifestError(_ordered(errors))
+    return Batch(name=str(batch_name), tasks=tuple(tasks), source=path)
+
+
+def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]]) -> bool:
+    """Tasks are built only when the parts every task depends on are sound."""
+    if not isinstance(data.get("tasks"), list):
+        return False
+    return not any(p[:1] in (["defaults"], ["vars"]) or p == ["tasks"] for p in bad_paths)
+
+
+def _ordered(errors: Sequence[LocatedError]) -> list[LocatedError]:
+    unique = dict.fromkeys(errors)
+    return sorted(unique, key=lambda e: (e.location.file, e.location.line, e.location.column))
+
+
+class _TaskBuilder:
+    """Turns one `tasks[i]` entry into its desired tasks, collecting every problem."""
+
+    def __init__(
+        self, document: Document, batch: str, variables: Mapping[str, str], env: Mapping[str, str]
+    ) -> None:
+        data: dict[str, Any] = document.data  # type: ignore[assignment]
+        self.document = document
+        self.batch = batch
+        self.defaults: dict[str, Any] = data.get("defaults") or {}
+        self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})
+        self.env = Namespace("env", env)
+        self.renderer = Renderer()
+        self.errors: list[LocatedError] = []
+        # (owner, name) in lower case -> (line, column, index, matrix) of its first use.
+        self.seen: dict[tuple[str, str], tuple[Location, int, Mapping[str, object]]] = {}
+        self._reported: set[tuple[Location, str]] = set()
+
+    def build(self, index: int, entry: dict[str, Any]) -> list[DesiredTask]:
+        here: list[PathPart] = ["tasks", index]
+        fields = {**self.defaults, **entry}
+        sources: dict[str, list[PathPart]] = {
+            key: ["tasks", index] if key in entry else ["defaults"] for key in fields
+        }
+        missing = [key for key in ("template", "prompt") if key not in fields]
+        for key in missing:
+            self.error(here, f'missing "{key}"; set it in this task or in defaults')
+        durations = self.durations(fields, sources)
+        combos = self.combinations(index, entry)
+        if missing or durations is None or combos is None:
+            return []
+        line = self.document.location(here).line
+        built: list[DesiredTask] = []
+        for combo in combos:
+            task = self.render_task(index, fields, sources, combo, durations, line)
+            if task is not None:
+                built.append(task)
+        return built
+
+    def durations(
+        self, fields: Mapping[str, Any], sources: Mapping[str, list[PathPart]]
+    ) -> dict[str, float] | None:
+        values = dict(_DURATIONS)
+        ok = True
+        for key in _DURATIONS:
+            if key not in fields:
+                continue
+            try:
+                values[key] = parse_duration(fields[key])
+            except ValueError as error:
+                self.error([*sources[key], key], str(error))
+                ok = False
+                continue
+            if key in _MUST_BE_POSITIVE and values[key] <= 0:
+                self.error([*sources[key], key], f"{key} must be longer than 0s")
+                ok = False
+        return values if ok else None
+
+    def combinations(self, index: int, entry: Mapping[str, Any]) -> list[dict[str, object]] | None:
+        matrix = entry.get("matrix")
+        if matrix is None:
+            return [{}]
+        at: list[PathPart] = ["tasks", index, "matrix"]
+        problems = matrices.problems(matrix)
+        for problem in problems:
+            *inner, key = problem.path
+            self.error([*at, *inner], problem.message, key=str(key))
+        if problems:
+            return None
+        combos = matrices.expand(matrix)
+        if not combos:
+            self.error(at, "the matrix has no combinations left (exclude drops every one)")
+            return None
+        return combos
+
+    def render_task(
+        self,
+        index: int,
+        fields: Mapping[str, Any],
+        sources: Mapping[str, list[PathPart]],
+        combo: dict[str, object],
+        durations: Mapping[str, float],
+        line: int,
+    ) -> DesiredTask | None:
+        context = {"vars": self.vars, "matrix": Namespace("matrix", combo), "env": self.env}
+        before = len(self.errors)
+        text: dict[str, str | None] = {}
+        for key in TEXT_FIELDS:
+            value = fields.get(key)
+            text[key] = (
+                None if value is None else self.render([*sources[key], key], value, context, combo)
+            )
+        follow_ups: list[str] = []
+        for number, follow_up in enumerate(fields.get("follow_ups") or []):
+            path = [*sources["follow_ups"], "follow_ups", number]
+            rendered = self.render(path, follow_up, context, combo)
+            if rendered is not None:
+                follow_ups.append(rendered)
+        if len(self.errors) > before:
+            return None
+        # A block scalar's final line break is YAML's, not part of the message.
+        name, prompt = text["name"] or "", (text["prompt"] or "").rstrip("\n")
+        follow_ups = [follow_up.rstrip("\n") for follow_up in follow_ups]
+        owner = text["owner"] or "me"
+        self.check(["tasks", index, "name"], task_name_problem(name), combo)
+        if "owner" in fields:
+            self.check([*sources["owner"], "owner"], owner_problem(owner), combo)
+        for key in ("template", "template_version", "preset", "organization"):
+            value = text[key]
+            if value is not None and not value.strip():
+                self.check([*sources[key], key], f"{key} is empty after rendering", combo)
+        if not prompt.strip():
+            self.check([*sources["prompt"], "prompt"], "the prompt is empty", combo)
+        for number, follow_up in enumerate(follow_ups):
+            if not follow_up.strip():
+                path = [*sources["follow_ups"], "follow_ups", number]
+                self.check(path, "the follow-up is empty", combo)
+        if len(self.errors) > before:
+            return None
+        self.check_unique(index, owner, name, combo)
+        return DesiredTask(
+            batch=self.batch,
+            name=name,
+            prompt=prompt,
+            template=text["template"] or "",
+            owner=owner,
+            template_version=text["template_version"],
+            preset=text["preset"],
+            organization=text["organization"],
+            follow_ups=tuple(follow_ups),
+            wait=str(fields.get("wait", "idle")),
+            timeout_seconds=durations["timeout"],
+            idle_grace_seconds=durations["idle_grace"],
+            poll_interval_seconds=durations["poll_interval"],
+            on_drift=str(fields.get("on_drift", "report")),
+            origin=Origin(self.document.file, line, MappingProxyType(combo)),
+        )
+
+    def render(
+        self,
+        path: list[PathPart],
+        value: str,
+        context: Mapping[str, Namespace],
+        combo: Mapping[str, object],
+    ) -> str | None:
+        if not is_template(value):
+            return value
+        try:
+            return self.renderer.render(value, context)
+        except TemplateProblem as problem:
+            location = self.template_location(path, problem.line)
+            self.add(LocatedError(location, problem.message + _matrix_note(combo)), problem.message)
+            return None
+
+    def template_location(self, path: list[PathPart], line: int | None) -> Location:
+        location = self.document.location(path)
+        node = self.document.node(path)
+        if line is None or not isinstance(node, ScalarNode) or node.style != "|":
+            return location
+        # A literal block keeps its lines, so the template's line maps onto the file's.
+        file_line = node.start_mark.line + 1 + line
+        lines = self.document.text.splitlines()
+        if file_line > len(lines):
+            return location
+        text = lines[file_line - 1]
+        column = len(text) - len(text.lstrip(" ")) + 1
+        return Location(location.file, file_line, column, location.path)
+
+    def check_unique(self, index: int, owner: str, name: str, combo: Mapping[str, object]) -> None:
+        key = (owner.lower(), name.lower())
+        here = self.document.location(["tasks", index, "name"])
+        first = self.seen.get(key)
+        if first is None:
+            self.seen[key] = (here, index, combo)
+            return
+        where, first_index, first_combo = first
+        if first_index == index:
+            message = (
+                f'the matrix gives the name "{name}" to more than one combination '
+                f"({_values(first_combo)} and {_values(combo)}); put a matrix value in the name"
+            )
+            self.add(LocatedError(here, message), message)
+            return
+        rule = "task names must be unique per owner, ignoring case"
+        owner_text = f" for owner {owner}"
+        self.add(
+            LocatedError(
+                here, f'task name "{name}"{owner_text} is also used at line {where.line}; {rule}'
+            ),
+            "duplicate",
+        )
+        self.add(
+            LocatedError(
+                where, f'task name "{name}"{owner_text} is also used at line {here.line}; {rule}'
+            ),
+            "duplicate",
+        )
+
+    def check(self, path: list[PathPart], problem: str | None, combo: Mapping[str, object]) -> None:
+        if problem:
+            location = self.document.location(path)
+            self.add(LocatedError(location, problem + _matrix_note(combo)), problem)
+
+    def error(self, path: Sequence[PathPart], message: str, *, key: str | None = None) -> None:
+        error = self.document.error(path, message, key=key)
+        self.add(error, message)
+
+    def add(self, error: LocatedError, base_message: str) -> None:
+        # A default's problem shows once, not once per task or matrix combination.
+        signature = (error.location, base_message)
+        if signature not in self._reported:
+            self._reported.add(signature)
+            self.errors.append(error)
+
+
+def _values(combo: Mapping[str, object]) -> str:
+    return ", ".join(f"{key}={value}" for key, value in combo.items()) or "no values"
+
+
+def _matrix_note(combo: Mapping[str, object]) -> str:
+    return f" (matrix: {_values(combo)})" if combo else ""

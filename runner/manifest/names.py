@@ -1,0 +1,58 @@
+"""Coder's name rule, applied before any request so a bad name never reaches the server.
+
+Coder (`codersdk.NameValid`, CONTRACT.md 1.3) takes 1 to 32 letters, digits and single hyphens,
+not starting or ending with a hyphen, and not `new` or `create`. A batch appends its marker
+(`-` and six hex digits) to every task name, so a manifest name may have at most 25 characters.
+"""
+
+from __future__ import annotations
+
+import re
+
+from runner import ownership
+
+NAME_RULE = re.compile(r"^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$")
+RESERVED_NAMES = ("new", "create")
+_UUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def task_name_problem(name: str) -> str | None:
+    """Why `name` cannot be a manifest task name, or None when it can."""
+    if not name:
+        return "the task name is empty"
+    limit = ownership.MAX_TASK_NAME_LENGTH
+    if len(name) > limit:
+        marker = ownership.MARKER_LENGTH + 1
+        return (
+            f'"{name}" is {len(name)} characters; task names may have at most {limit} '
+            f"because the batch marker takes {marker}"
+        )
+    return _shape_problem("task name", name)
+
+
+def batch_name_problem(name: str) -> str | None:
+    """Why `name` cannot name a batch (Coder's name rule, at most 32 characters), or None."""
+    if len(name) > ownership.MAX_CODER_NAME_LENGTH:
+        return f'"{name}" is {len(name)} characters; a batch name may have at most 32'
+    return _shape_problem("batch name", name) if name else "the batch name is empty"
+
+
+def owner_problem(owner: str) -> str | None:
+    """Why `owner` is neither `me`, a UUID nor a Coder username, or None when it is fine."""
+    if owner == "me" or _UUID.fullmatch(owner):
+        return None
+    if len(owner) > ownership.MAX_CODER_NAME_LENGTH:
+        return f'owner "{owner}" is longer than a Coder username can be (32 characters)'
+    problem = _shape_problem("owner", owner)
+    return f"{problem}; use me, a username or a user UUID" if problem else None
+
+
+def _shape_problem(what: str, name: str) -> str | None:
+    if NAME_RULE.fullmatch(name):
+        return None
+    if name.startswith("-") or name.endswith("-"):
+        return f'{what} "{name}" must start and end with a letter or digit'
+    if "--" in name:
+        return f'{what} "{name}" has two hyphens in a row; use single hyphens'
+    bad = next(ch for ch in name if not (ch.isascii() and (ch.isalnum() or ch == "-")))
+    return f'{what} "{name}" contains {bad!r}; use only letters, digits and single hyphens'

@@ -1,0 +1,148 @@
+"""The manifest JSON Schema: loading it, and turning its errors into located, fixable messages.
+
+The schema file is the single source of truth for the format; it ships inside the package
+(`runner/manifest/batch.schema.json`; `schemas/batch.schema.json` links to it).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from runner.errors import LocatedError
+from runner.manifest.yamltree import Document, PathPart
+
+SCHEMA_FILE = "batch.schema.json"
+
+_TYPE_NAMES = {
+    "string": "a string",
+    "number": "a number",
+    "integer": "a whole number",
+    "boolean": "true or false",
+    "object": "a mapping",
+    "array": "a list",
+    "null": "nothing",
+}
+
+
+def schema_text() -> str:
+    """The schema file's text, exactly as shipped."""
+    return resources.files("runner.manifest").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@lru_cache(maxsize=1)
+def schema() -> dict[str, Any]:
+    """The parsed schema."""
+    loaded: dict[str, Any] = json.loads(schema_text())
+    return loaded
+
+
+@lru_cache(maxsize=1)
+def validator() -> Draft202012Validator:
+    """A validator for the schema, built once."""
+    return Draft202012Validator(schema())
+
+
+def schema_problems(document: Document) -> list[tuple[list[PathPart], LocatedError]]:
+    """Every schema violation of the document with the key path of the value it concerns,
+    each located and worded to say what to fix."""
+    problems: list[tuple[list[PathPart], LocatedError]] = []
+    for error in validator().iter_errors(document.data):
+        path: list[PathPart] = list(error.absolute_path)
+        problems.extend((path, located) for located in _explain(document, error))
+    return problems
+
+
+def kind(value: object) -> str:
+    """How a user would name the kind of a YAML value: a string, a list, a mapping..."""
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, (int, float)):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__
+
+
+def suggestion(word: str, choices: Iterable[str]) -> str:
+    """` (did you mean "prompt"?)` when a choice is close to `word`, else nothing."""
+    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
+    return f' (did you mean "{close[0]}"?)' if close else ""
+
+
+def _explain(document: Document, error: ValidationError) -> list[LocatedError]:
+    path: list[PathPart] = list(error.absolute_path)
+    rule = str(error.validator)
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
+    if "propertyNames" in error.absolute_schema_path:
+        hint = sub.get("patternErrorMessage", f"must match {value}")
+        return [document.error(path, f'invalid name "{instance}": {hint}', key=str(instance))]
+    if rule == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(sub.get("properties", {}))
+        return [
+            document.error(path, _unknown_key(key, allowed), key=key)
+            for key in instance
+            if key not in allowed
+        ]
+    if rule == "required" and isinstance(instance, dict):
+        return [
+            document.error(path, f'missing required key "{key}"')
+            for key in value
+            if key not in instance
+        ]
+    return [document.error(path, _message(error, sub, path))]
+
+
+def _unknown_key(key: str, allowed: Sequence[str]) -> str:
+    hint = suggestion(key, allowed)
+    if hint:
+        return f'unknown key "{key}"{hint}'
+    return f'unknown key "{key}"; allowed keys: {", ".join(allowed)}'
+
+
+def _message(error: ValidationError, sub: dict[str, Any], path: Sequence[PathPart]) -> str:
+    rule = str(error.validator)
+    value: Any = error.validator_value
+    instance: Any = error.instance
+    if rule == "type":
+        types: list[str] = value if isinstance(value, list) else [value]
+        wanted = " or ".join(_TYPE_NAMES.get(t, t) for t in types)
+        return f"expected {wanted}, got {kind(instance)}"
+    if rule == "const":
+        return f"must be {json.dumps(value)}, not {json.dumps(instance, default=str)}"
+    if rule == "enum":
+        choices = [str(choice) for choice in value]
+        hint = suggestion(str(instance), choices) if isinstance(instance, str) else ""
+        return f"must be one of {', '.join(choices)}, not {json.dumps(instance)}{hint}"
+    if rule == "minLength":
+        return "must not be empty"
+    if rule == "maxLength":
+        return f'"{instance}" is {len(instance)} characters; at most {value} are allowed'
+    if rule == "pattern":
+        hint = sub.get("patternErrorMessage", f"must match {value}")
+        return f'"{instance}": {hint}'
+    if rule == "minItems":
+        what = "task" if path == ["tasks"] else "value" if "matrix" in path else "item"
+        return f"needs at least {value} {what}"
+    if rule == "minProperties":
+        if path and path[-1] == "matrix":
+            return "needs at least one axis or include"
+        return "must not be empty"
+    if rule == "minimum":
+        return f"must be at least {value}"
+    return error.message
