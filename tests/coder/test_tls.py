@@ -50,9 +50,11 @@ def https_url() -> Iterator[str]:
 
 def test_private_ca_without_bundle_is_a_tls_transport_error(https_url: str) -> None:
     connection = resolve_connection(url=https_url, token="tls-token-1", environ={})
-    with CoderClient(connection, sleep=lambda s: None) as client:
-        with pytest.raises(TransportError) as caught:
-            _ = client.server
+    with (
+        CoderClient(connection, sleep=lambda s: None) as client,
+        pytest.raises(TransportError) as caught,
+    ):
+        _ = client.server
     message = caught.value.message
     assert message.startswith(f"cannot reach {https_url}: TLS failure")
     assert "--ca-bundle" in message
