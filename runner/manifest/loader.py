@@ -58,7 +58,9 @@ def load(
             errors.append(document.error(["batch"], problem))
     tasks: list[DesiredTask] = []
     if _tasks_can_be_built(data, bad_paths):
-        builder = _TaskBuilder(document, str(batch_name or ""), variables, env)
+        # A default with a problem is left out, so the tasks still get checked.
+        broken_defaults = {p[1] for p in bad_paths if len(p) >= 2 and p[0] == "defaults"}
+        builder = _TaskBuilder(document, str(batch_name or ""), variables, env, broken_defaults)
         broken = {p[1] for p in bad_paths if len(p) >= 2 and p[0] == "tasks"}
         for index, entry in enumerate(data["tasks"]):
             if index not in broken:
@@ -73,7 +75,7 @@ def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]
     """Tasks are built only when the parts every task depends on are sound."""
     if not isinstance(data.get("tasks"), list):
         return False
-    return not any(p[:1] in (["defaults"], ["vars"]) or p == ["tasks"] for p in bad_paths)
+    return not any(p[:1] == ["vars"] or p in (["tasks"], ["defaults"]) for p in bad_paths)
 
 
 def _ordered(errors: Sequence[LocatedError]) -> list[LocatedError]:
@@ -85,18 +87,25 @@ class _TaskBuilder:
     """Turns one `tasks[i]` entry into its desired tasks, collecting every problem."""
 
     def __init__(
-        self, document: Document, batch: str, variables: Mapping[str, str], env: Mapping[str, str]
+        self,
+        document: Document,
+        batch: str,
+        variables: Mapping[str, str],
+        env: Mapping[str, str],
+        broken_defaults: set[PathPart],
     ) -> None:
         data: dict[str, Any] = document.data  # type: ignore[assignment]
         self.document = document
         self.batch = batch
-        self.defaults: dict[str, Any] = data.get("defaults") or {}
+        defaults: dict[str, Any] = data.get("defaults") or {}
+        self.defaults = {k: v for k, v in defaults.items() if k not in broken_defaults}
+        self.broken_defaults = broken_defaults
         self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})
         self.env = Namespace("env", env)
         self.renderer = Renderer()
         self.errors: list[LocatedError] = []
-        # (owner, name) in lower case -> (line, column, index, matrix) of its first use.
-        self.seen: dict[tuple[str, str], tuple[Location, int, Mapping[str, object]]] = {}
+        # (owner, name) in lower case -> where, entry index, name and matrix of its first use.
+        self.seen: dict[tuple[str, str], tuple[Location, int, str, Mapping[str, object]]] = {}
         self._reported: set[tuple[Location, str]] = set()
 
     def build(self, index: int, entry: dict[str, Any]) -> list[DesiredTask]:
@@ -107,7 +116,8 @@ class _TaskBuilder:
         }
         missing = [key for key in ("template", "prompt") if key not in fields]
         for key in missing:
-            self.error(here, f'missing "{key}"; set it in this task or in defaults')
+            if key not in self.broken_defaults:  # else its problem is already reported
+                self.error(here, f'missing "{key}"; set it in this task or in defaults')
         durations = self.durations(fields, sources)
         combos = self.combinations(index, entry)
         if missing or durations is None or combos is None:
@@ -166,39 +176,47 @@ class _TaskBuilder:
         line: int,
     ) -> DesiredTask | None:
         context = {"vars": self.vars, "matrix": Namespace("matrix", combo), "env": self.env}
-        before = len(self.errors)
+        failed = False
         text: dict[str, str | None] = {}
         for key in TEXT_FIELDS:
             value = fields.get(key)
-            text[key] = (
-                None if value is None else self.render([*sources[key], key], value, context, combo)
-            )
+            if value is None:
+                text[key] = None
+                continue
+            text[key] = self.render([*sources[key], key], value, context, combo)
+            failed = failed or text[key] is None
         follow_ups: list[str] = []
         for number, follow_up in enumerate(fields.get("follow_ups") or []):
             path = [*sources["follow_ups"], "follow_ups", number]
             rendered = self.render(path, follow_up, context, combo)
-            if rendered is not None:
-                follow_ups.append(rendered)
-        if len(self.errors) > before:
+            failed = failed or rendered is None
+            follow_ups.append(rendered or "")
+        if failed:
             return None
         # A block scalar's final line break is YAML's, not part of the message.
         name, prompt = text["name"] or "", (text["prompt"] or "").rstrip("\n")
         follow_ups = [follow_up.rstrip("\n") for follow_up in follow_ups]
         owner = text["owner"] or "me"
-        self.check(["tasks", index, "name"], task_name_problem(name), combo)
+        problems: list[tuple[list[PathPart], str | None]] = [
+            (["tasks", index, "name"], task_name_problem(name))
+        ]
         if "owner" in fields:
-            self.check([*sources["owner"], "owner"], owner_problem(owner), combo)
+            problems.append(([*sources["owner"], "owner"], owner_problem(owner)))
         for key in ("template", "template_version", "preset", "organization"):
             value = text[key]
             if value is not None and not value.strip():
-                self.check([*sources[key], key], f"{key} is empty after rendering", combo)
+                problems.append(([*sources[key], key], f"{key} is empty after rendering"))
         if not prompt.strip():
-            self.check([*sources["prompt"], "prompt"], "the prompt is empty", combo)
+            problems.append(([*sources["prompt"], "prompt"], "the prompt is empty"))
         for number, follow_up in enumerate(follow_ups):
             if not follow_up.strip():
                 path = [*sources["follow_ups"], "follow_ups", number]
-                self.check(path, "the follow-up is empty", combo)
-        if len(self.errors) > before:
+                problems.append((path, "the follow-up is empty"))
+        for path, problem in problems:
+            if problem:
+                self.check(path, problem, combo)
+                failed = True
+        if failed:
             return None
         self.check_unique(index, owner, name, combo)
         return DesiredTask(
@@ -254,9 +272,9 @@ class _TaskBuilder:
         here = self.document.location(["tasks", index, "name"])
         first = self.seen.get(key)
         if first is None:
-            self.seen[key] = (here, index, combo)
+            self.seen[key] = (here, index, name, combo)
             return
-        where, first_index, first_combo = first
+        where, first_index, first_name, first_combo = first
         if first_index == index:
             message = (
                 f'the matrix gives the name "{name}" to more than one combination '
@@ -264,20 +282,11 @@ class _TaskBuilder:
             )
             self.add(LocatedError(here, message), message)
             return
-        rule = "task names must be unique per owner, ignoring case"
-        owner_text = f" for owner {owner}"
-        self.add(
-            LocatedError(
-                here, f'task name "{name}"{owner_text} is also used at line {where.line}; {rule}'
-            ),
-            "duplicate",
-        )
-        self.add(
-            LocatedError(
-                where, f'task name "{name}"{owner_text} is also used at line {here.line}; {rule}'
-            ),
-            "duplicate",
-        )
+        rule = f"task names must be unique per owner ({owner}), ignoring case"
+        again = f'task name "{first_name}" is used again at line {here.line}; {rule}'
+        already = f'task name "{name}" is already used at line {where.line}; {rule}'
+        self.add(LocatedError(where, again), again)
+        self.add(LocatedError(here, already), already)
 
     def check(self, path: list[PathPart], problem: str | None, combo: Mapping[str, object]) -> None:
         if problem:

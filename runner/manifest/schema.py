@@ -55,8 +55,7 @@ def schema_problems(document: Document) -> list[tuple[list[PathPart], LocatedErr
     each located and worded to say what to fix."""
     problems: list[tuple[list[PathPart], LocatedError]] = []
     for error in validator().iter_errors(document.data):
-        path: list[PathPart] = list(error.absolute_path)
-        problems.extend((path, located) for located in _explain(document, error))
+        problems.extend(_explain(document, error))
     return problems
 
 
@@ -83,7 +82,10 @@ def suggestion(word: str, choices: Iterable[str]) -> str:
     return f' (did you mean "{close[0]}"?)' if close else ""
 
 
-def _explain(document: Document, error: ValidationError) -> list[LocatedError]:
+def _explain(
+    document: Document, error: ValidationError
+) -> list[tuple[list[PathPart], LocatedError]]:
+    """Located messages, each with the path of the value (or unknown key) it is about."""
     path: list[PathPart] = list(error.absolute_path)
     rule = str(error.validator)
     value: Any = error.validator_value
@@ -91,21 +93,22 @@ def _explain(document: Document, error: ValidationError) -> list[LocatedError]:
     sub: dict[str, Any] = error.schema if isinstance(error.schema, dict) else {}
     if "propertyNames" in error.absolute_schema_path:
         hint = sub.get("patternErrorMessage", f"must match {value}")
-        return [document.error(path, f'invalid name "{instance}": {hint}', key=str(instance))]
+        key = str(instance)
+        return [([*path, key], document.error(path, f'invalid name "{key}": {hint}', key=key))]
     if rule == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(sub.get("properties", {}))
         return [
-            document.error(path, _unknown_key(key, allowed), key=key)
+            ([*path, key], document.error(path, _unknown_key(key, allowed), key=key))
             for key in instance
             if key not in allowed
         ]
     if rule == "required" and isinstance(instance, dict):
         return [
-            document.error(path, f'missing required key "{key}"')
+            (path, document.error(path, f'missing required key "{key}"'))
             for key in value
             if key not in instance
         ]
-    return [document.error(path, _message(error, sub, path))]
+    return [(path, document.error(path, _message(error, sub, path)))]
 
 
 def _unknown_key(key: str, allowed: Sequence[str]) -> str:
