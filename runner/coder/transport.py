@@ -37,6 +37,8 @@ TIMEOUT = httpx.Timeout(30.0, connect=10.0)
 #: Backoff for 5xx and connection failures: base * 2**attempt, capped, times a 50-100 % jitter.
 BACKOFF_BASE_SECONDS = 0.4
 BACKOFF_CAP_SECONDS = 8.0
+#: Connection failures retried while the deployment has not answered even once.
+RETRIES_BEFORE_FIRST_ANSWER = 1
 #: Total time one request may spend waiting out 429s before giving up.
 MAX_RATE_LIMIT_WAIT_SECONDS = 180.0
 #: 429s in a row after which a request gives up even if each wait was short.
@@ -78,6 +80,7 @@ class ApiTransport:
         self._jitter = jitter
         self._max_rate_limit_wait = max_rate_limit_wait
         self._has_token = bool(connection.token)
+        self._reached = False
         if not connection.simulated:
             register_secret(connection.token)
         pairs = [("User-Agent", USER_AGENT), ("Accept", "application/json")]
@@ -142,6 +145,7 @@ class ApiTransport:
                     continue
                 raise self._transport_error(exc, method, path, policy) from None
             response.read()
+            self._reached = True
             self._log(f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms")
             status = response.status_code
             if status == 429:
@@ -184,6 +188,8 @@ class ApiTransport:
     ) -> bool:
         if retries >= self._max_retries or not _transient(exc):
             return False
+        if not self._reached and retries >= RETRIES_BEFORE_FIRST_ANSWER:
+            return False  # a deployment that never answered is most likely down: say so fast
         if isinstance(exc, _NEVER_SENT):
             return True
         return policy is not RetryPolicy.WRITE

@@ -70,7 +70,18 @@ def test_connection_refused_becomes_a_transport_error_with_the_url() -> None:
         _ = fake.client().server
     assert caught.value.message == "cannot reach https://coder.example.com: connection refused"
     assert not isinstance(caught.value, UncertainOutcomeError)
-    assert len(fake.calls()) == 5  # the first try and four retries
+    # A deployment that never answered is most likely down: one retry, then a fast error.
+    assert len(fake.calls()) == 2
+
+
+def test_refused_connections_are_retried_fully_once_the_server_answered() -> None:
+    fake, _ = fake_with_task()
+    refused = httpx.ConnectError("[Errno 111] Connection refused")
+    fake.on("GET", "/api/v2/tasks", refused, refused, refused)
+    slept: list[float] = []
+    assert [t.name for t in fake.client(sleep=slept.append).list_tasks()] == ["auth"]
+    assert len(fake.calls("GET", "/api/v2/tasks")) == 4
+    assert len(slept) == 3
 
 
 def test_unknown_host_is_not_retried() -> None:
