@@ -333,7 +333,7 @@ class TaskRun:
         if error is None:
             how, count = outcome
             if how == "present":
-                self._note(f"follow-ups 1-{count} found in the logs; not sent again")
+                self._note(f"the logs show {count} follow-up(s) delivered; not sent again")
                 self.delivered = max(self.delivered, count)
                 self._settle_again()
             else:

@@ -15,8 +15,9 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
     lines: list[str] = []
     if shown:
         width = max(len(a.name) for a in shown)
+        where_width = max(len(_where(a)) for a in shown)
         for action in shown:
-            lines.append(_line(action, width))
+            lines.append(_line(action, width, where_width))
             lines.extend(f"        {reason}" for reason in _detail_lines(action))
         lines.append("")
     if not plan.has_changes:
@@ -33,10 +34,14 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _line(action: Action, width: int) -> str:
+def _line(action: Action, width: int, where_width: int) -> str:
     symbol = action.kind.symbol.rjust(3)
-    where = f"{action.owner}/{action.coder_name}"
+    where = _where(action).ljust(where_width)
     return f"{symbol} {action.name.ljust(width)}  {where}  {_describe(action)}"
+
+
+def _where(action: Action) -> str:
+    return f"{action.owner}/{action.coder_name}"
 
 
 def _describe(action: Action) -> str:

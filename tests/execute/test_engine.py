@@ -1,0 +1,151 @@
+"""The executor against the simulated deployment over real HTTP, with the real client.
+
+These drive the library directly (batch built in code), so each convergence rule is checked
+without the manifest loader; the end-to-end tests in tests/e2e drive the real command.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from runner.coder.client import CoderClient
+from runner.coder.config import Connection
+from runner.execute import ExecuteSettings, Outcome, execute
+from runner.manifest.model import Batch, DesiredTask
+from runner.observe import observe
+from runner.plan import ActionKind, PlanOptions, make_plan
+from runner.preflight import PreflightError, preflight
+
+FAST = ExecuteSettings(parallelism=4, poll_interval=0.05, idle_grace=0.1, no_state_after=1.0)
+
+
+@pytest.fixture
+def client(sim: Any) -> Iterator[CoderClient]:
+    with CoderClient(Connection(url=sim.url, token=sim.token)) as made:
+        yield made
+
+
+def task(name: str, prompt: str, **kw: Any) -> DesiredTask:
+    kw.setdefault("template", "claude-code")
+    kw.setdefault("timeout_seconds", 30.0)
+    return DesiredTask(batch="nightly", name=name, prompt=prompt, **kw)
+
+
+def apply(client: CoderClient, batch: Batch, options: PlanOptions | None = None) -> Any:
+    options = options or PlanOptions()
+    resolved = preflight(client, batch.tasks)
+    owners = {t.owner: resolved[t.name].owner for t in batch.tasks}
+    observation = observe(client, batch, owners=owners, all_visible=options.prune)
+    plan = make_plan(batch, observation, options, resolved)
+    return plan, execute(client, plan, observation, resolved, FAST)
+
+
+def sent_inputs(sim: Any, client: CoderClient, name: str) -> list[str]:
+    (found,) = [t for t in client.list_tasks(owner=None) if t.name.startswith(name + "-")]
+    return [e.content for e in client.get_logs(found).entries if e.type == "input"]
+
+
+def creates(sim: Any) -> list[dict[str, Any]]:
+    return [
+        r
+        for r in sim.requests
+        if r["method"] == "POST"
+        and r["path"].rstrip("/").count("/") == 4
+        and "/tasks/" in r["path"]
+    ]
+
+
+def test_create_follow_ups_then_converged(sim: Any, client: CoderClient) -> None:
+    batch = Batch(
+        "nightly",
+        (
+            task("a", "Do A [sim:work=1]", follow_ups=("then B [sim:work=1]", "then C")),
+            task("b", "Do B [sim:work=1]"),
+        ),
+    )
+    plan, report = apply(client, batch)
+    assert [a.kind for a in plan.actions] == [ActionKind.CREATE, ActionKind.CREATE]
+    assert [r.outcome for r in report.results] == [Outcome.OK, Outcome.OK], report.results
+    assert report.results[0].follow_ups_sent == 2
+    assert sent_inputs(sim, client, "a") == ["Do A [sim:work=1]", "then B [sim:work=1]", "then C"]
+    again, report2 = apply(client, batch)
+    assert [a.kind for a in again.actions] == [ActionKind.NOOP, ActionKind.NOOP]
+    assert not again.has_changes
+    assert [r.outcome for r in report2.results] == [Outcome.UNCHANGED, Outcome.UNCHANGED]
+    assert len(creates(sim)) == 2
+
+
+def test_lost_create_response_is_adopted_not_duplicated(sim: Any, client: CoderClient) -> None:
+    sim.faults.add(method="POST", path=r"/tasks/[^/]+$", when="after", times=1, status=0)
+    batch = Batch("nightly", (task("a", "Do A [sim:work=1]"),))
+    _, report = apply(client, batch)
+    (result,) = report.results
+    assert result.outcome is Outcome.OK, result
+    assert any("adopted" in d for d in result.done)
+    assert len([t for t in client.list_tasks(owner=None) if t.name.startswith("a-")]) == 1
+
+
+def test_lost_send_response_is_not_sent_twice(sim: Any, client: CoderClient) -> None:
+    sim.faults.add(method="POST", path=r"/send$", when="after", times=1, status=0)
+    batch = Batch("nightly", (task("a", "Do A [sim:work=1]", follow_ups=("one", "two")),))
+    _, report = apply(client, batch)
+    assert report.results[0].outcome is Outcome.OK, report.results[0]
+    assert sent_inputs(sim, client, "a") == ["Do A [sim:work=1]", "one", "two"]
+
+
+def test_wait_complete_and_failed_agents(sim: Any, client: CoderClient) -> None:
+    batch = Batch(
+        "nightly",
+        (
+            task("done", "finish [sim:work=1] [sim:complete]", wait="complete"),
+            task("bad", "break [sim:work=1] [sim:fail]"),
+        ),
+    )
+    _, report = apply(client, batch)
+    outcomes = {r.name: r.outcome for r in report.results}
+    assert outcomes == {"done": Outcome.OK, "bad": Outcome.FAILED}
+    assert report.results[0].state == "failed" or report.results[1].state == "complete"
+
+
+def test_timeout_runs_from_the_wait(sim: Any, client: CoderClient) -> None:
+    batch = Batch("nightly", (task("slow", "slow [sim:work=500]", timeout_seconds=0.5),))
+    _, report = apply(client, batch)
+    (result,) = report.results
+    assert result.outcome is Outcome.TIMEOUT
+    assert "timed out" in result.error
+
+
+def test_replace_waits_out_the_reserved_name(sim: Any, client: CoderClient) -> None:
+    apply(client, Batch("nightly", (task("a", "Old [sim:work=1]"),)))
+    batch = Batch("nightly", (task("a", "New [sim:work=1]"),))
+    plan, report = apply(client, batch)
+    assert [a.kind for a in plan.actions] == [ActionKind.DRIFT]
+    assert report.results[0].outcome is Outcome.DRIFTED
+    plan, report = apply(client, batch, PlanOptions(replace=True))
+    assert [a.kind for a in plan.actions] == [ActionKind.REPLACE]
+    assert report.results[0].outcome is Outcome.OK, report.results[0]
+    (now,) = [t for t in client.list_tasks(owner=None) if t.name.startswith("a-")]
+    assert now.initial_prompt == "New [sim:work=1]"
+
+
+def test_preflight_reports_every_problem_with_its_tasks(sim: Any, client: CoderClient) -> None:
+    batch = Batch(
+        "nightly",
+        (
+            task("a", "x", template="nope"),
+            task("b", "x", template="nope"),
+            task("c", "x", template="docker"),
+            task("d", "x", preset="Huge"),
+            task("e", "x", owner="nobody-here"),
+        ),
+    )
+    with pytest.raises(PreflightError) as caught:
+        preflight(client, batch.tasks)
+    problems = caught.value.problems
+    assert problems["template 'nope' not found in organization 'coder'"] == ["a", "b"]
+    assert any("not an AI-task template" in p and v == ["c"] for p, v in problems.items())
+    assert any("preset 'Huge'" in p and v == ["d"] for p, v in problems.items())
+    assert any("owner 'nobody-here'" in p and v == ["e"] for p, v in problems.items())
