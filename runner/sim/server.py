@@ -112,7 +112,10 @@ class SimServer:
         self.port = int(port)
         self.url = f"http://{shown}:{port}"
         self._thread = threading.Thread(
-            target=self._httpd.serve_forever, name="coder-sim", daemon=True
+            target=self._httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name="coder-sim",
+            daemon=True,
         )
         self._thread.start()
 
