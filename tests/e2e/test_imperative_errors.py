@@ -1,0 +1,134 @@
+"""Failures end to end: one line on stderr, a non-zero exit, no traceback, never the token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from conftest import Result, run_tasks, sim_env
+
+
+def assert_one_line_error(result: Result, token: str, *needles: str, code: int = 1) -> str:
+    assert result.code == code, result.output
+    assert "Traceback" not in result.output
+    assert token not in result.output
+    lines = result.stderr.rstrip("\n").split("\n")
+    # One error line; Coder's `detail` and validations may follow as indented lines.
+    assert lines[0].startswith("error: "), result.stderr
+    assert all(line.startswith("  ") for line in lines[1:]), result.stderr
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+def test_wrong_token(sim: Any) -> None:
+    env = {**sim_env(sim), "CODER_SESSION_TOKEN": "abcdefghij-wrongsecretvalue"}
+    result = run_tasks(["list"], env=env)
+    assert_one_line_error(result, "wrongsecretvalue", "401")
+
+
+def test_unknown_task_for_every_command(sim: Any) -> None:
+    env = sim_env(sim)
+    for args in (
+        ["status", "ghost"],
+        ["logs", "ghost"],
+        ["send", "ghost", "hi"],
+        ["delete", "ghost", "--yes"],
+        ["status", "admin/ghost"],
+        ["status", "00000000-0000-0000-0000-000000000000"],
+    ):
+        assert_one_line_error(
+            run_tasks(args, env=env), sim.token, "ghost" if "ghost" in args[1] else ""
+        )
+
+
+def test_invalid_identifier_and_invalid_name(sim: Any) -> None:
+    env = sim_env(sim)
+    assert_one_line_error(
+        run_tasks(["status", "a/b/c"], env=env),
+        sim.token,
+        'invalid task identifier: "a/b/c"',
+        code=3,
+    )
+    line = assert_one_line_error(
+        run_tasks(["create", "--name", "not a valid name", "hello"], env=env), sim.token
+    )
+    assert line.startswith("error: create task: ")
+
+
+def test_a_bad_name_among_several_deletes_nothing(sim: Any) -> None:
+    env = sim_env(sim)
+    assert run_tasks(["create", "--name", "keep-me", "x [sim:work=0]"], env=env).code == 0
+    assert_one_line_error(
+        run_tasks(["delete", "keep-me", "ghost", "--yes"], env=env),
+        sim.token,
+        'resolve task "ghost"',
+    )
+    assert not [r for r in sim.requests if r["method"] == "DELETE"]
+    assert "keep-me" in run_tasks(["list"], env=env).stdout
+
+
+def test_stopped_server(make_sim: Any) -> None:
+    server = make_sim("2.34.2")
+    env = sim_env(server)
+    server.stop()
+    assert_one_line_error(run_tasks(["list"], env=env), server.token, "127.0.0.1")
+
+
+def test_v237_server_does_not_serve_tasks(make_sim: Any) -> None:
+    server = make_sim("2.37.0")
+    for args in (["list"], ["status", "x"], ["create", "hi"]):
+        line = assert_one_line_error(run_tasks(args, env=sim_env(server)), server.token)
+        assert "Tasks" in line or "tasks" in line
+
+
+def test_create_resolution_errors(sim: Any) -> None:
+    env = sim_env(sim)
+    cases = [
+        (["create", "--template", "nope", "hi"], "get template: "),
+        (
+            ["create", "--template", "claude-code", "--template-version", "v9", "hi"],
+            "get template version: ",
+        ),
+        (["create", "--preset", "Huge", "hi"], 'resolve preset: preset "Huge" not found'),
+        (
+            ["create", "--org", "nowhere", "hi"],
+            'organization "nowhere" not found, are you sure you are a member of this organization?',
+        ),
+    ]
+    for args, needle in cases:
+        assert_one_line_error(run_tasks(args, env=env), sim.token, needle)
+
+
+def test_create_needs_an_org_and_a_template_when_there_is_a_choice(sim: Any) -> None:
+    env = {**sim_env(sim), "CODER_SESSION_TOKEN": sim.tokens["alice"]}
+    token = sim.tokens["alice"]
+    assert_one_line_error(
+        run_tasks(["create", "hi"], env=env),
+        token,
+        "Must select an organization with --org=<org_name>. Choose from: ",
+    )
+    assert_one_line_error(
+        run_tasks(["create", "hi"], env={**env, "CODER_ORGANIZATION": "research"}),
+        token,
+        "template name not provided, available templates: ",
+    )
+
+
+@pytest.mark.parametrize("flag", ["--debug", None])
+def test_token_never_printed(sim: Any, flag: str | None) -> None:
+    env = sim_env(sim)
+    args = [flag] if flag else []
+    results = [
+        run_tasks([*args, "create", "--name", "tok", "secret? [sim:work=0]"], env=env),
+        run_tasks([*args, "list", "-o", "json"], env=env),
+        run_tasks([*args, "status", "tok"], env=env),
+        run_tasks([*args, "logs", "tok"], env=env),
+        run_tasks([*args, "status", "ghost"], env=env),
+        run_tasks([*args, "delete", "tok", "--yes"], env=env),
+    ]
+    for result in results:
+        assert sim.token not in result.output
+        assert sim.token.split("-", 1)[1] not in result.output
+    if flag:
+        assert "debug:" in results[1].stderr
