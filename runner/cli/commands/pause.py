@@ -6,10 +6,10 @@ from datetime import datetime
 
 import click
 
-from runner.cli.coder_help import CoderCommand, Example
+from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import confirm, yes_option
+from runner.cli.options import confirm, parse_go_duration, yes_option
 from runner.cli.pause_support import require_pause_support
 from runner.cli.task_waits import wait_for_workspace
 from runner.errors import TasksError
@@ -21,18 +21,23 @@ EXAMPLES = (
     Example("Pause a task without confirmation", "tasks pause my-task --yes"),
 )
 
-#: How often to look at the stop build; one GET per tick for one task.
-POLL_SECONDS = 0.5
-
 
 @click.command(
     "pause", cls=CoderCommand, usage_args="<task>", short="Pause a task", examples=EXAMPLES
 )
 @click.argument("identifier", metavar="<task>")
 @yes_option()
+@coder_option(
+    "--poll-interval",
+    default="1s",
+    hidden=True,
+    type_help="duration",
+    description="How often to poll the task while its build runs. Only used in tests.",
+)
 @click.pass_context
-def command(ctx: click.Context, identifier: str, yes: bool) -> None:
+def command(ctx: click.Context, identifier: str, yes: bool, poll_interval: str) -> None:
     """Pause a task."""
+    interval = parse_go_duration(poll_interval, flag="--poll-interval")
     client = global_options(ctx).client()
     require_pause_support(client, "pause")
     with error_context(f'resolve task "{identifier}"'):
@@ -44,7 +49,7 @@ def command(ctx: click.Context, identifier: str, yes: bool) -> None:
     with error_context(f'pause task "{display}"'):
         client.pause_task(task)
     with error_context(f'watch pause build for task "{display}"'):
-        wait_for_workspace(client, client.get_task(task.id), "stopped", POLL_SECONDS)
+        wait_for_workspace(client, client.get_task(task.id), "stopped", interval)
     click.echo(
         f"\nThe {task.name} task has been paused at {go_stamp(datetime.now().astimezone())}!"
     )

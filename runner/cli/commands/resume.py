@@ -7,7 +7,7 @@ import click
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import confirm, yes_option
+from runner.cli.options import confirm, parse_go_duration, yes_option
 from runner.cli.pause_support import require_pause_support
 from runner.cli.task_waits import wait_for_workspace
 from runner.errors import TasksError
@@ -17,9 +17,6 @@ EXAMPLES = (
     Example("Resume another user's task", "tasks resume alice/my-task"),
     Example("Resume a task without confirmation", "tasks resume my-task --yes"),
 )
-
-#: How often to look at the start build; one GET per tick for one task.
-POLL_SECONDS = 0.5
 
 
 @click.command(
@@ -34,9 +31,19 @@ POLL_SECONDS = 0.5
     description="Return immediately after resuming the task.",
 )
 @yes_option()
+@coder_option(
+    "--poll-interval",
+    default="1s",
+    hidden=True,
+    type_help="duration",
+    description="How often to poll the task while its build runs. Only used in tests.",
+)
 @click.pass_context
-def command(ctx: click.Context, identifier: str, no_wait: bool, yes: bool) -> None:
+def command(
+    ctx: click.Context, identifier: str, no_wait: bool, yes: bool, poll_interval: str
+) -> None:
     """Resume a task."""
+    interval = parse_go_duration(poll_interval, flag="--poll-interval")
     client = global_options(ctx).client()
     require_pause_support(client, "resume")
     with error_context(f'resolve task "{identifier}"'):
@@ -56,5 +63,5 @@ def command(ctx: click.Context, identifier: str, no_wait: bool, yes: bool) -> No
         click.echo(f'Resuming task "{display}" in the background.')
         return
     with error_context(f'watch resume build for task "{display}"'):
-        wait_for_workspace(client, client.get_task(task.id), "running", POLL_SECONDS)
+        wait_for_workspace(client, client.get_task(task.id), "running", interval)
     click.echo(f"\nThe {display} task has been resumed.")
