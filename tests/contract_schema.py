@@ -5,7 +5,10 @@ definition. It allows only the deviations CONTRACT.md documents between swagger 
 
 - `uuid.NullUUID` fields are a UUID string or null (swagger says `{uuid, valid}`);
 - `current_state` and the agent fields may be null;
-- before v2.32 `current_state.state` may be `failure` (`failure_state=True`).
+- before v2.32 `current_state.state` may be `failure` (`failure_state=True`);
+- where a property has both an inline `enum` and a `$ref` to an enum type, the referenced type
+  is authoritative: swagger's inline list for `WorkspaceBuild.reason` stops at `autostop`, while
+  pause and resume builds carry `task_manual_pause` and `task_resume` (CONTRACT section 1).
 
 `strict=True` forbids properties swagger does not list (catches fields of another API
 generation, such as `display_name` on v2.28). `required=True` requires every property of the
@@ -71,11 +74,10 @@ def _convert(node: Any, *, nullable_here: bool = False) -> Any:
     refs = [part.get("$ref") for part in node.get("allOf", []) if isinstance(part, dict)]
     if _NULL_UUID in refs:
         return {"type": ["string", "null"], "format": "uuid"}
-    converted = {
-        key: _convert(value)
-        for key, value in node.items()
-        if key not in ("example", "x-enum-varnames", "description")
-    }
+    dropped = {"example", "x-enum-varnames", "description"}
+    if any(refs):
+        dropped.add("enum")  # the referenced enum type is authoritative
+    converted = {key: _convert(value) for key, value in node.items() if key not in dropped}
     if "properties" in node:
         converted["properties"] = {
             name: _convert(value, nullable_here=name in NULLABLE_FIELDS)
