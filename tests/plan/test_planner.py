@@ -197,3 +197,25 @@ def test_fingerprint_changes_with_relevant_state_only() -> None:
     assert observation(task, unrelated).fingerprint("nightly", names) == base
     assert observation().fingerprint("nightly", names) != base
     assert observation(owned_task("nightly", "a", "A")).fingerprint("nightly", names) != base
+
+
+def test_plan_document_round_trips_the_batch_and_options(tmp_path: object) -> None:
+    from runner import planfile
+
+    batch = make_batch(
+        "nightly",
+        desired("nightly", "a", "A", follow_ups=("f1", "f2"), wait="complete", timeout_seconds=9),
+    )
+    options = PlanOptions(prune=True, targets=frozenset({"a"}))
+    plan = make_plan(batch, observation(), options, fingerprint="sha256:x")
+    text = planfile.dumps(planfile.plan_document(plan, batch, server_url="https://c"))
+    assert planfile.looks_like_plan(text)
+    assert not planfile.looks_like_plan("version: 1\nbatch: x\n")
+    saved = planfile.load_plan("plan.json", text)
+    assert saved.batch.tasks == batch.tasks
+    assert saved.options == options and saved.fingerprint == "sha256:x"
+    assert saved.server_url == "https://c"
+    with pytest.raises(InvalidInputError, match=r"plan\.json: damaged plan file"):
+        planfile.load_plan("plan.json", text.replace('"desired"', '"nothing"'))
+    with pytest.raises(InvalidInputError, match="format version 9"):
+        planfile.load_plan("plan.json", text.replace('"format_version": 1', '"format_version": 9'))
