@@ -30,9 +30,11 @@ def test_every_cell_is_padded_including_the_last_column() -> None:
 def test_rows_are_sorted_by_the_sort_column_only_when_it_is_shown() -> None:
     rows = [["b", "1"], ["a", "2"]]
     assert render_table(["name", "x"], rows, sort_by="name").split("\n")[1].startswith("a")
-    assert render_table(["x", "name"], [r[::-1] for r in rows], sort_by="time").split("\n")[
-        1
-    ].startswith("1")
+    assert (
+        render_table(["x", "name"], [r[::-1] for r in rows], sort_by="time")
+        .split("\n")[1]
+        .startswith("1")
+    )
 
 
 def test_multi_line_cells_span_lines_and_keep_columns_aligned() -> None:
@@ -79,8 +81,17 @@ def test_list_table_sorts_by_name_and_leaves_state_changed_blank_without_a_state
     lines = task_table(tasks, LIST_DEFAULT_COLUMNS, NOW, fall_back_to_updated=False).split("\n")
     assert lines[0].split() == ["NAME", "STATUS", "STATE", "STATE", "CHANGED", "MESSAGE"]
     assert lines[1].split() == ["alpha", "active"]
-    assert lines[2].split() == ["zeta", "active", "working", "42s", "ago", "Reading", "the",
-                                "auth", "module"]
+    assert lines[2].split() == [
+        "zeta",
+        "active",
+        "working",
+        "42s",
+        "ago",
+        "Reading",
+        "the",
+        "auth",
+        "module",
+    ]
 
 
 def test_status_table_falls_back_to_updated_at_and_shows_healthy() -> None:
@@ -111,10 +122,12 @@ def test_every_task_column_renders_without_error_even_for_v228_tasks() -> None:
 
 def test_log_table_sorts_by_time_when_time_is_shown() -> None:
     entries = [
-        LogEntry.from_json({"id": 1, "content": "late", "type": "output",
-                            "time": "2025-09-25T10:46:50Z"}),
-        LogEntry.from_json({"id": 0, "content": "early", "type": "input",
-                            "time": "2025-09-25T10:46:42Z"}),
+        LogEntry.from_json(
+            {"id": 1, "content": "late", "type": "output", "time": "2025-09-25T10:46:50Z"}
+        ),
+        LogEntry.from_json(
+            {"id": 0, "content": "early", "type": "input", "time": "2025-09-25T10:46:42Z"}
+        ),
     ]
     assert log_table(entries, ["type", "content"]).split("\n")[1].startswith("output")
     timed = log_table(entries, ["id", "time", "content"]).split("\n")
