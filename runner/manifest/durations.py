@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")
@@ -17,6 +18,11 @@ def parse_duration(value: object) -> float:
         if value < 0 or value != value or value == float("inf"):
             raise ValueError("a duration must be a finite number of seconds, at least 0")
         return float(value)
+    return _parse_text(value)
+
+
+@lru_cache(maxsize=1024)  # a batch repeats the same few durations thousands of times
+def _parse_text(value: str) -> float:
     text = value.strip()
     if not _WHOLE.fullmatch(text):
         raise ValueError(f'"{value}" is not a duration; write it like 90s, 30m or 1h30m')

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
-from yaml.nodes import ScalarNode
+from yaml.nodes import ScalarNode, SequenceNode
 
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
@@ -103,9 +103,13 @@ class _TaskBuilder:
         self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})
         self.env = Namespace("env", env)
         self.renderer = Renderer()
+        self.no_matrix = Namespace("matrix", {})
+        tasks_node = document.node(["tasks"])
+        entries = tasks_node.value if isinstance(tasks_node, SequenceNode) else []
+        self.task_lines = [entry.start_mark.line + 1 for entry in entries]
         self.errors: list[LocatedError] = []
-        # (owner, name) in lower case -> where, entry index, name and matrix of its first use.
-        self.seen: dict[tuple[str, str], tuple[Location, int, str, Mapping[str, object]]] = {}
+        # (owner, name) in lower case -> entry index, name and matrix of its first use.
+        self.seen: dict[tuple[str, str], tuple[int, str, Mapping[str, object]]] = {}
         self._reported: set[tuple[Location, str]] = set()
 
     def build(self, index: int, entry: dict[str, Any]) -> list[DesiredTask]:
@@ -122,7 +126,7 @@ class _TaskBuilder:
         combos = self.combinations(index, entry)
         if missing or durations is None or combos is None:
             return []
-        line = self.document.location(here).line
+        line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
         for combo in combos:
             task = self.render_task(index, fields, sources, combo, durations, line)
@@ -175,7 +179,8 @@ class _TaskBuilder:
         durations: Mapping[str, float],
         line: int,
     ) -> DesiredTask | None:
-        context = {"vars": self.vars, "matrix": Namespace("matrix", combo), "env": self.env}
+        matrix = Namespace("matrix", combo) if combo else self.no_matrix
+        context = {"vars": self.vars, "matrix": matrix, "env": self.env}
         failed = False
         text: dict[str, str | None] = {}
         for key in TEXT_FIELDS:
@@ -269,12 +274,13 @@ class _TaskBuilder:
 
     def check_unique(self, index: int, owner: str, name: str, combo: Mapping[str, object]) -> None:
         key = (owner.lower(), name.lower())
-        here = self.document.location(["tasks", index, "name"])
         first = self.seen.get(key)
         if first is None:
-            self.seen[key] = (here, index, name, combo)
+            self.seen[key] = (index, name, combo)
             return
-        where, first_index, first_name, first_combo = first
+        first_index, first_name, first_combo = first
+        here = self.document.location(["tasks", index, "name"])
+        where = self.document.location(["tasks", first_index, "name"])
         if first_index == index:
             message = (
                 f'the matrix gives the name "{name}" to more than one combination '
