@@ -1,5 +1,11 @@
 """How the simulated agent reacts to an input, steered by directives written into the input.
 
+Without directives the agent works about 4 simulated seconds in two steps, reporting `working`
+with a message; between the steps it reports `idle` for 0.3 s while its AgentAPI is `stable`
+(a send in that moment is accepted and cuts the rest of the work short, as with a real agent).
+While it works, AgentAPI is `running`, so a send gets the busy-agent error. At the end it reports
+`idle` and its reply appears in the logs as `output`.
+
 Directives (anywhere in a prompt or a sent input):
 
 - `[sim:complete]`: after working, report `complete` instead of `idle`.

@@ -56,6 +56,9 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self._serve()
 
+    def do_HEAD(self) -> None:
+        self._serve()
+
     def do_POST(self) -> None:
         self._serve()
 

@@ -57,6 +57,8 @@ def test_sim_prints_url_and_token_then_serves(stop_signal: signal.Signals) -> No
         (["--fail-rate", "2"], "--fail-rate"),
         (["--latency-ms", "-1"], "--latency-ms"),
         (["--port", "70000"], "--port"),
+        (["--port", "abc"], "--port: 'abc' is not an integer"),
+        (["--time-scale", "fast"], "--time-scale: 'fast' is not a number"),
     ],
 )
 def test_bad_options_exit_3_with_one_line(args: list[str], message: str) -> None:

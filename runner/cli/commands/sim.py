@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import threading
 from types import FrameType
+from typing import Any
 
 import click
 
@@ -16,27 +17,51 @@ def _check(condition: bool, message: str) -> None:
         raise InvalidInputError(message)
 
 
+def _number(kind: type[int] | type[float]) -> Any:
+    """A callback parsing an option as `kind`; a bad value is a one-line error (exit 3)."""
+    noun = "an integer" if kind is int else "a number"
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> object:
+        if value is None:
+            return None
+        try:
+            return kind(value)
+        except ValueError:
+            option = param.opts[0] if param.opts else param.name
+            raise InvalidInputError(f"{option}: {value!r} is not {noun}") from None
+
+    return convert
+
+
+def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, Any]:
+    """Option settings for a number parsed by `_number` (click's own type errors are 3 lines)."""
+    return {
+        "type": str,
+        "default": default,
+        "callback": _number(kind),
+        "metavar": "N" if kind is int else "F",
+    }
+
+
 @click.command("sim")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=int, default=0, help="Port to listen on (0 picks a free one).")
+@click.option("--port", **_numeric(int, "0"), help="Port to listen on (0 picks a free one).")
 @click.option(
     "--coder-version",
     default="2.34.2",
     show_default=True,
     help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.37+ (no Tasks).",
 )
-@click.option("--latency-ms", type=int, default=0, help="Delay added to every request.")
+@click.option("--latency-ms", **_numeric(int, "0"), help="Delay added to every request.")
 @click.option(
     "--rate-limit",
-    type=int,
-    default=512,
+    **_numeric(int, "512"),
     show_default=True,
     help="Requests per minute per client and path; <= 0 disables the limit.",
 )
 @click.option(
     "--time-scale",
-    type=float,
-    default=1.0,
+    **_numeric(float, "1.0"),
     show_default=True,
     help="Factor on every simulated delay (0.1 runs ten times faster).",
 )
@@ -45,11 +70,11 @@ def _check(condition: bool, message: str) -> None:
     is_flag=True,
     help="On 2.35/2.36, leave Tasks switched off (their default there).",
 )
-@click.option("--fail-rate", type=float, default=0.0, help="Share of requests failed with 503.")
+@click.option("--fail-rate", **_numeric(float, "0"), help="Share of requests failed with 503.")
 @click.option(
-    "--lose-rate", type=float, default=0.0, help="Share of responses lost after the work is done."
+    "--lose-rate", **_numeric(float, "0"), help="Share of responses lost after the work is done."
 )
-@click.option("--seed", type=int, default=None, help="Seed for names, IDs and random faults.")
+@click.option("--seed", **_numeric(int, None), help="Seed for names, IDs and random faults.")
 def command(
     host: str,
     port: int,
