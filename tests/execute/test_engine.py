@@ -149,3 +149,31 @@ def test_preflight_reports_every_problem_with_its_tasks(sim: Any, client: CoderC
     assert any("not an AI-task template" in p and v == ["c"] for p, v in problems.items())
     assert any("preset 'Huge'" in p and v == ["d"] for p, v in problems.items())
     assert any("owner 'nobody-here'" in p and v == ["e"] for p, v in problems.items())
+
+
+@pytest.mark.parametrize("prompt", ["Do A", "someone else's prompt"])
+def test_create_meeting_409_adopts_only_the_batchs_own_task(
+    sim: Any, client: CoderClient, prompt: str
+) -> None:
+    # The plan is made, then another actor creates a task of the same name before we do.
+    batch = Batch("nightly", (task("a", "Do A"),))
+    resolved = preflight(client, batch.tasks)
+    observation = observe(client, batch, owners={"me": resolved["a"].owner})
+    plan = make_plan(batch, observation, PlanOptions(), resolved)
+    want = batch.tasks[0]
+    client.create_task(
+        owner="me",
+        template_version_id=resolved["a"].version.id,
+        prompt=prompt,
+        name=want.coder_name,
+        display_name=want.display_name,
+    )
+    report = execute(client, plan, observation, resolved, FAST)
+    (result,) = report.results
+    if prompt == "Do A":
+        assert result.outcome is Outcome.OK, result
+        assert result.done == ["adopted (created concurrently)"]
+    else:
+        assert result.outcome is Outcome.FAILED
+        assert "its prompt differs; not adopted" in result.error
+    assert len(client.list_tasks(owner=None)) == 1
