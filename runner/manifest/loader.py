@@ -49,7 +49,13 @@ def load(
         errors.append(document.error([], message))
         raise ManifestError(_ordered(errors))
     problems = schema_problems(document)
-    errors.extend(error for _, error in problems)
+    # A value the parser already refused (e.g. an unsupported tag) needs no second message.
+    refused = {(e.location.line, e.location.column) for e in errors}
+    errors.extend(
+        error
+        for _, error in problems
+        if (error.location.line, error.location.column) not in refused
+    )
     bad_paths = [problem_path for problem_path, _ in problems]
     batch_name = data.get("batch")
     if isinstance(batch_name, str) and not any(p[:1] == ["batch"] for p in bad_paths):
@@ -197,6 +203,8 @@ class _TaskBuilder:
             failed = failed or rendered is None
             follow_ups.append(rendered or "")
         if failed:
+            if text["name"] is not None and task_name_problem(text["name"]) is None:
+                self.check_unique(index, text["owner"] or "me", text["name"], combo)
             return None
         # A block scalar's final line break is YAML's, not part of the message.
         name, prompt = text["name"] or "", (text["prompt"] or "").rstrip("\n")
@@ -221,9 +229,10 @@ class _TaskBuilder:
             if problem:
                 self.check(path, problem, combo)
                 failed = True
+        if problems[0][1] is None:  # a sound name is checked for uniqueness in any case
+            self.check_unique(index, owner, name, combo)
         if failed:
             return None
-        self.check_unique(index, owner, name, combo)
         return DesiredTask(
             batch=self.batch,
             name=name,

@@ -27,14 +27,22 @@ def task_name_problem(name: str) -> str | None:
             f'"{name}" is {len(name)} characters; task names may have at most {limit} '
             f"because the batch marker takes {marker}"
         )
-    return _shape_problem("task name", name)
+    reason = _shape_problem(name)
+    return (
+        f'task name "{name}" {reason}; use letters, digits and single hyphens' if reason else None
+    )
 
 
 def batch_name_problem(name: str) -> str | None:
     """Why `name` cannot name a batch (Coder's name rule, at most 32 characters), or None."""
+    if not name:
+        return "the batch name is empty"
     if len(name) > ownership.MAX_CODER_NAME_LENGTH:
         return f'"{name}" is {len(name)} characters; a batch name may have at most 32'
-    return _shape_problem("batch name", name) if name else "the batch name is empty"
+    reason = _shape_problem(name)
+    return (
+        f'batch name "{name}" {reason}; use letters, digits and single hyphens' if reason else None
+    )
 
 
 def owner_problem(owner: str) -> str | None:
@@ -43,16 +51,17 @@ def owner_problem(owner: str) -> str | None:
         return None
     if len(owner) > ownership.MAX_CODER_NAME_LENGTH:
         return f'owner "{owner}" is longer than a Coder username can be (32 characters)'
-    problem = _shape_problem("owner", owner)
-    return f"{problem}; use me, a username or a user UUID" if problem else None
+    reason = _shape_problem(owner)
+    return f'owner "{owner}" {reason}; use me, a username or a user UUID' if reason else None
 
 
-def _shape_problem(what: str, name: str) -> str | None:
+def _shape_problem(name: str) -> str | None:
+    """What breaks Coder's letters-digits-single-hyphens rule in `name`, or None."""
     if NAME_RULE.fullmatch(name):
         return None
     if name.startswith("-") or name.endswith("-"):
-        return f'{what} "{name}" must start and end with a letter or digit'
+        return "starts or ends with a hyphen"
     if "--" in name:
-        return f'{what} "{name}" has two hyphens in a row; use single hyphens'
+        return "has two hyphens in a row"
     bad = next(ch for ch in name if not (ch.isascii() and (ch.isalnum() or ch == "-")))
-    return f'{what} "{name}" contains {bad!r}; use only letters, digits and single hyphens'
+    return f"contains {bad!r}"

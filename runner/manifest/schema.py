@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import json
+import re
 from collections.abc import Iterable, Sequence
 from functools import lru_cache
 from importlib import resources
@@ -121,10 +122,11 @@ def _explain(
         return [([*path, key], document.error(path, f'invalid name "{key}": {hint}', key=key))]
     if rule == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(sub.get("properties", {}))
+        patterns = [re.compile(p) for p in sub.get("patternProperties", {})]
         return [
             ([*path, key], document.error(path, _unknown_key(key, allowed), key=key))
             for key in instance
-            if key not in allowed
+            if key not in allowed and not any(p.search(key) for p in patterns)
         ]
     if rule == "required" and isinstance(instance, dict):
         return [

@@ -216,6 +216,8 @@ def _describe(error: Exception) -> str:
         return error.message
     if isinstance(error, TemplateError) and error.message:
         return f"template error: {error.message}"
+    if isinstance(error, TypeError) and "no loader" in str(error):
+        return "not allowed in a template: include, import and extends (templates read no files)"
     if isinstance(error, RecursionError):
         return "template error: recursion too deep"
     return f"template error: {type(error).__name__}: {error}"

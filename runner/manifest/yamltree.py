@@ -247,7 +247,7 @@ class _Converter:
         construct = _SCALARS.get(tag)
         if construct is None:
             self.unsupported_tag(node)
-            return node.value
+            return None  # refused: the schema then rejects it, at the same position
         try:
             return construct(node)
         except (ValueError, yaml.YAMLError):
