@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import run_tasks
+
 from runner.errors import ManifestError
 from runner.manifest import load_batch
 from runner.manifest.source import MAX_FILE_BYTES, MAX_SCAN_DEPTH
