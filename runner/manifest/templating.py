@@ -65,6 +65,9 @@ class _Undefined(StrictUndefined):
     def _undefined_message(self) -> str:
         name = self._undefined_name
         owner = self._undefined_obj
+        if self._undefined_hint:  # e.g. the sandbox's "access to attribute ... is unsafe"
+            hint: str = self._undefined_hint
+            return hint
         if isinstance(owner, Namespace) and isinstance(name, str):
             return _missing_key_message(owner, name)
         if owner is missing:
