@@ -22,6 +22,8 @@ from runner.errors import (
     UnsupportedServerError,
 )
 
+from .simwait import wait_idle, wait_status
+
 
 def connect(server: Any, *, token: str | None = None, **kwargs: Any) -> CoderClient:
     """A client for a simulated deployment; retry waits are recorded in `client.slept`."""
@@ -38,16 +40,6 @@ def create(client: CoderClient, prompt: str = "Add auth [sim:work=1]", **kwargs:
     return client.create_task(owner="me", template_version_id=version.id, prompt=prompt, **kwargs)
 
 
-def wait_for(client: CoderClient, task: Task, *, states: tuple[str, ...] = ("idle",)) -> Task:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        current = client.get_task(task.id)
-        if current.status == "active" and current.state in states:
-            return current
-        time.sleep(0.02)
-    raise AssertionError(f"task {task.name} never reached {states}: {current.status}")
-
-
 def count(server: Any, method: str, path_part: str) -> int:
     return sum(1 for r in server.requests if r["method"] == method and path_part in r["path"])
 
@@ -62,7 +54,7 @@ def test_full_flow_on_both_generations(sim: Any) -> None:
     by_owner = client.resolve_task("admin/auth")
     by_id = client.resolve_task(created.id)
     assert by_name.id == by_owner.id == by_id.id == created.id
-    idle = wait_for(client, created)
+    idle = wait_idle(client, created)
     client.send_input(idle, "Please add tests [sim:work=1]")
     logs = client.get_logs(idle)
     assert [e.type for e in logs.entries][:3] == ["input", "output", "input"]
@@ -88,7 +80,7 @@ def test_task_routes_per_generation(sim: Any) -> None:
 
 def test_busy_agent_send_is_agent_busy_error(sim: Any) -> None:
     client = connect(sim)
-    task = wait_for(client, create(client, name="busy"))
+    task = wait_idle(client, create(client, name="busy"))
     client.send_input(task, "long work [sim:work=600]")
     deadline = time.monotonic() + 10
     while client.get_task(task.id).state != "working":
@@ -172,7 +164,7 @@ def test_create_that_fails_before_is_raised_not_repeated(sim: Any) -> None:
 
 def test_send_whose_response_is_lost_is_uncertain(sim: Any) -> None:
     client = connect(sim)
-    task = wait_for(client, create(client, name="sendlost"))
+    task = wait_idle(client, create(client, name="sendlost"))
     sim.faults.add(method="POST", path="/send$", when="after")
     with pytest.raises(UncertainOutcomeError):
         client.send_input(task, "follow-up [sim:work=1]")
@@ -183,7 +175,7 @@ def test_send_whose_response_is_lost_is_uncertain(sim: Any) -> None:
 
 def test_delete_whose_response_is_lost_counts_as_done(sim: Any) -> None:
     client = connect(sim)
-    task = wait_for(client, create(client, name="dellost"))
+    task = wait_idle(client, create(client, name="dellost"))
     sim.faults.add(method="DELETE", path="/dellost$|/" + task.id + "$", when="after")
     client.delete_task(task)
     assert count(sim, "DELETE", task.id) == 2
@@ -192,19 +184,16 @@ def test_delete_whose_response_is_lost_counts_as_done(sim: Any) -> None:
 
 def test_pause_and_resume_where_supported(sim: Any) -> None:
     client = connect(sim)
-    task = wait_for(client, create(client, name="pausing"))
+    task = wait_idle(client, create(client, name="pausing"))
     if not client.server.supports_pause:
         with pytest.raises(UnsupportedServerError, match=r"pause needs Coder v2\.31\.1"):
             client.pause_task(task)
         return
     client.pause_task(task)
-    deadline = time.monotonic() + 10
-    while client.get_task(task.id).status != "paused":
-        assert time.monotonic() < deadline
-        time.sleep(0.02)
+    wait_status(client, task, "paused")
     assert client.get_logs(task).snapshot is True
     client.resume_task(task)
-    wait_for(client, task)
+    wait_idle(client, task)
 
 
 def test_v2_37_does_not_serve_tasks(make_sim: Any) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,8 @@ from contract_schema import contract_errors, contract_validator, load_swagger, r
 
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
+
+from .simwait import wait_idle, wait_status
 
 
 class RecordingTransport(httpx.BaseTransport):
@@ -70,22 +71,16 @@ def exercise(client: CoderClient) -> None:
     client.resolve_task("contract")
     client.resolve_task("admin/contract")
     client.resolve_task(task.id)
-    deadline = time.monotonic() + 20
-    while not (client.get_task(task.id).status == "active" and client.get_task(task.id).state):
-        assert time.monotonic() < deadline, "the simulated task never became ready"
-        time.sleep(0.02)
-    while client.get_task(task.id).state != "idle":
-        assert time.monotonic() < deadline, "the simulated agent never went idle"
-        time.sleep(0.02)
+    wait_idle(client, task)
     client.send_input(task, "More [sim:work=1]")
     client.get_logs(task)
     if client.server.supports_pause:
+        wait_idle(client, task)
         client.pause_task(task)
-        while client.get_task(task.id).status != "paused":
-            assert time.monotonic() < deadline, "the simulated task never paused"
-            time.sleep(0.02)
+        wait_status(client, task, "paused")
         client.update_input(task, "Changed while paused")
         client.resume_task(task)
+        wait_status(client, task, "active")
     client.delete_task(client.resolve_task("admin/contract"))
 
 
