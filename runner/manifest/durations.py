@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from runner.manifest.wording import quote
+
 _PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _WHOLE = re.compile(r"(?:\d+(?:\.\d+)?(?:ms|s|m|h))+")
 _SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -25,7 +27,7 @@ def parse_duration(value: object) -> float:
 def _parse_text(value: str) -> float:
     text = value.strip()
     if not _WHOLE.fullmatch(text):
-        raise ValueError(f'"{value}" is not a duration; write it like 90s, 30m or 1h30m')
+        raise ValueError(f"{quote(value)} is not a duration; write it like 90s, 30m or 1h30m")
     return sum(float(number) * _SECONDS[unit] for number, unit in _PART.findall(text))
 
 

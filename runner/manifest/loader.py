@@ -18,10 +18,11 @@ from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
-from runner.manifest.schema import kind, schema_problems
+from runner.manifest.schema import schema_problems
 from runner.manifest.source import read_source
 from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_template
 from runner.manifest.variables import environment_values
+from runner.manifest.wording import kind, one_line, quote, show
 from runner.manifest.yamltree import Document, PathPart, parse
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
@@ -42,7 +43,7 @@ def load(
     text = read_source(path)
     document, errors = parse(path, text)
     data = document.data
-    if document.root is None or data is None:
+    if errors and data is None:  # nothing usable came out of the parser
         raise ManifestError(_ordered(errors))
     if not isinstance(data, dict):
         message = f"expected a mapping with version, batch and tasks at the top, got {kind(data)}"
@@ -85,7 +86,8 @@ def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]
 
 
 def _ordered(errors: Sequence[LocatedError]) -> list[LocatedError]:
-    unique = dict.fromkeys(errors)
+    # Messages quote user text; this is the net for anything else that brought a line break.
+    unique = dict.fromkeys(LocatedError(e.location, one_line(e.message)) for e in errors)
     return sorted(unique, key=lambda e: (e.location.file, e.location.line, e.location.column))
 
 
@@ -292,14 +294,14 @@ class _TaskBuilder:
         where = self.document.location(["tasks", first_index, "name"])
         if first_index == index:
             message = (
-                f'the matrix gives the name "{name}" to more than one combination '
+                f"the matrix gives the name {quote(name)} to more than one combination "
                 f"({_values(first_combo)} and {_values(combo)}); put a matrix value in the name"
             )
             self.add(LocatedError(here, message), message)
             return
         rule = f"task names must be unique per owner ({owner}), ignoring case"
-        again = f'task name "{first_name}" is used again at line {here.line}; {rule}'
-        already = f'task name "{name}" is already used at line {where.line}; {rule}'
+        again = f"task name {quote(first_name)} is used again at line {here.line}; {rule}"
+        already = f"task name {quote(name)} is already used at line {where.line}; {rule}"
         self.add(LocatedError(where, again), again)
         self.add(LocatedError(here, already), already)
 
@@ -321,7 +323,7 @@ class _TaskBuilder:
 
 
 def _values(combo: Mapping[str, object]) -> str:
-    return ", ".join(f"{key}={value}" for key, value in combo.items()) or "no values"
+    return ", ".join(f"{show(key)}={show(value)}" for key, value in combo.items()) or "no values"
 
 
 def _matrix_note(combo: Mapping[str, object]) -> str:

@@ -14,6 +14,8 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from runner.manifest.wording import quote
+
 Combination = dict[str, object]
 
 
@@ -46,7 +48,8 @@ def problems(matrix: Mapping[str, object]) -> list[MatrixProblem]:
             if key not in axes:
                 known = ", ".join(axes) or "none"
                 message = (
-                    f'exclude names "{key}", which is not an axis of this matrix (axes: {known})'
+                    f"exclude names {quote(key)}, which is not an axis of this matrix "
+                    f"(axes: {known})"
                 )
                 found.append(MatrixProblem(("exclude", index, key), message))
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 
 from runner import ownership
+from runner.manifest.wording import quote
 
 NAME_RULE = re.compile(r"^[a-zA-Z0-9]+(-[a-zA-Z0-9]+)*$")
 RESERVED_NAMES = ("new", "create")
@@ -24,12 +25,14 @@ def task_name_problem(name: str) -> str | None:
     if len(name) > limit:
         marker = ownership.MARKER_LENGTH + 1
         return (
-            f'"{name}" is {len(name)} characters; task names may have at most {limit} '
+            f"{quote(name)} is {len(name)} characters; task names may have at most {limit} "
             f"because the batch marker takes {marker}"
         )
     reason = _shape_problem(name)
     return (
-        f'task name "{name}" {reason}; use letters, digits and single hyphens' if reason else None
+        f"task name {quote(name)} {reason}; use letters, digits and single hyphens"
+        if reason
+        else None
     )
 
 
@@ -38,10 +41,12 @@ def batch_name_problem(name: str) -> str | None:
     if not name:
         return "the batch name is empty"
     if len(name) > ownership.MAX_CODER_NAME_LENGTH:
-        return f'"{name}" is {len(name)} characters; a batch name may have at most 32'
+        return f"{quote(name)} is {len(name)} characters; a batch name may have at most 32"
     reason = _shape_problem(name)
     return (
-        f'batch name "{name}" {reason}; use letters, digits and single hyphens' if reason else None
+        f"batch name {quote(name)} {reason}; use letters, digits and single hyphens"
+        if reason
+        else None
     )
 
 
@@ -50,9 +55,9 @@ def owner_problem(owner: str) -> str | None:
     if owner == "me" or _UUID.fullmatch(owner):
         return None
     if len(owner) > ownership.MAX_CODER_NAME_LENGTH:
-        return f'owner "{owner}" is longer than a Coder username can be (32 characters)'
+        return f"owner {quote(owner)} is longer than a Coder username can be (32 characters)"
     reason = _shape_problem(owner)
-    return f'owner "{owner}" {reason}; use me, a username or a user UUID' if reason else None
+    return f"owner {quote(owner)} {reason}; use me, a username or a user UUID" if reason else None
 
 
 def _shape_problem(name: str) -> str | None:

@@ -6,10 +6,9 @@ The schema file is the single source of truth for the format; it ships inside th
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
 from typing import Any
@@ -18,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from runner.errors import LocatedError
+from runner.manifest.wording import kind, quote, suggestion
 from runner.manifest.yamltree import Document, PathPart
 
 SCHEMA_FILE = "batch.schema.json"
@@ -84,29 +84,6 @@ def schema_problems(document: Document) -> list[tuple[list[PathPart], LocatedErr
     return problems
 
 
-def kind(value: object) -> str:
-    """How a user would name the kind of a YAML value: a string, a list, a mapping..."""
-    if value is None:
-        return "nothing (null)"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, (int, float)):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "a mapping"
-    return type(value).__name__
-
-
-def suggestion(word: str, choices: Iterable[str]) -> str:
-    """` (did you mean "prompt"?)` when a choice is close to `word`, else nothing."""
-    close = difflib.get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f' (did you mean "{close[0]}"?)' if close else ""
-
-
 def _explain(
     document: Document, error: ValidationError
 ) -> list[tuple[list[PathPart], LocatedError]]:
@@ -119,7 +96,7 @@ def _explain(
     if "propertyNames" in error.absolute_schema_path:
         hint = sub.get("patternErrorMessage", f"must match {value}")
         key = str(instance)
-        return [([*path, key], document.error(path, f'invalid name "{key}": {hint}', key=key))]
+        return [([*path, key], document.error(path, f"invalid name {quote(key)}: {hint}", key=key))]
     if rule == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(sub.get("properties", {}))
         patterns = [re.compile(p) for p in sub.get("patternProperties", {})]
@@ -130,7 +107,7 @@ def _explain(
         ]
     if rule == "required" and isinstance(instance, dict):
         return [
-            (path, document.error(path, f'missing required key "{key}"'))
+            (path, document.error(path, f"missing required key {quote(key)}"))
             for key in value
             if key not in instance
         ]
@@ -140,8 +117,8 @@ def _explain(
 def _unknown_key(key: str, allowed: Sequence[str]) -> str:
     hint = suggestion(key, allowed)
     if hint:
-        return f'unknown key "{key}"{hint}'
-    return f'unknown key "{key}"; allowed keys: {", ".join(allowed)}'
+        return f"unknown key {quote(key)}{hint}"
+    return f"unknown key {quote(key)}; allowed keys: {', '.join(allowed)}"
 
 
 def _message(error: ValidationError, sub: dict[str, Any], path: Sequence[PathPart]) -> str:
@@ -161,10 +138,10 @@ def _message(error: ValidationError, sub: dict[str, Any], path: Sequence[PathPar
     if rule == "minLength":
         return "must not be empty"
     if rule == "maxLength":
-        return f'"{instance}" is {len(instance)} characters; at most {value} are allowed'
+        return f"{quote(instance)} is {len(instance)} characters; at most {value} are allowed"
     if rule == "pattern":
         hint = sub.get("patternErrorMessage", f"must match {value}")
-        return f'"{instance}": {hint}'
+        return f"{quote(instance)}: {hint}"
     if rule == "minItems":
         what = "task" if path == ["tasks"] else "value" if "matrix" in path else "item"
         return f"needs at least {value} {what}"

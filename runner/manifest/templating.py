@@ -23,7 +23,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from jinja2.utils import missing
 
-from runner.manifest.schema import suggestion
+from runner.manifest.wording import suggestion
 
 #: Templates may not render more than this many characters.
 MAX_RENDERED_CHARS = 1_000_000
@@ -189,8 +189,11 @@ def _split_simple(text: str) -> list[str | tuple[str, ...]] | None:
         parts.append(tuple(match.group(1).split(".")))
         position = match.end()
     parts.append(text[position:])
-    literal = "".join(part for part in parts if isinstance(part, str))
-    return None if is_template(literal) else parts
+    literals = [part for part in parts if isinstance(part, str)]
+    # Jinja takes the leftmost `{{`: a `{` just before a lookup would start it one earlier.
+    if any("{{" in part for part in literals) or any(part.endswith("{") for part in literals[:-1]):
+        return None
+    return parts
 
 
 def _substitute(parts: list[str | tuple[str, ...]], context: Mapping[str, Namespace]) -> str | None:

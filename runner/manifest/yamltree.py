@@ -16,6 +16,7 @@ from yaml.constructor import SafeConstructor
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from runner.errors import LocatedError, Location
+from runner.manifest.wording import quote, show
 
 try:  # libyaml's parser is several times faster; same results
     from yaml import CSafeLoader as _Loader
@@ -96,7 +97,7 @@ def format_path(path: Sequence[PathPart]) -> str:
         elif part.isidentifier():
             text += f".{part}" if text else part
         else:
-            text += f'["{part}"]'
+            text += f"[{quote(part)}]"
     return text
 
 
@@ -216,7 +217,7 @@ class _Converter:
             if first is not None:
                 self.error(
                     key_node,
-                    f'duplicate key "{name}" (first at line {first.start_mark.line + 1}); '
+                    f"duplicate key {quote(name)} (first at line {first.start_mark.line + 1}); "
                     "YAML keeps only one of them",
                 )
             else:
@@ -256,7 +257,7 @@ class _Converter:
 
     def unsupported_tag(self, node: Node) -> None:
         tag = node.tag.replace(_TAG, "!!", 1) if node.tag.startswith(_TAG) else node.tag
-        self.error(node, f"unsupported YAML tag {tag}; manifests use plain values only")
+        self.error(node, f"unsupported YAML tag {show(tag)}; manifests use plain values only")
 
     def error(self, node: Node, message: str) -> None:
         mark = node.start_mark
