@@ -33,17 +33,26 @@ def wait_until_active(client: CoderClient, task: Task, interval: float) -> Task:
 
 
 def wait_until_idle(client: CoderClient, task: Task, interval: float) -> Task:
-    """Poll until the agent is idle, complete or failed (or silent 30 s), as Coder's send does."""
+    """Poll until the agent is idle, complete or failed (or silent 30 s), as Coder's send does.
+
+    `error` is tolerated for a grace period (it shows up in healthy startups); `paused`,
+    `unknown`, or a task that went back to starting, end the wait with an error.
+    """
     tracker = ReadinessTracker(idle_grace=0.0)
+    deadline = time.monotonic() + ERROR_GRACE_SECONDS
     while True:
         readiness = tracker.observe(task, time.monotonic())
         if readiness in (Readiness.IDLE, Readiness.COMPLETE, Readiness.FAILED):
             return task
         if readiness is Readiness.PAUSED:
             raise TasksError("task was paused while waiting for it to become idle")
-        if readiness is Readiness.BROKEN:
+        if task.status == "unknown" or (task.status == "error" and time.monotonic() > deadline):
             raise TasksError(
                 f"task entered {task.status} state while waiting for it to become idle"
+            )
+        if task.status not in ("active", "error"):
+            raise TasksError(
+                f"task entered unexpected state ({task.status}) while waiting for it to become idle"
             )
         time.sleep(interval)
         task = client.get_task(task.id)

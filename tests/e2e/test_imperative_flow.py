@@ -78,15 +78,11 @@ def test_create_watch_send_logs_delete(sim: Any) -> None:
 
 def test_status_json_is_the_raw_task_and_watch_prints_whole_objects(sim: Any) -> None:
     env = sim_env(sim)
-    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=120]"], env=env), sim.token).stdout
+    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=250]"], env=env), sim.token).stdout
     task_id = task_id.strip()
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id)
 
-    first = json.loads(ok(run_tasks(["status", task_id, "-o", "json"], env=env), sim.token).stdout)
-    assert first["id"] == task_id
-    assert "healthy" not in first and "state changed" not in first  # computed columns stay out
-    assert ("display_name" in first) == (sim.version.minor >= 29)
-
+    # Watched from the start: the task starts, works, then reports idle.
     watched = ok(run_tasks(["stat", task_id, "--watch", "-o", "json", *FAST], env=env), sim.token)
     decoder = json.JSONDecoder()
     text, objects = watched.stdout, []
@@ -97,6 +93,11 @@ def test_status_json_is_the_raw_task_and_watch_prints_whole_objects(sim: Any) ->
     assert len(objects) >= 2
     assert objects[-1]["current_state"]["state"] == "idle"
     assert all(o["id"] == task_id for o in objects)
+
+    task = json.loads(ok(run_tasks(["status", task_id, "-o", "json"], env=env), sim.token).stdout)
+    assert task["id"] == task_id
+    assert "healthy" not in task and "state changed" not in task  # computed columns stay out
+    assert ("display_name" in task) == (sim.version.minor >= 29)
 
 
 def test_send_waits_for_a_starting_task_then_for_a_busy_agent(sim: Any) -> None:
