@@ -22,7 +22,7 @@ def assert_one_line_usage_error(result: Result, *needles: str) -> None:
 @pytest.mark.parametrize(
     ("args", "needles"),
     [
-        (["list", "--status", "running"], ["--status", "running", "pending|initializing"]),
+        (["list", "--status", "working"], ["--status", "working", "pending|initializing"]),
         (["list", "-c", "name,bogus"], ["--column", "bogus"]),
         (["list", "-o", "yaml"], ["--output", "yaml"]),
         (["logs", "t", "-c", "nope"], ["--column", "nope"]),

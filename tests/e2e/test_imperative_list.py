@@ -66,6 +66,9 @@ def test_list_filters_sorts_and_formats(sim: Any) -> None:
         ok(run_tasks(["list", "--all", "--status", "active", "-o", "json"], env=env)).stdout
     )
     assert {t["status"] for t in active} <= {"active"}
+    # The help's own example, `--status running`, lists the active (running) tasks.
+    running = ok(run_tasks(["list", "--status", "running", "--quiet"], env=env)).stdout.split()
+    assert running == [t["id"] for t in active if t["owner_name"] == "admin"]
     nothing = ok(run_tasks(["list", "--status", "error"], env=env))
     assert (nothing.stdout, nothing.stderr) == ("", "No tasks found.\n")
     assert ok(run_tasks(["list", "--status", "error", "-o", "json"], env=env)).stdout == "[]\n"

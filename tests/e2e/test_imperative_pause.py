@@ -98,6 +98,10 @@ def test_pause_and_resume(make_sim: Any) -> None:
     listed = json.loads(ok(run_tasks(["list", "--status", "paused", "-o", "json"], env=env)).stdout)
     assert [t["name"] for t in listed] == ["nap"]
 
+    # A stopped workspace ends a watch before the first poll: one header, one row.
+    watch = ok(run_tasks(["status", "nap", "--watch", "-c", "status"], env=env))
+    assert watch.stdout == "STATUS  \npaused  \n"
+
     again = run_tasks(["pause", "nap", "--yes", *POLL], env=env)
     assert again.code == 1 and 'task "admin/nap" is already paused' in again.stderr
 

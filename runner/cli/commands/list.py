@@ -23,10 +23,16 @@ EXAMPLES = (
 )
 
 
+#: Coder's own help examples say `--status running`, which is not a task status; the tasks they
+#: mean are the `active` ones, so the example works here.
+STATUS_ALIASES = {"running": "active"}
+
+
 def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
     # Validated here, as Coder's CLI does, so a typo never reaches the server.
     if value is None or value == "":
         return None
+    value = STATUS_ALIASES.get(value, value)
     if value not in TASK_STATUSES:
         raise click.BadParameter(
             f"{value!r} is not a task status; choose from {'|'.join(TASK_STATUSES)}"
