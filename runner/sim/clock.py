@@ -7,14 +7,24 @@ from collections.abc import Callable
 from datetime import datetime, timezone
 
 
+def steady_wall_time() -> Callable[[], float]:
+    """Unix seconds that never go backwards: the wall clock at start plus monotonic time.
+
+    Every state is read off timestamps, so a wall-clock step (NTP) must not make a finished
+    build run again.
+    """
+    wall, steady = time.time(), time.monotonic()
+    return lambda: wall + (time.monotonic() - steady)
+
+
 class SimClock:
     """Reads the time and converts simulated seconds into real seconds (`time_scale`)."""
 
-    def __init__(self, time_scale: float, now: Callable[[], float] = time.time) -> None:
+    def __init__(self, time_scale: float, now: Callable[[], float] | None = None) -> None:
         if time_scale <= 0:
             raise ValueError("time_scale must be > 0")
         self.time_scale = time_scale
-        self._now = now
+        self._now = now or steady_wall_time()
 
     def now(self) -> float:
         """The current instant, as Unix seconds."""

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import random
 import threading
-import time
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -61,7 +60,7 @@ class SimServer:
         self.latency_ms = latency_ms
         self.clock = SimClock(time_scale)
         rng = random.Random(seed)
-        self.directory = Directory(rng, time.time())
+        self.directory = Directory(rng, self.clock.now())
         self.store = TaskStore(self.version, self.directory, self.clock, rng)
         self.rate_limiter = RateLimiter(rate_limit, self.clock)
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
