@@ -150,7 +150,8 @@ defaults: {{template: claude-code, wait: none}}
 tasks:
 {tasks}
 """
-    both = "  - {name: keep, prompt: keep}\n  - {name: gone, prompt: gone}\n"
+    # `gone` belongs to another user: an owner dropped from the manifest is still pruned.
+    both = "  - {name: keep, prompt: keep}\n  - {name: gone, prompt: gone, owner: bob}\n"
     ok(
         run_tasks(
             ["apply", manifest(tmp_path, one.format(batch="nightly", tasks=both)), "--yes", *FAST],
@@ -172,7 +173,7 @@ tasks:
     assert "No changes." in plain.stdout
     plan = ok(run_tasks(["plan", smaller, "--prune"], env=env), sim)
     gone = ownership.coder_name("nightly", "gone")
-    assert f"  - gone  admin/{gone}" in plan.stdout
+    assert f"  - gone  bob/{gone}" in plan.stdout
     assert "Plan: 0 to create, 0 to update, 1 to delete, 0 drifted." in plan.stdout
     ok(run_tasks(["apply", smaller, "--prune", "--yes", *FAST], env=env), sim)
     names = sorted(t["name"] for t in task_json(env))
@@ -185,6 +186,8 @@ tasks:
             "gone-foo",
         ]
     )
+    refused = run_tasks(["destroy", other], env=env)
+    assert refused.code == 3 and "pass --yes" in refused.stderr
     destroy = ok(run_tasks(["destroy", other, "--yes"], env=env), sim)
     assert "2 deleted" in destroy.stdout
     names = sorted(t["name"] for t in task_json(env))
@@ -297,6 +300,13 @@ tasks:
     assert "### tasks apply: `ci`" in text
     assert f"[good]({link})" in text
     assert "| ❌ |" in text
+
+
+def test_unreachable_deployment_is_a_one_line_error(tmp_path: Path) -> None:
+    env = {"CODER_URL": "http://127.0.0.1:9", "CODER_SESSION_TOKEN": "not-a-real-token"}
+    result = run_tasks(["plan", manifest(tmp_path, QUICK), "--detailed-exitcode"], env=env)
+    assert result.code == 1, result.output
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.output
 
 
 def test_wait_timeout_exits_5(sim: Any, tmp_path: Path) -> None:
