@@ -39,6 +39,8 @@ class ExecuteSettings:
     poll_interval: float | None = None
     idle_grace: float | None = None
     no_state_after: float = 30.0
+    #: How long a task may stay in status error/unknown before it counts as failed.
+    broken_after: float = 60.0
 
 
 def execute(
@@ -58,6 +60,7 @@ def execute(
         idle_grace=settings.idle_grace,
         poll_interval=poll,
         no_state_after=settings.no_state_after,
+        broken_after=settings.broken_after,
         supports_display_name=server.supports_display_name,
         supports_pause=server.supports_pause,
         dashboard_url=server.dashboard_url,

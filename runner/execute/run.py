@@ -62,6 +62,7 @@ class RunSettings:
     idle_grace: float | None = None  # overrides the manifest's idle_grace when set
     poll_interval: float = 2.0
     no_state_after: float = 30.0
+    broken_after: float = BROKEN_AFTER_SECONDS
     supports_display_name: bool = True
     supports_pause: bool = False
     dashboard_url: str = ""
@@ -407,7 +408,7 @@ class TaskRun:
         if readiness is Readiness.BROKEN:
             if self._broken_since is None:
                 self._broken_since = now
-            if now - self._broken_since >= BROKEN_AFTER_SECONDS:
+            if now - self._broken_since >= self.settings.broken_after:
                 self._end(Outcome.FAILED, now, error=f"task status is {task.status}")
             return None
         self._broken_since = None

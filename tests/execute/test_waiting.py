@@ -75,3 +75,13 @@ def test_paused_task_is_resumed_before_sending(make_sim: Any) -> None:
         assert "resumed" in result.done
         inputs = [c for t, c in entries(client, "nap-") if t == "input"]
         assert inputs == ["start [sim:work=1]", "wake up"]
+
+
+def test_failed_build_ends_the_wait_as_failed(sim: Any) -> None:
+    settings = ExecuteSettings(poll_interval=0.05, idle_grace=0.05, broken_after=0.3)
+    with CoderClient(Connection(url=sim.url, token=sim.token)) as client:
+        report = run(client, one("broken", "never starts [sim:build-fail]"), settings)
+        (result,) = report.results
+        assert result.outcome is Outcome.FAILED, result
+        assert result.error == "task status is error"
+        assert result.status == "error"
