@@ -122,8 +122,11 @@ def command(
     def on_signal(signum: int, frame: FrameType | None) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, on_signal)
-    signal.signal(signal.SIGTERM, on_signal)
+    # Signal handlers can only be installed from the main thread (not, e.g., under a test
+    # runner's thread); there Ctrl+C still arrives as KeyboardInterrupt.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGTERM, on_signal)
     try:
         click.echo(f"CODER_URL={server.url}")
         click.echo(f"CODER_SESSION_TOKEN={server.token}")
