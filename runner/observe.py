@@ -12,6 +12,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 from runner import ownership
@@ -44,16 +45,22 @@ class Observation:
     all_visible: bool = False  # listed with owner=None: every task the token can see
 
     def find(self, owner: str, coder_name: str) -> ObservedTask | None:
-        """The task named `coder_name` (case-insensitively, as Coder compares) of `owner`."""
-        wanted_owner = owner.lower()
-        wanted_name = coder_name.lower()
+        """The task named `coder_name` (case-insensitively, as Coder compares) of `owner`.
+
+        `owner` is a username or a user UUID.
+        """
+        return self._index.get((owner.lower(), coder_name.lower()))
+
+    @cached_property
+    def _index(self) -> dict[tuple[str, str], ObservedTask]:
+        # Built once, so planning thousands of tasks stays linear.
+        index: dict[tuple[str, str], ObservedTask] = {}
         for observed in self.tasks:
             task = observed.task
-            if task.name.lower() != wanted_name:
-                continue
-            if wanted_owner in (task.owner_name.lower(), task.owner_id.lower()):
-                return observed
-        return None
+            name = task.name.lower()
+            index.setdefault((task.owner_name.lower(), name), observed)
+            index.setdefault((task.owner_id.lower(), name), observed)
+        return index
 
     def owned_by(self, batch: str) -> list[ObservedTask]:
         """Tasks carrying `batch`'s ownership marks."""
