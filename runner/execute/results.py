@@ -58,6 +58,7 @@ class Event:
     result: TaskResult
     text: str
     final: bool = False
+    status_only: bool = False  # the task's status or state changed; nothing was done
 
 
 @dataclass(frozen=True)

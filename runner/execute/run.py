@@ -452,10 +452,13 @@ class TaskRun:
             self.result.wait_started_at = time.time()
 
     def _record_task(self, task: Task) -> None:
+        changed = (self.result.status, self.result.state) != (task.status, task.state)
         self.result.task_id = task.id
         self.result.status = task.status
         self.result.state = task.state
         self.result.message = task.message
+        if changed and self.result.started_at is not None:
+            self._emit(Event(self.result, task.message, status_only=True))
         if self.settings.dashboard_url and task.id:
             owner = task.owner_name or self.action.owner
             self.result.link = f"{self.settings.dashboard_url.rstrip('/')}/tasks/{owner}/{task.id}"

@@ -21,7 +21,8 @@ class PlainProgress:
         self._write = write
 
     def __call__(self, event: Event) -> None:
-        self._write(event_line(event))
+        if not event.status_only:
+            self._write(event_line(event))
 
     def close(self) -> None:
         """Nothing to tidy for plain output."""
@@ -38,7 +39,12 @@ class LiveProgress:
         self._last = 0.0
 
     def __call__(self, event: Event) -> None:
-        self._rows[id(event.result)] = (event.result, event.text)
+        key = id(event.result)
+        if event.status_only and key in self._rows:
+            # Keep the last thing done; the row shows the new status and state.
+            self._rows[key] = (event.result, self._rows[key][1])
+        else:
+            self._rows[key] = (event.result, event.text)
         now = time.monotonic()
         if event.final or now - self._last >= self._interval:
             self._draw()
@@ -57,7 +63,7 @@ class LiveProgress:
         for result, text in rows:
             label = f"{result.owner}/{result.name}".ljust(width)
             status = "/".join(s for s in (result.status, result.state) if s) or "-"
-            lines.append(f"  {label}  {status:<18}  {text}"[:160])
+            lines.append(f"  {label}  {status:<22}  {text}"[:160])
         prefix = _UP_AND_CLEAR.format(n=self._drawn) if self._drawn else ""
         self._write(prefix + "\n".join(lines))
         self._drawn = len(lines)
