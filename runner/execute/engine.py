@@ -111,6 +111,10 @@ class _Engine:
                 run.interrupt()
             pool.shutdown(wait=False, cancel_futures=True)
             return True
+        except BaseException:
+            # e.g. the token stopped working: queued requests are dropped, not sent.
+            pool.shutdown(wait=False, cancel_futures=True)
+            raise
         pool.shutdown(wait=True)
         return False
 
