@@ -17,6 +17,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from runner.errors import LocatedError
+from runner.manifest.fastcheck import Check, UnsupportedSchema, compile_check
 from runner.manifest.wording import kind, quote, suggestion
 from runner.manifest.yamltree import Document, PathPart
 
@@ -52,8 +53,22 @@ def validator() -> Draft202012Validator:
     Local `$ref`s are inlined first: resolving them per value is most of jsonschema's time on a
     large batch, and the inlined schema means exactly the same.
     """
+    return Draft202012Validator(_inlined_schema())
+
+
+@lru_cache(maxsize=1)
+def _inlined_schema() -> dict[str, Any]:
     inlined: dict[str, Any] = _inline_refs(schema(), schema())
-    return Draft202012Validator(inlined)
+    return inlined
+
+
+@lru_cache(maxsize=1)
+def fast_check() -> Check | None:
+    """The compiled yes/no check of the schema, or None if it uses a keyword not compiled."""
+    try:
+        return compile_check(_inlined_schema())
+    except UnsupportedSchema:
+        return None
 
 
 def _inline_refs(node: Any, root: dict[str, Any]) -> Any:
@@ -78,6 +93,9 @@ def _inline_refs(node: Any, root: dict[str, Any]) -> Any:
 def schema_problems(document: Document) -> list[tuple[list[PathPart], LocatedError]]:
     """Every schema violation of the document with the key path of the value it concerns,
     each located and worded to say what to fix."""
+    check = fast_check()
+    if check is not None and check(document.data):
+        return []  # valid: no need for jsonschema's slower, explaining walk
     problems: list[tuple[list[PathPart], LocatedError]] = []
     for error in validator().iter_errors(document.data):
         problems.extend(_explain(document, error))
