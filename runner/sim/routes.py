@@ -23,7 +23,8 @@ from runner.sim.directory import (
     user_json,
 )
 from runner.sim.search import parse_search
-from runner.sim.tasks import TaskStore, is_uuid
+from runner.sim.task_record import is_uuid
+from runner.sim.tasks import TaskStore
 
 
 @dataclass

@@ -9,47 +9,21 @@ from __future__ import annotations
 import random
 import threading
 import uuid
-from dataclasses import dataclass, field
 from typing import Any
 
-from runner.sim.agent import Agent
 from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.clock import SimClock, rfc3339
 from runner.sim.directives import parse_directives
 from runner.sim.directory import Directory, SimUser
 from runner.sim.names import display_name_from_prompt, fallback_name, name_from_prompt, name_problem
 from runner.sim.search import parse_search
-from runner.sim.status import derive_status, synthesized_message
+from runner.sim.task_json import build_json, log_entries, task_json, task_status
+from runner.sim.task_record import TaskRecord, is_uuid
 from runner.sim.versions import SimVersion
 from runner.sim.workspace import Build, Workspace, schedule_build
 
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "unknown", "error")
 BUILD_ACTIVE = "A workspace build is already active."
-
-
-@dataclass
-class TaskRecord:
-    id: str
-    name: str
-    display_name: str
-    owner_id: str
-    org_id: str
-    template_id: str
-    template_version_id: str
-    initial_prompt: str
-    created_at: float
-    workspace: Workspace
-    agent: Agent = field(default_factory=Agent)
-    deleted_at: float | None = None
-    snapshot: tuple[tuple[dict[str, Any], ...], float] | None = None
-
-
-def is_uuid(text: str) -> bool:
-    try:
-        uuid.UUID(text)
-    except ValueError:
-        return False
-    return len(text) == 36
 
 
 class TaskStore:
@@ -65,6 +39,9 @@ class TaskStore:
         self.lock = threading.Lock()
         self.tasks: list[TaskRecord] = []
         self.workspaces: list[Workspace] = []
+
+    def _json(self, task: TaskRecord, now: float) -> dict[str, Any]:
+        return task_json(self.version, self.directory, task, now)
 
     def _uuid(self) -> str:
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
@@ -111,85 +88,6 @@ class TaskStore:
                 return task
         raise not_found()
 
-    def status_of(self, task: TaskRecord, now: float) -> str:
-        build = task.workspace.latest
-        return derive_status(
-            self.version,
-            has_workspace=True,
-            transition=build.transition,
-            job_status=build.job_status(now),
-            agent_lifecycle=build.agent_lifecycle(now),
-            app_health=build.app_health(now),
-        )
-
-    def _current_state(self, task: TaskRecord, now: float, status: str) -> dict[str, Any] | None:
-        build = task.workspace.latest
-        reports = task.agent.reports_until(now)
-        if reports:
-            last = reports[-1]
-            # A report older than a newer start build is stale; a stop keeps it visible.
-            if not (build.transition == "start" and last.at < build.created_at):
-                state = last.state
-                if state == "failure" and self.version.maps_failure_to_failed:
-                    state = "failed"
-                return {
-                    "timestamp": rfc3339(last.at),
-                    "state": state,
-                    "message": last.message,
-                    "uri": "",
-                }
-        if self.version.is_ga and status in ("pending", "initializing"):
-            return {
-                "timestamp": rfc3339(build.created_at),
-                "state": "working",
-                "message": synthesized_message(
-                    build.job_status(now), build.agent_lifecycle(now), build.app_health(now)
-                ),
-                "uri": "",
-            }
-        return None
-
-    def task_json(self, task: TaskRecord, now: float) -> dict[str, Any]:
-        """`codersdk.Task` in the Go encoder's field order, per the simulated version."""
-        owner = self.directory.user(task.owner_id)
-        template = self.directory.template(task.template_id)
-        workspace = task.workspace
-        build = workspace.latest
-        status = self.status_of(task, now)
-        lifecycle = build.agent_lifecycle(now)
-        body: dict[str, Any] = {
-            "id": task.id,
-            "organization_id": task.org_id,
-            "owner_id": owner.id,
-            "owner_name": owner.username,
-            "name": task.name,
-        }
-        if self.version.is_ga:
-            body["display_name"] = task.display_name
-        body.update(
-            {
-                "template_id": template.id,
-                "template_version_id": task.template_version_id,
-                "template_name": template.name,
-                "template_display_name": template.display_name,
-                "template_icon": template.icon,
-                "workspace_id": workspace.id,
-                "workspace_name": workspace.name,
-                "workspace_status": workspace.status(now),
-                "workspace_build_number": build.number,
-                "workspace_agent_id": build.agent_id if lifecycle else None,
-                "workspace_agent_lifecycle": lifecycle,
-                "workspace_agent_health": _agent_health(lifecycle),
-                "workspace_app_id": build.app_id if lifecycle else None,
-                "initial_prompt": task.initial_prompt,
-                "status": status,
-                "current_state": self._current_state(task, now, status),
-                "created_at": rfc3339(task.created_at),
-                "updated_at": rfc3339(workspace.updated_at),
-            }
-        )
-        return body
-
     # Routes -----------------------------------------------------------------------------
 
     def list_tasks(self, caller: SimUser, query: str) -> dict[str, Any]:
@@ -231,14 +129,14 @@ class TaskStore:
                 and (org_id is None or t.org_id == org_id)
             ]
             found.sort(key=lambda t: t.created_at, reverse=True)
-            tasks = [self.task_json(t, now) for t in found]
+            tasks = [self._json(t, now) for t in found]
         if status is not None:
             tasks = [t for t in tasks if t["status"] == status]
         return {"tasks": tasks, "count": len(tasks)}
 
     def get(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         with self.lock:
-            return self.task_json(self.find(caller, user_ref, task_ref), self.clock.now())
+            return self._json(self.find(caller, user_ref, task_ref), self.clock.now())
 
     def create(self, caller: SimUser, user_ref: str, body: dict[str, Any]) -> dict[str, Any]:
         """`POST …/tasks/{user}`: the steps of CONTRACT 1.3, in order."""
@@ -300,7 +198,7 @@ class TaskStore:
                     )
             task = self._new_task(caller, owner, version.id, version.org_id, version.template_id,
                                   name, display_name, prompt, preset_id)  # fmt: skip
-            return self.task_json(task, self.clock.now())
+            return self._json(task, self.clock.now())
 
     def _new_task(
         self,
@@ -384,7 +282,7 @@ class TaskStore:
             task.deleted_at = now
 
     def _require_active(self, task: TaskRecord, now: float, *, for_logs: bool) -> str:
-        status = self.status_of(task, now)
+        status = task_status(self.version, task, now)
         if status == "active":
             return status
         detail = f'Task status is "{status}", it must be "active" to interact with the task.'
@@ -433,7 +331,7 @@ class TaskStore:
                     return {"logs": [], "snapshot": True}
                 entries, taken_at = task.snapshot
                 return {"logs": list(entries), "snapshot": True, "snapshot_at": rfc3339(taken_at)}
-            return {"logs": _log_entries(task, now)}
+            return {"logs": log_entries(task, now)}
 
     def pause(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/pause` (v2.31.1+): a stop build; the agent leaves a log snapshot."""
@@ -446,9 +344,9 @@ class TaskStore:
             if latest.transition == "stop":
                 raise ApiError(409, "Task is already paused.")
             task.agent.cut_future(now)
-            task.snapshot = (tuple(_log_entries(task, now)), now)
+            task.snapshot = (tuple(log_entries(task, now)), now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
-            return {"workspace_build": self._build_json(task, build, caller, now)}
+            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
 
     def resume(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/resume` (v2.31.1+): a start build; the agent comes back idle."""
@@ -462,7 +360,7 @@ class TaskStore:
                 raise ApiError(409, "Task workspace is already running.")
             build = self._add_build(task, caller, "start", "task_resume")
             task.agent.report(build.app_healthy_at, "idle", "Ready for input")
-            return {"workspace_build": self._build_json(task, build, caller, now)}
+            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
 
     def update_input(self, caller: SimUser, user_ref: str, task_ref: str, text: str) -> None:
         """`PATCH …/input` (GA): only while paused."""
@@ -470,71 +368,9 @@ class TaskStore:
             task = self.find(caller, user_ref, task_ref)
             if not text.strip():
                 raise ApiError(400, "Task input is required.")
-            if self.status_of(task, self.clock.now()) != "paused":
+            if task_status(self.version, task, self.clock.now()) != "paused":
                 raise ApiError(409, "Unable to update task input, task must be paused.")
             task.initial_prompt = text
-
-    def _build_json(
-        self, task: TaskRecord, build: Build, initiator: SimUser, now: float
-    ) -> dict[str, Any]:
-        """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts."""
-        workspace = task.workspace
-        owner = self.directory.user(workspace.owner_id)
-        version = self.directory.find_version(build.template_version_id)
-        template = self.directory.template(workspace.template_id)
-        job_status = build.job_status(now)
-        created = rfc3339(build.created_at)
-        job: dict[str, Any] = {
-            "id": build.job_id,
-            "created_at": created,
-            "status": job_status,
-            "file_id": build.job_id,
-            "tags": {"scope": "organization", "owner": ""},
-            "queue_position": 0,
-            "queue_size": 0,
-            "organization_id": workspace.org_id,
-            "initiator_id": initiator.id,
-            "input": {"workspace_build_id": build.id},
-            "type": "workspace_build",
-            "available_workers": [],
-            "metadata": {
-                "template_version_name": version.name if version else "",
-                "template_id": template.id,
-                "template_name": template.name,
-                "template_display_name": template.display_name,
-                "template_icon": template.icon,
-                "workspace_id": workspace.id,
-                "workspace_name": workspace.name,
-                "workspace_build_transition": build.transition,
-            },
-            "logs_overflowed": False,
-        }
-        body: dict[str, Any] = {
-            "id": build.id,
-            "created_at": created,
-            "updated_at": created,
-            "workspace_id": workspace.id,
-            "workspace_name": workspace.name,
-            "workspace_owner_id": owner.id,
-            "workspace_owner_name": owner.username,
-            "template_version_id": build.template_version_id,
-            "template_version_name": version.name if version else "",
-            "build_number": build.number,
-            "transition": build.transition,
-            "initiator_id": initiator.id,
-            "initiator_name": initiator.username,
-            "job": job,
-            "reason": build.reason,
-            "resources": [],
-            "status": workspace.status(now),
-            "daily_cost": 0,
-            "matched_provisioners": {"count": 1, "available": 1},
-            "has_ai_task": True,
-            "has_external_agent": False,
-        }
-        if build.preset_id:
-            body["template_version_preset_id"] = build.preset_id
-        return body
 
 
 def _text(value: object) -> str:
@@ -547,19 +383,3 @@ def _bad_param(key: str, subject: str, pronoun: str) -> Validation:
         f'Query param "{key}" has invalid value: {subject} either does not exist, '
         f"or you are unauthorized to view {pronoun}",
     )
-
-
-def _agent_health(lifecycle: str | None) -> dict[str, Any] | None:
-    if lifecycle is None:
-        return None
-    if lifecycle == "created":
-        return {"healthy": False, "reason": "agent is not running"}
-    return {"healthy": True}
-
-
-def _log_entries(task: TaskRecord, now: float) -> list[dict[str, Any]]:
-    types = {"user": "input", "agent": "output"}
-    return [
-        {"id": index, "content": m.content, "type": types[m.role], "time": rfc3339(m.at)}
-        for index, m in enumerate(task.agent.messages_until(now))
-    ]
