@@ -132,6 +132,9 @@ class TaskRun:
     def start(self, now: float) -> None:
         """Called once when the engine takes the run up."""
         self.result.started_at = time.time()
+        if self.phase is Phase.DELETE and self.task is None:
+            self._end(Outcome.FAILED, now, error="the task to delete was not observed")
+            return
         if self.phase is Phase.FOLLOW_UPS:
             self._begin_wait(now)
             if not self._follow_ups_left():
