@@ -1,4 +1,7 @@
-"""`--junit FILE`: one test case per task; failed, blocked, timed-out or interrupted tasks fail."""
+"""`--junit FILE`: one test case per task; failed, blocked and timed-out tasks fail.
+
+An interrupted (or unfinished) task is an error rather than a failure: it did not get to end.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +9,14 @@ import xml.etree.ElementTree as ET
 
 from runner.execute.results import ApplyReport, Outcome, TaskResult
 
+_FAILING = (Outcome.FAILED, Outcome.BLOCKED, Outcome.TIMEOUT)
+
 
 def junit_xml(report: ApplyReport) -> str:
     """The results as JUnit XML text (one <testsuite> named after the batch)."""
     cases = [_case(report.batch, r) for r in report.results]
-    failures = sum(1 for r in report.results if r.outcome in (Outcome.FAILED, Outcome.BLOCKED))
-    errors = sum(
-        1 for r in report.results if r.outcome in (Outcome.TIMEOUT, Outcome.INTERRUPTED, None)
-    )
+    failures = sum(1 for r in report.results if r.outcome in _FAILING)
+    errors = sum(1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, None))
     suite = ET.Element(
         "testsuite",
         {
@@ -43,10 +46,11 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
     )
     outcome = result.outcome
     text = result.error or (outcome.value if outcome else "did not finish")
-    if outcome in (Outcome.FAILED, Outcome.BLOCKED):
+    if outcome in _FAILING:
+        assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
         failure.text = _details(result)
-    elif outcome in (Outcome.TIMEOUT, Outcome.INTERRUPTED) or outcome is None:
+    elif outcome is Outcome.INTERRUPTED or outcome is None:
         kind = outcome.value if outcome else "unfinished"
         error = ET.SubElement(case, "error", {"message": text, "type": kind})
         error.text = _details(result)

@@ -56,15 +56,17 @@ def test_json_report_has_every_field_per_task() -> None:
     assert document["summary"]["ok"] == 1
 
 
-def test_junit_fails_failed_and_errors_timeouts() -> None:
-    xml = junit_xml(report(Outcome.OK, Outcome.FAILED, Outcome.TIMEOUT, Outcome.UNCHANGED))
-    suite = ElementTree.fromstring(xml).find("testsuite")
+def test_junit_fails_failed_and_timed_out_tasks() -> None:
+    outcomes = (Outcome.OK, Outcome.FAILED, Outcome.TIMEOUT, Outcome.UNCHANGED, Outcome.INTERRUPTED)
+    suite = ElementTree.fromstring(junit_xml(report(*outcomes))).find("testsuite")
     assert suite is not None
-    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("4", "1", "1")
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("5", "2", "1")
     cases = {c.get("name"): c for c in suite.iter("testcase")}
     assert cases["t1"].find("failure") is not None
-    error = cases["t2"].find("error")
-    assert error is not None and error.get("type") == "timeout"
+    timeout = cases["t2"].find("failure")
+    assert timeout is not None and timeout.get("type") == "timeout"
+    interrupted = cases["t4"].find("error")
+    assert interrupted is not None and interrupted.get("type") == "interrupted"
     assert cases["t0"].find("failure") is None and cases["t3"].find("error") is None
 
 
