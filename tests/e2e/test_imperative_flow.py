@@ -78,7 +78,7 @@ def test_create_watch_send_logs_delete(sim: Any) -> None:
 
 def test_status_json_is_the_raw_task_and_watch_prints_whole_objects(sim: Any) -> None:
     env = sim_env(sim)
-    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=250]"], env=env), sim.token).stdout
+    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=150]"], env=env), sim.token).stdout
     task_id = task_id.strip()
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id)
 
