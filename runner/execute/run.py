@@ -198,7 +198,8 @@ class TaskRun:
             return
         what = {
             Phase.DELETE: "the delete was still refused",
-            Phase.CREATE: "the name was still taken",
+            Phase.CREATE: f"the name {self.action.coder_name!r} was still taken (by a workspace "
+            "being deleted, or one that is not a task of this batch)",
             Phase.ADOPT: "the create could not be confirmed",
             Phase.FOLLOW_UPS: f"{self._follow_ups_left()} follow-up(s) not yet delivered",
             Phase.WAIT: f"the agent was not {self._wait_mode()}",
