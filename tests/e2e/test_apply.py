@@ -349,3 +349,24 @@ def test_lost_responses_under_latency_and_rate_limits(make_sim: Any, tmp_path: P
     assert any(r["status"] == 429 for r in sim.requests)
     again = ok(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
     assert "No changes." in again.stdout
+
+
+def test_name_held_by_a_hand_made_task_is_blocked_not_adopted(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    sim = make_sim("2.34.2")
+    env = sim_env(sim)
+    body = (
+        "version: 1\nbatch: nightly\ntasks:\n  - {name: a, prompt: mine, template: claude-code}\n"
+    )
+    path = manifest(tmp_path, body)
+    # Same name as the batch would use, but made by hand: its display name is not the batch's.
+    ok(run_tasks(["create", "--name", ownership.coder_name("nightly", "a"), "mine"], env=env), sim)
+    plan = ok(run_tasks(["plan", path, "--replace"], env=env), sim)
+    assert "! a" in plan.stdout and "does not own" in plan.stdout
+    assert plan.stdout.rstrip().endswith("0 drifted, 1 blocked.")
+    result = run_tasks(["apply", path, "--yes", "--replace", *FAST], env=env)
+    assert result.code == 1, result.output
+    assert "blocked" in result.stdout
+    assert [r for r in sim.requests if r["method"] == "DELETE"] == []
+    assert len(created(sim)) == 1
