@@ -20,7 +20,9 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
             lines.append(_line(action, width, where_width))
             lines.extend(f"        {reason}" for reason in _detail_lines(action))
         lines.append("")
-    if not plan.has_changes:
+    if not plan.has_changes and (plan.drifted or plan.conflicts):
+        lines.append(f"No changes will be made, but the deployment differs from {plan.batch!r}.")
+    elif not plan.has_changes:
         lines.append(f"No changes. The deployment matches batch {plan.batch!r}.")
     lines.append(plan.summary())
     unchanged = plan.count(ActionKind.NOOP)

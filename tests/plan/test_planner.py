@@ -219,3 +219,13 @@ def test_plan_document_round_trips_the_batch_and_options(tmp_path: object) -> No
         planfile.load_plan("plan.json", text.replace('"desired"', '"nothing"'))
     with pytest.raises(InvalidInputError, match="format version 9"):
         planfile.load_plan("plan.json", text.replace('"format_version": 1', '"format_version": 9'))
+
+
+def test_drift_alone_is_not_reported_as_matching() -> None:
+    want = desired("nightly", "a", "New prompt")
+    text = render_plan(
+        make_plan(make_batch("nightly", want), observation(owned_task("nightly", "a", "Old")))
+    )
+    assert "No changes will be made, but the deployment differs from 'nightly'." in text
+    assert "matches" not in text
+    assert "use --replace" in text
