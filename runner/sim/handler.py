@@ -7,6 +7,7 @@ import json
 import socket
 import threading
 import time
+from collections import deque
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -22,10 +23,11 @@ CONTROL_PREFIX = "/__sim/"
 
 
 class RequestLog:
-    """Every API request the server saw: method, path, query and the status it got."""
+    """The API requests the server saw (the latest `limit`): method, path, query, status."""
 
-    def __init__(self) -> None:
-        self._entries: list[dict[str, Any]] = []
+    def __init__(self, limit: int = 10_000) -> None:
+        # Bounded so that a long-running `tasks sim` does not grow without end.
+        self._entries: deque[dict[str, Any]] = deque(maxlen=limit)
         self._lock = threading.Lock()
 
     def add(self, entry: dict[str, Any]) -> None:

@@ -44,6 +44,19 @@ def test_create_returns_a_fresh_task(sim: SimServer) -> None:
         assert "display_name" not in task
 
 
+def test_v2_29_synthesises_state_for_an_initializing_task(make_sim: Any) -> None:
+    api = SimApi(make_sim("2.29.0"))
+    task = api.create_ok("Hello there")
+    assert task["status"] == "initializing"  # a queued start job, before v2.31.1
+    assert task["current_state"] == {
+        "timestamp": task["current_state"]["timestamp"],
+        "state": "working",
+        "message": "Workspace is pending",
+        "uri": "",
+    }
+    assert re.fullmatch(r"hello-there-[0-9a-f]{4}", task["name"])
+
+
 def test_task_comes_up_works_and_goes_idle(sim: SimServer) -> None:
     api = SimApi(sim)
     task = api.create_ok("Write the docs")
