@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -129,12 +130,14 @@ def observe(
     owners: Mapping[str, User] | None = None,
     all_visible: bool = False,
     read_logs: bool = True,
+    parallelism: int = 4,
 ) -> Observation:
     """Read the tasks relevant to `batch`: one list per owner, or one list of every task.
 
     `owners` maps each desired owner value to its resolved user (from preflight); `me` is
     resolved here when absent. Logs are read only for existing tasks that have follow-ups;
     a task whose logs cannot be read is recorded as such (nothing is sent blindly later).
+    Logs are read `parallelism` at a time.
     """
     server = client.server
     me = client.me()
@@ -157,13 +160,12 @@ def observe(
     )
     if not read_logs:
         return base
-    observed: list[ObservedTask] = []
     wanted = _tasks_needing_logs(batch.tasks, base, resolved)
-    for item in base.tasks:
-        if item.task.id in wanted:
-            observed.append(read_inputs(client, item.task))
-        else:
-            observed.append(item)
+    targets = [o.task for o in base.tasks if o.task.id in wanted]
+    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+        results = list(pool.map(lambda task: read_inputs(client, task), targets))
+    read = {task.id: result for task, result in zip(targets, results, strict=True)}
+    observed = [read.get(item.task.id, item) for item in base.tasks]
     return Observation(
         me=base.me,
         tasks=tuple(observed),
