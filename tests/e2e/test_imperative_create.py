@@ -20,15 +20,40 @@ def ok(result: Result) -> Result:
     return result
 
 
-def sim_record(server: Any, name: str) -> Any:
-    return next(t for t in server.store.tasks if t.name == name)
-
-
-def claude_code(server: Any) -> Any:
-    coder = next(o for o in server.directory.orgs if o.name == "coder")
-    return next(
-        t for t in server.directory.templates if t.name == "claude-code" and t.org_id == coder.id
+def api(server: Any, path: str) -> Any:
+    """GET a path of the simulated deployment's API, as any Coder client would."""
+    request = urllib.request.Request(
+        f"{server.url}{path}", headers={"Coder-Session-Token": server.token}
     )
+    with urllib.request.urlopen(request) as response:
+        return json.loads(response.read())
+
+
+def served_task(server: Any, task_id: str) -> Any:
+    base = "/api/experimental/tasks" if server.version.minor == 28 else "/api/v2/tasks"
+    return api(server, f"{base}/me/{task_id}")
+
+
+def version_and_presets(server: Any, version: str | None = None) -> tuple[str, dict[str, Any]]:
+    """The id of claude-code's `version` (default: active) and its presets by name."""
+    template = api(server, "/api/v2/organizations/coder/templates/claude-code")
+    version_id = template["active_version_id"]
+    if version:
+        path = f"/api/v2/organizations/coder/templates/claude-code/versions/{version}"
+        version_id = api(server, path)["id"]
+    presets = api(server, f"/api/v2/templateversions/{version_id}/presets")
+    return version_id, {p["Name"]: p for p in presets}
+
+
+def used_preset(server: Any, task_id: str) -> str | None:
+    # Coder's Task object does not carry the preset; the simulator's build record does.
+    record = next(t for t in server.store.tasks if t.id == task_id)
+    preset: str | None = record.workspace.latest.preset_id
+    return preset
+
+
+def create_quiet(args: list[str], env: dict[str, str]) -> str:
+    return ok(run_tasks(["create", "-q", *args], env=env)).stdout.strip()
 
 
 def test_input_from_argument_stdin_flag_and_pipe(sim: Any) -> None:
@@ -48,9 +73,7 @@ def test_input_from_argument_stdin_flag_and_pipe(sim: Any) -> None:
 
 
 def test_template_version_and_preset_from_env(sim: Any) -> None:
-    template = claude_code(sim)
-    v1 = next(v for v in template.versions if v.name == "v1")
-    large = next(p for p in v1.presets if p.name == "Large")
+    v1_id, presets = version_and_presets(sim, "v1")
     env = {
         **sim_env(sim),
         "CODER_TASK_TEMPLATE_NAME": "claude-code",
@@ -58,22 +81,21 @@ def test_template_version_and_preset_from_env(sim: Any) -> None:
         "CODER_TASK_PRESET_NAME": "Large",
         "CODER_ORGANIZATION": "coder",
     }
-    ok(run_tasks(["create", "--name", "pinned", "Pinned"], env=env))
-    record = sim_record(sim, "pinned")
-    assert record.template_version_id == v1.id
-    assert record.workspace.latest.preset_id == large.id
+    task_id = create_quiet(["--name", "pinned", "Pinned"], env)
+    assert served_task(sim, task_id)["template_version_id"] == v1_id
+    assert used_preset(sim, task_id) == presets["Large"]["ID"]
 
 
 def test_defaults_use_the_active_version_and_no_preset(sim: Any) -> None:
     env = sim_env(sim)
-    ok(run_tasks(["create", "--name", "plain", "Plain"], env=env))
-    record = sim_record(sim, "plain")
-    assert record.template_version_id == claude_code(sim).active_version_id
-    assert record.workspace.latest.preset_id is None
+    active_id, presets = version_and_presets(sim)
+    task_id = create_quiet(["--name", "plain", "Plain"], env)
+    assert served_task(sim, task_id)["template_version_id"] == active_id
+    assert used_preset(sim, task_id) is None
     # An empty --preset picks the version's default preset.
-    ok(run_tasks(["create", "--name", "dflt", "--preset", "", "Default preset"], env=env))
-    small = next(p for p in claude_code(sim).versions[-1].presets if p.default)
-    assert sim_record(sim, "dflt").workspace.latest.preset_id == small.id
+    task_id = create_quiet(["--name", "dflt", "--preset", "", "Default preset"], env)
+    default = next(p for p in presets.values() if p["Default"])
+    assert used_preset(sim, task_id) == default["ID"]
 
 
 def test_owner_and_quiet(sim: Any) -> None:
@@ -88,11 +110,7 @@ def test_json_output_is_exactly_what_the_server_sent(sim: Any) -> None:
     env = sim_env(sim)
     ok(run_tasks(["create", "--name", "exact", "Exact <&> JSON [sim:work=0]"], env=env))
     base = "/api/experimental/tasks" if sim.version.minor == 28 else "/api/v2/tasks"
-    request = urllib.request.Request(
-        f"{sim.url}{base}?q=owner%3A%22me%22", headers={"Coder-Session-Token": sim.token}
-    )
-    with urllib.request.urlopen(request) as response:
-        served = json.loads(response.read())["tasks"]
+    served = api(sim, f"{base}?q=owner%3A%22me%22")["tasks"]
     ours = ok(run_tasks(["list", "-o", "json"], env=env)).stdout
     # Same objects, same key order, Go's indentation and escaping (timestamps may move on).
     parsed = json.loads(ours)
@@ -118,7 +136,7 @@ def test_status_and_logs_show_every_column(sim: Any) -> None:
 def test_send_fails_when_the_task_is_paused_while_waiting(make_sim: Any) -> None:
     server = make_sim("2.34.2")
     env = sim_env(server)
-    ok(run_tasks(["create", "--name", "busy", "Long work [sim:work=400]"], env=env))
+    task_id = create_quiet(["--name", "busy", "Long work [sim:work=400]"], env)
     full_env = {**env, "PATH": "/usr/bin:/bin"}
     sender = subprocess.Popen(
         [sys.executable, "-m", "runner", "send", "busy", "more", "--poll-interval", "50ms"],
@@ -131,7 +149,7 @@ def test_send_fails_when_the_task_is_paused_while_waiting(make_sim: Any) -> None
     )
     # The agent works for 8 s of real time; pause once the task is up and send is waiting.
     deadline = time.monotonic() + 10
-    while sim_record(server, "busy").agent.reports_until(server.clock.now()) == []:
+    while (served_task(server, task_id).get("current_state") or {}).get("state") != "working":
         assert time.monotonic() < deadline, "the agent never started working"
         time.sleep(0.05)
     time.sleep(0.3)
