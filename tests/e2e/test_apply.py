@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import pytest
 from conftest import Result, run_tasks, sim_env
 
 from runner import ownership
@@ -322,12 +323,17 @@ tasks:
     assert "timeout: timed out: the agent was not idle" in result.stdout
 
 
-def test_lost_responses_under_latency_and_rate_limits(make_sim: Any, tmp_path: Path) -> None:
-    sim = make_sim("2.34.2", latency_ms=15, rate_limit=12)
+@pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
+def test_lost_responses_under_latency_and_rate_limits(
+    make_sim: Any, tmp_path: Path, version: str
+) -> None:
+    sim = make_sim(version, latency_ms=15, rate_limit=12)
     env = sim_env(sim)
-    sim.faults.add(method="POST", path=r"^/api/v2/tasks/[^/]+$", when="after", times=2, status=0)
+    # Creates and sends whose responses are lost after the server did the work, and failing
+    # list polls; the rate limit makes the polls meet 429s too.
+    sim.faults.add(method="POST", path=r"/tasks/[a-z]+$", when="after", times=2, status=0)
     sim.faults.add(method="POST", path=r"/send$", when="after", times=2, status=0)
-    sim.faults.add(method="GET", path=r"^/api/v2/tasks$", when="before", times=2, status=503)
+    sim.faults.add(method="GET", path=r"/tasks$", when="before", times=2, status=503)
     tasks = "".join(
         f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
         for i in range(4)
