@@ -177,3 +177,16 @@ def test_create_meeting_409_adopts_only_the_batchs_own_task(
         assert result.outcome is Outcome.FAILED
         assert "its prompt differs; not adopted" in result.error
     assert len(client.list_tasks(owner=None)) == 1
+
+
+def test_preflight_resolves_each_distinct_thing_once(sim: Any, client: CoderClient) -> None:
+    tasks = tuple(task(f"t{i}", "x", preset="Large", owner="bob") for i in range(6))
+    before = len(sim.requests)
+    resolved = preflight(client, tasks)
+    paths = [r["path"] for r in sim.requests[before:]]
+    assert {r.preset.name for r in resolved.values() if r.preset} == {"Large"}
+    assert {r.owner.username for r in resolved.values()} == {"bob"}
+    assert sum(p.endswith("/templates/claude-code") for p in paths) == 1
+    assert sum(p.endswith("/presets") for p in paths) == 1
+    assert sum(p.endswith("/users/bob") for p in paths) == 1
+    assert len(paths) <= 6, paths
