@@ -42,6 +42,8 @@ BROKEN_AFTER_SECONDS = 60.0
 MISSING_POLLS = 3
 #: Waiting budget for a prune delete (no manifest entry gives it a timeout).
 DELETE_TIMEOUT_SECONDS = 600.0
+#: Workspace statuses of a build that ended without starting the task: waiting cannot help.
+BUILD_FAILED = ("failed", "canceled")
 
 Op = Callable[[], Any]
 
@@ -204,6 +206,8 @@ class TaskRun:
             Phase.FOLLOW_UPS: f"{self._follow_ups_left()} follow-up(s) not yet delivered",
             Phase.WAIT: f"the agent was not {self._wait_mode()}",
         }[self.phase]
+        if self._broken_since is not None and self.phase in (Phase.FOLLOW_UPS, Phase.WAIT):
+            what += f" (task status {self.result.status})"
         self._end(Outcome.TIMEOUT, now, error=f"timed out: {what}")
 
     def interrupt(self) -> None:
@@ -216,13 +220,16 @@ class TaskRun:
 
     def _finish_delete(self, error: BaseException | None, now: float) -> None:
         if error is None or isinstance(error, NotFoundError):
-            self._note("deleted" if error is None else "already gone")
+            what = "deleted" if error is None else "already gone"
             if self.action.kind is ActionKind.REPLACE:
+                self._note(what)
                 self.phase = Phase.CREATE
                 self.task = None
                 self.result.task_id = None
                 return
-            self._end(Outcome.DELETED, now)
+            # The final event says it; a separate note would print the same line twice.
+            self.result.done.append(what)
+            self._end(Outcome.DELETED, now, note="" if error is None else what)
             return
         if isinstance(error, (ConflictError, ServerError, TransportError)):
             # A build is still running (e.g. right after create): try again shortly.
@@ -410,6 +417,14 @@ class TaskRun:
             self._end(Outcome.FAILED, now, error="the task is paused and this server cannot resume")
             return None
         if readiness is Readiness.BROKEN:
+            if task.status == "error" and task.workspace_status in BUILD_FAILED:
+                # A failed build stays failed; only a new build (by a person) could change it.
+                self._end(
+                    Outcome.FAILED,
+                    now,
+                    error=f"the workspace build {task.workspace_status}; the task cannot run",
+                )
+                return None
             if self._broken_since is None:
                 self._broken_since = now
             if now - self._broken_since >= self.settings.broken_after:
@@ -481,12 +496,12 @@ class TaskRun:
             text = f"{type(error).__name__}: {error}"
         self._end(Outcome.FAILED, now, error=text)
 
-    def _end(self, outcome: Outcome, now: float, *, error: str = "") -> None:
+    def _end(self, outcome: Outcome, now: float, *, error: str = "", note: str = "") -> None:
         self.phase = Phase.DONE
         self.result.outcome = outcome
         self.result.error = error
         self.result.finished_at = time.time()
-        text = outcome.value + (f": {error}" if error else "")
+        text = outcome.value + (f": {error}" if error else "") + (f" ({note})" if note else "")
         self._event(text, final=True)
 
 

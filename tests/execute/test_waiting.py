@@ -83,5 +83,5 @@ def test_failed_build_ends_the_wait_as_failed(sim: Any) -> None:
         report = run(client, one("broken", "never starts [sim:build-fail]"), settings)
         (result,) = report.results
         assert result.outcome is Outcome.FAILED, result
-        assert result.error == "task status is error"
+        assert result.error == "the workspace build failed; the task cannot run"
         assert result.status == "error"

@@ -1,0 +1,80 @@
+"""Regressions found by using plan, apply and destroy as teams do: the real command, the simulator.
+
+Each test names the behaviour it pins; the simulator's request log and the command's output and
+reports are the witnesses.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from conftest import Result, run_tasks, sim_env
+
+FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
+
+
+def write(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
+    path = tmp_path / name
+    path.write_text(body)
+    return str(path)
+
+
+def clean(result: Result, sim: Any) -> Result:
+    assert "Traceback" not in result.output
+    assert sim.token not in result.output
+    return result
+
+
+def test_failed_build_fails_the_task_at_once_not_at_its_timeout(sim: Any, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+version: 1
+batch: builds
+defaults: {template: claude-code, timeout: 60s}
+tasks:
+  - {name: good, prompt: "fine [sim:work=1]"}
+  - {name: broken, prompt: "never starts [sim:build-fail]"}
+""",
+    )
+    report = tmp_path / "results.json"
+    started = time.monotonic()
+    result = clean(
+        run_tasks(
+            ["apply", path, "--yes", *FAST, "--report", str(report)], env=sim_env(sim), timeout=90
+        ),
+        sim,
+    )
+    assert result.code == 4, result.output
+    assert time.monotonic() - started < 30, "the failed build was waited on until its timeout"
+    tasks = {t["name"]: t for t in json.loads(report.read_text())["tasks"]}
+    assert tasks["good"]["outcome"] == "ok"
+    assert tasks["broken"]["outcome"] == "failed"
+    assert "build failed" in tasks["broken"]["error"], tasks["broken"]
+
+
+def test_destroy_reports_each_deletion_once_in_its_own_words(sim: Any, tmp_path: Path) -> None:
+    path = write(
+        tmp_path,
+        """\
+version: 1
+batch: gone
+defaults: {template: claude-code, wait: none}
+tasks:
+  - {name: one, prompt: "one [sim:work=1]"}
+  - {name: two, prompt: "two [sim:work=1]"}
+""",
+    )
+    env = sim_env(sim)
+    assert clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim).code == 0
+    destroyed = clean(run_tasks(["destroy", path, "--yes"], env=env), sim)
+    assert destroyed.code == 0, destroyed.output
+    lines = destroyed.stdout.splitlines()
+    assert lines.count("[admin/one] deleted") == 1, destroyed.stdout
+    assert lines.count("[admin/two] deleted") == 1, destroyed.stdout
+    assert "no longer in the manifest" not in destroyed.stdout
+    again = clean(run_tasks(["destroy", path, "--yes"], env=env), sim)
+    assert again.code == 0 and "Nothing to destroy" in again.stdout, again.output
