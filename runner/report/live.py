@@ -5,6 +5,8 @@ The view renders text; the command decides where it goes (the library never prin
 
 from __future__ import annotations
 
+import os
+import shutil
 import time
 from collections.abc import Callable
 
@@ -29,11 +31,23 @@ class PlainProgress:
 
 
 class LiveProgress:
-    """A block of one line per task, redrawn in place (at most every `interval` seconds)."""
+    """A block of one line per task, redrawn in place (at most every `interval` seconds).
 
-    def __init__(self, write: Callable[[str], None], *, interval: float = 0.2) -> None:
+    The block never outgrows the terminal: a cursor cannot move above the top of the screen, so
+    a taller block (or a wrapped line) would be printed again below itself on every redraw.
+    When tasks outnumber the rows, tasks still running are shown first and the rest counted.
+    """
+
+    def __init__(
+        self,
+        write: Callable[[str], None],
+        *,
+        interval: float = 0.2,
+        size: Callable[[], os.terminal_size] = shutil.get_terminal_size,
+    ) -> None:
         self._write = write
         self._interval = interval
+        self._size = size
         self._rows: dict[int, tuple[TaskResult, str]] = {}
         self._drawn = 0
         self._last = 0.0
@@ -58,12 +72,24 @@ class LiveProgress:
         rows = list(self._rows.values())
         if not rows:
             return
+        size = self._size()
+        columns = max(20, size.columns - 1)  # a full-width line wraps on some terminals
+        room = max(2, size.lines - 1)
+        hidden: list[tuple[TaskResult, str]] = []
+        if len(rows) > room:
+            running = [r for r in rows if r[0].outcome is None]
+            finished = [r for r in rows if r[0].outcome is not None]
+            ordered = running + finished
+            rows, hidden = ordered[: room - 1], ordered[room - 1 :]
         width = max(len(f"{r.owner}/{r.name}") for r, _ in rows)
         lines = []
         for result, text in rows:
             label = f"{result.owner}/{result.name}".ljust(width)
             status = "/".join(s for s in (result.status, result.state) if s) or "-"
-            lines.append(f"  {label}  {status:<22}  {text}"[:160])
+            lines.append(f"  {label}  {status:<22}  {text}"[:columns])
+        if hidden:
+            done = sum(1 for r, _ in hidden if r.outcome is not None)
+            lines.append(f"  ... and {len(hidden)} more ({done} finished)"[:columns])
         prefix = _UP_AND_CLEAR.format(n=self._drawn) if self._drawn else ""
         self._write(prefix + "\n".join(lines))
         self._drawn = len(lines)

@@ -33,12 +33,12 @@ tasks:
 """
 
 
-def start_apply(path: str, env: dict[str, str]) -> subprocess.Popen[str]:
+def start_apply(path: str, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
     full = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
     full.update(env, NO_COLOR="1", PYTHONUNBUFFERED="1", HOME="/nonexistent-home")
     full.pop("GITHUB_STEP_SUMMARY", None)
     return subprocess.Popen(
-        [sys.executable, "-m", "runner", "apply", path, "--yes", *FAST],
+        [sys.executable, "-m", "runner", "apply", path, "--yes", *FAST, *extra],
         env=full,
         cwd=str(ROOT),
         stdin=subprocess.DEVNULL,
@@ -80,7 +80,8 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
     env = sim_env(sim)
     path = tmp_path / "killed.tasks.yaml"
     path.write_text(BODY)
-    proc = start_apply(str(path), env)
+    report = tmp_path / "results.json"
+    proc = start_apply(str(path), env, "--report", str(report))
     try:
         read_until(proc, "sent follow-up 1/2")
         if how == "kill":
@@ -93,6 +94,10 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
             assert "Traceback" not in err
             # The results of the interrupted run are still shown.
             assert "interrupted" in out
+            assert "Aborted" not in err and "Re-run" in err
+            # The report says the run was interrupted, with the exit code the process had.
+            document = json.loads(report.read_text())
+            assert document["interrupted"] is True and document["exit_code"] == 130
     finally:
         if proc.poll() is None:
             proc.kill()

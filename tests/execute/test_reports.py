@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from xml.etree import ElementTree
 
 from runner.cli.commands.apply import exit_code
@@ -13,7 +14,7 @@ from runner.report.live import LiveProgress, PlainProgress
 from runner.report.markdown import markdown_summary
 
 
-def result(name: str, outcome: Outcome, **kw: object) -> TaskResult:
+def result(name: str, outcome: Outcome | None, **kw: object) -> TaskResult:
     made = TaskResult(name=name, owner="alice", coder_name=f"{name}-abc123", action="create")
     made.outcome = outcome
     for key, value in kw.items():
@@ -89,3 +90,33 @@ def test_progress_plain_lines_and_live_redraw() -> None:
     assert "\x1b[" not in drawn[0]
     assert drawn[-1].startswith("\x1b[1F\x1b[J")  # redrawn in place over the first block
     assert "alice/a" in drawn[-1] and "alice/b" in drawn[-1]
+
+
+def test_live_view_fits_the_terminal_however_many_tasks() -> None:
+    # Taller than the screen, the cursor cannot go back to the block's top: every redraw
+    # would pile a new copy below the old one. Wider, each line wraps and the count is off.
+    drawn: list[str] = []
+    live = LiveProgress(drawn.append, interval=0.0, size=lambda: os.terminal_size((60, 10)))
+    results = [result(f"task-{n}", None) for n in range(50)]
+    for item in results:
+        live(Event(item, "created " + "x" * 100))
+    results[0].outcome = Outcome.OK
+    live(Event(results[0], "ok", final=True))
+    previous = 0
+    for block in drawn:
+        body = block
+        if previous:
+            assert block.startswith(f"\x1b[{previous}F\x1b[J"), block[:12]
+            body = block.split("\x1b[J", 1)[1]
+        lines = body.split("\n")
+        assert len(lines) <= 9 and all(len(line) <= 59 for line in lines), lines
+        previous = len(lines)
+    last = drawn[-1].split("\x1b[J", 1)[1].split("\n")
+    assert last[-1] == "  ... and 42 more (1 finished)"
+    assert "alice/task-0 " not in drawn[-1]  # finished tasks give way to running ones
+
+
+def test_an_interrupted_run_exits_130_in_its_reports_too() -> None:
+    interrupted = ApplyReport("nightly", (result("a", Outcome.OK),), interrupted=True)
+    assert exit_code(interrupted) == 130
+    assert json_report.report_document(interrupted, exit_code(interrupted))["exit_code"] == 130

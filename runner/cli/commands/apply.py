@@ -19,6 +19,7 @@ from runner.cli.commands.plan import (
 from runner.cli.options import confirm, parse_go_duration
 from runner.errors import (
     EXIT_ERROR,
+    EXIT_INTERRUPTED,
     EXIT_OK,
     EXIT_PARTIAL_FAILURE,
     EXIT_WAIT_TIMEOUT,
@@ -169,14 +170,19 @@ def run_plan(
     code = exit_code(report)
     finish(report, code, report_path=report_path, junit_path=junit_path)
     if report.interrupted:
-        raise KeyboardInterrupt
+        click.echo("Interrupted. Re-run to continue: nothing is created or sent twice.", err=True)
     return code
 
 
 def exit_code(report: ApplyReport) -> int:
-    """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed."""
+    """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed.
+
+    An interrupted run is 130 whatever the tasks did, in the reports as well as the process.
+    """
     from runner.execute import Outcome
 
+    if report.interrupted:
+        return EXIT_INTERRUPTED
     outcomes = [r.outcome for r in report.results]
     failed = sum(1 for o in outcomes if o is not None and o.is_failure)
     timed_out = outcomes.count(Outcome.TIMEOUT)
