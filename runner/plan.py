@@ -88,6 +88,9 @@ class Plan:
     actions: tuple[Action, ...]
     fingerprint: str = ""
     options: PlanOptions = field(default_factory=PlanOptions)
+    #: `owner/name` of observed tasks the batch owns that the manifest no longer lists, kept
+    #: because --prune was not given (only the owners the manifest names are observed then).
+    unlisted: tuple[str, ...] = ()
 
     def count(self, *kinds: ActionKind) -> int:
         return sum(1 for a in self.actions if a.kind in kinds)
@@ -175,20 +178,23 @@ def make_plan(
         actions.append(
             _plan_task(desired, owner, existing, observation, options, resolved.get(desired.name))
         )
-    if options.prune:
-        for observed in observation.owned_by(batch.name):
-            task = observed.task
-            key = (task.owner_name.lower(), task.name.lower())
-            if key in wanted_names:
-                continue
-            name = ownership.base_name(batch.name, task.name) or task.name
-            if options.targets and name not in options.targets:
-                continue
+    unlisted: list[str] = []
+    for observed in observation.owned_by(batch.name):
+        task = observed.task
+        key = (task.owner_name.lower(), task.name.lower())
+        if key in wanted_names:
+            continue
+        name = ownership.base_name(batch.name, task.name) or task.name
+        if options.targets and name not in options.targets:
+            continue
+        if options.prune:
             actions.append(
                 Action(ActionKind.DELETE, name, task.owner_name, task.name, task_id=task.id)
             )
+        else:
+            unlisted.append(f"{task.owner_name}/{task.name}")
     actions.sort(key=lambda a: a.sort_key)
-    return Plan(batch.name, tuple(actions), fingerprint, options)
+    return Plan(batch.name, tuple(actions), fingerprint, options, tuple(sorted(unlisted)))
 
 
 def _owner_of(

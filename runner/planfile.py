@@ -88,6 +88,7 @@ def plan_document(
             "changes": plan.has_changes,
             "text": plan.summary(),
         },
+        "unlisted": list(plan.unlisted),
         "actions": [action_document(a) for a in plan.actions],
         "desired": [_desired_document(t) for t in batch.tasks],
     }

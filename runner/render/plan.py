@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from runner.plan import Action, ActionKind, Plan
 
+#: Unlisted tasks named one by one before the rest are only counted.
+UNLISTED_SHOWN = 5
 
-def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
+
+def render_plan(plan: Plan, *, show_unchanged: bool = False, destroying: bool = False) -> str:
     """The plan as text (no trailing newline).
 
     Symbols: `+` create, `~` send follow-ups, `-` delete, `-/+` replace, `!` drift or conflict.
-    Tasks with nothing to do are counted but listed only with `show_unchanged`.
+    Tasks with nothing to do are counted but listed only with `show_unchanged`. `destroying`
+    words the plan of `tasks destroy`, whose deletions are of tasks the manifest still lists.
     """
     shown = [a for a in plan.actions if show_unchanged or a.kind is not ActionKind.NOOP]
     lines: list[str] = []
@@ -17,14 +21,25 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
         width = max(len(a.name) for a in shown)
         where_width = max(len(_where(a)) for a in shown)
         for action in shown:
-            lines.append(_line(action, width, where_width))
+            lines.append(_line(action, width, where_width, destroying))
             lines.extend(f"        {reason}" for reason in _detail_lines(action))
         lines.append("")
-    if not plan.has_changes and (plan.drifted or plan.conflicts):
+    if destroying and not plan.has_changes:
+        lines.append(f"Nothing to destroy: no task of batch {plan.batch!r} was found.")
+    elif not plan.has_changes and (plan.drifted or plan.conflicts or plan.unlisted):
         lines.append(f"No changes will be made, but the deployment differs from {plan.batch!r}.")
     elif not plan.has_changes:
         lines.append(f"No changes. The deployment matches batch {plan.batch!r}.")
     lines.append(plan.summary())
+    if plan.unlisted:
+        names = ", ".join(plan.unlisted[:UNLISTED_SHOWN])
+        more = len(plan.unlisted) - UNLISTED_SHOWN
+        if more > 0:
+            names += f" and {more} more"
+        lines.append(
+            f"{len(plan.unlisted)} task(s) of the batch are no longer in the manifest and are "
+            f"kept ({names}); --prune deletes them."
+        )
     unchanged = plan.count(ActionKind.NOOP)
     if unchanged and not show_unchanged:
         lines.append(f"{unchanged} task(s) unchanged.")
@@ -36,10 +51,11 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False) -> str:
     return "\n".join(lines)
 
 
-def _line(action: Action, width: int, where_width: int) -> str:
+def _line(action: Action, width: int, where_width: int, destroying: bool) -> str:
     symbol = action.kind.symbol.rjust(3)
     where = _where(action).ljust(where_width)
-    return f"{symbol} {action.name.ljust(width)}  {where}  {_describe(action)}"
+    described = "delete (owned by the batch)" if destroying else _describe(action)
+    return f"{symbol} {action.name.ljust(width)}  {where}  {described}"
 
 
 def _where(action: Action) -> str:

@@ -49,7 +49,7 @@ def command(
         f"{observation.dashboard_url}:"
     )
     click.echo("")
-    click.echo(render_plan(plan))
+    click.echo(render_plan(plan, destroying=True))
     if plan.has_changes:
         confirm(f"Delete these {plan.to_delete} task(s)?", yes=yes)
     code = run_plan(
