@@ -21,6 +21,7 @@ from runner.execute.run import RunSettings, TaskRun
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
 from runner.preflight import ResolvedTask
+from runner.readiness import settled_state
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
@@ -69,7 +70,7 @@ def execute(
     runs: list[TaskRun] = []
     for action in plan.actions:
         task = existing.get(action.task_id or "")
-        if action.kind.changes:
+        if action.kind.changes or _still_to_wait_for(action, task):
             run = TaskRun(action, task, resolved.get(action.name), run_settings, emit)
             runs.append(run)
             results.append(run.result)
@@ -166,6 +167,24 @@ class _Engine:
         for run in self.runs:
             if run.needs_observation:
                 run.observe(listed, by_name, now)
+
+
+def _still_to_wait_for(action: Action, task: Task | None) -> bool:
+    """True for a task with nothing to change whose agent has not yet done what `wait` asks.
+
+    A re-run after a timeout, or while agents still work, waits for them as the first run
+    would have, and reports a failed agent as failed, rather than calling them unchanged. A
+    paused task is left paused: nothing in the plan asks to resume it.
+    """
+    desired = action.desired
+    if action.kind is not ActionKind.NOOP or desired is None or task is None:
+        return False
+    if desired.wait == "none" or task.status == "paused":
+        return False
+    settled = settled_state(task)
+    if desired.wait == "complete":
+        return settled != "complete"
+    return settled not in ("idle", "complete")
 
 
 def _poll_interval(plan: Plan) -> float:

@@ -139,6 +139,8 @@ class TaskRun:
             return
         if self.phase is Phase.FOLLOW_UPS:
             self._begin_wait(now)
+            if self.action.kind is ActionKind.NOOP:
+                self._event(f"nothing to change; waiting until the agent is {self._wait_mode()}")
             if not self._follow_ups_left():
                 self._after_follow_ups(now)
 
@@ -497,6 +499,8 @@ class TaskRun:
         self._end(Outcome.FAILED, now, error=text)
 
     def _end(self, outcome: Outcome, now: float, *, error: str = "", note: str = "") -> None:
+        if outcome is Outcome.OK and self.action.kind is ActionKind.NOOP:
+            outcome = Outcome.UNCHANGED  # only waited: nothing was changed
         self.phase = Phase.DONE
         self.result.outcome = outcome
         self.result.error = error

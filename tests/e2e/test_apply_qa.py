@@ -78,3 +78,34 @@ tasks:
     assert "no longer in the manifest" not in destroyed.stdout
     again = clean(run_tasks(["destroy", path, "--yes"], env=env), sim)
     assert again.code == 0 and "Nothing to destroy" in again.stdout, again.output
+
+
+def test_rerun_waits_for_unchanged_tasks_instead_of_calling_them_done(
+    sim: Any, tmp_path: Path
+) -> None:
+    # A CI job re-run after a timeout, or after an agent failed, must not turn green just
+    # because there is nothing left to create or send.
+    path = write(
+        tmp_path,
+        """\
+version: 1
+batch: rerun
+defaults: {template: claude-code, timeout: 30s}
+tasks:
+  - {name: quick, prompt: "quick [sim:work=1]"}
+  - {name: slow, prompt: "slow [sim:work=5000]", timeout: 1s}
+  - {name: bad, prompt: "bad [sim:work=1] [sim:fail]"}
+""",
+    )
+    env = sim_env(sim)
+    report = tmp_path / "results.json"
+    args = ["apply", path, "--yes", *FAST, "--report", str(report)]
+    first = clean(run_tasks(args, env=env), sim)
+    assert first.code == 4, first.output
+    second = clean(run_tasks(args, env=env), sim)
+    assert second.code == 4, second.output
+    assert "No changes." in second.stdout  # the plan is still empty: waiting changes nothing
+    outcomes = {t["name"]: t["outcome"] for t in json.loads(report.read_text())["tasks"]}
+    assert outcomes == {"quick": "unchanged", "slow": "timeout", "bad": "failed"}
+    creates = [r for r in sim.requests if r["method"] == "POST" and r["status"] == 201]
+    assert len(creates) == 3, creates

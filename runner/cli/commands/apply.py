@@ -29,7 +29,7 @@ from runner.errors import (
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
-    from runner.execute import ApplyReport, ExecuteSettings
+    from runner.execute import ApplyReport, Event, ExecuteSettings
     from runner.observe import Observation
     from runner.plan import Plan
     from runner.preflight import ResolvedTask
@@ -161,11 +161,18 @@ def run_plan(
     from runner.execute import execute
     from runner.report.live import LiveProgress, PlainProgress
 
-    if plan.has_changes:
-        click.echo("")
     live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
     progress = LiveProgress(click.echo) if live else PlainProgress(click.echo)
-    report = execute(client, plan, observation, resolved, settings, on_event=progress)
+    started = False
+
+    def on_event(event: Event) -> None:
+        nonlocal started
+        if not started and not event.status_only:
+            click.echo("")  # progress starts below the plan, even when only waiting
+            started = True
+        progress(event)
+
+    report = execute(client, plan, observation, resolved, settings, on_event=on_event)
     progress.close()
     code = exit_code(report)
     finish(report, code, report_path=report_path, junit_path=junit_path)
