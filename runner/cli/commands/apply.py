@@ -167,8 +167,10 @@ def run_plan(
 
     def on_event(event: Event) -> None:
         nonlocal started
-        if not started and not event.status_only:
-            click.echo("")  # progress starts below the plan, even when only waiting
+        # Progress starts below the plan, even when only waiting. The live view draws every
+        # event, so the gap must come before its first block, not inside it.
+        if not started and (live or not event.status_only):
+            click.echo("")
             started = True
         progress(event)
 
