@@ -8,9 +8,11 @@ that guards each), deletes and resumes.
 
 from __future__ import annotations
 
+import queue
+import threading
 import time
 from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -100,7 +102,7 @@ class _Engine:
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = ThreadPoolExecutor(max_workers=self.parallelism, thread_name_prefix="apply")
+        pool = _Workers(self.parallelism)
         try:
             now = time.monotonic()
             for run in self.runs:
@@ -110,16 +112,16 @@ class _Engine:
         except KeyboardInterrupt:
             for run in self.runs:
                 run.interrupt()
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.abandon()
             return True
         except BaseException:
             # e.g. the token stopped working: queued requests are dropped, not sent.
-            pool.shutdown(wait=False, cancel_futures=True)
+            pool.abandon()
             raise
-        pool.shutdown(wait=True)
+        pool.close()
         return False
 
-    def _step(self, pool: ThreadPoolExecutor) -> None:
+    def _step(self, pool: _Workers) -> None:
         now = time.monotonic()
         # Submit at most `parallelism` requests at a time: queued work waits its turn here.
         for run in self.runs:
@@ -167,6 +169,65 @@ class _Engine:
         for run in self.runs:
             if run.needs_observation:
                 run.observe(listed, by_name, now)
+
+
+class _Workers:
+    """A fixed set of daemon threads running requests, `parallelism` at a time.
+
+    Daemon threads, unlike a ThreadPoolExecutor's, are not waited for when the process exits:
+    after Ctrl-C, a worker still sleeping out a rate limit (up to minutes) must neither keep
+    the command from exiting nor send its request once the run has been reported interrupted.
+    """
+
+    def __init__(self, count: int) -> None:
+        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
+            queue.SimpleQueue()
+        )
+        self._threads = [
+            threading.Thread(target=self._work, name=f"apply-{n}", daemon=True)
+            for n in range(count)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def submit(self, job: Callable[[], Any]) -> Future[Any]:
+        future: Future[Any] = Future()
+        self._jobs.put((future, job))
+        return future
+
+    def close(self) -> None:
+        """Stop the workers once the queued jobs are done."""
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join()
+
+    def abandon(self) -> None:
+        """Cancel queued jobs and leave running ones behind (they die with the process)."""
+        while True:
+            try:
+                item = self._jobs.get_nowait()
+            except queue.Empty:
+                break
+            if item is not None:
+                item[0].cancel()
+        for _ in self._threads:
+            self._jobs.put(None)
+
+    def _work(self) -> None:
+        while True:
+            item = self._jobs.get()
+            if item is None:
+                return
+            future, job = item
+            if not future.set_running_or_notify_cancel():
+                continue
+            try:
+                result = job()
+            except BaseException as error:  # handed to the engine thread, which decides
+                future.set_exception(error)
+            else:
+                future.set_result(result)
 
 
 def _still_to_wait_for(action: Action, task: Task | None) -> bool:

@@ -7,11 +7,15 @@ reports are the witnesses.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from conftest import Result, run_tasks, sim_env
+from conftest import ROOT, Result, run_tasks, sim_env
 
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 
@@ -109,3 +113,59 @@ tasks:
     assert outcomes == {"quick": "unchanged", "slow": "timeout", "bad": "failed"}
     creates = [r for r in sim.requests if r["method"] == "POST" and r["status"] == 201]
     assert len(creates) == 3, creates
+
+
+def test_ctrl_c_while_a_request_waits_out_a_rate_limit_exits_at_once(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    # Three creates per 30 s (server time at half speed): the fourth waits out Retry-After in
+    # a worker thread. Ctrl-C must not wait for that worker, nor let it create afterwards.
+    sim = make_sim("2.34.2", rate_limit=3, time_scale=0.5)
+    path = write(
+        tmp_path,
+        """\
+version: 1
+batch: limited
+defaults: {template: claude-code, wait: none}
+tasks:
+  - name: "job-{{ matrix.n }}"
+    prompt: "job {{ matrix.n }}"
+    matrix:
+      n: [1, 2, 3, 4, 5]
+""",
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
+    env.update(sim_env(sim), PYTHONUNBUFFERED="1", HOME="/nonexistent-home")
+    env.pop("GITHUB_STEP_SUMMARY", None)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "runner", "apply", path, "--yes", "--parallelism", "1"],
+        env=env,
+        cwd=str(ROOT),
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        seen = ""
+        while seen.count("] created") < 3:
+            line = proc.stdout.readline()
+            assert line, seen
+            seen += line
+        deadline = time.monotonic() + 10
+        while not any(r["status"] == 429 for r in sim.requests):
+            assert time.monotonic() < deadline, sim.requests
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)
+        started = time.monotonic()
+        out, err = proc.communicate(timeout=20)
+        assert time.monotonic() - started < 5, "Ctrl-C waited for a rate-limited request"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 130, err
+    assert "Traceback" not in err and "interrupted" in out
+    created = [r for r in sim.requests if r["method"] == "POST" and r["status"] == 201]
+    assert len(created) == 3, created
