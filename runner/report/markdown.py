@@ -16,10 +16,10 @@ _ICONS = {
 }
 
 
-def markdown_summary(report: ApplyReport) -> str:
+def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str:
     """A heading, the summary line and one table row per task (each linked to the dashboard)."""
     lines = [
-        f"### tasks apply: `{_escape(report.batch)}`",
+        f"### tasks {command_name}: `{_escape(report.batch)}`",
         "",
         report.summary() + (" (interrupted)" if report.interrupted else ""),
         "",

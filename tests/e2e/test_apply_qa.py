@@ -74,8 +74,13 @@ tasks:
     )
     env = sim_env(sim)
     assert clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim).code == 0
-    destroyed = clean(run_tasks(["destroy", path, "--yes"], env=env), sim)
+    summary = tmp_path / "summary.md"
+    destroyed = clean(
+        run_tasks(["destroy", path, "--yes"], env={**env, "GITHUB_STEP_SUMMARY": str(summary)}),
+        sim,
+    )
     assert destroyed.code == 0, destroyed.output
+    assert summary.read_text().startswith("### tasks destroy: `gone`"), summary.read_text()
     lines = destroyed.stdout.splitlines()
     assert lines.count("[admin/one] deleted") == 1, destroyed.stdout
     assert lines.count("[admin/two] deleted") == 1, destroyed.stdout

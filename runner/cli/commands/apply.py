@@ -156,6 +156,7 @@ def run_plan(
     *,
     report_path: str | None,
     junit_path: str | None,
+    command_name: str = "apply",
 ) -> int:
     """Execute, print progress and results, write the reports; return the exit code."""
     from runner.execute import execute
@@ -177,7 +178,7 @@ def run_plan(
     report = execute(client, plan, observation, resolved, settings, on_event=on_event)
     progress.close()
     code = exit_code(report)
-    finish(report, code, report_path=report_path, junit_path=junit_path)
+    finish(report, code, report_path=report_path, junit_path=junit_path, command_name=command_name)
     if report.interrupted:
         click.echo("Interrupted. Re-run to continue: nothing is created or sent twice.", err=True)
     return code
@@ -205,7 +206,12 @@ def exit_code(report: ApplyReport) -> int:
 
 
 def finish(
-    report: ApplyReport, code: int, *, report_path: str | None, junit_path: str | None
+    report: ApplyReport,
+    code: int,
+    *,
+    report_path: str | None,
+    junit_path: str | None,
+    command_name: str = "apply",
 ) -> None:
     """The result table and summary, then the JSON, JUnit and step-summary files."""
     from runner.report import json_report
@@ -226,7 +232,7 @@ def finish(
     if summary_path:
         try:
             with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(markdown_summary(report))
+                handle.write(markdown_summary(report, command_name=command_name))
         except OSError as error:
             click.echo(f"warning: cannot write $GITHUB_STEP_SUMMARY: {error}", err=True)
 

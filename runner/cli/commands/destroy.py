@@ -60,5 +60,6 @@ def command(
         ExecuteSettings(parallelism=parallelism),
         report_path=report_path,
         junit_path=junit_path,
+        command_name="destroy",
     )
     ctx.exit(code)
