@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from runner.errors import InvalidInputError
+
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+
+
+class SimVersionError(InvalidInputError, ValueError):
+    """A Coder version the simulator cannot imitate: malformed, or older than v2.28.
+
+    A user's input (`--coder-version`, `--sim-version`), so the CLI shows it as one line, exit 3.
+    """
 
 
 @dataclass(frozen=True)
@@ -19,14 +28,14 @@ class SimVersion:
 
     @classmethod
     def parse(cls, text: str) -> SimVersion:
-        """Parse `text`; raise ValueError for malformed versions and releases before v2.28."""
+        """Parse `text`; raise SimVersionError for malformed versions and releases before v2.28."""
         match = _VERSION.match(text.strip())
         if not match:
-            raise ValueError(f"invalid Coder version {text!r}: expected e.g. 2.34.2")
+            raise SimVersionError(f"invalid Coder version {text!r}: expected e.g. 2.34.2")
         major, minor, patch = (int(match.group(i)) for i in (1, 2, 3))
         version = cls(major, minor, patch, match.group(4) or "")
         if version.key < (2, 28, 0):
-            raise ValueError(f"Coder version {text!r} is not simulated: the oldest is 2.28.0")
+            raise SimVersionError(f"Coder version {text!r} is not simulated: the oldest is 2.28.0")
         return version
 
     @property

@@ -130,3 +130,10 @@ def test_token_never_printed_even_with_debug(sim: Any) -> None:
         assert sim.token.split("-", 1)[1] not in result.output
     assert "debug:" in results[1].stderr
     assert "coder-session-token: ********" in results[1].stderr.lower()
+
+
+def test_sim_version_that_cannot_be_simulated_is_invalid_input() -> None:
+    for version, needle in (("9.9", "invalid Coder version '9.9'"), ("2.20.0", "oldest is 2.28")):
+        result = run_tasks(["--sim", "--sim-version", version, "list"])
+        line = assert_one_line_error(result, "no-token-here", needle, code=3)
+        assert "bug" not in line
