@@ -11,7 +11,9 @@ import click
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.options import column_option, output_option, parse_go_duration
+from runner.coder.client import CoderClient
 from runner.coder.models import Task
+from runner.errors import NotFoundError, TaskNotFoundError
 from runner.readiness import watch_finished
 from runner.render.json_output import go_json
 from runner.render.task_tables import STATUS_COLUMNS, STATUS_DEFAULT_COLUMNS, task_table
@@ -36,6 +38,16 @@ def _render(task: Task, columns: Sequence[str], output: str, *, header: bool) ->
         return go_json(dict(task.raw))
     table = task_table([task], columns, datetime.now(timezone.utc), fall_back_to_updated=True)
     return table if header else table.split("\n", 1)[1]
+
+
+def _poll(client: CoderClient, task: Task) -> Task:
+    # A 404 mid-watch almost always means the task was deleted meanwhile: say so.
+    try:
+        return client.get_task(task.id)
+    except NotFoundError as error:
+        raise TaskNotFoundError(
+            f'task "{task.full_name}" is gone (deleted while being watched?): {error.api_message}'
+        ) from None
 
 
 @click.command(
@@ -83,7 +95,7 @@ def command(
     last = _row_key(task)
     while True:
         time.sleep(interval)
-        task = client.get_task(task.id)
+        task = _poll(client, task)
         if _row_key(task) != last:
             click.echo(_render(task, columns, output, header=False))
         if watch_finished(task):
