@@ -68,12 +68,21 @@ def resolve_connection(
     if not raw_url:
         raise ConfigError(NO_DEPLOYMENT, details=[f"looked for a `coder login` in {directory}"])
     clean_url = normalize_url(raw_url)
+    # A password in the URL (basic auth through a proxy) is as secret as the token.
+    register_secret(urlsplit(clean_url).password)
 
     # A missing token is tolerated, as Coder's CLI does: the server then answers 401.
     session = _first(token, env.get("CODER_SESSION_TOKEN")) or _read_config_file(
         directory / "session"
     )
     register_secret(session)
+    if session and not sendable_in_header(session):
+        # Never quote the value: it is the secret.
+        raise ConfigError(
+            "the session token (--token, CODER_SESSION_TOKEN or the `session` file) has a "
+            "character an HTTP header cannot carry (a line break, control or non-ASCII "
+            "character); copy it again"
+        )
 
     header_lines = list(headers) if headers else parse_header_env(env.get("CODER_HEADER", ""))
     pairs = [parse_header(line, source="--header/CODER_HEADER") for line in header_lines]
@@ -86,7 +95,9 @@ def resolve_connection(
 
     bundle = _first(ca_bundle, env.get("SSL_CERT_FILE"))
     if bundle:
-        check_ca_bundle(bundle)
+        # Name the source: a stale SSL_CERT_FILE set for other tools is easy to miss.
+        source = "--ca-bundle/TASKS_CA_BUNDLE" if _first(ca_bundle) else "SSL_CERT_FILE"
+        check_ca_bundle(bundle, source=source)
 
     return Connection(
         url=clean_url, token=session or "", headers=tuple(pairs), ca_bundle=bundle or None
@@ -147,7 +158,17 @@ def parse_header(line: str, *, source: str) -> tuple[str, str]:
         raise ConfigError(f"invalid header name {name!r} from {source}")
     if "\n" in value or "\r" in value:
         raise ConfigError(f"invalid header {name!r} from {source}: the value has a line break")
+    if not sendable_in_header(value):
+        raise ConfigError(
+            f"invalid header {name!r} from {source}: the value has a control or non-ASCII "
+            "character an HTTP header cannot carry"
+        )
     return name, value
+
+
+def sendable_in_header(value: str) -> bool:
+    """Whether `value` can go out as an HTTP header value: printable ASCII (tabs allowed)."""
+    return all(" " <= ch <= "~" or ch == "\t" for ch in value)
 
 
 def run_header_command(command: str, url: str, environ: Mapping[str, str]) -> list[tuple[str, str]]:
@@ -182,17 +203,18 @@ def is_secret_header(name: str) -> bool:
     return any(word in lowered for word in _SECRET_HEADER_WORDS)
 
 
-def check_ca_bundle(path: str) -> None:
-    """ConfigError unless `path` is a readable PEM file of CA certificates."""
+def check_ca_bundle(path: str, *, source: str = "--ca-bundle") -> None:
+    """ConfigError unless `path` is a readable PEM file of CA certificates; names `source`."""
+    where = f"CA bundle {path} (from {source})"
     if not os.path.isfile(path):
-        raise ConfigError(f"CA bundle {path} does not exist or is not a file")
+        raise ConfigError(f"{where} does not exist or is not a file")
     try:
         ssl.create_default_context(cafile=path)
     except PermissionError:
-        raise ConfigError(f"CA bundle {path} is not readable (permission denied)") from None
+        raise ConfigError(f"{where} is not readable (permission denied)") from None
     except (ssl.SSLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", None) or str(exc)
-        raise ConfigError(f"CA bundle {path} holds no usable PEM certificates: {reason}") from None
+        raise ConfigError(f"{where} holds no usable PEM certificates: {reason}") from None
 
 
 def _first(*values: str | None) -> str | None:

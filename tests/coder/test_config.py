@@ -264,3 +264,11 @@ def test_config_file_that_is_a_directory_is_a_config_error(tmp_path: Path) -> No
 def test_platform_default_is_used_without_overrides() -> None:
     if sys.platform.startswith("linux"):
         assert default_config_dir({}, home=Path("/h")) == Path("/h/.config/coderv2")
+
+
+def test_a_stale_ssl_cert_file_is_named_as_the_source(tmp_path: Path) -> None:
+    missing = str(tmp_path / "gone.pem")
+    with pytest.raises(ConfigError, match=r"\(from SSL_CERT_FILE\) does not exist"):
+        resolve(url="https://x.example.com", environ={"SSL_CERT_FILE": missing})
+    with pytest.raises(ConfigError, match=r"\(from --ca-bundle/TASKS_CA_BUNDLE\) does not"):
+        resolve(url="https://x.example.com", ca_bundle=missing)

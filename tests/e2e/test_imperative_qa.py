@@ -60,3 +60,38 @@ def test_watch_of_a_task_deleted_meanwhile_says_it_is_gone(sim: Any) -> None:
         'error: task "admin/watched" is gone (deleted while being watched?): '
         "Resource not found or you do not have access to this resource"
     ]
+
+
+def _assert_clean_failure(result: Any, *secrets: str) -> str:
+    assert result.code == 1, result.output
+    assert "Traceback" not in result.output and "bug in tasks" not in result.output
+    for secret in secrets:
+        assert secret not in result.output
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 1, result.stderr
+    return str(errors[0])
+
+
+def test_a_token_no_header_can_carry_is_refused_without_showing_it(sim: Any) -> None:
+    for token in ("abcdefghij-line\nbreak", "abcdefghij-nön-ascii", "abcdefghij-ctrl\x01x"):
+        env = {**sim_env(sim), "CODER_SESSION_TOKEN": token}
+        line = _assert_clean_failure(run_tasks(["list"], env=env), token, repr(token)[1:-1])
+        assert "session token" in line and "HTTP header cannot carry" in line
+
+
+def test_a_header_value_no_header_can_carry_is_a_clear_error(sim: Any) -> None:
+    result = run_tasks(["--header", "X-Team=café", "list"], env=sim_env(sim))
+    line = _assert_clean_failure(result)
+    assert line.startswith("error: invalid header 'X-Team' from --header/CODER_HEADER")
+
+
+def test_a_password_in_the_url_is_never_printed(sim: Any) -> None:
+    secret = "pw-URLSECRET"
+    url = sim.url.replace("://", f"://someone:{secret}@", 1)
+    dead = "http://someone:" + secret + "@127.0.0.1:1"
+    for target in (url, dead):
+        env = {**sim_env(sim), "CODER_URL": target}
+        result = run_tasks(["--debug", "status", "no-such-task"], env=env)
+        assert result.code == 1, result.output
+        assert secret not in result.output
+        assert "Traceback" not in result.output
