@@ -172,6 +172,10 @@ class _TaskBuilder:
             self.error([*at, *inner], problem.message, key=str(key))
         if problems:
             return None
+        too_large = matrices.size_problem(matrix)
+        if too_large:
+            self.error(at, too_large)
+            return None
         combos = matrices.expand(matrix)
         if not combos:
             self.error(at, "the matrix has no combinations left (exclude drops every one)")

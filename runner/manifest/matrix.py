@@ -11,12 +11,18 @@ combination.
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runner.manifest.wording import quote
 
 Combination = dict[str, object]
+
+#: Most combinations one matrix may expand to (GitHub Actions allows 256 jobs per matrix).
+MAX_COMBINATIONS = 256
+#: Cross products above this are refused without enumerating them (it would take too long).
+_MAX_CROSS_PRODUCT = 65_536
 
 
 @dataclass(frozen=True)
@@ -53,6 +59,22 @@ def problems(matrix: Mapping[str, object]) -> list[MatrixProblem]:
                 )
                 found.append(MatrixProblem(("exclude", index, key), message))
     return found
+
+
+def size_problem(matrix: Mapping[str, object]) -> str | None:
+    """Why the matrix is too large to expand, or None; checked before `expand`."""
+    product = math.prod(len(values) for values in axes_of(matrix).values())
+    if product > _MAX_CROSS_PRODUCT:
+        count = f"{product:,} combinations before exclude"
+    else:
+        total = len(expand(matrix))
+        if total <= MAX_COMBINATIONS:
+            return None
+        count = f"{total:,} combinations"
+    return (
+        f"the matrix has {count}; a matrix may have at most {MAX_COMBINATIONS} "
+        "(split it into several tasks or use fewer values)"
+    )
 
 
 def expand(matrix: Mapping[str, object]) -> list[Combination]:
