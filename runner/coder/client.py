@@ -232,13 +232,14 @@ class CoderClient:
     def pause_task(self, task: Task) -> None:
         """Pause (stop the workspace of) a task; needs Coder v2.31.1 or later."""
         self._require_pause("pause")
-        path = self._tasks.action("me", task.id, "pause")
+        # Coder's CLI addresses pause and resume by the task's owner (send and logs use `me`).
+        path = self._tasks.action(task.owner_name or "me", task.id, "pause")
         self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
     def resume_task(self, task: Task) -> None:
         """Resume a paused task; needs Coder v2.31.1 or later."""
         self._require_pause("resume")
-        path = self._tasks.action("me", task.id, "resume")
+        path = self._tasks.action(task.owner_name or "me", task.id, "resume")
         self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
     def update_input(self, task: Task, text: str) -> None:

@@ -321,7 +321,8 @@ def test_logs_snapshot_fields() -> None:
 def test_pause_and_resume_post_on_v2_31_1(action: str) -> None:
     task = make_task("auth")
     fake = FakeCoder(version="v2.31.1", tasks=[task])
-    path = f"/api/v2/tasks/me/{task['id']}/{action}"
+    # As Coder's CLI does: by the task's owner, not `me`.
+    path = f"/api/v2/tasks/alice/{task['id']}/{action}"
     fake.on("POST", path, json_response(202, {"workspace_build": {}}))
     client = fake.client()
     getattr(client, f"{action}_task")(client.get_task(str(task["id"])))

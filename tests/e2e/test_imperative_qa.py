@@ -24,6 +24,15 @@ def _wait_until_working(name: str, env: dict[str, str]) -> None:
     raise AssertionError(f"{name} never started working")
 
 
+def _wait_for_status(name: str, status: str, env: dict[str, str]) -> None:
+    for _ in range(200):
+        result = run_tasks(["status", name, "-o", "json"], env=env)
+        if json.loads(result.stdout)["status"] == status:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{name} never became {status}")
+
+
 def test_watch_of_a_task_deleted_meanwhile_says_it_is_gone(sim: Any) -> None:
     env = sim_env(sim)
     assert run_tasks(["create", "--name", "watched", "work [sim:work=100000]"], env=env).code == 0
@@ -95,3 +104,22 @@ def test_a_password_in_the_url_is_never_printed(sim: Any) -> None:
         assert result.code == 1, result.output
         assert secret not in result.output
         assert "Traceback" not in result.output
+
+
+def test_pause_and_resume_address_another_users_task_by_its_owner(make_sim: Any) -> None:
+    server = make_sim("2.34.2")
+    alice = {**sim_env(server), "CODER_SESSION_TOKEN": server.tokens["alice"]}
+    made = run_tasks(["create", "-O", "coder", "--name", "hers", "-q", "x [sim:work=0]"], env=alice)
+    assert made.code == 0, made.output
+    task_id = made.stdout.strip()
+    admin = sim_env(server)
+    _wait_for_status("alice/hers", "active", admin)
+    poll = ["--poll-interval", "50ms"]
+    for action in ("pause", "resume"):
+        result = run_tasks([action, "alice/hers", "--yes", *poll], env=admin)
+        assert result.code == 0, result.output
+    posts = [
+        (e["path"], e["status"]) for e in server.request_log.entries() if e["method"] == "POST"
+    ]
+    assert (f"/api/v2/tasks/alice/{task_id}/pause", 202) in posts
+    assert (f"/api/v2/tasks/alice/{task_id}/resume", 202) in posts
