@@ -15,7 +15,7 @@ from runner import ownership
 from runner.errors import InvalidInputError
 from runner.manifest.model import Batch, DesiredTask
 from runner.observe import Observation, ObservedTask, resolve_owner_name, task_display_name
-from runner.preflight import ResolvedTask
+from runner.preflight import ResolvedTask, task_key
 
 
 class ActionKind(str, Enum):
@@ -161,7 +161,7 @@ def make_plan(
 ) -> Plan:
     """Diff `batch` against `observation`.
 
-    `resolved` (from preflight, keyed by manifest name) supplies owners' usernames and pinned
+    `resolved` (from preflight, keyed by `task_key`) supplies owners' usernames and pinned
     template versions; without it, owners are compared as written (`me` as the token's user)
     and pinned versions are not compared.
     """
@@ -176,7 +176,9 @@ def make_plan(
             continue
         existing = observation.find(owner, desired.coder_name)
         actions.append(
-            _plan_task(desired, owner, existing, observation, options, resolved.get(desired.name))
+            _plan_task(
+                desired, owner, existing, observation, options, resolved.get(task_key(desired))
+            )
         )
     unlisted: list[str] = []
     for observed in observation.owned_by(batch.name):
@@ -200,7 +202,7 @@ def make_plan(
 def _owner_of(
     desired: DesiredTask, observation: Observation, resolved: Mapping[str, ResolvedTask]
 ) -> str:
-    found = resolved.get(desired.name)
+    found = resolved.get(task_key(desired))
     if found is not None:
         return found.owner.username
     return resolve_owner_name(desired.owner, observation.me, {})

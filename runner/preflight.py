@@ -67,14 +67,22 @@ class _Cache:
         return value  # type: ignore[return-value]
 
 
+def task_key(task: DesiredTask) -> str:
+    """How a desired task is found among its batch's: its owner as written, and its name.
+
+    A name alone is not enough: a manifest may give two owners a task of the same name.
+    """
+    return f"{task.owner}/{task.name.lower()}"
+
+
 def preflight(client: CoderClient, tasks: Sequence[DesiredTask]) -> dict[str, ResolvedTask]:
-    """Resolve every desired task (keyed by manifest name); PreflightError lists all problems."""
+    """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems."""
     resolver = _Resolver(client)
     resolved: dict[str, ResolvedTask] = {}
     problems: dict[str, list[str]] = {}
     for task in tasks:
         try:
-            resolved[task.name] = resolver.resolve(task)
+            resolved[task_key(task)] = resolver.resolve(task)
         except _Failed as failed:
             problems.setdefault(failed.problem, []).append(task.name)
     if problems:

@@ -22,7 +22,7 @@ from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
-from runner.preflight import ResolvedTask
+from runner.preflight import ResolvedTask, task_key
 from runner.readiness import settled_state
 
 if TYPE_CHECKING:
@@ -73,7 +73,8 @@ def execute(
     for action in plan.actions:
         task = existing.get(action.task_id or "")
         if action.kind.changes or _still_to_wait_for(action, task):
-            run = TaskRun(action, task, resolved.get(action.name), run_settings, emit)
+            found = resolved.get(task_key(action.desired)) if action.desired else None
+            run = TaskRun(action, task, found, run_settings, emit)
             runs.append(run)
             results.append(run.result)
         else:

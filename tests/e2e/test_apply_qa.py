@@ -174,3 +174,30 @@ tasks:
     assert "Traceback" not in err and "interrupted" in out
     created = [r for r in sim.requests if r["method"] == "POST" and r["status"] == 201]
     assert len(created) == 3, created
+
+
+def test_one_name_for_two_owners_gives_each_owner_their_task(sim: Any, tmp_path: Path) -> None:
+    # The manifest allows a name once per owner; the plan must not mix the two up.
+    path = write(
+        tmp_path,
+        """\
+version: 1
+batch: shared
+defaults: {template: claude-code, wait: none}
+tasks:
+  - {name: review, owner: alice, prompt: "for alice"}
+  - {name: review, owner: bob, prompt: "for bob"}
+""",
+    )
+    env = sim_env(sim)
+    plan = clean(run_tasks(["plan", path], env=env), sim)
+    assert "alice/review-" in plan.stdout and "bob/review-" in plan.stdout, plan.stdout
+    applied = clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    assert applied.code == 0, applied.output
+    listed = json.loads(run_tasks(["list", "--all", "-o", "json"], env=env).stdout)
+    assert {(t["owner_name"], t["initial_prompt"]) for t in listed} == {
+        ("alice", "for alice"),
+        ("bob", "for bob"),
+    }
+    again = clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    assert again.code == 0 and "No changes." in again.stdout, again.output

@@ -12,7 +12,7 @@ from runner.execute import ExecuteSettings, Outcome, execute
 from runner.manifest.model import Batch, DesiredTask
 from runner.observe import observe
 from runner.plan import make_plan
-from runner.preflight import preflight
+from runner.preflight import preflight, task_key
 
 PER_TASK_GET = re.compile(r"/tasks/[^/]+/[0-9a-f-]{36}(/logs)?$")
 
@@ -29,7 +29,9 @@ def wait_for(count: int, make_sim: Any) -> tuple[list[dict[str, Any]], float]:
     settings = ExecuteSettings(parallelism=8, poll_interval=0.1, idle_grace=0.05)
     with CoderClient(Connection(url=sim.url, token=sim.token)) as client:
         resolved = preflight(client, batch.tasks)
-        observation = observe(client, batch, owners={"me": resolved["t0"].owner})
+        observation = observe(
+            client, batch, owners={"me": resolved[task_key(batch.tasks[0])].owner}
+        )
         plan = make_plan(batch, observation, resolved=resolved)
         before = len(sim.requests)
         started = time.monotonic()

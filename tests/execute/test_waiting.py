@@ -10,13 +10,13 @@ from runner.execute import ExecuteSettings, Outcome, execute
 from runner.manifest.model import Batch, DesiredTask
 from runner.observe import observe
 from runner.plan import make_plan
-from runner.preflight import preflight
+from runner.preflight import preflight, task_key
 
 
 def run(client: CoderClient, batch: Batch, settings: ExecuteSettings) -> Any:
     resolved = preflight(client, batch.tasks)
     observation = observe(
-        client, batch, owners={t.owner: resolved[t.name].owner for t in batch.tasks}
+        client, batch, owners={t.owner: resolved[task_key(t)].owner for t in batch.tasks}
     )
     plan = make_plan(batch, observation, resolved=resolved)
     return execute(client, plan, observation, resolved, settings)

@@ -9,7 +9,7 @@ from runner.coder.models import Organization, Task, Template, TemplateVersion
 from runner.errors import InvalidInputError
 from runner.observe import ObservedTask
 from runner.plan import ActionKind, PlanOptions, delivered_count, make_plan
-from runner.preflight import ResolvedTask
+from runner.preflight import ResolvedTask, task_key
 from runner.render.plan import render_plan
 
 from .helpers import ME, desired, make_batch, observation, owned_task, task_json
@@ -100,7 +100,7 @@ def test_template_and_pinned_version_drift() -> None:
     want = desired("nightly", "a", "P", template_version="v2")
     task = owned_task("nightly", "a", "P", template="other", version_id="old-version")
     resolved = {
-        "a": ResolvedTask(
+        task_key(want): ResolvedTask(
             ME,
             Organization("org-1", "coder"),
             Template("tpl-1", "claude-code", "org-1", "new-version"),

@@ -141,7 +141,7 @@ def prepare(
     """Load, preflight, observe and plan. A saved plan brings its own options."""
     from runner.observe import observe
     from runner.plan import make_plan
-    from runner.preflight import preflight
+    from runner.preflight import preflight, task_key
 
     batch, saved = load_input(path, variables, env_names)
     if saved is not None:
@@ -152,7 +152,7 @@ def prepare(
         options = saved.options
     client = global_options(ctx).client()
     resolved = preflight(client, batch.tasks)
-    owners = {t.owner: resolved[t.name].owner for t in batch.tasks}
+    owners = {t.owner: resolved[task_key(t)].owner for t in batch.tasks}
     observation = observe(client, batch, owners=owners, all_visible=options.prune)
     fingerprint = observation.fingerprint(batch.name, [t.coder_name for t in batch.tasks])
     plan = make_plan(batch, observation, options, resolved, fingerprint=fingerprint)
