@@ -123,3 +123,14 @@ def test_pause_and_resume_address_another_users_task_by_its_owner(make_sim: Any)
     ]
     assert (f"/api/v2/tasks/alice/{task_id}/pause", 202) in posts
     assert (f"/api/v2/tasks/alice/{task_id}/resume", 202) in posts
+
+
+def test_delete_of_one_task_named_twice_deletes_it_once(sim: Any) -> None:
+    env = sim_env(sim)
+    made = run_tasks(["create", "--name", "twice", "-q", "x [sim:work=0]"], env=env)
+    assert made.code == 0, made.output
+    _wait_for_status("twice", "active", env)
+    result = run_tasks(["delete", "twice", made.stdout.strip(), "admin/twice", "--yes"], env=env)
+    assert result.code == 0, result.output
+    assert result.stdout.count("Deleted task admin/twice at ") == 1, result.stdout
+    assert run_tasks(["list", "-q"], env=env).stdout == ""

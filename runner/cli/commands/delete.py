@@ -10,6 +10,7 @@ from runner.cli.coder_help import CoderCommand, Example
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, yes_option
+from runner.coder.models import Task
 from runner.render.times import go_stamp
 
 EXAMPLES = (
@@ -34,10 +35,13 @@ def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool) -> None
     """Delete tasks."""
     client = global_options(ctx).client()
     # Every name is resolved before anything is deleted: one bad name deletes nothing.
-    tasks = []
+    tasks: list[Task] = []
     for identifier in identifiers:
         with error_context(f'resolve task "{identifier}"'):
-            tasks.append(client.resolve_task(identifier))
+            task = client.resolve_task(identifier)
+        # The same task named twice (name and UUID, or a repeat) is deleted once.
+        if all(seen.id != task.id for seen in tasks):
+            tasks.append(task)
     confirm(f"Delete these tasks: {', '.join(t.full_name for t in tasks)}?", yes=yes)
     for task in tasks:
         with error_context(f'delete task "{task.full_name}"'):
