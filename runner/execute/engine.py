@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from runner.coder.models import Task
@@ -72,7 +73,7 @@ def execute(
     runs: list[TaskRun] = []
     for action in plan.actions:
         task = existing.get(action.task_id or "")
-        if action.kind.changes or _still_to_wait_for(action, task):
+        if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
             run = TaskRun(action, task, found, run_settings, emit)
             runs.append(run)
@@ -231,18 +232,22 @@ class _Workers:
                 future.set_result(result)
 
 
-def _still_to_wait_for(action: Action, task: Task | None) -> bool:
+def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float) -> bool:
     """True for a task with nothing to change whose agent has not yet done what `wait` asks.
 
     A re-run after a timeout, or while agents still work, waits for them as the first run
     would have, and reports a failed agent as failed, rather than calling them unchanged. A
-    paused task is left paused: nothing in the plan asks to resume it.
+    paused task is left paused: nothing in the plan asks to resume it. An active task whose
+    agent never reports a state counts as idle once it is older than `no_state_after`.
     """
     desired = action.desired
     if action.kind is not ActionKind.NOOP or desired is None or task is None:
         return False
     if desired.wait == "none" or task.status == "paused":
         return False
+    if task.status == "active" and task.current_state is None and task.created_at is not None:
+        age = (datetime.now(timezone.utc) - task.created_at).total_seconds()
+        return desired.wait == "complete" or age < no_state_after
     settled = settled_state(task)
     if desired.wait == "complete":
         return settled != "complete"

@@ -85,3 +85,22 @@ def test_failed_build_ends_the_wait_as_failed(sim: Any) -> None:
         assert result.outcome is Outcome.FAILED, result
         assert result.error == "the workspace build failed; the task cannot run"
         assert result.status == "error"
+
+
+def test_rerun_takes_a_long_silent_agent_as_idle_without_waiting_again(sim: Any) -> None:
+    # A re-run waits for agents that have not settled, but an agent that never reports a
+    # state counts as idle once its task is older than `no_state_after`, as on the first run.
+    settings = ExecuteSettings(poll_interval=0.05, idle_grace=0.05, no_state_after=1.0)
+    batch = one("quiet", "quiet [sim:silent] [sim:work=1]")
+    with CoderClient(Connection(url=sim.url, token=sim.token)) as client:
+        first = run(client, batch, settings)
+        assert first.results[0].outcome is Outcome.OK, first.results[0]
+        before = len(sim.requests)
+        second = run(client, batch, settings)
+        assert second.results[0].outcome is Outcome.UNCHANGED, second.results[0]
+        lists = [
+            r
+            for r in sim.requests[before:]
+            if r["method"] == "GET" and r["path"].endswith("/tasks")
+        ]
+        assert len(lists) == 1, lists  # the observation only; nothing was waited for
