@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -91,10 +92,17 @@ class GlobalOptions:
             self._sim_server = None
 
 
+_DEBUG_LOCK = threading.Lock()
+
+
 def _debug_line(line: str) -> None:
     from runner.secrets import redact
 
-    print(f"debug: {redact(line)}", file=sys.stderr)
+    # Parallel requests log from worker threads: one locked write keeps each line whole.
+    text = f"debug: {redact(line)}\n"
+    with _DEBUG_LOCK:
+        sys.stderr.write(text)
+        sys.stderr.flush()
 
 
 def global_options(ctx: click.Context) -> GlobalOptions:
