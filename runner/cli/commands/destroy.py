@@ -7,15 +7,13 @@ import click
 from runner.cli.commands.apply import run_options, run_plan
 from runner.cli.commands.plan import load_input
 from runner.cli.context import global_options
+from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
 
 
 @click.command("destroy")
 @click.argument("file", metavar="FILE|PLANFILE")
-@click.option("--var", "variables", multiple=True, metavar="KEY=VALUE", help="Template variable.")
-@click.option(
-    "--env", "env_names", multiple=True, metavar="NAME", help="Environment variable templates read."
-)
+@manifest_input_options
 @run_options
 @click.pass_context
 def command(

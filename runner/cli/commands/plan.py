@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from runner.cli.context import global_options
+from runner.cli.manifest_options import manifest_input_options
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, InvalidInputError, TasksError
 
 if TYPE_CHECKING:
@@ -46,20 +47,6 @@ def manifest_options(func: F) -> F:
     """--var, --env, --target, --replace and --prune (shared by plan and apply)."""
     decorators = [
         click.option(
-            "--var",
-            "variables",
-            multiple=True,
-            metavar="KEY=VALUE",
-            help="Template variable; wins over the manifest's `vars`. Repeatable.",
-        ),
-        click.option(
-            "--env",
-            "env_names",
-            multiple=True,
-            metavar="NAME",
-            help="Let templates read this environment variable as env.NAME. Repeatable.",
-        ),
-        click.option(
             "--target",
             "targets",
             multiple=True,
@@ -79,18 +66,7 @@ def manifest_options(func: F) -> F:
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
-    return func
-
-
-def parse_variables(pairs: Sequence[str]) -> dict[str, str]:
-    """`--var key=value` pairs as a mapping; a malformed pair is invalid input."""
-    variables: dict[str, str] = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInputError(f"--var {pair!r}: expected KEY=VALUE")
-        variables[key.strip()] = value
-    return variables
+    return manifest_input_options(func)
 
 
 def read_source(path: str) -> str:
@@ -122,9 +98,10 @@ def load_input(
         saved = planfile.load_plan(path, text)
         return saved.batch, saved
     from runner.manifest import load_batch
+    from runner.manifest.variables import parse_var_options
 
     batch = load_batch(
-        path, variables=parse_variables(variables), env_names=env_names, environ=os.environ
+        path, variables=parse_var_options(variables), env_names=env_names, environ=os.environ
     )
     return batch, None
 

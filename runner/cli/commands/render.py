@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.commands.validate import manifest_input_options
+from runner.cli.manifest_options import manifest_input_options
 
 
 @click.command("render")
@@ -18,12 +18,12 @@ from runner.cli.commands.validate import manifest_input_options
     help="Output format.",
 )
 @manifest_input_options
-def command(file: str, output: str, var_pairs: tuple[str, ...], env_names: tuple[str, ...]) -> None:
+def command(file: str, output: str, variables: tuple[str, ...], env_names: tuple[str, ...]) -> None:
     """Print the batch as `apply` would see it: defaults applied, matrices expanded, templates
     rendered, and each task's name on the deployment (with the batch marker)."""
     from runner.manifest import load_batch
     from runner.manifest.document import to_json, to_yaml
     from runner.manifest.variables import parse_var_options
 
-    batch = load_batch(file, variables=parse_var_options(var_pairs), env_names=env_names)
+    batch = load_batch(file, variables=parse_var_options(variables), env_names=env_names)
     click.echo(to_json(batch) if output == "json" else to_yaml(batch).rstrip("\n"))

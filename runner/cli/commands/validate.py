@@ -2,39 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
-
 import click
 
+from runner.cli.manifest_options import manifest_input_options
 from runner.errors import InvalidInputError, ManifestError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def manifest_input_options(function: F) -> F:
-    """`--var key=value` and `--env NAME`, for every command that loads a manifest."""
-    function = click.option(
-        "--env",
-        "env_names",
-        multiple=True,
-        metavar="NAME",
-        help="Let templates read this environment variable as {{ env.NAME }}. Repeatable.",
-    )(function)
-    function = click.option(
-        "--var",
-        "var_pairs",
-        multiple=True,
-        metavar="KEY=VALUE",
-        help="Set a template variable {{ vars.KEY }}, overriding the manifest's vars. Repeatable.",
-    )(function)
-    return function
 
 
 @click.command("validate")
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=True))
 @manifest_input_options
-def command(files: tuple[str, ...], var_pairs: tuple[str, ...], env_names: tuple[str, ...]) -> None:
+def command(files: tuple[str, ...], variables: tuple[str, ...], env_names: tuple[str, ...]) -> None:
     """Check batch manifests: schema, templates, matrices and Coder's naming rules.
 
     Prints `FILE: ok (N tasks)` for each good file and every located problem of the others;
@@ -43,12 +20,12 @@ def command(files: tuple[str, ...], var_pairs: tuple[str, ...], env_names: tuple
     from runner.manifest import load_batch
     from runner.manifest.variables import parse_var_options
 
-    variables = parse_var_options(var_pairs)
+    values = parse_var_options(variables)
     bad_files = 0
     problems = 0
     for path in files:
         try:
-            batch = load_batch(path, variables=variables, env_names=env_names)
+            batch = load_batch(path, variables=values, env_names=env_names)
         except ManifestError as error:
             bad_files += 1
             problems += len(error.errors)
