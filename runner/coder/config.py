@@ -129,7 +129,10 @@ def normalize_url(raw: str) -> str:
         parts = urlsplit(text)
         port_ok = parts.port is None or parts.port > 0
     except ValueError as exc:
-        raise ConfigError(f"invalid deployment URL {text!r}: {exc}") from None
+        raise ConfigError(
+            f"invalid deployment URL {text!r}: {exc}; expected http(s)://host[:port], "
+            "e.g. https://coder.example.com"
+        ) from None
     if parts.scheme not in ("http", "https") or not parts.hostname or not port_ok:
         raise ConfigError(
             f"invalid deployment URL {text!r}: expected http(s)://host[:port], "

@@ -272,3 +272,8 @@ def test_a_stale_ssl_cert_file_is_named_as_the_source(tmp_path: Path) -> None:
         resolve(url="https://x.example.com", environ={"SSL_CERT_FILE": missing})
     with pytest.raises(ConfigError, match=r"\(from --ca-bundle/TASKS_CA_BUNDLE\) does not"):
         resolve(url="https://x.example.com", ca_bundle=missing)
+
+
+def test_an_unparsable_url_says_what_is_expected() -> None:
+    with pytest.raises(ConfigError, match=r"Invalid IPv6 URL; expected http\(s\)://host\[:port\]"):
+        resolve(url="http://[::1")
