@@ -110,6 +110,10 @@ def cli(ctx: click.Context, /, **options: Any) -> None:
     ctx.call_on_close(ctx.obj.close)
 
 
+#: click >= 8.2 raises this for a group run without arguments; older click exits with the help.
+_NO_ARGS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: run the CLI and turn every outcome into one exit code."""
     sys.exit(run(argv))
@@ -124,6 +128,14 @@ def run(argv: list[str] | None = None) -> int:
         return EXIT_INTERRUPTED
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
+    except click.UsageError as usage:
+        if isinstance(usage, _NO_ARGS_HELP):  # `tasks` alone: the help, as before
+            usage.show()
+            return EXIT_INVALID_INPUT
+        # One line like every other error, naming the command: `error: tasks validate: …`.
+        where = usage.ctx.command_path if usage.ctx is not None else "tasks"
+        click.echo(f"error: {where}: {usage.format_message()}", err=True)
+        return EXIT_INVALID_INPUT
     except click.ClickException as usage:
         usage.show()
         return EXIT_INVALID_INPUT if usage.exit_code == 2 else usage.exit_code

@@ -134,3 +134,18 @@ def test_delete_of_one_task_named_twice_deletes_it_once(sim: Any) -> None:
     assert result.code == 0, result.output
     assert result.stdout.count("Deleted task admin/twice at ") == 1, result.stdout
     assert run_tasks(["list", "-q"], env=env).stdout == ""
+
+
+def test_usage_errors_of_every_command_are_one_line() -> None:
+    for args, start in (
+        (["validate"], "error: tasks validate: Missing argument"),
+        (["schema", "extra"], "error: tasks schema: Got unexpected extra argument"),
+        (["sim", "--bogus"], "error: tasks sim: No such option '--bogus'"),
+        (["bogus"], "error: tasks: No such command 'bogus'"),
+        (["status"], "error: tasks status: Missing argument '<task>'"),
+    ):
+        result = run_tasks(args)
+        assert result.code == 3, result.output
+        assert result.stdout == ""
+        assert result.stderr.splitlines() == [result.stderr.strip()], result.stderr
+        assert result.stderr.startswith(start), result.stderr
