@@ -14,7 +14,7 @@ import click
 
 from runner import __version__
 from runner.cli.context import GlobalOptions
-from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, TasksError
+from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
 from runner.secrets import redact
 
 #: name -> (module under runner.cli.commands, short help). Aliases map to the same module.
@@ -129,9 +129,10 @@ def run(argv: list[str] | None = None) -> int:
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
     except click.UsageError as usage:
-        if isinstance(usage, _NO_ARGS_HELP):  # `tasks` alone: the help, as before
-            usage.show()
-            return EXIT_INVALID_INPUT
+        if isinstance(usage, _NO_ARGS_HELP) and usage.ctx is not None:
+            # `tasks` alone asks for nothing wrong: the help on stdout, as Coder's CLI does.
+            click.echo(usage.ctx.get_help())
+            return EXIT_OK
         # One line like every other error, naming the command: `error: tasks validate: …`.
         where = usage.ctx.command_path if usage.ctx is not None else "tasks"
         click.echo(f"error: {where}: {usage.format_message()}", err=True)

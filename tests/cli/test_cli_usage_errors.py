@@ -49,3 +49,11 @@ def test_columns_accept_underscores_and_any_case() -> None:
     assert result.code == 1
     assert "--column" not in result.stderr
     assert "secret-token-value" not in result.output
+
+
+def test_bare_tasks_prints_help_on_stdout_and_exits_0() -> None:
+    result = run_tasks([], env=NOWHERE)
+    assert result.code == 0, result.output
+    assert result.stdout.startswith("Usage: tasks ")
+    assert "apply" in result.stdout and "create" in result.stdout
+    assert result.stderr == ""
