@@ -109,6 +109,7 @@ def test_send_waits_for_a_starting_task_then_for_a_busy_agent(sim: Any) -> None:
         sim.token,
     )
     assert sent.stdout == ""
+    assert sent.stderr.startswith('Waiting for task "admin/eager" to become idle...')
     logs = json.loads(ok(run_tasks(["logs", "eager", "-o", "json"], env=env), sim.token).stdout)
     # The simulator refuses input before the task is active, so getting here means send waited.
     assert logs[0]["content"] == "Long job [sim:work=80]"

@@ -18,6 +18,7 @@ from runner.cli.task_waits import wait_until_active, wait_until_idle
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import AgentBusyError, InvalidInputError, TasksError
+from runner.readiness import settled_state
 
 EXAMPLES = (
     Example("Send direct input to a task", 'tasks send task1 "Please also add unit tests"'),
@@ -91,6 +92,9 @@ def command(
     with error_context("resolve task"):
         task = client.resolve_task(identifier)
     display = task.full_name
+    if not settled_state(task):
+        # Waiting can take minutes; say so, on stderr so stdout stays clean for scripts.
+        click.echo(f'Waiting for task "{display}" to become idle...', err=True)
     task = _make_ready(client, task, interval)
     while True:
         with error_context(f'wait for task "{display}" to be idle'):
