@@ -156,6 +156,9 @@ def test_send_fails_when_the_task_is_paused_while_waiting(make_sim: Any) -> None
     ok(run_tasks(["pause", "busy", "--yes", "--poll-interval", "50ms"], env=env))
     out, err = sender.communicate(timeout=30)
     assert sender.returncode == 1, out + err
+    waiting = 'Waiting for task "admin/busy" to become idle...\n'
+    assert err.startswith(waiting)
+    err = err[len(waiting) :]
     # Coder's two outcomes: the stop build was seen (`unknown`) or only its result (`paused`).
     assert err in (
         'error: wait for task "admin/busy" to be idle: '
