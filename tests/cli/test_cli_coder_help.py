@@ -13,7 +13,7 @@ COMMANDS = ("create", "delete", "list", "logs", "pause", "resume", "send", "stat
 
 
 def expected_help(golden: Path) -> str:
-    """The golden text with Coder's names replaced by ours, as the brief for parity states."""
+    """The golden text with Coder's command names replaced by ours (`coder task` → `tasks`)."""
     lines = golden.read_text(encoding="utf-8").split("\n")
     lines[0] = f"tasks v{__version__}"
     text = "\n".join(lines).replace("coder task", "tasks")
