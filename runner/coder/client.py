@@ -231,14 +231,14 @@ class CoderClient:
 
     def pause_task(self, task: Task) -> None:
         """Pause (stop the workspace of) a task; needs Coder v2.31.1 or later."""
-        self._require_pause("pause")
+        self.require_pause_support("pause")
         # Coder's CLI addresses pause and resume by the task's owner (send and logs use `me`).
         path = self._tasks.action(task.owner_name or "me", task.id, "pause")
         self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
     def resume_task(self, task: Task) -> None:
         """Resume a paused task; needs Coder v2.31.1 or later."""
-        self._require_pause("resume")
+        self.require_pause_support("resume")
         path = self._tasks.action(task.owner_name or "me", task.id, "resume")
         self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
@@ -282,7 +282,8 @@ class CoderClient:
                 f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
             ) from None
 
-    def _require_pause(self, action: str) -> None:
+    def require_pause_support(self, action: str) -> None:
+        """Raise UnsupportedServerError when the deployment predates pause/resume (v2.31.1)."""
         if not self.server.supports_pause:
             raise UnsupportedServerError(
                 f"{action} needs Coder v2.31.1 or later; this deployment runs Coder "

@@ -132,3 +132,21 @@ def test_send_resumes_a_paused_task(make_sim: Any) -> None:
     ok(run_tasks(["send", "wake", "After the nap [sim:work=0]", *POLL], env=env))
     logs = json.loads(ok(run_tasks(["logs", "wake", "-o", "json"], env=env)).stdout)
     assert "After the nap [sim:work=0]" in [e["content"] for e in logs]
+
+
+def test_pause_and_resume_on_servers_before_2_31_1_say_so_in_one_line(make_sim: Any) -> None:
+    server = make_sim("2.31.0")
+    env = sim_env(server)
+    ok(run_tasks(["create", "--name", "old", "Work [sim:work=1]"], env=env))
+    for command in (["pause", "old", "--yes"], ["resume", "old", "--yes"]):
+        result = run_tasks(command, env=env)
+        assert result.code == 1, result.output
+        assert result.stdout == ""
+        assert result.stderr == (
+            f"error: {command[0]} needs Coder v2.31.1 or later; "
+            "this deployment runs Coder v2.31.0\n"
+        )
+    # Refused before the task was even looked up, and nothing was posted.
+    paths = [(r["method"], r["path"]) for r in server.requests]
+    assert not any(path.endswith(("/pause", "/resume")) for _, path in paths)
+    assert ("GET", "/api/v2/tasks/me/old") not in paths

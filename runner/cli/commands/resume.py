@@ -8,7 +8,6 @@ from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, parse_go_duration, yes_option
-from runner.cli.pause_support import require_pause_support
 from runner.cli.task_waits import wait_for_workspace
 from runner.errors import TasksError
 
@@ -45,7 +44,7 @@ def command(
     """Resume a task."""
     interval = parse_go_duration(poll_interval, flag="--poll-interval")
     client = global_options(ctx).client()
-    require_pause_support(client, "resume")
+    client.require_pause_support("resume")  # before resolving: fail fast on old servers
     with error_context(f'resolve task "{identifier}"'):
         task = client.resolve_task(identifier)
     display = task.full_name
