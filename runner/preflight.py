@@ -168,24 +168,30 @@ class _Resolver:
     ) -> TemplateVersion:
         def load() -> TemplateVersion:
             if version is None:
-                found = self._call(
+                # Coder tells a client only whether a template's *active* version is an AI
+                # template, through the filtered template list (CONTRACT 1.6).
+                if template.id not in self._ai_template_ids(org):
+                    raise _Failed(
+                        f"template {template.name!r} is not an AI-task template "
+                        "(its active version has no coder_ai_task resource)"
+                    )
+                return self._call(
                     lambda: self.client.template_version(template.active_version_id),
                     f"the active version of template {template.name!r} cannot be read",
                 )
-            else:
-                found = self._call(
-                    lambda: self.client.get_template_version(org.id, template.name, version),
-                    f"template {template.name!r} has no version {version!r}",
-                )
-            if found.has_ai_task is not True:
-                label = f"version {found.name!r} of template" if version else "template"
-                raise _Failed(
-                    f"{label} {template.name!r} is not an AI-task template "
-                    "(it has no coder_ai_task resource)"
-                )
-            return found
+            # A pinned version can be judged only by the create itself (CONTRACT 1.6).
+            return self._call(
+                lambda: self.client.get_template_version(org.id, template.name, version),
+                f"template {template.name!r} has no version {version!r}",
+            )
 
         return self.cache.get(("version", org.id, template.name, version or ""), load)
+
+    def _ai_template_ids(self, org: Organization) -> set[str]:
+        def load() -> set[str]:
+            return {t.id for t in self.client.list_templates(org.id, ai_only=True)}
+
+        return self.cache.get(("ai-templates", org.id), load)
 
     def preset(self, version: TemplateVersion, name: str) -> Preset:
         presets = self.cache.get(

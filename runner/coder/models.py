@@ -252,16 +252,15 @@ class TemplateVersion:
     id: str
     name: str
     template_id: str
-    has_ai_task: bool | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> TemplateVersion:
-        has_ai = data.get("has_ai_task")
+        # `codersdk.TemplateVersion` has no `has_ai_task` (CONTRACT 1.6): whether a version can
+        # run tasks is known only from the AI template list (active version) or the create.
         return cls(
             id=_str(data, "id"),
             name=_str(data, "name"),
             template_id=_str(data, "template_id"),
-            has_ai_task=has_ai if isinstance(has_ai, bool) else None,
         )
 
 

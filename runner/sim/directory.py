@@ -240,7 +240,7 @@ def template_json(template: SimTemplate, org: SimOrg, creator: SimUser) -> dict[
 def template_version_json(
     version: SimTemplateVersion, template: SimTemplate, creator: SimUser
 ) -> dict[str, Any]:
-    """`codersdk.TemplateVersion`, including `has_ai_task`."""
+    """`codersdk.TemplateVersion` (it has no `has_ai_task`: CONTRACT 1.6)."""
     job_time = rfc3339(version.created_at)
     return {
         "id": version.id,
@@ -267,7 +267,6 @@ def template_version_json(
         "created_by": {"id": creator.id, "username": creator.username, "avatar_url": ""},
         "archived": False,
         "warnings": [],
-        "has_ai_task": version.has_ai_task,
         "has_external_agent": False,
     }
 

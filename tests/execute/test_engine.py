@@ -189,4 +189,5 @@ def test_preflight_resolves_each_distinct_thing_once(sim: Any, client: CoderClie
     assert sum(p.endswith("/templates/claude-code") for p in paths) == 1
     assert sum(p.endswith("/presets") for p in paths) == 1
     assert sum(p.endswith("/users/bob") for p in paths) == 1
-    assert len(paths) <= 6, paths
+    assert sum(p == "/api/v2/templates" for p in paths) == 1  # the AI-template list, once
+    assert len(paths) <= 7, paths

@@ -71,14 +71,18 @@ def test_templates_versions_and_presets(sim: SimServer) -> None:
     v1 = alice.http.get("/api/v2/organizations/coder/templates/claude-code/versions/v1").json()
     assert v1["name"] == "v1" and v1["id"] != template["active_version_id"]
     active = alice.http.get(f"/api/v2/templateversions/{template['active_version_id']}").json()
-    assert active["name"] == "v2" and active["has_ai_task"] is True
+    # codersdk.TemplateVersion has no has_ai_task (CONTRACT 1.6); AI-ness comes from the list.
+    assert active["name"] == "v2" and "has_ai_task" not in active
     nope = alice.http.get("/api/v2/organizations/coder/templates/claude-code/versions/v9")
     assert nope.status_code == 404
     assert nope.json() == {"message": 'No template version found by name "v9".'}
     assert alice.http.get("/api/v2/organizations/coder/templates/nope").status_code == 404
     docker = alice.http.get("/api/v2/organizations/coder/templates/docker").json()
-    plain = alice.http.get(f"/api/v2/templateversions/{docker['active_version_id']}").json()
-    assert plain["has_ai_task"] is False
+    ai_only = alice.http.get(
+        "/api/v2/templates",
+        params={"q": f'organization:"{docker["organization_id"]}" has-ai-task:true'},
+    ).json()
+    assert sorted(t["name"] for t in ai_only) == ["claude-code"]
     presets = alice.http.get(f"/api/v2/templateversions/{v1['id']}/presets").json()
     assert [(p["Name"], p["Default"]) for p in presets] == [("Small", True), ("Large", False)]
     assert set(presets[0]) == {
