@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Mapping
@@ -12,6 +13,7 @@ import click
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
+    from runner.coder.config import Connection
     from runner.sim.server import SimServer
 
 
@@ -28,6 +30,8 @@ class GlobalOptions:
     sim: bool = False
     sim_version: str = "2.34.2"
     debug: bool = False
+    request_timeout: str | None = None
+    connect_timeout: str | None = None
     _client: CoderClient | None = field(default=None, repr=False)
     _sim_server: SimServer | None = field(default=None, repr=False)
 
@@ -43,6 +47,8 @@ class GlobalOptions:
             sim=bool(options.get("sim")),
             sim_version=options.get("sim_version") or "2.34.2",
             debug=bool(options.get("debug")),
+            request_timeout=options.get("request_timeout"),
+            connect_timeout=options.get("connect_timeout"),
         )
 
     def client(self) -> CoderClient:
@@ -77,11 +83,24 @@ class GlobalOptions:
                 config_dir=self.global_config,
                 ca_bundle=self.ca_bundle,
             )
+        connection = self._with_timeouts(connection)
         on_debug = _debug_line if self.debug else None
         self._client = CoderClient(connection, on_debug=on_debug)
         for notice in self._client.notices():
             click.echo(f"notice: {notice}", err=True)
         return self._client
+
+    def _with_timeouts(self, connection: Connection) -> Connection:
+        """The connection with --request-timeout and --connect-timeout applied."""
+        from runner.cli.options import parse_timeout
+
+        if self.request_timeout is not None:
+            seconds = parse_timeout(self.request_timeout, "--request-timeout")
+            connection = dataclasses.replace(connection, request_timeout=seconds)
+        if self.connect_timeout is not None:
+            seconds = parse_timeout(self.connect_timeout, "--connect-timeout")
+            connection = dataclasses.replace(connection, connect_timeout=seconds)
+        return connection
 
     def close(self) -> None:
         if self._client is not None:

@@ -30,6 +30,13 @@ NO_DEPLOYMENT = (
 #: Header names whose values are credentials and must never be printed.
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "auth", "password")
 
+#: Seconds to open a connection (TCP and TLS) before giving up.
+CONNECT_TIMEOUT_SECONDS = 10.0
+#: Seconds for a whole request, response body included. Coder's slowest task routes (send,
+#: logs) dial the agent with their own 30 s limit (coderd/aitasks.go, v2.31.9), so 60 s never
+#: cuts a working answer short yet stops a frozen or trickling server.
+REQUEST_TIMEOUT_SECONDS = 60.0
+
 #: How long a header command may run before it counts as failed.
 HEADER_COMMAND_TIMEOUT_SECONDS = 30.0
 
@@ -45,6 +52,8 @@ class Connection:
     simulated: bool = False
     #: Where the token was looked for, for the error when none was found.
     token_lookup: tuple[str, ...] = ()
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
 
     def __repr__(self) -> str:  # never show the token
         return f"Connection(url={self.url!r}, simulated={self.simulated})"

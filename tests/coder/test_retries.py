@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -18,6 +19,20 @@ from runner.errors import (
 )
 
 from .fakes import FakeCoder, json_response, make_task
+
+
+def refused() -> httpx.ConnectError:
+    """A refused connection as httpx raises it: the OS error is its cause (decisions use it)."""
+    error = httpx.ConnectError("[Errno 111] Connection refused")
+    error.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return error
+
+
+def unknown_host() -> httpx.ConnectError:
+    error = httpx.ConnectError("[Errno -2] Name or service not known")
+    error.__cause__ = socket.gaierror(-2, "Name or service not known")
+    return error
+
 
 RATE_LIMITED = {"message": "You've been rate limited for sending more than 512 requests in 1m0s."}
 BOOM = {"message": "Internal error fetching tasks."}
@@ -65,7 +80,7 @@ def test_get_is_retried_after_a_broken_connection() -> None:
 
 def test_connection_refused_becomes_a_transport_error_with_the_url() -> None:
     fake = FakeCoder()
-    fake.on("GET", "/api/v2/buildinfo", *[httpx.ConnectError("[Errno 111] Connection refused")] * 5)
+    fake.on("GET", "/api/v2/buildinfo", *[refused() for _ in range(5)])
     with pytest.raises(TransportError) as caught:
         _ = fake.client().server
     assert caught.value.message == "cannot reach https://coder.example.com: connection refused"
@@ -76,8 +91,7 @@ def test_connection_refused_becomes_a_transport_error_with_the_url() -> None:
 
 def test_refused_connections_are_retried_fully_once_the_server_answered() -> None:
     fake, _ = fake_with_task()
-    refused = httpx.ConnectError("[Errno 111] Connection refused")
-    fake.on("GET", "/api/v2/tasks", refused, refused, refused)
+    fake.on("GET", "/api/v2/tasks", refused(), refused(), refused())
     slept: list[float] = []
     assert [t.name for t in fake.client(sleep=slept.append).list_tasks()] == ["auth"]
     assert len(fake.calls("GET", "/api/v2/tasks")) == 4
@@ -86,7 +100,7 @@ def test_refused_connections_are_retried_fully_once_the_server_answered() -> Non
 
 def test_unknown_host_is_not_retried() -> None:
     fake = FakeCoder()
-    fake.on("GET", "/api/v2/buildinfo", httpx.ConnectError("[Errno -2] Name or service not known"))
+    fake.on("GET", "/api/v2/buildinfo", unknown_host())
     with pytest.raises(TransportError, match="host name not found"):
         _ = fake.client().server
     assert len(fake.calls()) == 1
@@ -117,7 +131,7 @@ def test_post_is_retried_when_it_never_reached_the_server() -> None:
     fake.on(
         "POST",
         "/api/v2/tasks/me",
-        httpx.ConnectError("[Errno 111] Connection refused"),
+        refused(),
         json_response(201, created),
     )
     task = fake.client().create_task(owner="me", template_version_id="v", prompt="p")
