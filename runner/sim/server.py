@@ -13,6 +13,8 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from runner.sim.apierror import ApiError
+from runner.sim.auth import authenticate
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory
 from runner.sim.faults import Faults
@@ -62,7 +64,11 @@ class SimServer:
         rng = random.Random(seed)
         self.directory = Directory(rng, self.clock.now())
         self.store = TaskStore(self.version, self.directory, self.clock, rng)
-        self.rate_limiter = RateLimiter(rate_limit, self.clock)
+        self.rate_limiter = RateLimiter(
+            rate_limit,
+            self.clock,
+            user_for_token=self._user_id_for if self.version.at_least(2, 32) else None,
+        )
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
         self.request_log = RequestLog()
         self.tasks_enabled = tasks_enabled
@@ -74,6 +80,13 @@ class SimServer:
         self.url = ""
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _user_id_for(self, token: str) -> str | None:
+        """The id of a valid token's user (Coder's PrecheckAPIKey), None otherwise."""
+        try:
+            return str(authenticate(self.directory, token).id)
+        except ApiError:
+            return None
 
     @property
     def tasks_served(self) -> bool:
