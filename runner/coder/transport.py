@@ -6,7 +6,9 @@ deadline instead of hanging.
 
 The retry rules follow what is safe to repeat; they are decided on the failure's type:
 
-- a 429 means the server did nothing, so every request waits out `Retry-After` (bounded);
+- requests are paced per path on Coder's rate-limit headers (`runner.coder.pacing`), so the
+  server has no reason to refuse one; a 429 means the server did nothing, so every request waits
+  until the rate-limit window's end (from `X-RateLimit-Reset`, else `Retry-After`; bounded);
 - reads (GET) are retried on 5xx and connection failures, with bounded exponential backoff and
   jitter;
 - DELETE likewise, and a 404 after an attempt that may have reached the server means done;
@@ -33,6 +35,7 @@ import httpx
 from runner import __version__
 from runner.coder.config import Connection, is_secret_header
 from runner.coder.errors import error_from_response
+from runner.coder.pacing import RatePacer
 from runner.errors import (
     ApiError,
     ConnectTimeoutError,
@@ -87,8 +90,10 @@ class ApiTransport:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.url = connection.url
+        self._pacer = RatePacer(wall=wall, sleep=sleep, on_wait=self._log_pacing)
         self._debug = on_debug
         self._max_retries = max(0, max_retries)
         self._sleep = sleep
@@ -153,10 +158,15 @@ class ApiTransport:
         while True:
             request = self._client.build_request(method, path, params=params, json=body)
             target = _target(request)
+            route = request.url.path  # Coder's limiter counts per exact path
+            grant = self._pacer.acquire(route)
+            if grant.waited:
+                self._log(f"{target}: paced {grant.waited:.1f} s to stay within the rate limit")
             started = self._clock()
             try:
                 response = self._receive(request, started)
             except httpx.TransportError as exc:
+                self._pacer.abandon(route)
                 failure = self._classify(exc, method, path)
                 self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
                 if isinstance(failure, DeadlineExceededError):
@@ -168,10 +178,21 @@ class ApiTransport:
                     continue
                 raise self._final_error(failure, method, path, policy) from None
             self._reached = True
-            self._log(f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms")
+            left = response.headers.get("X-RateLimit-Remaining")
+            budget = f"; rate limit: {left} left" if left is not None else ""
+            self._log(
+                f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms{budget}"
+            )
             status = response.status_code
-            if status == 429:
-                delay = retry_after_seconds(response.headers.get("Retry-After"))
+            if status != 429:
+                self._pacer.observe(route, grant, response.headers)
+            else:
+                # Until the window ends (the pacer waits it out before the next attempt), not
+                # Coder's fixed `Retry-After: 60`; without rate headers, Retry-After it is.
+                paced_delay = self._pacer.refused(route, grant, response.headers)
+                delay = paced_delay
+                if delay is None:
+                    delay = retry_after_seconds(response.headers.get("Retry-After"))
                 if delay is None:
                     delay = self._backoff(rate_waits + 1)
                 rate_waits += 1
@@ -181,7 +202,12 @@ class ApiTransport:
                 ):
                     raise self._rate_limited(response, method, path, rate_waited)
                 rate_waited += delay
-                self._wait(delay, "429 (rate limited)")
+                if paced_delay is None:
+                    self._wait(delay, "429 (rate limited)")
+                else:
+                    self._log(
+                        f"retrying in {delay:.1f} s, at the rate-limit window's end, after 429"
+                    )
                 continue
             if status >= 500 and policy is not RetryPolicy.WRITE and retries < self._max_retries:
                 retries += 1
@@ -337,6 +363,9 @@ class ApiTransport:
         )
 
     # -- debug --------------------------------------------------------------------------------
+
+    def _log_pacing(self, path: str, seconds: float) -> None:
+        self._log(f"{path}: waiting about {seconds:.1f} s for rate-limit budget")
 
     def _elapsed_ms(self, started: float) -> int:
         return round((self._clock() - started) * 1000)

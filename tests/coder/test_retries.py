@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import socket
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -174,6 +175,30 @@ def test_429_waits_out_retry_after_for_every_method(retry_after: str) -> None:
     client = fake.client(sleep=slept.append)
     client.send_input(client.get_task(str(task["id"])), "hello")
     assert slept == [float(retry_after)]
+    assert len(fake.calls("POST", send)) == 2
+
+
+def test_429_costs_the_time_to_the_window_end_not_retry_after() -> None:
+    """Coder always says `Retry-After: 60` (CONTRACT 9.3); X-RateLimit-Reset says when it ends."""
+    fake, task = fake_with_task()
+    send = f"/api/v2/tasks/me/{task['id']}/send"
+    reset = int(time.time()) + 6
+    limited = json_response(
+        429,
+        RATE_LIMITED,
+        {
+            "Retry-After": "60",
+            "X-RateLimit-Limit": "512",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset),
+        },
+    )
+    fake.on("POST", send, limited, httpx.Response(204))
+    slept: list[float] = []
+    client = fake.client(sleep=slept.append)
+    client.send_input(client.get_task(str(task["id"])), "hello")
+    # The rest of the window plus one step of 60 s / 512, whatever Retry-After says.
+    assert len(slept) == 1 and 4 < slept[0] < 8, slept
     assert len(fake.calls("POST", send)) == 2
 
 
