@@ -54,8 +54,9 @@ class _Route:
     remaining: int = 0
     reset: float = 0.0
     in_flight: int = 0
-    #: No request before this time (after a 429).
+    #: No request before this time, and the end of a window found full (after a 429).
     hold_until: float = 0.0
+    full_until: float = 0.0
     #: (grant number, when) of the latest requests: enough to count two full windows. Once
     #: answered, `when` is moved into the window the server counted the request in.
     sent: deque[list[float]] = field(default_factory=lambda: deque(maxlen=SENT_KEPT))
@@ -123,16 +124,14 @@ class RatePacer:
         """
         with self._lock:
             route = self._routes.setdefault(path, _Route())
-            route.in_flight = max(0, route.in_flight - 1)
-            self._learn_clock(headers)
-            parsed = _parse(headers)
+            same_window = route.limit > 0
+            before = route.reset
+            parsed = self._answered(route, headers)
             if parsed is None:
                 return
-            limit, remaining, reset = parsed
-            same_window = reset == route.reset and route.limit > 0
-            self._learn_window(route, reset)
+            remaining, reset = parsed
+            same_window = same_window and reset == before
             route.counted_in(grant.number, reset - self._window, reset)
-            route.limit = limit
             if grant.number < route.learnt:
                 return
             route.learnt = grant.number
@@ -149,18 +148,15 @@ class RatePacer:
         """A 429: the seconds until the next request may go, or None without rate headers."""
         with self._lock:
             route = self._routes.setdefault(path, _Route())
-            route.in_flight = max(0, route.in_flight - 1)
-            self._learn_clock(headers)
-            parsed = _parse(headers)
+            parsed = self._answered(route, headers)
             if parsed is None:
                 return None
-            limit, _, reset = parsed
-            self._learn_window(route, reset)
-            route.limit = limit
+            limit = route.limit
             route.learnt = max(route.learnt, grant.number)
             route.remaining = 0
             # Another client spent the budget: wait for the window's end.
             route.hold_until = route.reset + self._window * STEP_MARGIN / limit
+            route.full_until = route.reset
             now = self._now()
             return max(0.0, self._due(route, now) - now)
 
@@ -173,20 +169,35 @@ class RatePacer:
 
     # -- rules (called with the lock held) --------------------------------------------------
 
+    def _answered(self, route: _Route, headers: Mapping[str, str]) -> tuple[int, float] | None:
+        """End one in-flight request and learn limit, window and clock: (remaining, reset)."""
+        route.in_flight = max(0, route.in_flight - 1)
+        self._learn_clock(headers)
+        parsed = _parse(headers)
+        if parsed is None:
+            return None
+        limit, remaining, reset = parsed
+        self._learn_window(route, reset)
+        route.limit = limit
+        return remaining, reset
+
     def _due(self, route: _Route, now: float) -> float:
         if route.limit <= 0 or route.remaining > 0:
             return now
         reset = self._window_end(route, now)
         start = reset - self._window
         current = route.count(start, reset)
-        # What was sent in the previous window frees up as that window slides out: the n-th
-        # request of this window fits once n / previous of the window has passed.
+        # What was sent in the previous window frees up as that window slides out: httprate
+        # counts previous * (1 - elapsed / window) + current, which must stay below the limit.
         previous = min(route.limit, route.count(start - self._window, start))
+        if abs(start - route.full_until) < 1e-6:
+            previous = route.limit  # a 429 said others filled it
         if previous > 0:
-            due = start + (current + 1) * self._window * STEP_MARGIN / previous
+            over = current + 1 - (route.limit - previous)
+            due = start + max(0, over) * self._window * STEP_MARGIN / previous
         elif current > 0:
             # Spent within this window: nothing slides out before it ends (httprate).
-            due = reset + self._window * STEP_MARGIN / min(route.limit, current)
+            due = reset + self._window * STEP_MARGIN / route.limit
         else:
             # Nothing on the books for the last windows: assume the previous one was full.
             due = start + (current + 1) * self._window * STEP_MARGIN / route.limit

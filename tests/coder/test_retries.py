@@ -198,7 +198,7 @@ def test_429_costs_the_time_to_the_window_end_not_retry_after() -> None:
     client = fake.client(sleep=slept.append)
     client.send_input(client.get_task(str(task["id"])), "hello")
     # The rest of the window plus one step of 60 s / 512, whatever Retry-After says.
-    assert len(slept) == 1 and 4 < slept[0] < 8, slept
+    assert 4 < sum(slept) < 8, slept
     assert len(fake.calls("POST", send)) == 2
 
 
