@@ -17,6 +17,7 @@ from typing import Any
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.routes import install as install_chat_routes
 from runner.sim.chats.store import ChatStore
+from runner.sim.chats.workspaces import install as install_workspace_routes
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory
 from runner.sim.faults import Faults
@@ -77,6 +78,7 @@ class SimServer:
         generation = ChatGeneration.of(self.version, experiments)
         self.chats = ChatStore(generation, self.directory, self.clock, rng, self.store.workspaces)
         install_chat_routes(self.api, self.chats)
+        install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]
         self.url = ""

@@ -10,6 +10,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import pytest
@@ -148,3 +149,55 @@ def test_chat_responses_follow_the_swagger(
         "codersdk.CreateChatMessageResponse",
         "codersdk.Response",
     } <= contract.checked
+
+
+def test_workspace_responses_follow_the_swagger(reference: Path) -> None:
+    """Pre-created workspaces: create (201, as `createWorkspace` answers), read, delete build."""
+    server = SimServer(coder_version="2.38.0", time_scale=0.05)
+    with server:
+        http = httpx.Client(base_url=server.url, headers={"Coder-Session-Token": server.token})
+        contract = Checker(reference, server)
+        template = http.get("/api/v2/organizations/coder/templates/claude-code").json()
+        version_id = template["active_version_id"]
+        preset = http.get(f"/api/v2/templateversions/{version_id}/presets").json()[1]["ID"]
+        body = {
+            "name": "nightly-auth",
+            "template_version_id": version_id,
+            "template_version_preset_id": preset,
+        }
+        created = http.post("/api/v2/users/me/workspaces", json=body)
+        assert created.status_code == 201, created.text
+        workspace = contract.check("codersdk.Workspace", created.json())
+        assert workspace["latest_build"]["template_version_preset_id"] == preset
+        again = http.post("/api/v2/users/me/workspaces", json=body)
+        assert again.status_code == 409
+        assert contract.check("codersdk.Response", again.json())["message"] == (
+            'Workspace "nightly-auth" already exists.'
+        )
+        read = http.get(f"/api/v2/workspaces/{workspace['id']}")
+        contract.check("codersdk.Workspace", read.json())
+        busy = http.post(
+            f"/api/v2/workspaces/{workspace['id']}/builds", json={"transition": "delete"}
+        )
+        assert busy.status_code == 409  # the start build is still running
+        wait_for(
+            lambda: http.get(f"/api/v2/workspaces/{workspace['id']}").json(),
+            lambda w: w["latest_build"]["job"]["status"] == "succeeded",
+        )
+        deleted = http.post(
+            f"/api/v2/workspaces/{workspace['id']}/builds", json={"transition": "delete"}
+        )
+        assert deleted.status_code == 201, deleted.text
+        assert contract.check("codersdk.WorkspaceBuild", deleted.json())["transition"] == "delete"
+        chat = http.post(
+            "/api/v2/chats",
+            json={
+                "organization_id": workspace["organization_id"],
+                "content": [{"type": "text", "text": "x"}],
+                "workspace_id": str(uuid4()),
+            },
+        )
+        assert chat.status_code == 400
+        assert contract.check("codersdk.Response", chat.json())["message"] == (
+            "Workspace not found or you do not have access to this resource"
+        )
