@@ -27,19 +27,46 @@ SWAGGER_NAME = "chats-swagger-head.json"
 #: Properties present on every object (`omitempty` absent), HEAD (v2.34+).
 ALWAYS_PRESENT: dict[str, set[str]] = {
     "codersdk.Chat": {
-        "id", "organization_id", "owner_id", "last_model_config_id", "title", "status",
-        "last_turn_summary", "created_at", "updated_at", "archived", "shared", "pin_order",
-        "mcp_server_ids", "labels", "has_unread", "client_type", "children",
+        "id",
+        "organization_id",
+        "owner_id",
+        "last_model_config_id",
+        "title",
+        "status",
+        "last_turn_summary",
+        "created_at",
+        "updated_at",
+        "archived",
+        "shared",
+        "pin_order",
+        "mcp_server_ids",
+        "labels",
+        "has_unread",
+        "client_type",
+        "children",
     },
     "codersdk.ChatError": {"message", "retryable"},
     "codersdk.ChatDiffStatus": {
-        "chat_id", "pull_request_title", "pull_request_draft", "changes_requested", "additions",
-        "deletions", "changed_files",
+        "chat_id",
+        "pull_request_title",
+        "pull_request_draft",
+        "changes_requested",
+        "additions",
+        "deletions",
+        "changed_files",
     },
     "codersdk.ChatMessage": {"id", "chat_id", "created_at", "role"},
     "codersdk.ChatMessagePart": {
-        "type", "text", "url", "media_type", "file_name", "start_line", "end_line", "content",
-        "context_file_path", "skill_name",
+        "type",
+        "text",
+        "url",
+        "media_type",
+        "file_name",
+        "start_line",
+        "end_line",
+        "content",
+        "context_file_path",
+        "skill_name",
     },
     "codersdk.ChatMessagesResponse": {"messages", "queued_messages", "has_more"},
     "codersdk.ChatQueuedMessage": {"id", "chat_id", "content", "created_at"},
@@ -47,19 +74,62 @@ ALWAYS_PRESENT: dict[str, set[str]] = {
     "codersdk.ChatPrompt": {"id", "text"},
     "codersdk.CreateChatMessageResponse": {"queued"},
     "codersdk.Response": {"message"},
-}  # fmt: skip
+}
+
+#: `codersdk.Workspace` and `codersdk.WorkspaceBuild` (codersdk/workspaces.go and
+#: workspacebuilds.go at HEAD): the `omitempty` properties, and pointers sent as null.
+WORKSPACE_OMITTED = {"autostart_schedule", "ttl_ms", "task_id", "shared_with"}
+WORKSPACE_NULLABLE = {"latest_app_status", "deleting_at", "dormant_at", "next_start_at"}
+BUILD_OMITTED = {
+    "workspace_owner_avatar_url",
+    "deadline",
+    "max_deadline",
+    "matched_provisioners",
+    "has_ai_task",
+    "has_external_agent",
+}
+BUILD_NULLABLE = {"template_version_preset_id"}
 
 #: `codersdk.Chat` at v2.33.0-rc.1: every field, and the ones without `omitempty`.
 CHAT_V233_FIELDS = {
-    "id", "owner_id", "workspace_id", "build_id", "agent_id", "parent_chat_id", "root_chat_id",
-    "last_model_config_id", "title", "status", "last_error", "diff_status", "created_at",
-    "updated_at", "archived", "pin_order", "mcp_server_ids", "labels", "files", "has_unread",
-    "last_injected_context", "warnings",
-}  # fmt: skip
+    "id",
+    "owner_id",
+    "workspace_id",
+    "build_id",
+    "agent_id",
+    "parent_chat_id",
+    "root_chat_id",
+    "last_model_config_id",
+    "title",
+    "status",
+    "last_error",
+    "diff_status",
+    "created_at",
+    "updated_at",
+    "archived",
+    "pin_order",
+    "mcp_server_ids",
+    "labels",
+    "files",
+    "has_unread",
+    "last_injected_context",
+    "warnings",
+}
 CHAT_V233_PRESENT = {
-    "id", "owner_id", "last_model_config_id", "title", "status", "last_error", "created_at",
-    "updated_at", "archived", "pin_order", "mcp_server_ids", "labels", "has_unread",
-}  # fmt: skip
+    "id",
+    "owner_id",
+    "last_model_config_id",
+    "title",
+    "status",
+    "last_error",
+    "created_at",
+    "updated_at",
+    "archived",
+    "pin_order",
+    "mcp_server_ids",
+    "labels",
+    "has_unread",
+}
 
 
 def load_chats_swagger(reference: Path) -> dict[str, Any]:
@@ -81,6 +151,15 @@ def chats_schema(
     if response:
         for name, present in ALWAYS_PRESENT.items():
             defs[name]["required"] = sorted(present)
+    for name, omitted, nullable in (
+        ("codersdk.Workspace", WORKSPACE_OMITTED, WORKSPACE_NULLABLE),
+        ("codersdk.WorkspaceBuild", BUILD_OMITTED, BUILD_NULLABLE),
+    ):
+        properties = defs[name]["properties"]
+        for key in nullable:
+            properties[key] = {"anyOf": [properties[key], {"type": "null"}]}
+        if response:
+            defs[name]["required"] = sorted(set(properties) - omitted)
     chat = defs["codersdk.Chat"]
     chat["properties"]["last_turn_summary"] = {"type": ["string", "null"]}
     if version < (2, 34):

@@ -229,3 +229,34 @@ class SendResult:
             message_id=_int(message, "id") if isinstance(message, Mapping) else None,
             queued_id=_int(queued, "id") if isinstance(queued, Mapping) else None,
         )
+
+
+@dataclass(frozen=True)
+class PinnedWorkspace:
+    """A workspace created to pin a chat's template version and preset (`codersdk.Workspace`)."""
+
+    id: str
+    name: str
+    owner_id: str
+    template_id: str
+    template_version_id: str
+    preset_id: str | None
+    transition: str
+    status: str
+    raw: Mapping[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> PinnedWorkspace:
+        build = data.get("latest_build")
+        latest: Mapping[str, Any] = build if isinstance(build, Mapping) else {}
+        return cls(
+            id=_str(data, "id"),
+            name=_str(data, "name"),
+            owner_id=_str(data, "owner_id"),
+            template_id=_str(data, "template_id"),
+            template_version_id=_str(latest, "template_version_id"),
+            preset_id=_opt_str(latest, "template_version_preset_id"),
+            transition=_str(latest, "transition"),
+            status=_str(latest, "status"),
+            raw=data,
+        )

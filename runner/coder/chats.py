@@ -10,14 +10,21 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 
 from runner.coder import routes
-from runner.coder.chat_models import Chat, ChatMessage, MessagesPage, Prompt, SendResult
+from runner.coder.chat_models import (
+    Chat,
+    ChatMessage,
+    MessagesPage,
+    PinnedWorkspace,
+    Prompt,
+    SendResult,
+)
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
 from runner.coder.config import Connection
 from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
@@ -199,8 +206,32 @@ class ChatsClient:
         archived: bool = False,
         page_size: int = LIST_PAGE_SIZE,
     ) -> list[Chat]:
-        """Every chat of the token's user carrying all `labels`, following every page."""
-        found: list[Chat] = []
+        """Every chat of the token's user carrying all `labels`, following every page.
+
+        The list is ordered by `updated_at`, which moves while we page: a chat updated meanwhile
+        jumps to the head, behind the cursor. So a second pass re-reads the head until it reaches
+        chats older than the newest one the first pass saw; it usually costs one request.
+        """
+        found: dict[str, Chat] = {}
+        horizon = None
+        for page in self._pages(labels, archived, page_size):
+            if horizon is None and page:
+                horizon = max((c.updated_at for c in page if c.updated_at), default=None)
+            found.update((c.id, c) for c in page)
+        if horizon is None:
+            return list(found.values())
+        for page in self._pages(labels, archived, page_size):
+            found.update((c.id, c) for c in page)
+            if any(c.updated_at is not None and c.updated_at < horizon for c in page):
+                break
+        return sorted(
+            found.values(), key=lambda c: (c.updated_at is None, c.updated_at, c.id), reverse=True
+        )
+
+    def _pages(
+        self, labels: Mapping[str, str] | None, archived: bool, page_size: int
+    ) -> Iterator[list[Chat]]:
+        """The pages of one pass over the list, by `after_id` cursor."""
         seen: set[str] = set()
         after = ""
         while True:
@@ -216,10 +247,10 @@ class ChatsClient:
                 raise _unexpected("GET", self.server.prefix, "expected a JSON array of chats")
             page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
             fresh = [c for c in page if c.id not in seen]
-            found += fresh
             seen.update(c.id for c in fresh)
+            yield page
             if len(page) < page_size or not fresh:
-                return found
+                return
             after = page[-1].id
 
     def get_chat(self, chat_id: str) -> Chat:
@@ -289,6 +320,33 @@ class ChatsClient:
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, write=True)
+
+    # -- workspaces that pin a template version and preset ---------------------------------
+
+    def create_workspace(
+        self,
+        name: str,
+        template_version_id: str,
+        *,
+        owner: str = "me",
+        preset_id: str | None = None,
+    ) -> PinnedWorkspace:
+        """Create a workspace to bind a chat to (CHATS-CONTRACT 3). Never repeated blindly."""
+        body: dict[str, Any] = {"name": name, "template_version_id": template_version_id}
+        if preset_id:
+            body["template_version_preset_id"] = preset_id
+        path = f"{routes.user(owner)}/workspaces"
+        return PinnedWorkspace.from_json(self._object("POST", path, body=body, write=True))
+
+    def get_workspace(self, workspace_id: str) -> PinnedWorkspace:
+        """A workspace by id."""
+        path = f"/api/v2/workspaces/{routes.segment(workspace_id)}"
+        return PinnedWorkspace.from_json(self._object("GET", path))
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        """Start a delete build (archiving a chat leaves its workspace alone)."""
+        path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"
+        self._request("POST", path, body={"transition": "delete"}, write=True)
 
     # -- internals --------------------------------------------------------------------------
 

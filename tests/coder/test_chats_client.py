@@ -171,6 +171,43 @@ def test_listing_follows_every_page_and_filters_by_label(start: Any) -> None:
     assert len(client.list_chats()) == 59
 
 
+class Meddler(Recorder):
+    """After the first list page, a follow-up moves the oldest chat to the head of the list."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.meddle: Any = None
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path.endswith("/chats") and self.meddle is not None:
+            meddle, self.meddle = self.meddle, None
+            meddle()
+        return response
+
+
+def test_a_chat_updated_while_paging_is_not_missed(start: Any) -> None:
+    server, _, _ = start("2.38.0")
+    meddler = Meddler()
+    connection = Connection(url=server.url, token=server.token, simulated=True)
+    client = ChatsClient(connection, transport=meddler)
+    ids = [client.create_chat(f"Chat {i} [sim:work=0]", labels={"b": "x"}).id for i in range(25)]
+    oldest = ids[0]
+    side = httpx.Client(base_url=server.url, headers={"Coder-Session-Token": server.token})
+
+    def follow_up() -> None:
+        response = side.post(
+            f"/api/v2/chats/{oldest}/messages",
+            json={"content": [{"type": "text", "text": "bump [sim:work=0]"}]},
+        )
+        assert response.status_code == 200
+
+    meddler.meddle = follow_up
+    found = client.list_chats(labels={"b": "x"}, page_size=10)
+    assert sorted(c.id for c in found) == sorted(ids)
+    assert found[0].id == oldest  # newest update first
+
+
 def test_full_queue_is_recognised(start: Any) -> None:
     _, client, _ = start("2.37.0")
     chat = client.create_chat("Long [sim:work=1000]")
@@ -226,3 +263,40 @@ def test_owner_id_creates_for_another_user_on_v2_37(start: Any) -> None:
     assert other is not None
     chat = client.create_chat("For alice [sim:work=1]", owner_id=other.id)
     assert chat.owner_id == other.id
+
+
+def test_pinned_workspace_binds_a_chat_and_is_deleted_by_its_creator(
+    reference: Path, start: Any
+) -> None:
+    server, client, recorder = start("2.37.0")
+    template = next(t for t in server.directory.templates if t.name == "claude-code")
+    version = template.versions[0]  # not the active one: pinned on purpose
+    preset = version.presets[1]
+    workspace = client.create_workspace("nightly-auth", version.id, preset_id=preset.id)
+    assert (workspace.template_version_id, workspace.preset_id) == (version.id, preset.id)
+    chat = client.create_chat("Work here [sim:work=1]", workspace_id=workspace.id)
+    assert chat.workspace_id == workspace.id
+    deadline = time.monotonic() + 20
+    while client.get_workspace(workspace.id).raw["latest_build"]["job"]["status"] != "succeeded":
+        assert time.monotonic() < deadline
+        time.sleep(0.02)
+    client.delete_workspace(workspace.id)
+    stored = next(w for w in server.store.workspaces if w.id == workspace.id)
+    assert [b.transition for b in stored.builds] == ["start", "delete"]
+    swagger = load_chats_swagger(reference)
+    bodies = {
+        ("POST", "/api/v2/users/me/workspaces"): "codersdk.CreateWorkspaceRequest",
+        (
+            "POST",
+            f"/api/v2/workspaces/{workspace.id}/builds",
+        ): "codersdk.CreateWorkspaceBuildRequest",
+    }
+    checked = 0
+    for method, path, body in recorder.sent:
+        definition = bodies.get((method, path))
+        if definition is None:
+            continue
+        validator = chats_validator(swagger, definition, version=(2, 37), response=False)
+        assert not contract_errors(validator, body), body
+        checked += 1
+    assert checked == 2
