@@ -26,6 +26,7 @@ from runner.errors import (
     ApiError,
     ChatsUnavailableError,
     RateLimitedError,
+    UncertainOutcomeError,
     UnsupportedServerError,
 )
 from runner.sim.server import SimServer
@@ -300,3 +301,25 @@ def test_pinned_workspace_binds_a_chat_and_is_deleted_by_its_creator(
         assert not contract_errors(validator, body), body
         checked += 1
     assert checked == 2
+
+
+def test_a_lost_create_is_found_by_labels_and_not_repeated(start: Any) -> None:
+    """The simulator's faults and rate limit apply to chats as they do to tasks."""
+    server, client, recorder = start("2.38.0")
+    server.faults.add(method="POST", path=r"^/api/v2/chats$", when="after")
+    labels = {"tasks/batch": "lossy", "tasks/item": "one"}
+    with pytest.raises(UncertainOutcomeError):
+        client.create_chat("Lost response [sim:work=1]", labels=labels)
+    assert [m for m, p, _ in recorder.sent if p == "/api/v2/chats"].count("POST") == 1
+    adopted = client.list_chats(labels=labels)
+    assert len(adopted) == 1 and adopted[0].labels == labels
+
+
+def test_rate_limit_is_waited_out(start: Any) -> None:
+    server = SimServer(coder_version="2.37.0", time_scale=TIME_SCALE, rate_limit=3)
+    with server:
+        client = ChatsClient(Connection(url=server.url, token=server.token, simulated=True))
+        chat = client.create_chat("Limited [sim:work=1]")
+        for _ in range(4):
+            assert client.get_chat(chat.id).id == chat.id
+        assert any(r["status"] == 429 for r in server.requests)
