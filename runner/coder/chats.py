@@ -26,6 +26,7 @@ from runner.coder.chat_models import (
     SendResult,
 )
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
+from runner.coder.client import NO_TOKEN
 from runner.coder.config import Connection
 from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
 from runner.coder.models import User
@@ -33,6 +34,7 @@ from runner.coder.transport import MAX_RATE_LIMIT_WAIT_SECONDS, ApiTransport, Re
 from runner.coder.version import parse_version
 from runner.errors import (
     ApiError,
+    AuthError,
     ChatsUnavailableError,
     ForbiddenError,
     InvalidInputError,
@@ -95,6 +97,14 @@ class ChatsClient:
         return self._server
 
     def _negotiate(self) -> ChatServerInfo:
+        try:
+            return self._probe()
+        except AuthError as exc:
+            if not self._http.has_token:
+                exc.details = (*exc.details, NO_TOKEN)
+            raise
+
+    def _probe(self) -> ChatServerInfo:
         version, dashboard = self._buildinfo()
         major, minor, patch = parse_version(version)
         shown = f"v{major}.{minor}.{patch}"

@@ -24,6 +24,7 @@ from runner.coder.config import Connection
 from runner.coder.errors import is_queue_full
 from runner.errors import (
     ApiError,
+    AuthError,
     ChatsUnavailableError,
     RateLimitedError,
     UncertainOutcomeError,
@@ -323,3 +324,11 @@ def test_rate_limit_is_waited_out(start: Any) -> None:
         for _ in range(4):
             assert client.get_chat(chat.id).id == chat.id
         assert any(r["status"] == 429 for r in server.requests)
+
+
+def test_no_token_says_how_to_configure_one(start: Any) -> None:
+    server, _, _ = start("2.38.0")
+    client = ChatsClient(Connection(url=server.url, token=""))
+    with pytest.raises(AuthError) as caught:
+        client.list_chats()
+    assert any("no session token is configured" in line for line in caught.value.details)
