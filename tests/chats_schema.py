@@ -91,30 +91,6 @@ BUILD_OMITTED = {
 BUILD_NULLABLE = {"template_version_preset_id"}
 
 #: `codersdk.Chat` at v2.33.0-rc.1: every field, and the ones without `omitempty`.
-CHAT_V233_FIELDS = {
-    "id",
-    "owner_id",
-    "workspace_id",
-    "build_id",
-    "agent_id",
-    "parent_chat_id",
-    "root_chat_id",
-    "last_model_config_id",
-    "title",
-    "status",
-    "last_error",
-    "diff_status",
-    "created_at",
-    "updated_at",
-    "archived",
-    "pin_order",
-    "mcp_server_ids",
-    "labels",
-    "files",
-    "has_unread",
-    "last_injected_context",
-    "warnings",
-}
 CHAT_V233_PRESENT = {
     "id",
     "owner_id",
@@ -129,6 +105,17 @@ CHAT_V233_PRESENT = {
     "mcp_server_ids",
     "labels",
     "has_unread",
+}
+CHAT_V233_FIELDS = CHAT_V233_PRESENT | {
+    "workspace_id",
+    "build_id",
+    "agent_id",
+    "parent_chat_id",
+    "root_chat_id",
+    "diff_status",
+    "files",
+    "last_injected_context",
+    "warnings",
 }
 
 

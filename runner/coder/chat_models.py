@@ -12,17 +12,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from runner.coder.models import parse_time
+from runner.coder.models import _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
 IDLE_STATUSES = ("waiting", "error", "requires_action")
 #: Statuses in which the agent is (or is about to be) working.
 BUSY_STATUSES = ("pending", "running", "interrupting")
-
-
-def _str(data: Mapping[str, Any], key: str) -> str:
-    value = data.get(key)
-    return value if isinstance(value, str) else ""
 
 
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:

@@ -8,9 +8,7 @@ raises `UncertainOutcomeError`, and the caller looks for it by labels or prompts
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -26,14 +24,13 @@ from runner.coder.chat_models import (
     SendResult,
 )
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
-from runner.coder.client import NO_TOKEN
+from runner.coder.client import NO_TOKEN, _decode, _unexpected
 from runner.coder.config import Connection
 from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
 from runner.coder.models import User
-from runner.coder.transport import MAX_RATE_LIMIT_WAIT_SECONDS, ApiTransport, RetryPolicy
+from runner.coder.transport import ApiTransport, RetryPolicy
 from runner.coder.version import parse_version
 from runner.errors import (
-    ApiError,
     AuthError,
     ChatsUnavailableError,
     ForbiddenError,
@@ -51,29 +48,11 @@ HISTORY_PAGE_SIZE = 200
 class ChatsClient:
     """Typed access to a deployment's Chats API. Construct it like `CoderClient`."""
 
-    def __init__(
-        self,
-        connection: Connection,
-        *,
-        on_debug: Callable[[str], None] | None = None,
-        max_retries: int = 4,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = random.random,
-        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
-    ) -> None:
+    def __init__(self, connection: Connection, **transport_options: Any) -> None:
+        """`transport_options` go to `ApiTransport`: `on_debug`, `max_retries`, a test
+        `transport`, `sleep`, `clock`, `jitter`, `max_rate_limit_wait`."""
         self.connection = connection
-        self._http = ApiTransport(
-            connection,
-            on_debug=on_debug,
-            max_retries=max_retries,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            jitter=jitter,
-            max_rate_limit_wait=max_rate_limit_wait,
-        )
+        self._http = ApiTransport(connection, **transport_options)
         self._server: ChatServerInfo | None = None
         self._organization_id: str | None = None
 
@@ -140,7 +119,7 @@ class ChatsClient:
             raise UnsupportedServerError(
                 f"{not_coder}: GET {routes.BUILDINFO} answered 404"
             ) from None
-        data = _json(response)
+        data = _decode(response)
         version = data.get("version") if isinstance(data, Mapping) else None
         if not isinstance(version, str):
             raise UnsupportedServerError(f"{not_coder}: GET {routes.BUILDINFO} has no version")
@@ -162,7 +141,7 @@ class ChatsClient:
     def default_organization_id(self) -> str:
         """The token user's default organization (else their first by name), for create."""
         if self._organization_id is None:
-            data = _json(self._request("GET", routes.MY_ORGANIZATIONS))
+            data = _decode(self._request("GET", routes.MY_ORGANIZATIONS))
             orgs = [o for o in data or [] if isinstance(o, Mapping)]
             if not orgs:
                 raise InvalidInputError("the token's user belongs to no organization")
@@ -250,11 +229,11 @@ class ChatsClient:
             pairs.append(("limit", str(page_size)))
             if after:
                 pairs.append(("after_id", after))
-            data = _json(self._request("GET", f"{self.server.prefix}?{urlencode(pairs)}"))
+            data = _decode(self._request("GET", f"{self.server.prefix}?{urlencode(pairs)}"))
             if data is None:
                 data = []  # Go encodes an empty slice as null
             if not isinstance(data, list):
-                raise _unexpected("GET", self.server.prefix, "expected a JSON array of chats")
+                raise _unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
             page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
             fresh = [c for c in page if c.id not in seen]
             seen.update(c.id for c in fresh)
@@ -284,9 +263,9 @@ class ChatsClient:
         if limit:
             params["limit"] = str(limit)
         path = f"{self._chat(chat_id)}/messages"
-        data = _json(self._request("GET", path, params=params or None))
+        data = _decode(self._request("GET", path, params=params or None))
         if not isinstance(data, Mapping):
-            raise _unexpected("GET", path, "expected a messages object")
+            raise _unexpected(200, "GET", path, "expected a messages object")
         return MessagesPage(
             messages=_messages(data.get("messages")),
             queued=_messages(data.get("queued_messages")),
@@ -308,7 +287,7 @@ class ChatsClient:
         """The user's prompts in the chat, newest first."""
         path = f"{self._chat(chat_id)}/prompts"
         params = {"limit": str(limit)} if limit else None
-        data = _json(self._request("GET", path, params=params))
+        data = _decode(self._request("GET", path, params=params))
         items = data.get("prompts") if isinstance(data, Mapping) else None
         return [
             Prompt(int(p.get("id") or 0), str(p.get("text") or ""))
@@ -379,28 +358,12 @@ class ChatsClient:
     def _object(
         self, method: str, path: str, *, body: Any = None, write: bool = False
     ) -> Mapping[str, Any]:
-        data = _json(self._request(method, path, body=body, write=write))
+        data = _decode(self._request(method, path, body=body, write=write))
         if not isinstance(data, Mapping):
-            raise _unexpected(method, path, "expected a JSON object")
+            raise _unexpected(200, method, path, "expected a JSON object")
         return data
-
-
-def _json(response: httpx.Response) -> Any:
-    if not response.content.strip():
-        return None
-    try:
-        return response.json()
-    except ValueError:
-        request = response.request
-        raise _unexpected(request.method, request.url.path, "the body is not JSON") from None
 
 
 def _messages(value: Any) -> tuple[ChatMessage, ...]:
     items: Sequence[Any] = value if isinstance(value, list) else []
     return tuple(ChatMessage.from_json(m) for m in items if isinstance(m, Mapping))
-
-
-def _unexpected(method: str, path: str, why: str) -> ApiError:
-    return ApiError(
-        200, f"unexpected response from the deployment: {why}", method=method, path=path
-    )

@@ -153,7 +153,8 @@ def test_chat_responses_follow_the_swagger(
 
 def test_workspace_responses_follow_the_swagger(reference: Path) -> None:
     """Pre-created workspaces: create (201, as `createWorkspace` answers), read, delete build."""
-    server = SimServer(coder_version="2.38.0", time_scale=0.05)
+    # Slow enough that the start build (4 simulated seconds) is still running for the 409.
+    server = SimServer(coder_version="2.38.0", time_scale=0.5)
     with server:
         http = httpx.Client(base_url=server.url, headers={"Coder-Session-Token": server.token})
         contract = Checker(reference, server)
