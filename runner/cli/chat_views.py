@@ -1,7 +1,8 @@
 """`list`, `status` and `logs` on a deployment that serves Chats (Coder Agents) and no Tasks.
 
-Each command first takes the Tasks path unchanged; only when the server says it serves no Tasks
-(v2.37+, or switched off on v2.35/v2.36) and answers the Chats probe does it show chats instead.
+Each command first takes the Tasks path unchanged (chat modules load only when needed); only
+when the server says it serves no Tasks (v2.37+, or switched off on v2.35/v2.36) and answers the
+Chats probe does it show chats instead.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import click
 from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
 from runner.errors import ChatsUnavailableError, InvalidInputError, UnsupportedServerError
-from runner.render.chat_tables import chat_table, conversation
 from runner.render.json_output import go_json
 
 if TYPE_CHECKING:
@@ -59,6 +59,8 @@ def _chat(client: ChatsClient, identifier: str) -> Chat:
 
 def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
     """The token user's chats (archived ones excluded), every page."""
+    from runner.render.chat_tables import chat_table
+
     with error_context("list chats"):
         chats = client.list_chats()
     if quiet:
@@ -76,6 +78,8 @@ def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
 
 def chat_status(client: ChatsClient, identifier: str, *, output: str) -> None:
     """One chat's status row, or its JSON."""
+    from runner.render.chat_tables import chat_table
+
     chat = _chat(client, identifier)
     if output == "json":
         click.echo(go_json(dict(chat.raw)))
@@ -85,6 +89,8 @@ def chat_status(client: ChatsClient, identifier: str, *, output: str) -> None:
 
 def chat_logs(client: ChatsClient, identifier: str, *, output: str) -> None:
     """The conversation, oldest first: text and tool calls, one line each."""
+    from runner.render.chat_tables import conversation
+
     chat = _chat(client, identifier)
     with error_context("get chat messages"):
         messages = client.history(chat.id)
