@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 
 from runner.sim.server import SimServer
 
@@ -29,24 +27,9 @@ class Api:
         return self.http.post(self.prefix, json=body)
 
 
-@pytest.fixture
-def sim() -> Iterator[Any]:
-    servers: list[SimServer] = []
-
-    def factory(version: str = "2.36.0") -> SimServer:
-        server = SimServer(coder_version=version, time_scale=0.05)
-        server.start()
-        servers.append(server)
-        return server
-
-    yield factory
-    for server in servers:
-        server.stop()
-
-
-def test_label_rules_report_every_problem(sim: Any) -> None:
+def test_label_rules_report_every_problem(make_sim: Any) -> None:
     """Section 2: `Invalid labels.` with one validation per problem."""
-    api = Api(sim())
+    api = Api(make_sim("2.36.0"))
     labels = {"ok": "fine", "-bad": "v", "k" * 65: "v", "empty": "", "long": "x" * 257}
     response = api.create(labels=labels)
     assert response.status_code == 400
@@ -69,9 +52,9 @@ def test_label_rules_report_every_problem(sim: Any) -> None:
     ]
 
 
-def test_label_filter_splits_at_the_first_colon_and_ands(sim: Any) -> None:
+def test_label_filter_splits_at_the_first_colon_and_ands(make_sim: Any) -> None:
     """Section 2: values may hold `:`; filters AND; a repeated key keeps the last value."""
-    api = Api(sim())
+    api = Api(make_sim("2.36.0"))
     one = api.create(labels={"repo": "a:b", "team": "x"}).json()["id"]
     api.create(labels={"repo": "a:b", "team": "y"})
     both = [("label", "repo:a:b"), ("label", "team:x")]
@@ -86,9 +69,9 @@ def test_label_filter_splits_at_the_first_colon_and_ands(sim: Any) -> None:
     }
 
 
-def test_search_query_and_pagination_errors(sim: Any) -> None:
+def test_search_query_and_pagination_errors(make_sim: Any) -> None:
     """Section 1.5 and `searchquery.Chats`: bare words and unknown keys are 400."""
-    api = Api(sim())
+    api = Api(make_sim("2.36.0"))
     bare = api.http.get(api.prefix, params={"q": "hello"}).json()
     assert bare == {
         "message": "Invalid chat search query.",
@@ -100,15 +83,15 @@ def test_search_query_and_pagination_errors(sim: Any) -> None:
     ]
     # `status:` arrives with GA only.
     assert api.http.get(api.prefix, params={"q": "status:running"}).status_code == 400
-    ga = Api(sim("2.37.0"))
+    ga = Api(make_sim("2.37.0"))
     ga.create()
     running = ga.http.get(ga.prefix, params={"q": "status:running"}).json()
     assert [c["status"] for c in running] == ["running"]
 
 
-def test_message_history_cursors(sim: Any) -> None:
+def test_message_history_cursors(make_sim: Any) -> None:
     """Section 1.7: newest first; `after_id` alone ascends; limits and cursor order checked."""
-    api = Api(sim())
+    api = Api(make_sim("2.36.0"))
     chat = api.create("First [sim:work=0]").json()
     path = f"{api.prefix}/{chat['id']}/messages"
     for i in range(3):
@@ -136,9 +119,9 @@ def test_message_history_cursors(sim: Any) -> None:
     }
 
 
-def test_organization_scoping_from_v2_34(sim: Any) -> None:
+def test_organization_scoping_from_v2_34(make_sim: Any) -> None:
     """Section 1.3: required on v2.34+, membership checked; v2.33 ignores it."""
-    api = Api(sim("2.34.2"))
+    api = Api(make_sim("2.34.2"))
     missing = api.http.post(api.prefix, json={"content": [{"type": "text", "text": "x"}]})
     assert (missing.status_code, missing.json()) == (
         400,
@@ -161,10 +144,10 @@ def test_organization_scoping_from_v2_34(sim: Any) -> None:
         assert created.json()["last_error"] is None
 
 
-def test_owner_only_and_archive_rules(sim: Any) -> None:
+def test_owner_only_and_archive_rules(make_sim: Any) -> None:
     """Sections 1.1, 1.4 and 1.9: other users get 404; archive twice is 400; archived chats
     refuse messages; before the v2.35 refactor a busy chat can be archived."""
-    server = sim("2.34.2")
+    server = make_sim("2.34.2")
     api = Api(server)
     chat = api.create().json()
     bob = Api(server, "bob")
@@ -184,10 +167,10 @@ def test_owner_only_and_archive_rules(sim: Any) -> None:
     assert (none.status_code, none.json()) == (400, {"message": "Content is required."})
 
 
-def test_interrupt_rules_after_the_refactor(sim: Any) -> None:
+def test_interrupt_rules_after_the_refactor(make_sim: Any) -> None:
     """Section 1.9 and 1.4: `interrupting` then `waiting`; an idle chat is not interruptible;
     `busy_behavior: interrupt` queues the message and interrupts the turn."""
-    api = Api(sim("2.36.0"))
+    api = Api(make_sim("2.36.0"))
     chat = api.create().json()
     path = f"{api.prefix}/{chat['id']}"
     sent = api.http.post(
