@@ -31,7 +31,13 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{os.cpu_count()} cores ({model}), Python {platform.python_version()}"
+    # What `nproc` says: the cores this process may run on.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cores} cores ({model}), Python {platform.python_version()}, "
+        f"load average {load:.1f} at the start"
+    )
 
 
 def run_script(script: Path, extra: list[str]) -> tuple[list[Row], bool]:
@@ -74,6 +80,7 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     """Run each `bench/*.py` except this file and the `_` helpers; print the table."""
     extra = [arg for arg in sys.argv[1:] if arg == "--quick"]
+    started_on = machine()
     rows: list[Row] = []
     failed: list[str] = []
     for script in sorted(HERE.glob("*.py")):
@@ -85,7 +92,7 @@ def main() -> int:
         if not ok:
             failed.append(script.name)
     print()
-    print(f"Measured on {machine()}{' (--quick)' if extra else ''}:")
+    print(f"Measured on {started_on}{' (--quick)' if extra else ''}:")
     print()
     print(table(rows))
     missed = [row.what.strip() for row in rows if not row.met]
