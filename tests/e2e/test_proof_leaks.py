@@ -155,8 +155,10 @@ def test_token_appears_in_no_output_and_no_file(
         results[label] = result
         return result
 
-    # Every follow-up fails with an error the proxy fills with the token.
-    sim.faults.add(method="POST", path=r"/send$", status=503, times=50)
+    # One create fails for good and the first sends fail: the proxy fills each error with the
+    # token, and the failed create's error reaches every report.
+    sim.faults.add(method="POST", path=r"/tasks/[^/]+$", status=400, times=1)
+    sim.faults.add(method="POST", path=r"/send$", status=503, times=2)
     summary = files / "step-summary.md"
     run(
         "apply",
@@ -206,6 +208,7 @@ def test_token_appears_in_no_output_and_no_file(
         "saved.plan",
     }
     # The echo reached the client: it reports the proxy's error text, token masked.
+    assert "(session ********)" in (files / "report.json").read_text(encoding="utf-8")
     assert "(session " in results["status-missing"].stderr, results["status-missing"].stderr
 
     wrong = sim.token[:-4] + "zzzz"
