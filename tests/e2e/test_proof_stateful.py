@@ -288,6 +288,7 @@ class ApplyLoop(RuleBasedStateMachine):
         kill_at=st.none() | st.integers(1, 30),
         writes_only=st.booleans(),
         after=st.booleans(),
+        parallelism=st.sampled_from([1, 4]),
     )
     def apply(
         self,
@@ -298,6 +299,7 @@ class ApplyLoop(RuleBasedStateMachine):
         kill_at: int | None,
         writes_only: bool,
         after: bool,
+        parallelism: int = 4,
     ) -> None:
         assert self.sim is not None
         write_manifest(self.manifest, self.model)
@@ -311,7 +313,7 @@ class ApplyLoop(RuleBasedStateMachine):
             faults.add(path=task_routes, status=429, times=times)
         elif fault == "chaos":
             faults.fail_rate, faults.lose_rate = 0.05, 0.05
-        args = ["apply", str(self.manifest), "--yes", *FAST]
+        args = ["apply", str(self.manifest), "--yes", *FAST, "--parallelism", str(parallelism)]
         args += ["--prune"] * prune + ["--replace"] * replace
         if kill_at is None:
             kill_at = 10_000  # never reached: the run ends on its own
@@ -401,7 +403,7 @@ def test_scripted_loop_covers_every_fault() -> None:
         machine.apply(True, False, "5xx", 2, 1, writes_only=True, after=False)
         machine.remove_task(Fixed("alpha"))
         machine.add_task("gamma", PROMPTS[0])
-        machine.apply(True, True, "429", 2, None, writes_only=False, after=False)
+        machine.apply(True, True, "429", 2, None, writes_only=False, after=False, parallelism=1)
         machine.apply(False, True, "chaos", 1, None, writes_only=False, after=False)
         machine.hand_made_untouched()
         assert machine.kills == [True, True, False, False]
