@@ -31,8 +31,9 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, TEST_TIME_SCALE, run_tasks, sim_env
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
+from hypothesis.control import currently_in_test_context
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from runner import ownership
@@ -50,6 +51,8 @@ FOLLOW_UPS = ("Also update the docs.", "Run the linter.", "Open a pull request."
 #: Exit codes an apply may end with under faults: done, error, partial failure, timeout.
 EXPECTED_CODES = {0, 1, 4, 5}
 HOLD_SECONDS = 60.0
+
+FAULTS = st.sampled_from(["none", "lose", "5xx", "429", "chaos"])
 
 Matcher = Callable[[str, str], bool]
 Drawer = Any  # `st.data()`'s object, or a fixed stand-in in the scripted run
@@ -130,6 +133,12 @@ def nth_request(n: int, *, writes_only: bool) -> Matcher:
         return seen == n
 
     return matcher
+
+
+def note(text: str) -> None:
+    """A hypothesis event (shown by `--hypothesis-show-statistics`), when hypothesis runs."""
+    if currently_in_test_context():
+        event(text)
 
 
 def tasks_env(sim: SimServer) -> dict[str, str]:
@@ -283,14 +292,27 @@ class ApplyLoop(RuleBasedStateMachine):
     @rule(
         prune=st.booleans(),
         replace=st.booleans(),
-        fault=st.sampled_from(["none", "lose", "5xx", "429", "chaos"]),
+        fault=FAULTS,
         times=st.integers(1, 3),
-        kill_at=st.none() | st.integers(1, 30),
-        writes_only=st.booleans(),
-        after=st.booleans(),
-        parallelism=st.sampled_from([1, 4]),
+        parallelism=st.sampled_from([4, 1]),
     )
     def apply(
+        self, prune: bool, replace: bool, fault: str, times: int, parallelism: int = 4
+    ) -> None:
+        """An apply that runs to its end, under a fault."""
+        self.apply_killed(prune, replace, fault, times, None, False, False, parallelism)
+
+    @rule(
+        prune=st.booleans(),
+        replace=st.booleans(),
+        fault=FAULTS,
+        times=st.integers(1, 3),
+        kill_at=st.integers(1, 30),
+        writes_only=st.booleans(),
+        after=st.booleans(),
+        parallelism=st.sampled_from([4, 1]),
+    )
+    def apply_killed(
         self,
         prune: bool,
         replace: bool,
@@ -301,6 +323,8 @@ class ApplyLoop(RuleBasedStateMachine):
         after: bool,
         parallelism: int = 4,
     ) -> None:
+        """An apply under a fault, SIGKILLed at its `kill_at`-th request (or write) when it
+        gets that far: before the server acts on it, or `after` it acted and before the reply."""
         assert self.sim is not None
         write_manifest(self.manifest, self.model)
         faults = self.sim.faults
@@ -318,7 +342,11 @@ class ApplyLoop(RuleBasedStateMachine):
         if kill_at is None:
             kill_at = 10_000  # never reached: the run ends on its own
         matcher = nth_request(kill_at, writes_only=writes_only)
-        self.kills.append(run_killed_at(self.sim, self.gate, args, matcher, after=after))
+        killed = run_killed_at(self.sim, self.gate, args, matcher, after=after)
+        self.kills.append(killed)
+        note(f"fault: {fault}")
+        if killed:
+            note(f"killed {'after' if after else 'before'} the server acted")
         faults.clear()
         faults.fail_rate = faults.lose_rate = 0.0
 
@@ -397,14 +425,14 @@ def test_scripted_loop_covers_every_fault() -> None:
     machine.start("2.34.2")
     try:
         machine.add_task("beta", PROMPTS[1])
-        machine.apply(False, False, "lose", 1, 2, writes_only=True, after=True)
+        machine.apply_killed(False, False, "lose", 1, 2, writes_only=True, after=True)
         machine.add_follow_up(Fixed("alpha"), FOLLOW_UPS[0])
         machine.change_prompt(Fixed("beta"), PROMPTS[2])
-        machine.apply(True, False, "5xx", 2, 1, writes_only=True, after=False)
+        machine.apply_killed(True, False, "5xx", 2, 1, writes_only=True, after=False)
         machine.remove_task(Fixed("alpha"))
         machine.add_task("gamma", PROMPTS[0])
-        machine.apply(True, True, "429", 2, None, writes_only=False, after=False, parallelism=1)
-        machine.apply(False, True, "chaos", 1, None, writes_only=False, after=False)
+        machine.apply(True, True, "429", 2, parallelism=1)
+        machine.apply(False, True, "chaos", 1)
         machine.hand_made_untouched()
         assert machine.kills == [True, True, False, False]
     finally:
