@@ -114,7 +114,7 @@ def main() -> int:
     small = quick()
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        apply_versus_floor(work, 300 if small else 1000, 1 if small else 2)
+        apply_versus_floor(work, 500 if small else 1000, 1 if small else 2)
         create_loop_versus_apply(work, 200, 20 if small else 100)
         under_rate_limit(work, 1000, 0.1 if small else 0.2)
     return 0
