@@ -4,7 +4,8 @@ A small loopback proxy of this test's own sits in front of the simulator. It for
 request and answers with what the simulator said, except that it echoes the session token the
 client sent: in a response header and a cookie on every answer, and in the message and detail
 of every error body. Every command runs with `--debug` against it: apply with `--report`,
-`--junit` and a GitHub step summary (with follow-ups failing so that errors reach the reports),
+`--junit` and a GitHub step summary (a create that fails for good carries an echoed error into
+the reports, and failing sends into the event lines),
 `plan --out`, and each imperative command, successful and failing. The test then searches every
 output stream and every file written for the token, its secret part, and their base64 and
 URL-encoded forms.
