@@ -102,9 +102,15 @@ def task_json(
 
 
 def build_json(
-    directory: Directory, task: TaskRecord, build: Build, initiator: SimUser, now: float
+    sim_version: SimVersion,
+    directory: Directory,
+    task: TaskRecord,
+    build: Build,
+    initiator: SimUser,
+    now: float,
 ) -> dict[str, Any]:
-    """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts."""
+    """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts (`omitempty`
+    fields left out; `template_version_preset_id` is a pointer without it, so null)."""
     workspace = task.workspace
     owner = directory.user(workspace.owner_id)
     version = directory.find_version(build.template_version_id)
@@ -132,10 +138,11 @@ def build_json(
             "template_icon": template.icon,
             "workspace_id": workspace.id,
             "workspace_name": workspace.name,
-            "workspace_build_transition": build.transition,
         },
         "logs_overflowed": False,
     }
+    if sim_version.at_least(2, 32):  # new in the v2.32+ line
+        job["metadata"]["workspace_build_transition"] = build.transition
     body: dict[str, Any] = {
         "id": build.id,
         "created_at": created,
@@ -156,11 +163,9 @@ def build_json(
         "status": workspace.status(now),
         "daily_cost": 0,
         "matched_provisioners": {"count": 1, "available": 1},
+        "template_version_preset_id": build.preset_id or None,
         "has_ai_task": True,
-        "has_external_agent": False,
     }
-    if build.preset_id:
-        body["template_version_preset_id"] = build.preset_id
     return body
 
 

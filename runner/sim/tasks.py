@@ -346,7 +346,11 @@ class TaskStore:
             task.agent.cut_future(now)
             task.snapshot = (tuple(log_entries(task, now)), now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
-            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
+            return {
+                "workspace_build": build_json(
+                    self.version, self.directory, task, build, caller, now
+                )
+            }
 
     def resume(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/resume` (v2.31.1+): a start build; the agent comes back idle."""
@@ -360,7 +364,11 @@ class TaskStore:
                 raise ApiError(409, "Task workspace is already running.")
             build = self._add_build(task, caller, "start", "task_resume")
             task.agent.report(build.app_healthy_at, "idle", "Ready for input")
-            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
+            return {
+                "workspace_build": build_json(
+                    self.version, self.directory, task, build, caller, now
+                )
+            }
 
     def update_input(self, caller: SimUser, user_ref: str, task_ref: str, text: str) -> None:
         """`PATCH …/input` (GA): only while paused."""

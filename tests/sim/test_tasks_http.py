@@ -130,7 +130,8 @@ def test_list_is_newest_first_and_filters(sim: SimServer) -> None:
     admin.wait(broken, lambda t: t["status"] == "error")
     filtered = admin.http.get(f"{admin.base}/tasks", params={"q": 'status:"error"'})
     assert [t["id"] for t in filtered.json()["tasks"]] == [broken["id"]]
-    org = admin.http.get("/api/v2/organizations/coder").json()["id"]
+    orgs = admin.http.get("/api/v2/users/me/organizations").json()
+    org = next(o["id"] for o in orgs if o["name"] == "coder")
     in_org = admin.http.get(f"{admin.base}/tasks", params={"q": f"organization:{org}"}).json()
     assert in_org["count"] == 4
     none = admin.http.get(f"{admin.base}/tasks", params={"q": "organization:research"}).json()
