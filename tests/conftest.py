@@ -16,7 +16,10 @@ from contract_schema import SUBSETS, exchange_errors, undeclared_read
 from runner.coder.provenance import ENV as READS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "coder-reference"
+#: `TASKS_TEST_REFERENCE` points elsewhere (the tests of the skip-or-fail rule use it).
+REFERENCE = Path(
+    os.environ.get("TASKS_TEST_REFERENCE") or ROOT.parent / "shared" / "coder-reference"
+)
 
 #: Fast server time for tests: one simulated second takes 20 ms.
 TEST_TIME_SCALE = 0.02

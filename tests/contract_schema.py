@@ -1,19 +1,25 @@
 """Swagger 2.0 subsets of Coder's API as JSON Schema, for contract tests.
 
-`contract_validator(swagger, "codersdk.Task", ...)` gives a jsonschema validator for one
-definition. It allows only the deviations CONTRACT.md documents between swagger and the wire:
+One subset per server generation (`SUBSETS`, CONTRACT section 11): v2.28.x, v2.29-v2.30,
+v2.31.x and v2.32+ (GA HEAD). `contract_validator(swagger, "codersdk.Task", ...)` gives a
+jsonschema validator for one definition. It allows only the deviations CONTRACT.md documents
+between swagger and the wire:
 
 - `uuid.NullUUID` fields are a UUID string or null (swagger says `{uuid, valid}`);
-- `current_state` and the agent fields may be null;
+- Go pointers, slices and maps without `omitempty` may be null (`NULLABLE`);
 - before v2.32 `current_state.state` may be `failure` (`failure_state=True`);
+- structs without json tags (`codersdk.Preset`) carry Go's field names (`ID`, `Name`);
 - where a property has both an inline `enum` and a `$ref` to an enum type, the referenced type
   is authoritative: swagger's inline list for `WorkspaceBuild.reason` stops at `autostop`, while
   pause and resume builds carry `task_manual_pause` and `task_resume` (CONTRACT section 1).
 
-`strict=True` forbids properties swagger does not list (catches fields of another API
-generation, such as `display_name` on v2.28). `required=True` requires every property of the
-response objects below except the ones Coder omits when empty. Reuse it for request bodies with
-`request_definition(...)` and `strict=True, required=False`.
+`strict=True` forbids properties swagger does not list (catches inventions such as
+`has_ai_task` on a template version, or `display_name` on v2.28). `required=True` requires
+every property except the ones Go omits when empty (`OMITTED_WHEN_EMPTY`, read from the json
+tags in `codersdk`). Reuse it for request bodies with `strict=True, required=False`.
+
+`exchange_errors` judges one whole answered request (route, query, request and response body)
+and `undeclared_read` one key the client read (`runner/coder/provenance.py`).
 """
 
 from __future__ import annotations
@@ -293,11 +299,23 @@ def contract_validator(
     return jsonschema.Draft7Validator(schema, format_checker=_FORMATS)
 
 
+def _leaves(error: jsonschema.ValidationError) -> list[jsonschema.ValidationError]:
+    """The errors inside an `anyOf` (nullable properties), without the `null` alternative."""
+    if not error.context:
+        return [error]
+    found: list[jsonschema.ValidationError] = []
+    for sub in error.context:
+        if not (sub.validator == "type" and sub.validator_value == "null"):
+            found += _leaves(sub)
+    return found or [error]
+
+
 def contract_errors(validator: jsonschema.Draft7Validator, instance: Any) -> list[str]:
     """Every violation as `path: message`, for readable assertion failures."""
     return [
-        f"{'/'.join(str(p) for p in error.absolute_path) or '<root>'}: {error.message}"
+        f"{'/'.join(str(p) for p in leaf.absolute_path) or '<root>'}: {leaf.message}"
         for error in validator.iter_errors(instance)
+        for leaf in _leaves(error)
     ]
 
 

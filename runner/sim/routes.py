@@ -39,11 +39,19 @@ class Request:
     params: dict[str, str]
 
     def json(self) -> dict[str, Any]:
-        """The decoded JSON object body; 400 as Coder answers when it is not valid JSON."""
+        """The decoded JSON object body; 400 as Coder answers when it is not valid JSON.
+
+        As Go's `json.Decoder` into a struct (`coderd/httpapi/httpapi.go` `Read`): `null`
+        leaves the struct empty, and an empty body is an `EOF` error.
+        """
+        if not self.body.strip():
+            raise ApiError(400, "Request body must be valid JSON.", detail="EOF")
         try:
-            value = json.loads(self.body or b"null")
+            value = json.loads(self.body)
         except ValueError as error:
             raise ApiError(400, "Request body must be valid JSON.", detail=str(error)) from None
+        if value is None:
+            return {}
         if not isinstance(value, dict):
             raise ApiError(
                 400,

@@ -29,7 +29,8 @@ def current_state(
     version: SimVersion, task: TaskRecord, now: float, status: str
 ) -> dict[str, Any] | None:
     """`current_state`: the latest report unless a newer start build hides it; GA synthesises
-    one while the task comes up."""
+    one for an `initializing` task only, never for `pending` (CONTRACT 2.2;
+    `coderd/aitasks.go` at main a12b0518: `currentState == nil && Status == Initializing`)."""
     build = task.workspace.latest
     reports = task.agent.reports_until(now)
     if reports:
@@ -45,7 +46,7 @@ def current_state(
                 "message": last.message,
                 "uri": "",
             }
-    if version.is_ga and status in ("pending", "initializing"):
+    if version.is_ga and status == "initializing":
         return {
             "timestamp": rfc3339(build.created_at),
             "state": "working",
