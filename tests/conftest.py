@@ -81,6 +81,9 @@ def check_exchanges(server: object) -> None:
     version = str(server.version)  # type: ignore[attr-defined]
     problems: list[str] = []
     for exchange in exchanges:
+        payload = exchange["payload"]
+        if isinstance(payload, dict) and payload.get("message") == "Internal error.":
+            problems.append(f"{exchange['method']} {exchange['path']}: {payload.get('detail')}")
         problems += exchange_errors(
             REFERENCE,
             version,
