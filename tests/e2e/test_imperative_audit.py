@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -49,7 +50,9 @@ def _wait_status(name: str, wanted: str, env: dict[str, str], timeout: float = 3
 
 
 @pytest.mark.parametrize("version", ["2.31.1", "2.34.2"])
-def test_send_resumes_a_task_the_ttl_paused(make_sim: Any, version: str) -> None:
+def test_send_resumes_a_task_the_ttl_paused(
+    make_sim: Any, record_reads: Path, version: str
+) -> None:
     """A template TTL pauses the task (build reason `task_auto_pause`, v2.31.1+; see
     `runner/sim/directives.py`), so `tasks send` takes the client's resume path: resume, wait
     for the agent, then send (CONTRACT 3.1 and 10: send resumes a paused task)."""
@@ -69,3 +72,8 @@ def test_send_resumes_a_task_the_ttl_paused(make_sim: Any, version: str) -> None
         if any(entry["content"] == "Wake up [sim:work=1]" for entry in logs):
             break
         assert time.monotonic() < deadline, logs
+    # The `tasks` subprocesses recorded the keys they read, for the provenance check.
+    reads = [json.loads(line) for line in record_reads.read_text().splitlines()]
+    assert {"version": f"v{version}+sim", "key": ["status"]}.items() <= next(
+        r for r in reads if r["key"] == ["status"]
+    ).items()
