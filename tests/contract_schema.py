@@ -228,6 +228,19 @@ def _convert(node: Any, *, nullable: frozenset[str] = frozenset()) -> Any:
     return converted
 
 
+#: The empty value of each JSON type Go's `omitempty` leaves out (formatted strings such as
+#: times and UUIDs are Go structs or arrays, never empty, so they are not listed).
+_EMPTY: dict[str, Any] = {"string": "", "array": [], "boolean": False, "integer": 0}
+
+
+def _not_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """An `omitempty` property: when present, it is not its type's empty value."""
+    kind = schema.get("type")
+    if not isinstance(kind, str) or kind not in _EMPTY or "format" in schema:
+        return schema
+    return {"allOf": [schema, {"not": {"const": _EMPTY[kind]}}]}
+
+
 def _definitions(
     swagger: dict[str, Any], *, failure_state: bool, strict: bool, required: bool
 ) -> dict[str, Any]:
@@ -243,6 +256,8 @@ def _definitions(
             if required:
                 optional = OMITTED_WHEN_EMPTY.get(name, set())
                 schema["required"] = sorted(set(schema["properties"]) - optional)
+                for prop in optional & set(schema["properties"]):
+                    schema["properties"][prop] = _not_empty(schema["properties"][prop])
         converted[name] = schema
     if failure_state and "codersdk.TaskState" in converted:
         converted["codersdk.TaskState"]["enum"] = [

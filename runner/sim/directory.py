@@ -175,12 +175,12 @@ WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", 
 
 
 def user_json(user: SimUser, version: SimVersion) -> dict[str, Any]:
-    """`codersdk.User` (`codersdk/users.go`; `has_ai_seat` is new in the v2.32+ line)."""
+    """`codersdk.User` (`codersdk/users.go`; `has_ai_seat` is new in the v2.32+ line). Empty
+    `omitempty` fields (`avatar_url`, `theme_preference`) are left out, as Go does."""
     roles = [{"name": "owner", "display_name": "Owner"}] if user.owner else []
     body: dict[str, Any] = {
         "id": user.id,
         "username": user.username,
-        "avatar_url": "",
         "name": user.name,
         "email": f"{user.username}@example.com",
         "created_at": rfc3339(user.created_at),
@@ -188,7 +188,6 @@ def user_json(user: SimUser, version: SimVersion) -> dict[str, Any]:
         "last_seen_at": rfc3339(user.created_at),
         "status": "active",
         "login_type": "password",
-        "theme_preference": "",
         "organization_ids": list(user.org_ids),
         "roles": roles,
     }
@@ -298,9 +297,8 @@ def template_version_json(
             "logs_overflowed": False,
         },
         "readme": "",
-        "created_by": {"id": creator.id, "username": creator.username, "avatar_url": ""},
+        "created_by": {"id": creator.id, "username": creator.username},
         "archived": False,
-        "warnings": [],
         "has_external_agent": False,
     }
 

@@ -100,8 +100,7 @@ class SimServer:
             "provisioner_api_version": "1.0",
             "upgrade_message": "",
             "deployment_id": self.deployment_id,
-            "webpush_public_key": "",
-        }
+        }  # `webpush_public_key` is `omitempty`, and no key is configured
 
     def start(self) -> None:
         """Bind and serve from a daemon thread; `url` is valid afterwards."""

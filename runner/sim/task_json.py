@@ -130,7 +130,6 @@ def build_json(
         "initiator_id": initiator.id,
         "input": {"workspace_build_id": build.id},
         "type": "workspace_build",
-        "available_workers": [],
         "metadata": {
             "template_version_name": version.name if version else "",
             "template_id": template.id,

@@ -135,6 +135,11 @@ def test_the_schema_is_not_vacuous(reference: Path) -> None:
     new = contract_validator(ga, "codersdk.Task", failure_state=True)
     assert contract_errors(new, task)  # display_name is required on GA
     assert contract_errors(new, {**task, "display_name": "X"}) == []
+    # `omitempty`: absent is fine, present-but-empty is not what Go sends.
+    health = contract_validator(ga, "codersdk.WorkspaceAgentHealth")
+    assert contract_errors(health, {"healthy": True}) == []
+    assert contract_errors(health, {"healthy": True, "reason": ""})
+    assert contract_errors(health, {"reason": "x"})  # `healthy` has no omitempty
     # Request bodies, for the client's contract tests.
     create = request_definition(ga, "/api/v2/tasks/{user}", "post")
     assert create == "codersdk.CreateTaskRequest"
