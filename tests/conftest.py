@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from contract_schema import SUBSETS, exchange_errors, undeclared_read
+from contract_schema import CHATS_SUBSET, SUBSETS, exchange_errors, undeclared_read
 
 from runner.coder.provenance import ENV as READS_ENV
 
@@ -40,6 +40,7 @@ _LOG_GOLDENS = (
 REFERENCE_FILES = (
     "CONTRACT.md",
     *(name for _, name in SUBSETS),
+    CHATS_SUBSET,
     *(f"golden/head/coder_task_{cmd}--help.golden" for cmd in (*_HELP_GOLDENS, "status_")),
     *(f"golden/head/Test_TaskLogs_Golden/{name}.golden" for name in _LOG_GOLDENS),
 )

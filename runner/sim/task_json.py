@@ -9,7 +9,7 @@ from runner.sim.directory import Directory, SimUser
 from runner.sim.status import derive_status, synthesized_message
 from runner.sim.task_record import TaskRecord
 from runner.sim.versions import SimVersion
-from runner.sim.workspace import Build
+from runner.sim.workspace import Build, Workspace
 
 
 def task_status(version: SimVersion, task: TaskRecord, now: float) -> str:
@@ -110,9 +110,30 @@ def build_json(
     initiator: SimUser,
     now: float,
 ) -> dict[str, Any]:
+    """`codersdk.WorkspaceBuild` of a task's workspace, in `sim_version`'s generation."""
+    return workspace_build_json(
+        directory,
+        task.workspace,
+        build,
+        initiator,
+        now,
+        with_transition=sim_version.at_least(2, 32),  # new in the v2.32+ line
+    )
+
+
+def workspace_build_json(
+    directory: Directory,
+    workspace: Workspace,
+    build: Build,
+    initiator: SimUser,
+    now: float,
+    *,
+    has_ai_task: bool = True,
+    with_transition: bool = True,
+) -> dict[str, Any]:
     """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts (`omitempty`
-    fields left out; `template_version_preset_id` is a pointer without it, so null)."""
-    workspace = task.workspace
+    fields left out when empty; `template_version_preset_id` is a pointer without it, so null).
+    `with_transition`: the job metadata's `workspace_build_transition` (v2.32+)."""
     owner = directory.user(workspace.owner_id)
     version = directory.find_version(build.template_version_id)
     template = directory.template(workspace.template_id)
@@ -141,7 +162,7 @@ def build_json(
         },
         "logs_overflowed": False,
     }
-    if sim_version.at_least(2, 32):  # new in the v2.32+ line
+    if with_transition:
         job["metadata"]["workspace_build_transition"] = build.transition
     body: dict[str, Any] = {
         "id": build.id,
@@ -164,8 +185,9 @@ def build_json(
         "daily_cost": 0,
         "matched_provisioners": {"count": 1, "available": 1},
         "template_version_preset_id": build.preset_id or None,
-        "has_ai_task": True,
     }
+    if has_ai_task:
+        body["has_ai_task"] = True
     return body
 
 
