@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from runner import ownership
+from runner import defaults, ownership
 from runner.coder.models import Task, TaskLogs, User
 from runner.errors import ApiError, TransportError
 from runner.manifest.model import Batch, DesiredTask
@@ -130,7 +130,7 @@ def observe(
     owners: Mapping[str, User] | None = None,
     all_visible: bool = False,
     read_logs: bool = True,
-    parallelism: int = 4,
+    parallelism: int = defaults.PARALLELISM,
 ) -> Observation:
     """Read the tasks relevant to `batch`: one list per owner, or one list of every task.
 

@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
+from runner import defaults
 from runner.coder.models import Task
 
-#: Coder's CLI treats an active task with no state for this long as idle.
-NO_STATE_IDLE_AFTER_SECONDS = 30.0
+NO_STATE_IDLE_AFTER_SECONDS = defaults.NO_STATE_IDLE_AFTER_SECONDS
 
 FINISHED_STATES = ("complete", "failed")
 
@@ -46,7 +46,7 @@ class ReadinessTracker:
     `no_state_after` is how long an active task may report no state before it counts as idle.
     """
 
-    idle_grace: float = 5.0
+    idle_grace: float = defaults.IDLE_GRACE_SECONDS
     no_state_after: float = NO_STATE_IDLE_AFTER_SECONDS
     _idle_since: float | None = None
     _idle_report: object = None  # the timestamp of the idle report being timed

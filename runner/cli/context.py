@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runner import defaults
+
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
     from runner.sim.server import SimServer
@@ -26,7 +28,7 @@ class GlobalOptions:
     global_config: str | None = None
     ca_bundle: str | None = None
     sim: bool = False
-    sim_version: str = "2.34.2"
+    sim_version: str = defaults.SIM_CODER_VERSION
     debug: bool = False
     _client: CoderClient | None = field(default=None, repr=False)
     _sim_server: SimServer | None = field(default=None, repr=False)
@@ -41,7 +43,7 @@ class GlobalOptions:
             global_config=options.get("global_config"),
             ca_bundle=options.get("ca_bundle"),
             sim=bool(options.get("sim")),
-            sim_version=options.get("sim_version") or "2.34.2",
+            sim_version=options.get("sim_version") or defaults.SIM_CODER_VERSION,
             debug=bool(options.get("debug")),
         )
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from yaml.nodes import ScalarNode, SequenceNode
 
+from runner import defaults
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
@@ -27,7 +28,11 @@ from runner.manifest.yamltree import Document, PathPart, parse
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
 TEXT_FIELDS = ("name", "prompt", "template", "template_version", "preset", "owner", "organization")
-_DURATIONS = {"timeout": 1800.0, "idle_grace": 5.0, "poll_interval": 2.0}
+_DURATIONS = {
+    "timeout": defaults.TIMEOUT_SECONDS,
+    "idle_grace": defaults.IDLE_GRACE_SECONDS,
+    "poll_interval": defaults.POLL_INTERVAL_SECONDS,
+}
 _MUST_BE_POSITIVE = ("timeout", "poll_interval")
 
 

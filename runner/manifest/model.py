@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from runner import ownership
+from runner import defaults, ownership
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
@@ -37,9 +37,9 @@ class DesiredTask:
     organization: str | None = None
     follow_ups: tuple[str, ...] = ()
     wait: str = "idle"  # none | idle | complete
-    timeout_seconds: float = 1800.0
-    idle_grace_seconds: float = 5.0  # idle must hold this long before it counts
-    poll_interval_seconds: float = 2.0
+    timeout_seconds: float = defaults.TIMEOUT_SECONDS
+    idle_grace_seconds: float = defaults.IDLE_GRACE_SECONDS  # idle must hold before it counts
+    poll_interval_seconds: float = defaults.POLL_INTERVAL_SECONDS
     on_drift: str = "report"  # report | replace
     origin: Origin | None = None
 

@@ -13,6 +13,7 @@ import threading
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from runner import defaults
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory
 from runner.sim.faults import Faults
@@ -41,7 +42,7 @@ class SimServer:
     def __init__(
         self,
         *,
-        coder_version: str = "2.34.2",
+        coder_version: str = defaults.SIM_CODER_VERSION,
         host: str = "127.0.0.1",
         port: int = 0,
         latency_ms: int = 0,

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from runner import defaults
 from runner.cli.commands.plan import (
     manifest_options,
     plan_header,
@@ -48,7 +49,7 @@ def run_options(func: F) -> F:
         click.option(
             "--parallelism",
             type=click.IntRange(1, 64),
-            default=4,
+            default=defaults.PARALLELISM,
             show_default=True,
             help="Requests in flight at once (4 stays under Coder's 512 requests/minute).",
         ),
