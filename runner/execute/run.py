@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from runner import ownership
+from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import (
     AgentBusyError,
@@ -28,16 +28,13 @@ from runner.errors import (
 )
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.manifest.model import DesiredTask
-from runner.observe import input_contents
 from runner.plan import Action, ActionKind, delivered_count
 from runner.preflight import ResolvedTask
 from runner.readiness import Readiness, ReadinessTracker
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
+    from runner.backends import Backend
 
-#: How long a task may sit in status error/unknown before the run gives up on it.
-BROKEN_AFTER_SECONDS = 60.0
 #: Polls a known task may be missing from the list before it counts as gone.
 MISSING_POLLS = 3
 #: Waiting budget for a prune delete (no manifest entry gives it a timeout).
@@ -62,11 +59,9 @@ class RunSettings:
     """Engine-wide knobs a run needs."""
 
     idle_grace: float | None = None  # overrides the manifest's idle_grace when set
-    poll_interval: float = 2.0
-    no_state_after: float = 30.0
-    broken_after: float = BROKEN_AFTER_SECONDS
-    supports_display_name: bool = True
-    supports_pause: bool = False
+    poll_interval: float = defaults.POLL_INTERVAL_SECONDS
+    no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
+    broken_after: float = defaults.BROKEN_AFTER_SECONDS
     dashboard_url: str = ""
 
 
@@ -80,8 +75,10 @@ class TaskRun:
         resolved: ResolvedTask | None,
         settings: RunSettings,
         emit: Callable[[Event], None],
+        backend: Backend,
     ) -> None:
         self.action = action
+        self.backend = backend
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -98,7 +95,7 @@ class TaskRun:
             self._record_task(existing)
         grace = settings.idle_grace
         if grace is None:
-            grace = self.desired.idle_grace_seconds if self.desired else 5.0
+            grace = self.desired.idle_grace_seconds if self.desired else defaults.IDLE_GRACE_SECONDS
         self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
         self.delivered = action.delivered if action.logs_verified else 0
         self.deadline: float | None = None
@@ -144,20 +141,21 @@ class TaskRun:
             if not self._follow_ups_left():
                 self._after_follow_ups(now)
 
-    def next_op(self, client: CoderClient, now: float) -> Op | None:
+    def next_op(self, now: float) -> Op | None:
         """The request this task wants to make now, or None."""
         if self.in_flight or self.done or now < self.not_before:
             return None
+        backend = self.backend
         if self.phase is Phase.DELETE and self.task is not None:
             task = self.task
-            return lambda: client.delete_task(task)
+            return lambda: backend.delete(task)
         if self.phase is Phase.CREATE:
-            return self._create_op(client)
+            return self._create_op(backend)
         if self.resuming and self.task is not None:
             task = self.task
-            return lambda: client.resume_task(task)
+            return lambda: backend.resume(task)
         if self.phase is Phase.FOLLOW_UPS and self.ready_to_send and self.task is not None:
-            return self._send_op(client, self.task)
+            return self._send_op(backend, self.task)
         return None
 
     def finish(self, outcome: Any, error: BaseException | None, now: float) -> None:
@@ -243,23 +241,11 @@ class TaskRun:
 
     # -- create ---------------------------------------------------------------------------
 
-    def _create_op(self, client: CoderClient) -> Op:
+    def _create_op(self, backend: Backend) -> Op:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
-        display = desired.display_name if self.settings.supports_display_name else None
-
-        def create() -> Task:
-            return client.create_task(
-                owner=resolved.owner.username,
-                template_version_id=resolved.version.id,
-                prompt=desired.prompt,
-                name=desired.coder_name,
-                preset_id=resolved.preset.id if resolved.preset else None,
-                display_name=display,
-            )
-
-        return create
+        return lambda: backend.create(desired, resolved)
 
     def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
         if error is None and isinstance(outcome, Task):
@@ -289,8 +275,7 @@ class TaskRun:
                 self._event("name still reserved (a workspace is being deleted?); waiting")
             self.phase = Phase.CREATE
             return
-        display = found.display_name if self.settings.supports_display_name else None
-        ours = ownership.owns(desired.batch, found.name, display)
+        ours = ownership.owns(desired.batch, found.name, self.backend.ownership_mark(found))
         if ours and found.initial_prompt.strip() == desired.prompt.strip():
             how = (
                 "adopted (created, response lost)"
@@ -326,7 +311,7 @@ class TaskRun:
 
     # -- follow-ups -----------------------------------------------------------------------
 
-    def _send_op(self, client: CoderClient, task: Task) -> Op:
+    def _send_op(self, backend: Backend, task: Task) -> Op:
         desired = self.desired
         assert desired is not None
         already = self.delivered
@@ -334,11 +319,11 @@ class TaskRun:
         def send() -> tuple[str, int]:
             # The logs decide, right before each send: a follow-up that an earlier (lost)
             # send or a concurrent apply delivered is never sent again.
-            inputs = input_contents(client.get_logs(task))
+            inputs = backend.delivered_inputs(task)
             present = delivered_count(inputs, desired.prompt, desired.follow_ups)
             if present > already:
                 return ("present", present)
-            client.send_input(task, desired.follow_ups[already])
+            backend.send(task, desired.follow_ups[already])
             return ("sent", already + 1)
 
         return send
@@ -411,7 +396,7 @@ class TaskRun:
             self._sent_marker = None
         readiness = self.tracker.observe(task, now)
         if readiness is Readiness.PAUSED:
-            if self.settings.supports_pause:
+            if self.backend.can_resume:
                 if not self.resuming:
                     self.resuming = True
                     self._event("task is paused; resuming it")

@@ -20,7 +20,7 @@ from runner.manifest.durations import parse_duration
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
-from runner.manifest.source import read_source
+from runner.manifest.source import check_source, read_source
 from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_template
 from runner.manifest.variables import environment_values
 from runner.manifest.wording import kind, one_line, quote, show
@@ -42,10 +42,11 @@ def load(
     variables: Mapping[str, str],
     env_names: Sequence[str],
     environ: Mapping[str, str] | None,
+    content: bytes | None = None,
 ) -> Batch:
     """See `runner.manifest.load_batch`."""
     env = environment_values(env_names, environ)
-    text = read_source(path)
+    text = read_source(path) if content is None else check_source(path, content)
     document, errors = parse(path, text)
     data = document.data
     if errors and data is None:  # nothing usable came out of the parser
