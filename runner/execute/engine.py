@@ -25,7 +25,7 @@ from runner.execute.run import RunSettings, TaskRun
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
 from runner.preflight import ResolvedTask, task_key
-from runner.readiness import settled_state
+from runner.readiness import reached
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -241,13 +241,10 @@ def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float)
         return False
     if desired.wait == "none" or task.status == "paused":
         return False
-    if task.status == "active" and task.current_state is None and task.created_at is not None:
-        age = (datetime.now(timezone.utc) - task.created_at).total_seconds()
-        return desired.wait == "complete" or age < no_state_after
-    settled = settled_state(task)
-    if desired.wait == "complete":
-        return settled != "complete"
-    return settled not in ("idle", "complete")
+    silent_for = None
+    if task.created_at is not None:
+        silent_for = (datetime.now(timezone.utc) - task.created_at).total_seconds()
+    return not reached(task, desired.wait, silent_for, no_state_after)
 
 
 def _poll_interval(plan: Plan) -> float:

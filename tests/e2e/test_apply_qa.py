@@ -7,15 +7,12 @@ reports are the witnesses.
 from __future__ import annotations
 
 import json
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, Result, run_tasks, sim_env
+from conftest import Result, run_tasks, sim_env, start_tasks
 
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 
@@ -139,18 +136,7 @@ tasks:
       n: [1, 2, 3, 4, 5]
 """,
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    env.update(sim_env(sim), PYTHONUNBUFFERED="1", HOME="/nonexistent-home")
-    env.pop("GITHUB_STEP_SUMMARY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "apply", path, "--yes", "--parallelism", "1"],
-        env=env,
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_tasks(["apply", path, "--yes", "--parallelism", "1"], env=sim_env(sim))
     try:
         assert proc.stdout is not None
         seen = ""
