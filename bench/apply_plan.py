@@ -37,7 +37,7 @@ def existing(batch: str, name: str, prompt: str) -> ObservedTask:
             "status": "active",
         }
     )
-    return ObservedTask(task, (prompt, "follow-up"))
+    return ObservedTask(task, (prompt, "follow-up"), mark=task.display_name)
 
 
 def main() -> int:

@@ -12,26 +12,35 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from runner import ownership
-from runner.coder.models import Task, TaskLogs, User
+from runner import defaults, ownership
+from runner.coder.models import Task, User
 from runner.errors import ApiError, TransportError
 from runner.manifest.model import Batch, DesiredTask
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
+    from runner.backends import Backend
 
 
 @dataclass(frozen=True)
 class ObservedTask:
-    """An existing task, with its `input` log entries when they were read (None: not readable)."""
+    """An existing task, with its `input` log entries when they were read (None: not readable).
+
+    `mark` is what ownership reads beside the name (the display name where the server has
+    them, else None), as the backend reports it.
+    """
 
     task: Task
     inputs: tuple[str, ...] | None = None
     logs_error: str = ""
+    mark: str | None = None
+
+    def owned(self, batch: str) -> bool:
+        """Whether this task carries `batch`'s ownership marks."""
+        return ownership.owns(batch, self.task.name, self.mark)
 
 
 @dataclass(frozen=True)
@@ -40,7 +49,6 @@ class Observation:
 
     me: User
     tasks: tuple[ObservedTask, ...]
-    supports_display_name: bool = True
     server_version: str = ""
     dashboard_url: str = ""
     all_visible: bool = False  # listed with owner=None: every task the token can see
@@ -65,9 +73,7 @@ class Observation:
 
     def owned_by(self, batch: str) -> list[ObservedTask]:
         """Tasks carrying `batch`'s ownership marks."""
-        return [
-            o for o in self.tasks if ownership.owns(batch, o.task.name, _display_name(o.task, self))
-        ]
+        return [o for o in self.tasks if o.owned(batch)]
 
     def fingerprint(self, batch: str, coder_names: Iterable[str]) -> str:
         """A digest of the observed facts a plan of `batch` depends on.
@@ -80,10 +86,7 @@ class Observation:
         facts = []
         for observed in self.tasks:
             task = observed.task
-            relevant = task.name.lower() in wanted or ownership.owns(
-                batch, task.name, _display_name(task, self)
-            )
-            if not relevant:
+            if task.name.lower() not in wanted and not observed.owned(batch):
                 continue
             facts.append(
                 [
@@ -101,20 +104,6 @@ class Observation:
         return f"sha256:{digest}"
 
 
-def task_display_name(task: Task, observation: Observation) -> str | None:
-    """The display name ownership checks use: None where the server has none (v2.28)."""
-    return _display_name(task, observation)
-
-
-def _display_name(task: Task, observation: Observation) -> str | None:
-    return task.display_name if observation.supports_display_name else None
-
-
-def input_contents(logs: TaskLogs) -> tuple[str, ...]:
-    """The contents of the `input` entries of `logs`, in order."""
-    return tuple(entry.content for entry in logs.entries if entry.type == "input")
-
-
 def resolve_owner_name(owner: str, me: User, users: Mapping[str, User]) -> str:
     """The username a desired task's `owner` stands for (`me`, a username or a UUID)."""
     if owner == "me":
@@ -124,13 +113,13 @@ def resolve_owner_name(owner: str, me: User, users: Mapping[str, User]) -> str:
 
 
 def observe(
-    client: CoderClient,
+    backend: Backend,
     batch: Batch,
     *,
     owners: Mapping[str, User] | None = None,
     all_visible: bool = False,
     read_logs: bool = True,
-    parallelism: int = 4,
+    parallelism: int = defaults.PARALLELISM,
 ) -> Observation:
     """Read the tasks relevant to `batch`: one list per owner, or one list of every task.
 
@@ -139,21 +128,20 @@ def observe(
     a task whose logs cannot be read is recorded as such (nothing is sent blindly later).
     Logs are read `parallelism` at a time.
     """
-    server = client.server
-    me = client.me()
+    server = backend.server
+    me = backend.me()
     resolved = dict(owners or {})
     resolved.setdefault("me", me)
     listed: list[Task] = []
     if all_visible:
-        listed = client.list_tasks(owner=None)
+        listed = backend.list_items(None)
     else:
         names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
         for name in names:
-            listed.extend(client.list_tasks(owner=name))
+            listed.extend(backend.list_items(name))
     base = Observation(
         me=me,
-        tasks=tuple(ObservedTask(t) for t in _unique(listed)),
-        supports_display_name=server.supports_display_name,
+        tasks=tuple(ObservedTask(t, mark=backend.ownership_mark(t)) for t in _unique(listed)),
         server_version=server.version,
         dashboard_url=server.dashboard_url,
         all_visible=all_visible,
@@ -161,28 +149,21 @@ def observe(
     if not read_logs:
         return base
     wanted = _tasks_needing_logs(batch.tasks, base, resolved)
-    targets = [o.task for o in base.tasks if o.task.id in wanted]
+    targets = [o for o in base.tasks if o.task.id in wanted]
     with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
-        results = list(pool.map(lambda task: read_inputs(client, task), targets))
-    read = {task.id: result for task, result in zip(targets, results, strict=True)}
+        results = list(pool.map(lambda item: read_inputs(backend, item), targets))
+    read = {item.task.id: result for item, result in zip(targets, results, strict=True)}
     observed = [read.get(item.task.id, item) for item in base.tasks]
-    return Observation(
-        me=base.me,
-        tasks=tuple(observed),
-        supports_display_name=base.supports_display_name,
-        server_version=base.server_version,
-        dashboard_url=base.dashboard_url,
-        all_visible=base.all_visible,
-    )
+    return replace(base, tasks=tuple(observed))
 
 
-def read_inputs(client: CoderClient, task: Task) -> ObservedTask:
-    """`task` with its input log entries, or with the reason they could not be read."""
+def read_inputs(backend: Backend, observed: ObservedTask) -> ObservedTask:
+    """`observed` with its delivered inputs, or with the reason they could not be read."""
     try:
-        logs = client.get_logs(task)
+        inputs = backend.delivered_inputs(observed.task)
     except (ApiError, TransportError) as error:
-        return ObservedTask(task, None, error.message)
-    return ObservedTask(task, input_contents(logs))
+        return replace(observed, inputs=None, logs_error=error.message)
+    return replace(observed, inputs=inputs)
 
 
 def _tasks_needing_logs(

@@ -14,7 +14,7 @@ from enum import Enum
 from runner import ownership
 from runner.errors import InvalidInputError
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import Observation, ObservedTask, resolve_owner_name, task_display_name
+from runner.observe import Observation, ObservedTask, resolve_owner_name
 from runner.preflight import ResolvedTask, task_key
 
 
@@ -242,7 +242,7 @@ def _plan_task(
             follow_ups=desired.follow_ups,
         )
     task = existing.task
-    if not ownership.owns(desired.batch, task.name, task_display_name(task, observation)):
+    if not existing.owned(desired.batch):
         shown = task.display_name or task.name
         return Action(
             ActionKind.CONFLICT,

@@ -17,23 +17,10 @@ from runner.manifest.model import Batch, DesiredTask
 from runner.plan import Action, Plan, PlanOptions
 
 FORMAT = "coder-tasks-plan"
+#: The version written. Every earlier version is read too: a field an older plan lacks takes
+#: its default (`DesiredTask.from_data`). Raise it only when a reader of an older version would
+#: misread a newer plan.
 FORMAT_VERSION = 1
-
-_DESIRED_FIELDS = (
-    "name",
-    "prompt",
-    "template",
-    "owner",
-    "template_version",
-    "preset",
-    "organization",
-    "follow_ups",
-    "wait",
-    "timeout_seconds",
-    "idle_grace_seconds",
-    "poll_interval_seconds",
-    "on_drift",
-)
 
 
 @dataclass(frozen=True)
@@ -90,7 +77,7 @@ def plan_document(
         },
         "unlisted": list(plan.unlisted),
         "actions": [action_document(a) for a in plan.actions],
-        "desired": [_desired_document(t) for t in batch.tasks],
+        "desired": [t.to_data() for t in batch.tasks],
     }
 
 
@@ -119,14 +106,19 @@ def load_plan(path: str, text: str) -> SavedPlan:
         raise InvalidInputError(f"{path}: not a plan file: {error}") from error
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise InvalidInputError(f"{path}: not a plan file (no `format: {FORMAT}`)")
-    if data.get("format_version") != FORMAT_VERSION:
+    version = data.get("format_version")
+    if (
+        not isinstance(version, int)
+        or isinstance(version, bool)
+        or not 1 <= version <= FORMAT_VERSION
+    ):
         raise InvalidInputError(
             f"{path}: plan format version {data.get('format_version')!r} is not supported "
             f"(this tasks reads version {FORMAT_VERSION}); make the plan again"
         )
     try:
         name = str(data["batch"])
-        tasks = tuple(_desired_from(name, item) for item in data["desired"])
+        tasks = tuple(DesiredTask.from_data(name, item) for item in data["desired"])
         options = data["options"]
         plan_options = PlanOptions(
             replace=bool(options["replace"]),
@@ -143,17 +135,3 @@ def load_plan(path: str, text: str) -> SavedPlan:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise InvalidInputError(f"{path}: damaged plan file ({error!r})") from error
-
-
-def _desired_document(task: DesiredTask) -> dict[str, Any]:
-    document = {name: getattr(task, name) for name in _DESIRED_FIELDS}
-    document["follow_ups"] = list(task.follow_ups)
-    return document
-
-
-def _desired_from(batch: str, item: Mapping[str, Any]) -> DesiredTask:
-    values = {name: item[name] for name in _DESIRED_FIELDS}
-    values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
-    for number in ("timeout_seconds", "idle_grace_seconds", "poll_interval_seconds"):
-        values[number] = float(values[number])
-    return DesiredTask(batch=batch, **values)

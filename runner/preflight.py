@@ -14,6 +14,14 @@ from typing import TYPE_CHECKING, TypeVar
 from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
 from runner.errors import ApiError, AuthError, InvalidInputError
 from runner.manifest.model import DesiredTask
+from runner.resolve import (
+    NoDefaultPreset,
+    NotTaskTemplate,
+    OrganizationNotChosen,
+    Resolver,
+    UnknownOrganization,
+    UnknownPreset,
+)
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
@@ -43,30 +51,6 @@ class PreflightError(InvalidInputError):
         self.problems = problems
 
 
-class _Failed(Exception):
-    def __init__(self, problem: str) -> None:
-        super().__init__(problem)
-        self.problem = problem
-
-
-class _Cache:
-    """Each lookup runs once per distinct key; a failure is remembered as the same problem."""
-
-    def __init__(self) -> None:
-        self._values: dict[tuple[str, ...], object] = {}
-
-    def get(self, key: tuple[str, ...], load: Callable[[], T]) -> T:
-        if key not in self._values:
-            try:
-                self._values[key] = load()
-            except _Failed as failed:
-                self._values[key] = failed
-        value = self._values[key]
-        if isinstance(value, _Failed):
-            raise value
-        return value  # type: ignore[return-value]
-
-
 def task_key(task: DesiredTask) -> str:
     """How a desired task is found among its batch's: its owner as written, and its name.
 
@@ -77,7 +61,7 @@ def task_key(task: DesiredTask) -> str:
 
 def preflight(client: CoderClient, tasks: Sequence[DesiredTask]) -> dict[str, ResolvedTask]:
     """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems."""
-    resolver = _Resolver(client)
+    resolver = _Preflight(client)
     resolved: dict[str, ResolvedTask] = {}
     problems: dict[str, list[str]] = {}
     for task in tasks:
@@ -90,135 +74,88 @@ def preflight(client: CoderClient, tasks: Sequence[DesiredTask]) -> dict[str, Re
     return resolved
 
 
-def resolve_owners(client: CoderClient, tasks: Sequence[DesiredTask]) -> dict[str, User]:
-    """Each distinct owner value of `tasks` resolved to a user (for observation only)."""
-    resolver = _Resolver(client)
-    owners: dict[str, User] = {}
-    problems: dict[str, list[str]] = {}
-    for task in tasks:
-        try:
-            owners[task.owner] = resolver.owner(task.owner)
-        except _Failed as failed:
-            problems.setdefault(failed.problem, []).append(task.name)
-    if problems:
-        raise PreflightError(problems)
-    return owners
+class _Failed(Exception):
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
 
 
-class _Resolver:
+class _Preflight:
+    """The shared resolver, with each failure worded for a batch manifest."""
+
     def __init__(self, client: CoderClient) -> None:
-        self.client = client
-        self.cache = _Cache()
+        self.resolver = Resolver(client)
 
     def resolve(self, task: DesiredTask) -> ResolvedTask:
-        owner = self.owner(task.owner)
+        resolver = self.resolver
+        owner = _problem(lambda: resolver.owner(task.owner), f"owner {task.owner!r} not found")
         organization = self.organization(task.organization, task.template)
-        template = self.template(organization, task.template)
+        template = _problem(
+            lambda: resolver.template(organization, task.template),
+            f"template {task.template!r} not found in organization {organization.name!r}",
+        )
         version = self.version(organization, template, task.template_version)
         preset = self.preset(version, task.preset) if task.preset is not None else None
         return ResolvedTask(owner, organization, template, version, preset)
 
-    def owner(self, owner: str) -> User:
-        return self.cache.get(
-            ("owner", owner),
-            lambda: self._call(lambda: self.client.get_user(owner), f"owner {owner!r} not found"),
-        )
-
-    def organizations(self) -> list[Organization]:
-        return self.cache.get(("orgs",), self.client.my_organizations)
-
     def organization(self, wanted: str | None, template: str) -> Organization:
-        orgs = self.organizations()
-        names = ", ".join(sorted(o.name for o in orgs)) or "none"
-        if wanted is not None:
-            for org in orgs:
-                if wanted in (org.name, org.id):
-                    return org
-            raise _Failed(f"organization {wanted!r} not found; you are a member of: {names}")
-        if len(orgs) == 1:
-            return orgs[0]
-        if not orgs:
-            raise _Failed("you are a member of no organization")
-        # Several organizations: the template's name decides, when it is unique among them.
-        holders = [o for o in orgs if template in self._template_names(o)]
-        if len(holders) == 1:
-            return holders[0]
-        raise _Failed(
-            f"template {template!r} is in {len(holders)} of your organizations; "
-            f"set `organization` (one of: {names})"
-        )
-
-    def _template_names(self, org: Organization) -> set[str]:
-        def load() -> set[str]:
-            return {t.name for t in self.client.list_templates(org.id)}
-
-        return self.cache.get(("templates", org.id), load)
-
-    def template(self, org: Organization, name: str) -> Template:
-        return self.cache.get(
-            ("template", org.id, name),
-            lambda: self._call(
-                lambda: self.client.get_template(org.id, name),
-                f"template {name!r} not found in organization {org.name!r}",
-            ),
-        )
+        try:
+            return self.resolver.organization(wanted, template)
+        except UnknownOrganization as error:
+            names = ", ".join(sorted(error.names)) or "none"
+            raise _Failed(
+                f"organization {wanted!r} not found; you are a member of: {names}"
+            ) from None
+        except OrganizationNotChosen as error:
+            if not error.names:
+                raise _Failed("you are a member of no organization") from None
+            names = ", ".join(sorted(error.names))
+            raise _Failed(
+                f"template {template!r} is in {error.holders} of your organizations; "
+                f"set `organization` (one of: {names})"
+            ) from None
 
     def version(
         self, org: Organization, template: Template, version: str | None
     ) -> TemplateVersion:
-        def load() -> TemplateVersion:
-            if version is None:
-                # Coder tells a client only whether a template's *active* version is an AI
-                # template, through the filtered template list (CONTRACT 1.6).
-                if template.id not in self._ai_template_ids(org):
-                    raise _Failed(
-                        f"template {template.name!r} is not an AI-task template "
-                        "(its active version has no coder_ai_task resource)"
-                    )
-                return self._call(
-                    lambda: self.client.template_version(template.active_version_id),
-                    f"the active version of template {template.name!r} cannot be read",
-                )
-            # A pinned version can be judged only by the create itself (CONTRACT 1.6).
-            return self._call(
-                lambda: self.client.get_template_version(org.id, template.name, version),
+        if version is not None:
+            return _problem(
+                lambda: self.resolver.pinned_version(org, template.name, version),
                 f"template {template.name!r} has no version {version!r}",
             )
-
-        return self.cache.get(("version", org.id, template.name, version or ""), load)
-
-    def _ai_template_ids(self, org: Organization) -> set[str]:
-        def load() -> set[str]:
-            return {t.id for t in self.client.list_templates(org.id, ai_only=True)}
-
-        return self.cache.get(("ai-templates", org.id), load)
+        try:
+            return _problem(
+                lambda: self.resolver.active_task_version(org, template),
+                f"the active version of template {template.name!r} cannot be read",
+            )
+        except NotTaskTemplate:
+            raise _Failed(
+                f"template {template.name!r} is not an AI-task template "
+                "(its active version has no coder_ai_task resource)"
+            ) from None
 
     def preset(self, version: TemplateVersion, name: str) -> Preset:
-        presets = self.cache.get(
-            ("presets", version.id),
-            lambda: self._call(
-                lambda: self.client.presets(version.id),
-                f"presets of template version {version.name!r} cannot be read",
-            ),
-        )
-        if name == "":
-            defaults = [p for p in presets if p.default]
-            if not defaults:
-                raise _Failed(f"template version {version.name!r} has no default preset")
-            return defaults[0]
-        for preset in presets:
-            if preset.name == name:
-                return preset
-        known = ", ".join(p.name for p in presets) or "none"
-        raise _Failed(f"preset {name!r} not found in version {version.name!r} (presets: {known})")
-
-    @staticmethod
-    def _call(load: Callable[[], T], problem: str) -> T:
         try:
-            return load()
-        except AuthError:
-            raise
-        except ApiError as error:
-            if error.status in (400, 403, 404):
-                raise _Failed(problem) from error
-            raise
+            return _problem(
+                lambda: self.resolver.preset(version.id, name),
+                f"presets of template version {version.name!r} cannot be read",
+            )
+        except NoDefaultPreset:
+            raise _Failed(f"template version {version.name!r} has no default preset") from None
+        except UnknownPreset as error:
+            known = ", ".join(error.known) or "none"
+            raise _Failed(
+                f"preset {name!r} not found in version {version.name!r} (presets: {known})"
+            ) from None
+
+
+def _problem(load: Callable[[], T], problem: str) -> T:
+    """`load()`, with a lookup the deployment refuses (400, 403, 404) reported as `problem`."""
+    try:
+        return load()
+    except AuthError:
+        raise
+    except ApiError as error:
+        if error.status in (400, 403, 404):
+            raise _Failed(problem) from error
+        raise

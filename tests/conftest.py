@@ -6,9 +6,10 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from contract_schema import CHATS_SUBSET, SUBSETS, exchange_errors, undeclared_read
@@ -144,6 +145,38 @@ class Result:
         return self.stdout + self.stderr
 
 
+def tasks_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment of every `tasks` subprocess: none of this machine's Coder or tasks
+    settings, no home directory, no step summary; then `env` (an empty value removes a name)."""
+    full = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
+    full["HOME"] = full.get("TASKS_TEST_HOME", "/nonexistent-home")
+    full.pop("GITHUB_STEP_SUMMARY", None)
+    full["NO_COLOR"] = "1"
+    if READS_ENV in os.environ:  # the field-provenance record survives the scrub
+        full[READS_ENV] = os.environ[READS_ENV]
+    full["PYTHONUNBUFFERED"] = "1"  # tests that read output as it comes need every line at once
+    full.update(env or {})
+    return {k: v for k, v in full.items() if v}
+
+
+def start_tasks(
+    args: Sequence[str], *, env: Mapping[str, str] | None = None, **popen: Any
+) -> subprocess.Popen[Any]:
+    """Start the real `tasks` command, for tests that talk to it while it runs.
+
+    Text pipes for stdout and stderr and no stdin unless `popen` says otherwise.
+    """
+    options: dict[str, Any] = {
+        "cwd": str(ROOT),
+        "stdin": subprocess.DEVNULL,
+        "stdout": subprocess.PIPE,
+        "stderr": subprocess.PIPE,
+        "text": True,
+    }
+    options.update(popen)
+    return subprocess.Popen([sys.executable, "-m", "runner", *args], env=tasks_env(env), **options)
+
+
 def run_tasks(
     args: Sequence[str],
     *,
@@ -153,17 +186,9 @@ def run_tasks(
     cwd: Path | None = None,
 ) -> Result:
     """Run the real `tasks` command in a subprocess and capture what a user would see."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    full_env["HOME"] = full_env.get("TASKS_TEST_HOME", "/nonexistent-home")
-    full_env.pop("GITHUB_STEP_SUMMARY", None)
-    full_env["NO_COLOR"] = "1"
-    if READS_ENV in os.environ:
-        full_env[READS_ENV] = os.environ[READS_ENV]
-    if env:
-        full_env.update(env)
     proc = subprocess.run(
         [sys.executable, "-m", "runner", *args],
-        env=full_env,
+        env=tasks_env(env),
         input=input,
         capture_output=True,
         text=True,

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runner import defaults
+
 if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient
     from runner.coder.client import CoderClient
@@ -29,7 +31,7 @@ class GlobalOptions:
     global_config: str | None = None
     ca_bundle: str | None = None
     sim: bool = False
-    sim_version: str = "2.34.2"
+    sim_version: str = defaults.SIM_CODER_VERSION
     debug: bool = False
     request_timeout: str | None = None
     connect_timeout: str | None = None
@@ -48,7 +50,7 @@ class GlobalOptions:
             global_config=options.get("global_config"),
             ca_bundle=options.get("ca_bundle"),
             sim=bool(options.get("sim")),
-            sim_version=options.get("sim_version") or "2.34.2",
+            sim_version=options.get("sim_version") or defaults.SIM_CODER_VERSION,
             debug=bool(options.get("debug")),
             request_timeout=options.get("request_timeout"),
             connect_timeout=options.get("connect_timeout"),

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from runner import __version__
+from runner import __version__, defaults
 from runner.cli.context import GlobalOptions
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
 from runner.secrets import redact
@@ -97,7 +97,7 @@ class LazyGroup(click.Group):
 @click.option(
     "--sim-version",
     envvar="TASKS_SIM_VERSION",
-    default="2.34.2",
+    default=defaults.SIM_CODER_VERSION,
     show_default=True,
     help="Coder version the --sim deployment behaves as. [env: TASKS_SIM_VERSION]",
 )

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import sys
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import click
 
+from runner import durations
 from runner.cli.coder_help import coder_option
 from runner.errors import InvalidInputError, TasksError
 
@@ -74,27 +74,14 @@ def yes_option() -> Callable[[F], F]:
     )
 
 
-_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
-_UNIT_SECONDS = {
-    "ns": 1e-9,
-    "us": 1e-6,
-    "µs": 1e-6,
-    "ms": 1e-3,
-    "s": 1.0,
-    "m": 60.0,
-    "h": 3600.0,
-}
-
-
 def parse_go_duration(text: str, *, flag: str) -> float:
-    """Seconds in a Go duration such as `1s`, `250ms` or `1m30s`."""
-    value = text.strip()
-    if value == "0":
-        return 0.0
-    parts = _DURATION_PART.findall(value)
-    if not parts or "".join(n + u for n, u in parts) != value:
-        raise InvalidInputError(f"invalid duration {text!r} for {flag} (e.g. 1s, 500ms, 1m30s)")
-    return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+    """Seconds in a Go duration such as `1s`, `250ms` or `1m30s` (the one grammar)."""
+    try:
+        return durations.parse(text)
+    except ValueError:
+        raise InvalidInputError(
+            f"invalid duration {text!r} for {flag} (e.g. 1s, 500ms, 1m30s)"
+        ) from None
 
 
 def parse_timeout(text: str, flag: str) -> float:

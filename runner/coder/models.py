@@ -16,8 +16,6 @@ from runner.coder.provenance import keep
 #: `TaskStatus` values in the order Coder's CLI lists them for `--status`.
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "error", "unknown")
 
-#: `current_state.state` values. v2.28 to v2.31 pass the agent's `failure` through unchanged.
-TASK_STATES = ("working", "idle", "complete", "failed", "failure")
 
 #: Agent lifecycle states in which the agent counts as neither starting nor shutting down.
 _STARTING = ("created", "starting")

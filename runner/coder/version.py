@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from runner.coder.models import Task
 from runner.errors import UnsupportedServerError
 
 #: Oldest release with the `tasks` table and `/api/experimental/tasks` as this tool knows it.
@@ -48,6 +49,10 @@ class ServerInfo:
     def supports_display_name(self) -> bool:
         """`display_name` exists on GA servers only."""
         return self.generation == "ga"
+
+    def ownership_mark(self, task: Task) -> str | None:
+        """The display name ownership reads: None where the server has none (v2.28)."""
+        return task.display_name if self.supports_display_name else None
 
     @property
     def busy_is_conflict(self) -> bool:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
+from runner import defaults
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
 from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
@@ -24,15 +25,14 @@ from runner.execute.run import RunSettings, TaskRun
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
 from runner.preflight import ResolvedTask, task_key
-from runner.readiness import settled_state
+from runner.readiness import reached
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
+    from runner.backends import Backend
 
 #: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
 #: pacing on its rate-limit headers (runner/coder/pacing.py).
-DEFAULT_PARALLELISM = 4
-DEFAULT_POLL_INTERVAL = 2.0
+DEFAULT_PARALLELISM = defaults.PARALLELISM
 
 
 @dataclass(frozen=True)
@@ -42,13 +42,13 @@ class ExecuteSettings:
     parallelism: int = DEFAULT_PARALLELISM
     poll_interval: float | None = None
     idle_grace: float | None = None
-    no_state_after: float = 30.0
+    no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
     #: How long a task may stay in status error/unknown before it counts as failed.
-    broken_after: float = 60.0
+    broken_after: float = defaults.BROKEN_AFTER_SECONDS
 
 
 def execute(
-    client: CoderClient,
+    backend: Backend,
     plan: Plan,
     observation: Observation,
     resolved: Mapping[str, ResolvedTask],
@@ -57,7 +57,7 @@ def execute(
 ) -> ApplyReport:
     """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set."""
     emit = on_event or (lambda event: None)
-    server = client.server
+    server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
     poll = settings.poll_interval or _poll_interval(plan)
     run_settings = RunSettings(
@@ -65,8 +65,6 @@ def execute(
         poll_interval=poll,
         no_state_after=settings.no_state_after,
         broken_after=settings.broken_after,
-        supports_display_name=server.supports_display_name,
-        supports_pause=server.supports_pause,
         dashboard_url=server.dashboard_url,
     )
     results: list[TaskResult] = []
@@ -75,12 +73,12 @@ def execute(
         task = existing.get(action.task_id or "")
         if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
-            run = TaskRun(action, task, found, run_settings, emit)
+            run = TaskRun(action, task, found, run_settings, emit, backend)
             runs.append(run)
             results.append(run.result)
         else:
             results.append(_static_result(action, task, run_settings.dashboard_url))
-    engine = _Engine(client, runs, poll, max(1, settings.parallelism))
+    engine = _Engine(backend, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
     return ApplyReport(
         batch=plan.batch,
@@ -93,9 +91,9 @@ def execute(
 
 class _Engine:
     def __init__(
-        self, client: CoderClient, runs: list[TaskRun], poll: float, parallelism: int
+        self, backend: Backend, runs: list[TaskRun], poll: float, parallelism: int
     ) -> None:
-        self.client = client
+        self.backend = backend
         self.runs = runs
         self.poll = poll
         self.parallelism = parallelism
@@ -129,7 +127,7 @@ class _Engine:
         for run in self.runs:
             if len(self.futures) >= self.parallelism:
                 break
-            op = run.next_op(self.client, now)
+            op = run.next_op(now)
             if op is not None:
                 run.in_flight = True
                 self.futures[pool.submit(op)] = run
@@ -160,7 +158,7 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.client.list_tasks(owner=owner)
+                tasks = self.backend.list_items(owner)
             except AuthError:
                 raise
             except (ApiError, TransportError):
@@ -245,18 +243,15 @@ def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float)
         return False
     if desired.wait == "none" or task.status == "paused":
         return False
-    if task.status == "active" and task.current_state is None and task.created_at is not None:
-        age = (datetime.now(timezone.utc) - task.created_at).total_seconds()
-        return desired.wait == "complete" or age < no_state_after
-    settled = settled_state(task)
-    if desired.wait == "complete":
-        return settled != "complete"
-    return settled not in ("idle", "complete")
+    silent_for = None
+    if task.created_at is not None:
+        silent_for = (datetime.now(timezone.utc) - task.created_at).total_seconds()
+    return not reached(task, desired.wait, silent_for, no_state_after)
 
 
 def _poll_interval(plan: Plan) -> float:
     intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
-    return min(intervals) if intervals else DEFAULT_POLL_INTERVAL
+    return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
 
 
 def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:

@@ -8,12 +8,12 @@ showed. All state changes happen on the engine's thread; worker threads only mak
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
-from runner import ownership
+from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import (
     AgentBusyError,
@@ -28,22 +28,17 @@ from runner.errors import (
 )
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.manifest.model import DesiredTask
-from runner.observe import input_contents
 from runner.plan import Action, ActionKind, delivered_count
 from runner.preflight import ResolvedTask
-from runner.readiness import Readiness, ReadinessTracker
+from runner.readiness import Readiness, ReadinessTracker, build_failed
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
+    from runner.backends import Backend
 
-#: How long a task may sit in status error/unknown before the run gives up on it.
-BROKEN_AFTER_SECONDS = 60.0
 #: Polls a known task may be missing from the list before it counts as gone.
 MISSING_POLLS = 3
 #: Waiting budget for a prune delete (no manifest entry gives it a timeout).
 DELETE_TIMEOUT_SECONDS = 600.0
-#: Workspace statuses of a build that ended without starting the task: waiting cannot help.
-BUILD_FAILED = ("failed", "canceled")
 
 Op = Callable[[], Any]
 
@@ -57,16 +52,47 @@ class Phase(Enum):
     DONE = "done"
 
 
+#: Every phase change a run may make; anything else is a bug, caught where it happens.
+TRANSITIONS: Mapping[Phase, frozenset[Phase]] = {
+    Phase.DELETE: frozenset({Phase.CREATE, Phase.DONE}),
+    Phase.CREATE: frozenset({Phase.ADOPT, Phase.FOLLOW_UPS, Phase.WAIT, Phase.DONE}),
+    Phase.ADOPT: frozenset({Phase.CREATE, Phase.FOLLOW_UPS, Phase.WAIT, Phase.DONE}),
+    Phase.FOLLOW_UPS: frozenset({Phase.WAIT, Phase.DONE}),
+    Phase.WAIT: frozenset({Phase.DONE}),
+    Phase.DONE: frozenset(),
+}
+
+
+def transition(current: Phase, to: Phase) -> Phase:
+    """`to`, when a run in phase `current` may go there; RuntimeError otherwise."""
+    if to not in TRANSITIONS[current]:
+        raise RuntimeError(f"a task run cannot go from {current.value} to {to.value}")
+    return to
+
+
+class Doubt(Enum):
+    """Why a create may or may not have happened, so the listing that follows must decide."""
+
+    LOST = "lost"  # the response was lost, or the server failed part-way
+    CONFLICT = "conflict"  # the name is taken: by our own earlier create, or by another
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send request did: follow-up `count` is now delivered, by it or before it."""
+
+    count: int
+    already_delivered: bool  # the logs showed it delivered, so nothing was sent
+
+
 @dataclass(frozen=True)
 class RunSettings:
     """Engine-wide knobs a run needs."""
 
     idle_grace: float | None = None  # overrides the manifest's idle_grace when set
-    poll_interval: float = 2.0
-    no_state_after: float = 30.0
-    broken_after: float = BROKEN_AFTER_SECONDS
-    supports_display_name: bool = True
-    supports_pause: bool = False
+    poll_interval: float = defaults.POLL_INTERVAL_SECONDS
+    no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
+    broken_after: float = defaults.BROKEN_AFTER_SECONDS
     dashboard_url: str = ""
 
 
@@ -80,8 +106,10 @@ class TaskRun:
         resolved: ResolvedTask | None,
         settings: RunSettings,
         emit: Callable[[Event], None],
+        backend: Backend,
     ) -> None:
         self.action = action
+        self.backend = backend
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -98,7 +126,7 @@ class TaskRun:
             self._record_task(existing)
         grace = settings.idle_grace
         if grace is None:
-            grace = self.desired.idle_grace_seconds if self.desired else 5.0
+            grace = self.desired.idle_grace_seconds if self.desired else defaults.IDLE_GRACE_SECONDS
         self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
         self.delivered = action.delivered if action.logs_verified else 0
         self.deadline: float | None = None
@@ -106,7 +134,7 @@ class TaskRun:
         self.in_flight = False
         self.ready_to_send = False
         self.resuming = False
-        self._create_error = ""  # why the last create may or may not have happened
+        self._doubt: Doubt | None = None  # why the last create may or may not have happened
         self._sent_marker: tuple[str, object] | None = None  # state seen when we last sent
         self._sent_at = 0.0
         self._broken_since: float | None = None
@@ -144,20 +172,21 @@ class TaskRun:
             if not self._follow_ups_left():
                 self._after_follow_ups(now)
 
-    def next_op(self, client: CoderClient, now: float) -> Op | None:
+    def next_op(self, now: float) -> Op | None:
         """The request this task wants to make now, or None."""
         if self.in_flight or self.done or now < self.not_before:
             return None
+        backend = self.backend
         if self.phase is Phase.DELETE and self.task is not None:
             task = self.task
-            return lambda: client.delete_task(task)
+            return lambda: backend.delete(task)
         if self.phase is Phase.CREATE:
-            return self._create_op(client)
+            return self._create_op(backend)
         if self.resuming and self.task is not None:
             task = self.task
-            return lambda: client.resume_task(task)
+            return lambda: backend.resume(task)
         if self.phase is Phase.FOLLOW_UPS and self.ready_to_send and self.task is not None:
-            return self._send_op(client, self.task)
+            return self._send_op(backend, self.task)
         return None
 
     def finish(self, outcome: Any, error: BaseException | None, now: float) -> None:
@@ -214,7 +243,7 @@ class TaskRun:
 
     def interrupt(self) -> None:
         if not self.done:
-            self.phase = Phase.DONE
+            self._go(Phase.DONE)
             self.result.outcome = Outcome.INTERRUPTED
             self.result.finished_at = time.time()
 
@@ -225,7 +254,7 @@ class TaskRun:
             what = "deleted" if error is None else "already gone"
             if self.action.kind is ActionKind.REPLACE:
                 self._note(what)
-                self.phase = Phase.CREATE
+                self._go(Phase.CREATE)
                 self.task = None
                 self.result.task_id = None
                 return
@@ -243,39 +272,27 @@ class TaskRun:
 
     # -- create ---------------------------------------------------------------------------
 
-    def _create_op(self, client: CoderClient) -> Op:
+    def _create_op(self, backend: Backend) -> Op:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
-        display = desired.display_name if self.settings.supports_display_name else None
-
-        def create() -> Task:
-            return client.create_task(
-                owner=resolved.owner.username,
-                template_version_id=resolved.version.id,
-                prompt=desired.prompt,
-                name=desired.coder_name,
-                preset_id=resolved.preset.id if resolved.preset else None,
-                display_name=display,
-            )
-
-        return create
+        return lambda: backend.create(desired, resolved)
 
     def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
         if error is None and isinstance(outcome, Task):
             self._took(outcome, "created", now)
             return
         if isinstance(error, (UncertainOutcomeError, ServerError)):
-            self._create_error = "lost"
+            self._doubt = Doubt.LOST
             self._event(f"create outcome unknown ({_reason(error)}); checking the deployment")
         elif isinstance(error, ConflictError):
-            self._create_error = "conflict"
+            self._doubt = Doubt.CONFLICT
             self._event(f"name {self.action.coder_name!r} is taken; checking whose it is")
         else:
             self._fail(error, now)
             return
         self._begin_wait(now)
-        self.phase = Phase.ADOPT
+        self._go(Phase.ADOPT)
 
     def _adopt(self, found: Task | None, now: float) -> None:
         desired = self.desired
@@ -283,18 +300,17 @@ class TaskRun:
         if found is not None and found.id == self._replaced_id:
             found = None  # the task being replaced, listed once more before it went
         if found is None:
-            if self._create_error == "conflict":
+            if self._doubt is Doubt.CONFLICT:
                 # Held by a workspace still being deleted (or one that is not a task): wait.
                 self.not_before = now + self.settings.poll_interval
                 self._event("name still reserved (a workspace is being deleted?); waiting")
-            self.phase = Phase.CREATE
+            self._go(Phase.CREATE)
             return
-        display = found.display_name if self.settings.supports_display_name else None
-        ours = ownership.owns(desired.batch, found.name, display)
+        ours = ownership.owns(desired.batch, found.name, self.backend.ownership_mark(found))
         if ours and found.initial_prompt.strip() == desired.prompt.strip():
             how = (
                 "adopted (created, response lost)"
-                if self._create_error == "lost"
+                if self._doubt is Doubt.LOST
                 else ("adopted (created concurrently)")
             )
             self._took(found, how, now)
@@ -316,37 +332,35 @@ class TaskRun:
         self._record_task(task)
         self._note(how)
         self._begin_wait(now)
-        self.tracker = ReadinessTracker(
-            idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
-        )
+        self._reset_tracker()
         if self._follow_ups_left():
-            self.phase = Phase.FOLLOW_UPS
+            self._go(Phase.FOLLOW_UPS)
         else:
             self._after_follow_ups(now)
 
     # -- follow-ups -----------------------------------------------------------------------
 
-    def _send_op(self, client: CoderClient, task: Task) -> Op:
+    def _send_op(self, backend: Backend, task: Task) -> Op:
         desired = self.desired
         assert desired is not None
         already = self.delivered
 
-        def send() -> tuple[str, int]:
+        def send() -> Sent:
             # The logs decide, right before each send: a follow-up that an earlier (lost)
             # send or a concurrent apply delivered is never sent again.
-            inputs = input_contents(client.get_logs(task))
+            inputs = backend.delivered_inputs(task)
             present = delivered_count(inputs, desired.prompt, desired.follow_ups)
             if present > already:
-                return ("present", present)
-            client.send_input(task, desired.follow_ups[already])
-            return ("sent", already + 1)
+                return Sent(present, already_delivered=True)
+            backend.send(task, desired.follow_ups[already])
+            return Sent(already + 1, already_delivered=False)
 
         return send
 
     def _finish_send(self, outcome: Any, error: BaseException | None, now: float) -> None:
-        if error is None:
-            how, count = outcome
-            if how == "present":
+        if error is None and isinstance(outcome, Sent):
+            count = outcome.count
+            if outcome.already_delivered:
                 self._note(f"the logs show {count} follow-up(s) delivered; not sent again")
                 self.delivered = max(self.delivered, count)
                 self._settle_again()
@@ -386,9 +400,7 @@ class TaskRun:
 
     def _settle_again(self, after_send: float | None = None) -> None:
         self.ready_to_send = False
-        self.tracker = ReadinessTracker(
-            idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
-        )
+        self._reset_tracker()
         if after_send is not None and self.task is not None:
             self._sent_marker = _state_marker(self.task)
             self._sent_at = after_send
@@ -397,7 +409,7 @@ class TaskRun:
         if self._wait_mode() == "none":
             self._end(Outcome.OK, now)
         else:
-            self.phase = Phase.WAIT
+            self._go(Phase.WAIT)
 
     # -- waiting --------------------------------------------------------------------------
 
@@ -411,7 +423,7 @@ class TaskRun:
             self._sent_marker = None
         readiness = self.tracker.observe(task, now)
         if readiness is Readiness.PAUSED:
-            if self.settings.supports_pause:
+            if self.backend.can_resume:
                 if not self.resuming:
                     self.resuming = True
                     self._event("task is paused; resuming it")
@@ -419,7 +431,7 @@ class TaskRun:
             self._end(Outcome.FAILED, now, error="the task is paused and this server cannot resume")
             return None
         if readiness is Readiness.BROKEN:
-            if task.status == "error" and task.workspace_status in BUILD_FAILED:
+            if task.status == "error" and build_failed(task):
                 # A failed build stays failed; only a new build (by a person) could change it.
                 self._end(
                     Outcome.FAILED,
@@ -451,11 +463,18 @@ class TaskRun:
         else:
             self._event(f"resume failed ({_reason(error)}); will retry")
             self.not_before = now + self.settings.poll_interval
+        self._reset_tracker()
+
+    # -- helpers --------------------------------------------------------------------------
+
+    def _reset_tracker(self) -> None:
+        """Forget what idle reports were timed: after a create, a send or a resume."""
         self.tracker = ReadinessTracker(
             idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
         )
 
-    # -- helpers --------------------------------------------------------------------------
+    def _go(self, phase: Phase) -> None:
+        self.phase = transition(self.phase, phase)
 
     def _follow_ups(self) -> tuple[str, ...]:
         return self.desired.follow_ups if self.desired else ()
@@ -501,7 +520,7 @@ class TaskRun:
     def _end(self, outcome: Outcome, now: float, *, error: str = "", note: str = "") -> None:
         if outcome is Outcome.OK and self.action.kind is ActionKind.NOOP:
             outcome = Outcome.UNCHANGED  # only waited: nothing was changed
-        self.phase = Phase.DONE
+        self._go(Phase.DONE)
         self.result.outcome = outcome
         self.result.error = error
         self.result.finished_at = time.time()

@@ -12,7 +12,7 @@ from types import MappingProxyType
 
 from runner.manifest.model import Batch, DesiredTask, Origin
 
-__all__ = ["Batch", "DesiredTask", "Origin", "load_batch", "load_batches"]
+__all__ = ["Batch", "DesiredTask", "Origin", "load_batch"]
 
 _NO_VARIABLES: Mapping[str, str] = MappingProxyType({})
 
@@ -23,8 +23,9 @@ def load_batch(
     variables: Mapping[str, str] = _NO_VARIABLES,
     env_names: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
+    data: bytes | None = None,
 ) -> Batch:
-    """Load, validate, render and expand one manifest.
+    """Load, validate, render and expand one manifest (`data`: its bytes, when already read).
 
     `variables` (from `--var key=value`) override the manifest's `vars`; `env_names` (from
     `--env NAME`) are the only environment variables templates may read, taken from `environ`
@@ -32,28 +33,4 @@ def load_batch(
     """
     from runner.manifest.loader import load
 
-    return load(path, variables=variables, env_names=env_names, environ=environ)
-
-
-def load_batches(
-    paths: Sequence[str],
-    *,
-    variables: Mapping[str, str] = _NO_VARIABLES,
-    env_names: Sequence[str] = (),
-    environ: Mapping[str, str] | None = None,
-) -> list[Batch]:
-    """Load several manifests; raises one ManifestError with the problems of all of them."""
-    from runner.errors import LocatedError, ManifestError
-
-    batches: list[Batch] = []
-    errors: list[LocatedError] = []
-    for path in paths:
-        try:
-            batches.append(
-                load_batch(path, variables=variables, env_names=env_names, environ=environ)
-            )
-        except ManifestError as error:
-            errors.extend(error.errors)
-    if errors:
-        raise ManifestError(errors)
-    return batches
+    return load(path, variables=variables, env_names=env_names, environ=environ, content=data)

@@ -13,13 +13,14 @@ from typing import Any
 
 from yaml.nodes import ScalarNode, SequenceNode
 
+from runner import defaults
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
-from runner.manifest.source import read_source
+from runner.manifest.source import check_source, read_source
 from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_template
 from runner.manifest.variables import environment_values
 from runner.manifest.wording import kind, one_line, quote, show
@@ -27,7 +28,11 @@ from runner.manifest.yamltree import Document, PathPart, parse
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
 TEXT_FIELDS = ("name", "prompt", "template", "template_version", "preset", "owner", "organization")
-_DURATIONS = {"timeout": 1800.0, "idle_grace": 5.0, "poll_interval": 2.0}
+_DURATIONS = {
+    "timeout": defaults.TIMEOUT_SECONDS,
+    "idle_grace": defaults.IDLE_GRACE_SECONDS,
+    "poll_interval": defaults.POLL_INTERVAL_SECONDS,
+}
 _MUST_BE_POSITIVE = ("timeout", "poll_interval")
 
 
@@ -37,10 +42,11 @@ def load(
     variables: Mapping[str, str],
     env_names: Sequence[str],
     environ: Mapping[str, str] | None,
+    content: bytes | None = None,
 ) -> Batch:
     """See `runner.manifest.load_batch`."""
     env = environment_values(env_names, environ)
-    text = read_source(path)
+    text = read_source(path) if content is None else check_source(path, content)
     document, errors = parse(path, text)
     data = document.data
     if errors and data is None:  # nothing usable came out of the parser

@@ -6,9 +6,10 @@ Everything downstream (planner, executor, renderers) reads these and never the Y
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import MISSING, Field, dataclass, field, fields
+from typing import Any
 
-from runner import ownership
+from runner import defaults, ownership
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
@@ -37,9 +38,9 @@ class DesiredTask:
     organization: str | None = None
     follow_ups: tuple[str, ...] = ()
     wait: str = "idle"  # none | idle | complete
-    timeout_seconds: float = 1800.0
-    idle_grace_seconds: float = 5.0  # idle must hold this long before it counts
-    poll_interval_seconds: float = 2.0
+    timeout_seconds: float = defaults.TIMEOUT_SECONDS
+    idle_grace_seconds: float = defaults.IDLE_GRACE_SECONDS  # idle must hold before it counts
+    poll_interval_seconds: float = defaults.POLL_INTERVAL_SECONDS
     on_drift: str = "report"  # report | replace
     origin: Origin | None = None
 
@@ -57,6 +58,39 @@ class DesiredTask:
     def key(self) -> tuple[str, str]:
         """(owner, name): unique within a batch."""
         return (self.owner, self.name)
+
+    def to_data(self) -> dict[str, Any]:
+        """The task as plain data (every field but `batch` and `origin`), in field order."""
+        data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _stored_fields()}
+        data["follow_ups"] = list(self.follow_ups)
+        return data
+
+    @classmethod
+    def from_data(cls, batch: str, data: Mapping[str, Any]) -> DesiredTask:
+        """The task `to_data` gave; a field the data predates takes its default.
+
+        Raises KeyError for a missing required field and TypeError or ValueError for a value
+        of the wrong kind.
+        """
+        values: dict[str, Any] = {}
+        for spec in _stored_fields():
+            if spec.name in data:
+                values[spec.name] = data[spec.name]
+            elif spec.default is MISSING:
+                raise KeyError(spec.name)
+        for name in ("name", "prompt", "template", "owner", "wait", "on_drift"):
+            if name in values and not isinstance(values[name], str):
+                raise TypeError(f"{name} is not text")
+        if "follow_ups" in values:
+            values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
+        for number in ("timeout_seconds", "idle_grace_seconds", "poll_interval_seconds"):
+            if number in values:
+                values[number] = float(values[number])
+        return cls(batch=batch, **values)
+
+
+def _stored_fields() -> tuple[Field[Any], ...]:
+    return tuple(f for f in fields(DesiredTask) if f.name not in ("batch", "origin"))
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,11 @@ def read_source(path: str) -> str:
         raise _file_error(path, "permission denied") from None
     except OSError as error:
         raise _file_error(path, f"cannot be read: {error.strerror or error}") from None
+    return check_source(path, data)
+
+
+def check_source(path: str, data: bytes) -> str:
+    """The manifest text in `data` (read from `path`), checked before any parser sees it."""
     if len(data) > MAX_FILE_BYTES:  # grew since stat, or a special file
         raise _file_error(path, f"is larger than {MAX_FILE_BYTES:,} bytes")
     text = decode(path, data)

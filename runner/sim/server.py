@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from runner import defaults
 from runner.sim.apierror import ApiError
 from runner.sim.auth import authenticate
 from runner.sim.chats.generation import ChatGeneration
@@ -48,7 +49,7 @@ class SimServer:
     def __init__(
         self,
         *,
-        coder_version: str = "2.34.2",
+        coder_version: str = defaults.SIM_CODER_VERSION,
         host: str = "127.0.0.1",
         port: int = 0,
         latency_ms: int = 0,

@@ -407,7 +407,7 @@ def test_debug_lines_never_show_the_token() -> None:
     assert 'GET /api/v2/tasks?q=owner:"me" status:"active" -> 200 in' in text
 
 
-def test_error_messages_never_show_the_token() -> None:
+def test_error_messages_never_show_the_token(capsys: pytest.CaptureFixture[str]) -> None:
     fake = FakeCoder()
     # A server echoing the token back in an error must not leak it through our message.
     fake.on(
@@ -416,12 +416,18 @@ def test_error_messages_never_show_the_token() -> None:
         json_response(400, {"message": f"bad token {TOKEN}", "detail": TOKEN}),
     )
     client = fake.client()
+    from runner.cli.main import _render_error
     from runner.errors import ApiError
-    from runner.secrets import redact
 
     with pytest.raises(ApiError) as caught:
         client.list_tasks()
-    shown = redact(caught.value.message + "\n".join(caught.value.details))
+    # The server's text is kept (it explains the error), token and all: the CLI edge, which
+    # renders every error, is what must hide it.
+    raw = caught.value.message + "\n".join(caught.value.details)
+    assert TOKEN in raw
+    _render_error(caught.value)
+    shown = capsys.readouterr().err
+    assert "bad token ********" in shown
     assert TOKEN not in shown
 
 

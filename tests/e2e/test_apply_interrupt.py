@@ -7,16 +7,14 @@ The witnesses are the simulator's request log (successful creates) and each task
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_tasks, sim_env
+from conftest import run_tasks, sim_env, start_tasks
 
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms", "--parallelism", "2"]
 
@@ -34,18 +32,7 @@ tasks:
 
 
 def start_apply(path: str, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    full.update(env, NO_COLOR="1", PYTHONUNBUFFERED="1", HOME="/nonexistent-home")
-    full.pop("GITHUB_STEP_SUMMARY", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", "runner", "apply", path, "--yes", *FAST, *extra],
-        env=full,
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    return start_tasks(["apply", path, "--yes", *FAST, *extra], env=env)
 
 
 def read_until(proc: subprocess.Popen[str], marker: str, deadline: float = 30.0) -> str:

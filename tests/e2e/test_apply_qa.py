@@ -7,15 +7,13 @@ reports are the witnesses.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, Result, run_tasks, sim_env
+from conftest import Result, run_tasks, sim_env, start_tasks
 
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 
@@ -139,17 +137,10 @@ tasks:
       n: [1, 2, 3, 4, 5]
 """,
     )
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    env.update(sim_env(sim), PYTHONUNBUFFERED="1", HOME="/nonexistent-home")
-    env.pop("GITHUB_STEP_SUMMARY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", "--debug", "apply", path, "--yes", "--parallelism", "1"],
-        env=env,
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
+    proc = start_tasks(
+        ["--debug", "apply", path, "--yes", "--parallelism", "1"],
+        env=sim_env(sim),
         stderr=subprocess.STDOUT,  # one pipe: the debug lines cannot fill a second one
-        text=True,
     )
     try:
         assert proc.stdout is not None

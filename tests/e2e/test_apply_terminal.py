@@ -12,14 +12,12 @@ import os
 import pty
 import re
 import struct
-import subprocess
-import sys
 import termios
 import time
 from pathlib import Path
 from typing import Any
 
-from conftest import ROOT, sim_env
+from conftest import sim_env, start_tasks
 
 ROWS, COLUMNS = 10, 80
 _CONTROL = re.compile(r"\x1b\[(\d*)([A-Za-z])")
@@ -56,17 +54,8 @@ def screen(output: str, rows: int) -> list[str]:
 def run_on_terminal(args: list[str], env: dict[str, str]) -> tuple[int, str]:
     master, slave = pty.openpty()
     fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", ROWS, COLUMNS, 0, 0))
-    full = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    full.update(env, TERM="xterm", HOME="/nonexistent-home", COLUMNS="", LINES="")
-    full.pop("GITHUB_STEP_SUMMARY", None)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", *args],
-        env={k: v for k, v in full.items() if v},
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=slave,
-        stderr=slave,
-    )
+    terminal = {**env, "TERM": "xterm", "COLUMNS": "", "LINES": ""}
+    proc = start_tasks(args, env=terminal, stdout=slave, stderr=slave, text=False)
     os.close(slave)
     chunks: list[bytes] = []
     deadline = time.monotonic() + 60

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 import urllib.request
 from typing import Any
 
-from conftest import ROOT, Result, run_tasks, sim_env
+from conftest import Result, run_tasks, sim_env, start_tasks
 
 from runner.render.json_output import go_json
 from runner.render.task_tables import STATUS_COLUMNS
@@ -137,26 +135,21 @@ def test_send_fails_when_the_task_is_paused_while_waiting(make_sim: Any) -> None
     server = make_sim("2.34.2")
     env = sim_env(server)
     task_id = create_quiet(["--name", "busy", "Long work [sim:work=400]"], env)
-    full_env = {**env, "PATH": "/usr/bin:/bin"}
-    sender = subprocess.Popen(
-        [sys.executable, "-m", "runner", "send", "busy", "more", "--poll-interval", "50ms"],
-        env=full_env,
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sender = start_tasks(["send", "busy", "more", "--poll-interval", "50ms"], env=env)
     # The agent works for 8 s of real time; pause once the task is up and send is waiting.
     deadline = time.monotonic() + 10
     while (served_task(server, task_id).get("current_state") or {}).get("state") != "working":
         assert time.monotonic() < deadline, "the agent never started working"
         time.sleep(0.05)
-    time.sleep(0.3)
-    ok(run_tasks(["pause", "busy", "--yes", "--poll-interval", "50ms"], env=env))
-    out, err = sender.communicate(timeout=30)
-    assert sender.returncode == 1, out + err
+    # Send says on stderr when it starts waiting: pause only then.
+    assert sender.stderr is not None
+    first = sender.stderr.readline()
     waiting = 'Waiting for task "admin/busy" to become idle...\n'
+    assert first == waiting
+    ok(run_tasks(["pause", "busy", "--yes", "--poll-interval", "50ms"], env=env))
+    out, rest = sender.communicate(timeout=30)
+    err = first + rest
+    assert sender.returncode == 1, out + err
     assert err.startswith(waiting)
     err = err[len(waiting) :]
     # Coder's two outcomes: the stop build was seen (`unknown`) or only its result (`paused`).

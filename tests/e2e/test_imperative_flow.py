@@ -36,10 +36,12 @@ def ok(result: Result, token: str) -> Result:
 
 
 def test_create_watch_send_logs_delete(sim: Any) -> None:
+    # The agent works 6 s of real time, so `status --watch` sees it working even when the
+    # machine is loaded and the command takes seconds to start.
     env = sim_env(sim)
 
     created = ok(
-        run_tasks(["create", "--name", "flow-1", "Build it [sim:work=60]"], env=env), sim.token
+        run_tasks(["create", "--name", "flow-1", "Build it [sim:work=300]"], env=env), sim.token
     )
     match = CREATED.match(created.stdout)
     assert match and match.group(1) == "flow-1", created.stdout
@@ -78,7 +80,7 @@ def test_create_watch_send_logs_delete(sim: Any) -> None:
 
 def test_status_json_is_the_raw_task_and_watch_prints_whole_objects(sim: Any) -> None:
     env = sim_env(sim)
-    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=150]"], env=env), sim.token).stdout
+    task_id = ok(run_tasks(["create", "-q", "Quick one [sim:work=300]"], env=env), sim.token).stdout
     task_id = task_id.strip()
     assert re.fullmatch(r"[0-9a-f-]{36}", task_id)
 
@@ -102,7 +104,7 @@ def test_status_json_is_the_raw_task_and_watch_prints_whole_objects(sim: Any) ->
 
 def test_send_waits_for_a_starting_task_then_for_a_busy_agent(sim: Any) -> None:
     env = sim_env(sim)
-    ok(run_tasks(["create", "--name", "eager", "Long job [sim:work=80]"], env=env), sim.token)
+    ok(run_tasks(["create", "--name", "eager", "Long job [sim:work=300]"], env=env), sim.token)
     # Sent right away: the task is still starting, then its agent works for a while.
     sent = ok(
         run_tasks(["send", "admin/eager", "--stdin", *POLL], env=env, input="Next step\n"),
@@ -112,5 +114,5 @@ def test_send_waits_for_a_starting_task_then_for_a_busy_agent(sim: Any) -> None:
     assert sent.stderr.startswith('Waiting for task "admin/eager" to become idle...')
     logs = json.loads(ok(run_tasks(["logs", "eager", "-o", "json"], env=env), sim.token).stdout)
     # The simulator refuses input before the task is active, so getting here means send waited.
-    assert logs[0]["content"] == "Long job [sim:work=80]"
+    assert logs[0]["content"] == "Long job [sim:work=300]"
     assert "Next step\n" in [e["content"] for e in logs if e["type"] == "input"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 from urllib.parse import unquote_plus
 
@@ -29,6 +30,16 @@ def make_tasks(env: dict[str, str]) -> dict[str, str]:
         )
     ).stdout.strip()
     return ids
+
+
+def wait_until_all_active(env: dict[str, str], count: int) -> None:
+    """Poll `list` until `count` tasks are active (the simulated builds take a moment)."""
+    deadline = time.monotonic() + 60
+    while True:
+        listed = json.loads(ok(run_tasks(["list", "--all", "-o", "json"], env=env)).stdout)
+        if [t["status"] for t in listed] == ["active"] * count:
+            return
+        assert time.monotonic() < deadline, [t["status"] for t in listed]
 
 
 def test_list_filters_sorts_and_formats(sim: Any) -> None:
@@ -62,10 +73,12 @@ def test_list_filters_sorts_and_formats(sim: Any) -> None:
     assert list(raw[0])[:4] == ["id", "organization_id", "owner_id", "owner_name"]
 
     # The status filter is sent to the server; no match is "No tasks found." (or `[]`).
+    wait_until_all_active(env, count=4)
     active = json.loads(
         ok(run_tasks(["list", "--all", "--status", "active", "-o", "json"], env=env)).stdout
     )
-    assert {t["status"] for t in active} <= {"active"}
+    assert sorted(t["id"] for t in active) == sorted(ids.values())
+    assert {t["status"] for t in active} == {"active"}
     # The help's own example, `--status running`, lists the active (running) tasks.
     running = ok(run_tasks(["list", "--status", "running", "--quiet"], env=env)).stdout.split()
     assert running == [t["id"] for t in active if t["owner_name"] == "admin"]

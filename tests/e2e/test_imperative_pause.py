@@ -8,11 +8,10 @@ import pty
 import re
 import select
 import subprocess
-import sys
 import time
 from typing import Any
 
-from conftest import ROOT, Result, run_tasks, sim_env
+from conftest import Result, run_tasks, sim_env, start_tasks
 
 POLL = ["--poll-interval", "50ms"]
 
@@ -24,17 +23,8 @@ def ok(result: Result) -> Result:
 
 def run_in_terminal(args: list[str], env: dict[str, str], answer: str) -> tuple[int, str]:
     """Run `tasks` with a pseudo-terminal as stdin, answer its prompt, return (code, stdout)."""
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    full_env.update(env)
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", *args],
-        stdin=follower,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        env=full_env,
-        cwd=str(ROOT),
-    )
+    proc = start_tasks(args, env=env, stdin=follower, stderr=subprocess.STDOUT, text=False)
     os.close(follower)
     assert proc.stdout is not None
     seen = b""

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from typing import Any
 
-from conftest import ROOT, run_tasks, sim_env
+from conftest import run_tasks, sim_env, start_tasks
 
 
 def _wait_until_working(name: str, env: dict[str, str]) -> None:
@@ -37,25 +34,7 @@ def test_watch_of_a_task_deleted_meanwhile_says_it_is_gone(sim: Any) -> None:
     env = sim_env(sim)
     assert run_tasks(["create", "--name", "watched", "work [sim:work=100000]"], env=env).code == 0
     _wait_until_working("watched", env)
-    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    watch = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "runner",
-            "status",
-            "watched",
-            "--watch",
-            "--watch-interval",
-            "50ms",
-        ],
-        env={**full_env, **env, "NO_COLOR": "1"},
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    watch = start_tasks(["status", "watched", "--watch", "--watch-interval", "50ms"], env=env)
     try:
         assert watch.stdout is not None
         assert watch.stdout.readline().startswith("STATE CHANGED")

@@ -6,13 +6,12 @@ import re
 import time
 from typing import Any
 
+from runner.backends.tasks import TasksBackend
+from runner.batch import plan_batch, run
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
-from runner.execute import ExecuteSettings, Outcome, execute
+from runner.execute import ExecuteSettings, Outcome
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import observe
-from runner.plan import make_plan
-from runner.preflight import preflight, task_key
 
 PER_TASK_GET = re.compile(r"/tasks/[^/]+/[0-9a-f-]{36}(/logs)?$")
 
@@ -28,14 +27,10 @@ def wait_for(count: int, make_sim: Any) -> tuple[list[dict[str, Any]], float]:
     )
     settings = ExecuteSettings(parallelism=8, poll_interval=0.1, idle_grace=0.05)
     with CoderClient(Connection(url=sim.url, token=sim.token)) as client:
-        resolved = preflight(client, batch.tasks)
-        observation = observe(
-            client, batch, owners={"me": resolved[task_key(batch.tasks[0])].owner}
-        )
-        plan = make_plan(batch, observation, resolved=resolved)
+        prepared = plan_batch(TasksBackend(client), batch)
         before = len(sim.requests)
         started = time.monotonic()
-        report = execute(client, plan, observation, resolved, settings)
+        report = run(prepared, settings)
         elapsed = time.monotonic() - started
     assert all(r.outcome is Outcome.OK for r in report.results), report.summary()
     return sim.requests[before:], elapsed

@@ -6,7 +6,7 @@ import json
 import os
 from xml.etree import ElementTree
 
-from runner.cli.commands.apply import exit_code
+from runner.batch import exit_code
 from runner.execute import ApplyReport, Event, Outcome, TaskResult
 from runner.report import json_report
 from runner.report.junit import junit_xml

@@ -4,22 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from runner import batch as service
+from runner.backends.tasks import TasksBackend
+from runner.batch import plan_batch
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
-from runner.execute import ExecuteSettings, Outcome, execute
+from runner.execute import ExecuteSettings, Outcome
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import observe
-from runner.plan import make_plan
-from runner.preflight import preflight, task_key
 
 
 def run(client: CoderClient, batch: Batch, settings: ExecuteSettings) -> Any:
-    resolved = preflight(client, batch.tasks)
-    observation = observe(
-        client, batch, owners={t.owner: resolved[task_key(t)].owner for t in batch.tasks}
-    )
-    plan = make_plan(batch, observation, resolved=resolved)
-    return execute(client, plan, observation, resolved, settings)
+    return service.run(plan_batch(TasksBackend(client), batch), settings)
 
 
 def one(name: str, prompt: str, **kw: Any) -> Batch:

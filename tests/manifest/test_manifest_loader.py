@@ -9,7 +9,7 @@ import pytest
 
 from runner import ownership
 from runner.errors import InvalidInputError, ManifestError
-from runner.manifest import load_batch, load_batches
+from runner.manifest import load_batch
 
 
 def write(tmp_path: Path, text: str, name: str = "batch.tasks.yaml") -> str:
@@ -163,14 +163,3 @@ def test_the_same_name_for_different_owners_is_fine(tmp_path: Path) -> None:
         "  - {name: a, prompt: p, owner: alice}\n  - {name: a, prompt: p, owner: bob}\n"
     )
     assert [t.owner for t in load_batch(write(tmp_path, text)).tasks] == ["alice", "bob"]
-
-
-def test_load_batches_reports_the_errors_of_every_file(tmp_path: Path) -> None:
-    good = write(tmp_path, FULL, "good.tasks.yaml")
-    bad1 = write(tmp_path, "version: 2\n", "bad1.tasks.yaml")
-    bad2 = write(tmp_path, "- 1\n", "bad2.tasks.yaml")
-    assert [b.name for b in load_batches([good])] == ["nightly"]
-    with pytest.raises(ManifestError) as caught:
-        load_batches([good, bad1, bad2])
-    files = {error.location.file for error in caught.value.errors}
-    assert files == {bad1, bad2}

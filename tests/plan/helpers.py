@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from typing import Any
 
 from runner import ownership
@@ -84,6 +85,6 @@ def observation(
     *tasks: Task | ObservedTask, ga: bool = True, all_visible: bool = False
 ) -> Observation:
     items = tuple(t if isinstance(t, ObservedTask) else ObservedTask(t) for t in tasks)
-    return Observation(
-        ME, items, supports_display_name=ga, server_version="v2.34.2", all_visible=all_visible
-    )
+    # The mark ownership reads is the display name on GA servers, nothing on v2.28.
+    marked = tuple(replace(o, mark=o.task.display_name if ga else None) for o in items)
+    return Observation(ME, marked, server_version="v2.34.2", all_visible=all_visible)

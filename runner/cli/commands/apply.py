@@ -10,35 +10,19 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from runner.cli.commands.plan import (
-    manifest_options,
-    plan_header,
-    plan_options,
-    prepare,
-)
+from runner import defaults
+from runner.cli.commands.plan import manifest_options, plan_header, prepare, source
 from runner.cli.options import confirm, parse_go_duration
 from runner.errors import (
-    EXIT_ERROR,
-    EXIT_INTERRUPTED,
-    EXIT_OK,
-    EXIT_PARTIAL_FAILURE,
-    EXIT_WAIT_TIMEOUT,
     InvalidInputError,
     TasksError,
 )
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
+    from runner.batch import Prepared
     from runner.execute import ApplyReport, Event, ExecuteSettings
-    from runner.observe import Observation
-    from runner.plan import Plan
-    from runner.preflight import ResolvedTask
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-
-class PlanChangedError(TasksError):
-    """A saved plan no longer matches the deployment."""
 
 
 def run_options(func: F) -> F:
@@ -48,7 +32,7 @@ def run_options(func: F) -> F:
         click.option(
             "--parallelism",
             type=click.IntRange(1, 64),
-            default=4,
+            default=defaults.PARALLELISM,
             show_default=True,
             help="Requests in flight at once. Coder's rate limit (512 requests/minute per "
             "route by default) is kept by pacing on its rate-limit headers, whatever this is.",
@@ -99,6 +83,7 @@ def command(
     deployment changed since). Exit codes: 0 done, 4 some tasks failed, 5 a wait timed out,
     1 error, 3 invalid input, 130 interrupted.
     """
+    from runner.batch import check_saved
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
@@ -107,27 +92,9 @@ def command(
         poll_interval=_duration(poll_interval, "--poll-interval"),
         idle_grace=_duration(idle_grace, "--idle-grace"),
     )
-    prepared = prepare(
-        ctx,
-        file,
-        variables=variables,
-        env_names=env_names,
-        options=plan_options(targets, replace, prune),
-        options_given=bool(targets or replace or prune),
-    )
+    prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
+    check_saved(prepared, file)
     plan = prepared.plan
-    saved = prepared.saved
-    if saved is not None:
-        if saved.server_url and saved.server_url != prepared.observation.dashboard_url:
-            raise PlanChangedError(
-                f"{file} was made for {saved.server_url}, not "
-                f"{prepared.observation.dashboard_url}; nothing was applied"
-            )
-        if saved.fingerprint != plan.fingerprint:
-            raise PlanChangedError(
-                f"the deployment changed since {file} was made; nothing was applied",
-                details=["make a new plan with `tasks plan ... --out` and review it"],
-            )
     click.echo(plan_header(prepared))
     click.echo("")
     click.echo(render_plan(plan))
@@ -136,23 +103,12 @@ def command(
         return
     if plan.has_changes:
         confirm("Apply these changes?", yes=yes)
-    code = run_plan(
-        prepared.client,
-        plan,
-        prepared.observation,
-        prepared.resolved,
-        settings,
-        report_path=report_path,
-        junit_path=junit_path,
-    )
+    code = run_plan(prepared, settings, report_path=report_path, junit_path=junit_path)
     ctx.exit(code)
 
 
 def run_plan(
-    client: CoderClient,
-    plan: Plan,
-    observation: Observation,
-    resolved: dict[str, ResolvedTask],
+    prepared: Prepared,
     settings: ExecuteSettings,
     *,
     report_path: str | None,
@@ -160,7 +116,7 @@ def run_plan(
     command_name: str = "apply",
 ) -> int:
     """Execute, print progress and results, write the reports; return the exit code."""
-    from runner.execute import execute
+    from runner import batch
     from runner.report.live import LiveProgress, PlainProgress
 
     live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
@@ -176,34 +132,13 @@ def run_plan(
             started = True
         progress(event)
 
-    report = execute(client, plan, observation, resolved, settings, on_event=on_event)
+    report = batch.run(prepared, settings, on_event=on_event)
     progress.close()
-    code = exit_code(report)
+    code = batch.exit_code(report)
     finish(report, code, report_path=report_path, junit_path=junit_path, command_name=command_name)
     if report.interrupted:
         click.echo("Interrupted. Re-run to continue: nothing is created or sent twice.", err=True)
     return code
-
-
-def exit_code(report: ApplyReport) -> int:
-    """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed.
-
-    An interrupted run is 130 whatever the tasks did, in the reports as well as the process.
-    """
-    from runner.execute import Outcome
-
-    if report.interrupted:
-        return EXIT_INTERRUPTED
-    outcomes = [r.outcome for r in report.results]
-    failed = sum(1 for o in outcomes if o is not None and o.is_failure)
-    timed_out = outcomes.count(Outcome.TIMEOUT)
-    if failed and failed == len(outcomes):
-        return EXIT_ERROR
-    if failed:
-        return EXIT_PARTIAL_FAILURE
-    if timed_out:
-        return EXIT_WAIT_TIMEOUT
-    return EXIT_OK
 
 
 def finish(

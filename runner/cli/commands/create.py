@@ -8,10 +8,18 @@ from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import read_stdin, stdin_is_terminal
-from runner.coder.client import CoderClient
 from runner.coder.models import Organization
 from runner.errors import InvalidInputError, TasksError
 from runner.render.times import go_stamp
+from runner.resolve import (
+    NoDefaultPreset,
+    NoTaskTemplate,
+    OrganizationNotChosen,
+    Resolver,
+    TemplateNotChosen,
+    UnknownOrganization,
+    UnknownPreset,
+)
 
 #: `--preset` default: literally "none", meaning "no preset" (an empty value means the default).
 PRESET_NONE = "none"
@@ -57,62 +65,57 @@ def read_input(argument: str | None, use_stdin: bool) -> str:
     return text
 
 
-def select_organization(client: CoderClient, wanted: str | None) -> Organization:
+def select_organization(resolver: Resolver, wanted: str | None) -> Organization:
     """The organization named by `--org` (name or UUID), else the caller's only one."""
-    organizations = client.my_organizations()
-    names = [o.name for o in organizations]
-    if wanted:
-        for organization in organizations:
-            if wanted in (organization.name, organization.id):
-                return organization
+    try:
+        return resolver.organization(wanted)
+    except UnknownOrganization as error:
         raise TasksError(
             f'organization "{wanted}" not found, are you sure you are a member of this '
-            f"organization? Valid options for '--org=' are [{', '.join(names)}]."
-        )
-    if len(organizations) == 1:
-        return organizations[0]
-    raise TasksError(
-        f"Must select an organization with --org=<org_name>. Choose from: {', '.join(names)}"
-    )
+            f"organization? Valid options for '--org=' are [{', '.join(error.names)}]."
+        ) from None
+    except OrganizationNotChosen as error:
+        raise TasksError(
+            "Must select an organization with --org=<org_name>. Choose from: "
+            f"{', '.join(error.names)}"
+        ) from None
 
 
 def resolve_template_version(
-    client: CoderClient, organization: Organization, template: str, version: str
+    resolver: Resolver, organization: Organization, template: str, version: str
 ) -> str:
     """The template version id to create from, following Coder's rules for omitted flags."""
     if not template:
-        templates = client.list_templates(organization.id, ai_only=True)
-        if not templates:
-            raise TasksError("no task templates configured")
-        if len(templates) > 1:
-            names = ", ".join(t.name for t in templates)
-            raise TasksError(f"template name not provided, available templates: {names}")
+        try:
+            only = resolver.only_task_template(organization)
+        except TemplateNotChosen as error:
+            names = ", ".join(error.names)
+            raise TasksError(f"template name not provided, available templates: {names}") from None
+        except NoTaskTemplate:
+            raise TasksError("no task templates configured") from None
         if not version:
-            return templates[0].active_version_id
-        template = templates[0].name
+            return only.active_version_id
+        template = only.name
     if version:
         with error_context("get template version"):
-            return client.get_template_version(organization.id, template, version).id
+            return resolver.pinned_version(organization, template, version).id
     with error_context("get template"):
-        return client.get_template(organization.id, template).active_version_id
+        return resolver.template(organization, template).active_version_id
 
 
-def resolve_preset(client: CoderClient, version_id: str, preset: str) -> str | None:
+def resolve_preset(resolver: Resolver, version_id: str, preset: str) -> str | None:
     """The preset id for `--preset`: none for `none`, the default one for an empty value."""
     if preset == PRESET_NONE:
         return None
     with error_context("get template presets"):
-        presets = client.presets(version_id)
+        resolver.presets(version_id)
     with error_context("resolve preset"):
-        if preset == "":
-            for candidate in presets:
-                if candidate.default:
-                    return candidate.id
-            raise TasksError("no preset found")
-        for candidate in presets:
-            if candidate.name == preset:
-                return candidate.id
-        raise TasksError(f'preset "{preset}" not found')
+        try:
+            return resolver.preset(version_id, preset).id
+        except NoDefaultPreset:
+            raise TasksError("no preset found") from None
+        except UnknownPreset:
+            raise TasksError(f'preset "{preset}" not found') from None
 
 
 @click.command(
@@ -191,10 +194,11 @@ def command(
     """Create a task."""
     prompt = read_input(task_input, use_stdin)
     client = global_options(ctx).client()
+    resolver = Resolver(client)
     with error_context("get current organization"):
-        organization = select_organization(client, org)
-    version_id = resolve_template_version(client, organization, template, template_version)
-    preset_id = resolve_preset(client, version_id, preset)
+        organization = select_organization(resolver, org)
+    version_id = resolve_template_version(resolver, organization, template, template_version)
+    preset_id = resolve_preset(resolver, version_id, preset)
     with error_context("create task"):
         task = client.create_task(
             owner=owner,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.cli.commands.apply import run_options, run_plan
-from runner.cli.commands.plan import load_input
+from runner.cli.commands.plan import source
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
@@ -30,20 +30,17 @@ def command(
 
     Tasks made by hand, and tasks of other batches, are never touched.
     """
+    from runner import batch
+    from runner.backends.tasks import TasksBackend
     from runner.execute import ExecuteSettings
-    from runner.manifest.model import Batch
-    from runner.observe import observe
-    from runner.plan import PlanOptions, make_plan
     from runner.render.plan import render_plan
 
-    batch, _ = load_input(file, variables, env_names)
-    client = global_options(ctx).client()
-    # Every task the token can see: an owner dropped from the manifest may still hold some.
-    empty = Batch(batch.name, (), batch.source)
-    observation = observe(client, empty, all_visible=True, read_logs=False)
-    plan = make_plan(empty, observation, PlanOptions(prune=True))
+    backend = TasksBackend(global_options(ctx).client())
+    prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
+    plan = prepared.plan
+    observation = prepared.observation
     click.echo(
-        f"Batch {batch.name!r} against Coder {observation.server_version} at "
+        f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
         f"{observation.dashboard_url}:"
     )
     click.echo("")
@@ -51,10 +48,7 @@ def command(
     if plan.has_changes:
         confirm(f"Delete these {plan.to_delete} task(s)?", yes=yes)
     code = run_plan(
-        client,
-        plan,
-        observation,
-        {},
+        prepared,
         ExecuteSettings(parallelism=parallelism),
         report_path=report_path,
         junit_path=junit_path,

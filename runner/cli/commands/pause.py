@@ -10,8 +10,8 @@ from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, parse_go_duration, yes_option
-from runner.cli.task_waits import wait_for_workspace
 from runner.errors import TasksError
+from runner.readiness import wait_for_workspace
 from runner.render.times import go_stamp
 
 EXAMPLES = (

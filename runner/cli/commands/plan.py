@@ -1,13 +1,8 @@
-"""`tasks plan FILE`: show what `apply` would change. Also the pipeline `apply` and `destroy` share.
-
-The pipeline: load the manifest (or a saved plan), preflight, observe, plan.
-"""
+"""`tasks plan FILE`: show what `apply` would change; the flags `apply` shares with it."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -15,32 +10,13 @@ import click
 
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
-from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, InvalidInputError, TasksError
+from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
 
 if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
-    from runner.manifest.model import Batch
-    from runner.observe import Observation
-    from runner.plan import Plan, PlanOptions
-    from runner.planfile import SavedPlan
-    from runner.preflight import ResolvedTask
+    from runner.batch import Prepared, Source
+    from runner.plan import PlanOptions
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: Largest manifest or plan file read (the loader bounds manifests itself too).
-MAX_INPUT_BYTES = 10 * 1024 * 1024
-
-
-@dataclass
-class Prepared:
-    """A batch, what the deployment holds for it, and the plan between them."""
-
-    client: CoderClient
-    batch: Batch
-    observation: Observation
-    resolved: dict[str, ResolvedTask]
-    plan: Plan
-    saved: SavedPlan | None = None
 
 
 def manifest_options(func: F) -> F:
@@ -69,71 +45,26 @@ def manifest_options(func: F) -> F:
     return manifest_input_options(func)
 
 
-def read_source(path: str) -> str:
-    """The text of a manifest or plan file; a missing or unreadable file is invalid input."""
-    file = Path(path)
-    try:
-        if file.is_dir():
-            raise InvalidInputError(f"{path}: is a directory, not a manifest or plan file")
-        if file.stat().st_size > MAX_INPUT_BYTES:
-            raise InvalidInputError(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
-        return file.read_text(encoding="utf-8", errors="replace")
-    except OSError as error:
-        raise InvalidInputError(f"{path}: cannot read: {error.strerror or error}") from error
-
-
-def load_input(
-    path: str, variables: Sequence[str], env_names: Sequence[str]
-) -> tuple[Batch, SavedPlan | None]:
-    """A manifest loaded and rendered, or a saved plan (then --var/--env must not be given)."""
-    from runner import planfile
-
-    text = read_source(path)
-    if planfile.looks_like_plan(text):
-        if variables or env_names:
-            raise InvalidInputError(
-                f"{path} is a saved plan: its tasks are already rendered, so --var and --env "
-                "do not apply"
-            )
-        saved = planfile.load_plan(path, text)
-        return saved.batch, saved
-    from runner.manifest import load_batch
-    from runner.manifest.variables import parse_var_options
-
-    batch = load_batch(
-        path, variables=parse_var_options(variables), env_names=env_names, environ=os.environ
-    )
-    return batch, None
-
-
 def prepare(
     ctx: click.Context,
-    path: str,
-    *,
-    variables: Sequence[str] = (),
-    env_names: Sequence[str] = (),
-    options: PlanOptions,
-    options_given: bool = False,
+    source: Source,
+    targets: Sequence[str],
+    replace: bool,
+    prune: bool,
 ) -> Prepared:
-    """Load, preflight, observe and plan. A saved plan brings its own options."""
-    from runner.observe import observe
-    from runner.plan import make_plan
-    from runner.preflight import preflight, task_key
+    """The batch service's plan for the command's flags, on the deployment of the global flags."""
+    from runner import batch
+    from runner.backends.tasks import TasksBackend
 
-    batch, saved = load_input(path, variables, env_names)
-    if saved is not None:
-        if options_given:
-            raise InvalidInputError(
-                f"{path} is a saved plan: it carries its own --target, --replace and --prune"
-            )
-        options = saved.options
-    client = global_options(ctx).client()
-    resolved = preflight(client, batch.tasks)
-    owners = {t.owner: resolved[task_key(t)].owner for t in batch.tasks}
-    observation = observe(client, batch, owners=owners, all_visible=options.prune)
-    fingerprint = observation.fingerprint(batch.name, [t.coder_name for t in batch.tasks])
-    plan = make_plan(batch, observation, options, resolved, fingerprint=fingerprint)
-    return Prepared(client, batch, observation, resolved, plan, saved)
+    backend = TasksBackend(global_options(ctx).client())
+    options = plan_options(targets, replace, prune)
+    return batch.prepare(backend, source, options, options_given=bool(targets or replace or prune))
+
+
+def source(file: str, variables: Sequence[str], env_names: Sequence[str]) -> Source:
+    from runner.batch import Source
+
+    return Source(file, variables, env_names)
 
 
 def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOptions:
@@ -191,14 +122,7 @@ def command(
     from runner import planfile
     from runner.render.plan import render_plan
 
-    prepared = prepare(
-        ctx,
-        file,
-        variables=variables,
-        env_names=env_names,
-        options=plan_options(targets, replace, prune),
-        options_given=bool(targets or replace or prune),
-    )
+    prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
     plan = prepared.plan
     document = planfile.plan_document(
         plan,

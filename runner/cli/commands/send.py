@@ -14,11 +14,10 @@ from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import parse_go_duration, read_stdin
-from runner.cli.task_waits import wait_until_active, wait_until_idle
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import AgentBusyError, InvalidInputError, TasksError
-from runner.readiness import settled_state
+from runner.readiness import settled_state, wait_until_active, wait_until_idle
 
 EXAMPLES = (
     Example("Send direct input to a task", 'tasks send task1 "Please also add unit tests"'),

@@ -9,6 +9,7 @@ from typing import Any
 
 import click
 
+from runner import defaults
 from runner.errors import InvalidInputError
 
 
@@ -48,7 +49,7 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
 @click.option("--port", **_numeric(int, "0"), help="Port to listen on (0 picks a free one).")
 @click.option(
     "--coder-version",
-    default="2.34.2",
+    default=defaults.SIM_CODER_VERSION,
     show_default=True,
     help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
     "2.37+ (no Tasks).",

@@ -1,0 +1,57 @@
+"""The things a batch is made of on one server, behind one small typed interface.
+
+The planner sees only an `Observation`; the observer and the executor reach the server only
+through `Backend`: list the items a batch may own, read what was delivered to one, create,
+send a follow-up, delete, resume, and the server facts they need. `TasksBackend` implements it
+over Coder's Tasks API. A chat backend plugs in here: ownership from labels instead of a name
+suffix, delivery from messages instead of logs, archive instead of delete.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from runner.coder.models import Task, User
+from runner.coder.version import ServerInfo
+from runner.manifest.model import DesiredTask
+from runner.preflight import ResolvedTask
+
+
+class Backend(Protocol):
+    """One server's items, as a batch uses them. Items are `Task` records."""
+
+    @property
+    def server(self) -> ServerInfo:
+        """The server's version, dashboard URL and capabilities."""
+
+    @property
+    def can_resume(self) -> bool:
+        """Whether a paused item can be resumed before sending to it."""
+
+    def me(self) -> User:
+        """The user the token belongs to."""
+
+    def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
+        """What each desired item is created from (keyed by `preflight.task_key`)."""
+
+    def list_items(self, owner: str | None) -> list[Task]:
+        """The items of `owner` (a username), or every visible item for None."""
+
+    def ownership_mark(self, item: Task) -> str | None:
+        """The mark beside the name that ownership reads; None where the server has none."""
+
+    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+        """Every input delivered to the item (its prompt first), in order."""
+
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+        """Create the item; raises UncertainOutcomeError when the response was lost."""
+
+    def send(self, item: Task, text: str) -> None:
+        """Send a follow-up; raises AgentBusyError when the agent is working."""
+
+    def delete(self, item: Task) -> None:
+        """Delete the item (done once it is gone)."""
+
+    def resume(self, item: Task) -> None:
+        """Resume a paused item."""

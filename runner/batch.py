@@ -1,0 +1,199 @@
+"""The batch service: file → desired → plan → actions → results, with no command line in sight.
+
+`plan`, `apply` and `destroy` parse their flags, call these functions and render what comes back;
+tests and benchmarks call the same functions. The deployment is reached only through a backend
+(`runner.backends`), so the pipeline stays the same whatever a batch is made of.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from runner.backends import Backend
+from runner.errors import (
+    EXIT_ERROR,
+    EXIT_INTERRUPTED,
+    EXIT_OK,
+    EXIT_PARTIAL_FAILURE,
+    EXIT_WAIT_TIMEOUT,
+    InvalidInputError,
+    TasksError,
+)
+from runner.execute import ApplyReport, Event, ExecuteSettings, Outcome, execute
+from runner.manifest.model import Batch
+from runner.observe import Observation, observe
+from runner.plan import Plan, PlanOptions, make_plan
+from runner.planfile import SavedPlan
+from runner.preflight import ResolvedTask, task_key
+
+#: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
+MAX_INPUT_BYTES = 10 * 1024 * 1024
+
+
+class PlanChangedError(TasksError):
+    """A saved plan no longer matches the deployment."""
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a batch comes from: a manifest (with --var and --env) or a saved plan."""
+
+    path: str
+    variables: Sequence[str] = ()
+    env_names: Sequence[str] = ()
+    environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+
+
+@dataclass
+class Prepared:
+    """A batch, what the deployment holds for it, and the plan between them."""
+
+    backend: Backend
+    batch: Batch
+    observation: Observation
+    resolved: Mapping[str, ResolvedTask]
+    plan: Plan
+    saved: SavedPlan | None = None
+
+
+def load_input(source: Source) -> tuple[Batch, SavedPlan | None]:
+    """A manifest loaded and rendered, or a saved plan (then --var/--env must not be given).
+
+    The file is read once: a plan is parsed from those bytes, a manifest loaded from them.
+    """
+    from runner import planfile
+
+    path = source.path
+    data = _read(path)
+    text = data.decode("utf-8", errors="replace")
+    if planfile.looks_like_plan(text):
+        if source.variables or source.env_names:
+            raise InvalidInputError(
+                f"{path} is a saved plan: its tasks are already rendered, so --var and --env "
+                "do not apply"
+            )
+        saved = planfile.load_plan(path, text)
+        return saved.batch, saved
+    from runner.manifest import load_batch
+    from runner.manifest.variables import parse_var_options
+
+    batch = load_batch(
+        path,
+        variables=parse_var_options(source.variables),
+        env_names=source.env_names,
+        environ=source.environ,
+        data=data,
+    )
+    return batch, None
+
+
+def prepare(
+    backend: Backend,
+    source: Source,
+    options: PlanOptions,
+    *,
+    options_given: bool = False,
+) -> Prepared:
+    """Load, preflight, observe and plan. A saved plan brings its own options."""
+    batch, saved = load_input(source)
+    if saved is not None:
+        if options_given:
+            raise InvalidInputError(
+                f"{source.path} is a saved plan: it carries its own --target, --replace and --prune"
+            )
+        options = saved.options
+    return plan_batch(backend, batch, options, saved)
+
+
+def plan_batch(
+    backend: Backend,
+    batch: Batch,
+    options: PlanOptions | None = None,
+    saved: SavedPlan | None = None,
+) -> Prepared:
+    """Preflight, observe and plan a batch already loaded (or built in code)."""
+    options = options or PlanOptions()
+    resolved = backend.resolve(batch.tasks)
+    owners = {t.owner: resolved[task_key(t)].owner for t in batch.tasks}
+    observation = observe(backend, batch, owners=owners, all_visible=options.prune)
+    fingerprint = observation.fingerprint(batch.name, [t.coder_name for t in batch.tasks])
+    plan = make_plan(batch, observation, options, resolved, fingerprint=fingerprint)
+    return Prepared(backend, batch, observation, resolved, plan, saved)
+
+
+def prepare_destroy(backend: Backend, source: Source) -> Prepared:
+    """A plan deleting every task the batch owns, whoever owns it."""
+    batch, _ = load_input(source)
+    # Every task the token can see: an owner dropped from the manifest may still hold some.
+    empty = Batch(batch.name, (), batch.source)
+    observation = observe(backend, empty, all_visible=True, read_logs=False)
+    plan = make_plan(empty, observation, PlanOptions(prune=True))
+    return Prepared(backend, batch, observation, {}, plan)
+
+
+def check_saved(prepared: Prepared, path: str) -> None:
+    """Refuse a saved plan made for another deployment, or one the deployment moved past."""
+    saved = prepared.saved
+    if saved is None:
+        return
+    url = prepared.observation.dashboard_url
+    if saved.server_url and saved.server_url != url:
+        raise PlanChangedError(
+            f"{path} was made for {saved.server_url}, not {url}; nothing was applied"
+        )
+    if saved.fingerprint != prepared.plan.fingerprint:
+        raise PlanChangedError(
+            f"the deployment changed since {path} was made; nothing was applied",
+            details=["make a new plan with `tasks plan ... --out` and review it"],
+        )
+
+
+def run(
+    prepared: Prepared,
+    settings: ExecuteSettings | None = None,
+    on_event: Callable[[Event], None] | None = None,
+) -> ApplyReport:
+    """Carry out the prepared plan; every event goes to `on_event`."""
+    return execute(
+        prepared.backend,
+        prepared.plan,
+        prepared.observation,
+        prepared.resolved,
+        settings or ExecuteSettings(),
+        on_event=on_event,
+    )
+
+
+def exit_code(report: ApplyReport) -> int:
+    """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed.
+
+    An interrupted run is 130 whatever the tasks did, in the reports as well as the process.
+    """
+    if report.interrupted:
+        return EXIT_INTERRUPTED
+    outcomes = [r.outcome for r in report.results]
+    failed = sum(1 for o in outcomes if o is not None and o.is_failure)
+    timed_out = outcomes.count(Outcome.TIMEOUT)
+    if failed and failed == len(outcomes):
+        return EXIT_ERROR
+    if failed:
+        return EXIT_PARTIAL_FAILURE
+    if timed_out:
+        return EXIT_WAIT_TIMEOUT
+    return EXIT_OK
+
+
+def _read(path: str) -> bytes:
+    """The bytes of a manifest or plan file; a missing or unreadable file is invalid input."""
+    file = Path(path)
+    try:
+        if file.is_dir():
+            raise InvalidInputError(f"{path}: is a directory, not a manifest or plan file")
+        if file.stat().st_size > MAX_INPUT_BYTES:
+            raise InvalidInputError(f"{path}: larger than {MAX_INPUT_BYTES // (1024 * 1024)} MB")
+        return file.read_bytes()
+    except OSError as error:
+        raise InvalidInputError(f"{path}: cannot read: {error.strerror or error}") from error
