@@ -16,7 +16,9 @@ def junit_xml(report: ApplyReport) -> str:
     """The results as JUnit XML text (one <testsuite> named after the batch)."""
     cases = [_case(report.batch, r) for r in report.results]
     failures = sum(1 for r in report.results if r.outcome in _FAILING)
-    errors = sum(1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, None))
+    errors = sum(
+        1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN, None)
+    )
     suite = ET.Element(
         "testsuite",
         {
@@ -50,7 +52,7 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
         failure.text = _details(result)
-    elif outcome is Outcome.INTERRUPTED or outcome is None:
+    elif outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN) or outcome is None:
         kind = outcome.value if outcome else "unfinished"
         error = ET.SubElement(case, "error", {"message": text, "type": kind})
         error.text = _details(result)

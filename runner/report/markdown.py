@@ -13,6 +13,7 @@ _ICONS = {
     Outcome.FAILED: "❌",
     Outcome.TIMEOUT: "⏱️",
     Outcome.INTERRUPTED: "⏹️",
+    Outcome.UNKNOWN: "❔",
 }
 
 
