@@ -104,11 +104,16 @@ def test_a_deployment_that_stops_answering_ends_the_run_as_lost_contact(
     tmp_path: Path, how: str
 ) -> None:
     manifest = tmp_path / "slow.tasks.yaml"
-    manifest.write_text(LONG_WORK)
     summary = tmp_path / "summary.md"
     # A frozen server accepts connections and never answers: the request deadline ends each poll.
-    args = ["--request-timeout", "1s", "apply", str(manifest), "--yes", *FAST]
-    args += ["--lost-contact-after", "4s", *reports(tmp_path)]
+    args = ["--request-timeout", "1s", "apply", str(manifest), "--yes", *FAST, *reports(tmp_path)]
+    if how == "killed":
+        manifest.write_text(LONG_WORK)
+        args += ["--lost-contact-after", "4s"]
+    else:  # the grace period from the manifest instead of the flag
+        manifest.write_text(
+            LONG_WORK.replace("timeout: 10m", "timeout: 10m, lost_contact_after: 4s")
+        )
     with (
         sim_process() as (sim, env),
         running(args, {**env, "GITHUB_STEP_SUMMARY": str(summary)}) as proc,
@@ -226,3 +231,14 @@ def test_a_token_revoked_mid_apply_ends_with_reports(make_sim: Any, tmp_path: Pa
     assert all(t["id"] for t in document["tasks"])
     suite = junit.find("testsuite")
     assert suite is not None and suite.get("errors") == "3"
+
+
+@pytest.mark.parametrize("value", ["0", "-1s", "soon"])
+def test_a_bad_lost_contact_after_is_refused_with_its_location(tmp_path: Path, value: str) -> None:
+    manifest = tmp_path / "bad.tasks.yaml"
+    manifest.write_text(LONG_WORK.replace("timeout: 10m", f"lost_contact_after: {value!r}"))
+    result = run_tasks(["validate", str(manifest)])
+    assert result.code == 3, result.output
+    assert "lost_contact_after" in result.stderr and f"{manifest}:3" in result.stderr
+    flag = run_tasks(["apply", str(tmp_path / "x.yaml"), "--lost-contact-after", value])
+    assert flag.code == 3 and "--lost-contact-after" in flag.stderr, flag.output
