@@ -19,6 +19,10 @@ def junit_xml(report: ApplyReport) -> str:
     errors = sum(
         1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN, None)
     )
+    if not cases and report.stopped is not None:
+        # Stopped before any task (e.g. preflight): one erroring case, so CI shows red.
+        cases.append(_stopped_case(report.batch, report.stopped.message))
+        errors += 1
     suite = ET.Element(
         "testsuite",
         {
@@ -35,6 +39,12 @@ def junit_xml(report: ApplyReport) -> str:
     suites.append(suite)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _stopped_case(batch: str, message: str) -> ET.Element:
+    case = ET.Element("testcase", {"classname": batch, "name": "preflight", "time": "0.000"})
+    ET.SubElement(case, "error", {"message": message, "type": "error"}).text = message
+    return case
 
 
 def _case(batch: str, result: TaskResult) -> ET.Element:

@@ -24,6 +24,10 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
         "",
         report.summary() + (" (interrupted)" if report.interrupted else ""),
         "",
+    ]
+    if report.stopped is not None:
+        lines.extend([f"**Error:** {_escape(report.stopped.message)}", ""])
+    lines += [
         "| | Task | Owner | Outcome | Status | State | Done | Message |",
         "|---|---|---|---|---|---|---|---|",
     ]

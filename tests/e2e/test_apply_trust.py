@@ -205,7 +205,10 @@ def test_a_preflight_failure_still_writes_the_reports(make_sim: Any, tmp_path: P
     document, junit = read_reports(tmp_path)
     assert document["exit_code"] == 3 and document["tasks"] == []
     assert "no-such-template" in document["error"]
-    assert junit.find("testsuite") is not None
+    suite = junit.find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    error = junit.find("testsuite/testcase/error")
+    assert error is not None and "no-such-template" in (error.get("message") or "")
 
 
 def test_a_token_revoked_mid_apply_ends_with_reports(make_sim: Any, tmp_path: Path) -> None:

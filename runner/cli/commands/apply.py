@@ -90,7 +90,7 @@ def command(
 
     FILE is a batch manifest, or a plan saved by `tasks plan --out` (refused when the
     deployment changed since). Exit codes: 0 done, 4 some tasks failed, 5 a wait timed out,
-    1 error, 3 invalid input, 130 interrupted.
+    1 error or lost contact, 3 invalid input, 130 interrupted (143 SIGTERM, 129 SIGHUP).
     """
     from runner.batch import check_saved
     from runner.execute import ExecuteSettings
@@ -181,14 +181,17 @@ def report_failure(
     if not (report_path or junit_path or os.environ.get("GITHUB_STEP_SUMMARY")):
         return
     report = ApplyReport(batch=Path(file).name, results=(), stopped=error)
-    finish(
-        report,
-        error.exit_code,
-        report_path=report_path,
-        junit_path=junit_path,
-        command_name=command_name,
-        quiet=True,
-    )
+    try:
+        finish(
+            report,
+            error.exit_code,
+            report_path=report_path,
+            junit_path=junit_path,
+            command_name=command_name,
+            quiet=True,
+        )
+    except TasksError as unwritable:  # the first error is the one to report
+        click.echo(f"warning: {unwritable.message}", err=True)
 
 
 def finish(

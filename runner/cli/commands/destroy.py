@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.commands.apply import run_options, run_plan
+from runner.cli.commands.apply import report_failure, run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
+from runner.errors import TasksError
 
 
 @click.command("destroy")
@@ -35,8 +36,14 @@ def command(
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
-    backend = TasksBackend(global_options(ctx).client())
-    prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
+    try:
+        backend = TasksBackend(global_options(ctx).client())
+        prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
+    except TasksError as error:
+        report_failure(
+            error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
+        )
+        raise
     plan = prepared.plan
     observation = prepared.observation
     click.echo(
