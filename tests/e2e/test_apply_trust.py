@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from conftest import ROOT, run_tasks, sim_env, start_tasks
+from test_apply_interrupt import read_until
 
 FAST = ["--poll-interval", "200ms", "--idle-grace", "100ms", "--parallelism", "2"]
 
@@ -31,20 +32,6 @@ tasks:
     matrix:
       n: [1, 2, 3]
 """
-
-
-def read_until(proc: subprocess.Popen[str], marker: str, count: int = 1) -> str:
-    """Lines of stdout until `count` of them contain `marker` (the process keeps running)."""
-    seen = ""
-    found = 0
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        seen += line
-        if marker in line:
-            found += 1
-            if found == count:
-                return seen
-    raise AssertionError(f"the output ended before {count} x {marker!r}:\n{seen}")
 
 
 @contextmanager

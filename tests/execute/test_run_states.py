@@ -104,6 +104,16 @@ class MemoryBackend:
         pass
 
 
+def _resolved() -> ResolvedTask:
+    return ResolvedTask(
+        ME,
+        Organization("org-1", "coder"),
+        Template("tpl-1", "claude-code", "org-1", "v-1"),
+        TemplateVersion("v-1", "v1", "tpl-1"),
+        None,
+    )
+
+
 def step(run: TaskRun, now: float) -> Any:
     """Run the request the run wants now and hand its outcome back; None when it wants none."""
     op = run.next_op(now)
@@ -125,13 +135,7 @@ def poll(run: TaskRun, backend: MemoryBackend, now: float) -> None:
 
 def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     want = DesiredTask("nightly", "a", "Do A", "claude-code", follow_ups=("one",), wait="idle")
-    resolved = ResolvedTask(
-        ME,
-        Organization("org-1", "coder"),
-        Template("tpl-1", "claude-code", "org-1", "v-1"),
-        TemplateVersion("v-1", "v1", "tpl-1"),
-        None,
-    )
+    resolved = _resolved()
     action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want, follow_ups=("one",))
     backend = MemoryBackend()
     events: list[Event] = []
@@ -157,13 +161,7 @@ def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
 
 def _create_run() -> tuple[TaskRun, MemoryBackend]:
     want = DesiredTask("nightly", "a", "Do A", "claude-code", wait="idle")
-    resolved = ResolvedTask(
-        ME,
-        Organization("org-1", "coder"),
-        Template("tpl-1", "claude-code", "org-1", "v-1"),
-        TemplateVersion("v-1", "v1", "tpl-1"),
-        None,
-    )
+    resolved = _resolved()
     action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want)
     backend = MemoryBackend()
     settings = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0)
