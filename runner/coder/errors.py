@@ -27,6 +27,9 @@ BUSY_MESSAGE = "Task app is not ready to accept input."
 ROUTE_NOT_FOUND = "Route not found."
 #: The 404 of a resource that does not exist or that the caller may not see.
 RESOURCE_NOT_FOUND = "Resource not found or you do not have access to this resource"
+#: The create's 400 for a template version without a `coder_ai_task` resource (CONTRACT 1.3
+#: step 3). Only the create can tell this of a pinned non-active version (CONTRACT 1.6).
+NOT_AN_AI_TEMPLATE = 'Template does not have a valid "coder_ai_task" resource.'
 #: What Coder's Go client appends to a 401.
 AUTH_HINT = "Try logging in using 'coder login'."
 
@@ -96,6 +99,15 @@ def error_from_response(
 def is_route_not_found(error: ApiError) -> bool:
     """A 404 for a path the server does not route (Tasks off or removed), not a missing task."""
     return error.status == 404 and error.api_message == ROUTE_NOT_FOUND
+
+
+def is_not_an_ai_template(error: BaseException | None) -> bool:
+    """The create's refusal of a template version that cannot run tasks (never worth a retry)."""
+    return (
+        isinstance(error, ApiError)
+        and error.status == 400
+        and error.api_message == NOT_AN_AI_TEMPLATE
+    )
 
 
 def _non_json_message(body: bytes, content_type: str, status: int) -> str:

@@ -14,6 +14,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from runner import ownership
+from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task
 from runner.errors import (
     AgentBusyError,
@@ -27,6 +28,7 @@ from runner.errors import (
     UncertainOutcomeError,
 )
 from runner.execute.results import Event, Outcome, TaskResult
+from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
 from runner.observe import input_contents
 from runner.plan import Action, ActionKind, delivered_count
@@ -80,8 +82,11 @@ class TaskRun:
         resolved: ResolvedTask | None,
         settings: RunSettings,
         emit: Callable[[Event], None],
+        versions: VersionVerdicts | None = None,
     ) -> None:
         self.action = action
+        self.versions = versions or VersionVerdicts()  # shared by the runs of one apply
+        self._claimed_version = False  # this run's create is the one trying its version
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -152,7 +157,7 @@ class TaskRun:
             task = self.task
             return lambda: client.delete_task(task)
         if self.phase is Phase.CREATE:
-            return self._create_op(client)
+            return self._create_op(client, now)
         if self.resuming and self.task is not None:
             task = self.task
             return lambda: client.resume_task(task)
@@ -243,10 +248,20 @@ class TaskRun:
 
     # -- create ---------------------------------------------------------------------------
 
-    def _create_op(self, client: CoderClient) -> Op:
+    def _create_op(self, client: CoderClient, now: float) -> Op | None:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
+        version_id = resolved.version.id
+        refused = self.versions.refusal(version_id)
+        if refused is not None:
+            self._end(Outcome.FAILED, now, error=refused)  # known bad: no create is sent
+            return None
+        # Preflight judged the active version of a template; a pinned one only a create can.
+        pinned = desired.template_version is not None
+        if not self.versions.claim(version_id, judged_before=not pinned):
+            return None  # another task's create is trying this version; wait for its verdict
+        self._claimed_version = pinned
         display = desired.display_name if self.settings.supports_display_name else None
 
         def create() -> Task:
@@ -262,6 +277,7 @@ class TaskRun:
         return create
 
     def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
+        self._settle_version(outcome, error)
         if error is None and isinstance(outcome, Task):
             self._took(outcome, "created", now)
             return
@@ -276,6 +292,17 @@ class TaskRun:
             return
         self._begin_wait(now)
         self.phase = Phase.ADOPT
+
+    def _settle_version(self, outcome: Any, error: BaseException | None) -> None:
+        assert self.resolved is not None
+        claimed, self._claimed_version = self._claimed_version, False
+        refused = is_not_an_ai_template(error)
+        self.versions.settle(
+            self.resolved.version.id,
+            claimed=claimed,
+            accepted=error is None and isinstance(outcome, Task),
+            refused=_reason(error) if refused and error is not None else "",
+        )
 
     def _adopt(self, found: Task | None, now: float) -> None:
         desired = self.desired
