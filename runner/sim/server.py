@@ -51,6 +51,7 @@ class SimServer:
         tasks_enabled: bool = True,
         fail_rate: float = 0.0,
         lose_rate: float = 0.0,
+        build_version: str = "",
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -66,7 +67,8 @@ class SimServer:
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
         self.request_log = RequestLog()
         self.tasks_enabled = tasks_enabled
-        self.build_version = f"v{self.version}+sim"
+        # `build_version` makes, e.g., a v2.28.11 deployment report itself as a development build.
+        self.build_version = build_version or self.version.build_version
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
