@@ -13,6 +13,10 @@ Directives (anywhere in a prompt or a sent input):
 - `[sim:work=N]`: work N simulated seconds instead of the default 4.
 - `[sim:silent]`: never report any state; `current_state` stays as it was (null for a new task).
 - `[sim:build-fail]`: in a create prompt, the start build job fails (task status `error`).
+- `[sim:output-kib=N]`: the agent's reply to this input is about N KiB of terminal text (real
+  agents' output can be long; CONTRACT 3.2), so a log snapshot may leave early messages out.
+- `[sim:no-snapshot]`: in a create prompt, the agent never manages to upload a log snapshot when
+  the task pauses, so logs answer `{"logs": [], "snapshot": true}` (CONTRACT 3.2).
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ DEFAULT_WORK_SECONDS = 4.0
 IDLE_BLIP_SECONDS = 0.3
 
 _WORK = re.compile(r"\[sim:work=(\d+(?:\.\d+)?)\]")
+_OUTPUT = re.compile(r"\[sim:output-kib=(\d+)\]")
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,14 @@ class Directives:
     final_state: str = "idle"  # idle | complete | failure
     silent: bool = False
     build_fails: bool = False
+    output_kib: int = 0  # 0: a one-line reply
+    no_snapshot: bool = False
 
 
 def parse_directives(text: str) -> Directives:
     """Read the `[sim:…]` directives in `text`; anything else is ordinary input."""
     match = _WORK.search(text)
+    output = _OUTPUT.search(text)
     final = "idle"
     if "[sim:complete]" in text:
         final = "complete"
@@ -50,4 +58,6 @@ def parse_directives(text: str) -> Directives:
         final_state=final,
         silent="[sim:silent]" in text,
         build_fails="[sim:build-fail]" in text,
+        output_kib=int(output.group(1)) if output else 0,
+        no_snapshot="[sim:no-snapshot]" in text,
     )

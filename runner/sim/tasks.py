@@ -17,6 +17,7 @@ from runner.sim.directives import parse_directives
 from runner.sim.directory import Directory, SimUser
 from runner.sim.names import display_name_from_prompt, fallback_name, name_from_prompt, name_problem
 from runner.sim.search import parse_search
+from runner.sim.snapshot import capped_snapshot
 from runner.sim.task_json import build_json, log_entries, task_json, task_status
 from runner.sim.task_record import TaskRecord, is_uuid
 from runner.sim.versions import SimVersion
@@ -344,7 +345,8 @@ class TaskStore:
             if latest.transition == "stop":
                 raise ApiError(409, "Task is already paused.")
             task.agent.cut_future(now)
-            task.snapshot = (tuple(log_entries(task, now)), now)
+            if not parse_directives(task.initial_prompt).no_snapshot:
+                task.snapshot = (capped_snapshot(log_entries(task, now)), now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
             return {"workspace_build": build_json(self.directory, task, build, caller, now)}
 
