@@ -177,12 +177,38 @@ def observe(
 
 
 def read_inputs(client: CoderClient, task: Task) -> ObservedTask:
-    """`task` with its input log entries, or with the reason they could not be read."""
+    """`task` with its input log entries, or with the reason they cannot vouch for delivery."""
     try:
         logs = client.get_logs(task)
     except (ApiError, TransportError) as error:
-        return ObservedTask(task, None, error.message)
+        return ObservedTask(task, None, f"logs unreadable: {error.message}")
+    if logs.snapshot and not starts_with_prompt(logs, task):
+        return ObservedTask(task, None, SNAPSHOT_INCOMPLETE)
     return ObservedTask(task, input_contents(logs))
+
+
+#: Why a stored snapshot cannot count delivered follow-ups (CONTRACT 3.2: at most 64 KiB).
+SNAPSHOT_INCOMPLETE = (
+    "the task's log snapshot does not reach back to its initial prompt, so it may omit "
+    "delivered follow-ups"
+)
+
+
+def starts_with_prompt(logs: TaskLogs, task: Task) -> bool:
+    """Whether `logs` provably hold the whole transcript: its first message is the prompt.
+
+    AgentAPI numbers messages from 0, and the first is the initial prompt. A snapshot of a
+    paused or starting task keeps only the newest 64 KiB (or is empty when none was taken),
+    so anything else may have lost early inputs.
+    """
+    if not logs.entries:
+        return False
+    first = logs.entries[0]
+    return (
+        first.id == 0
+        and first.type == "input"
+        and (first.content.strip() == task.initial_prompt.strip())
+    )
 
 
 def _tasks_needing_logs(
