@@ -7,7 +7,7 @@ experimental routes, v2.29 to v2.36 the GA routes, and v2.37 removed Tasks altog
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runner.errors import UnsupportedServerError
 
@@ -107,31 +107,19 @@ def development_server_info(version: str, generation: str, dashboard_url: str = 
     The tag a `<tag>-devel+<sha>` build grew from gives its release when that agrees with the
     generation; otherwise (and for `v0.0.0-devel`) the generation's `DEVELOPMENT_RELEASE`.
     """
-    release = DEVELOPMENT_RELEASE[generation]
     try:
         tag = parse_version(version)
     except ValueError:
         tag = (0, 0, 0)
-    first, last = (
-        (OLDEST_SUPPORTED, FIRST_GA)
-        if generation == "experimental"
-        else (
-            FIRST_GA,
-            FIRST_WITHOUT_TASKS,
-        )
-    )
-    if first <= tag[:2] < last:
-        release = tag
-    major, minor, patch = release
-    return ServerInfo(
-        version=version,
-        major=major,
-        minor=minor,
-        patch=patch,
-        generation=generation,
-        dashboard_url=dashboard_url,
-        development=True,
-    )
+    serves_tasks = OLDEST_SUPPORTED <= tag[:2] < FIRST_WITHOUT_TASKS
+    agrees = serves_tasks and _generation(tag) == generation
+    major, minor, patch = tag if agrees else DEVELOPMENT_RELEASE[generation]
+    release = server_info(f"v{major}.{minor}.{patch}", dashboard_url)
+    return replace(release, version=version, development=True)
+
+
+def _generation(release: tuple[int, int, int]) -> str:
+    return "experimental" if release[:2] < FIRST_GA else "ga"
 
 
 def development_notices(info: ServerInfo) -> list[str]:
@@ -163,7 +151,7 @@ def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
             f"this deployment (Coder {shown}) is too old for Coder Tasks as this tool uses them: "
             "Coder v2.28 is the oldest supported release"
         )
-    generation = "experimental" if (major, minor) < FIRST_GA else "ga"
+    generation = _generation((major, minor, patch))
     return ServerInfo(
         version=version,
         major=major,
