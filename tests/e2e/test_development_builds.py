@@ -131,3 +131,7 @@ def test_sim_command_reports_a_devel_build() -> None:
         process.communicate(timeout=10)
     help_text = run_tasks(["sim", "--help"]).stdout
     assert "--build-version" in help_text and "v0.0.0-devel" in help_text
+    inside = run_tasks(["--sim", "--sim-version", DEVEL, "list"])
+    assert inside.code == 0, inside.output
+    assert f"Simulated Coder deployment {DEVEL} at" in inside.stderr
+    assert len(notices(inside.stderr)) == 1
