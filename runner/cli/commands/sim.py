@@ -50,9 +50,9 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     "--coder-version",
     default="2.34.2",
     show_default=True,
-    help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.37+ (no Tasks). "
-    "A development build such as v0.0.0-devel+abc123 behaves as 2.34.2 (v2.30.0-devel+abc123 "
-    "as 2.30.0) and reports itself as written.",
+    help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
+    "2.37+ (no Tasks). A development build such as v0.0.0-devel+abc123 behaves as 2.34.2 "
+    "(v2.30.0-devel+abc123 as 2.30.0) and reports itself as written.",
 )
 @click.option(
     "--build-version",
@@ -80,6 +80,11 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     is_flag=True,
     help="On 2.35/2.36, leave Tasks switched off (their default there).",
 )
+@click.option(
+    "--experiments",
+    default="",
+    help="Comma-separated experiments to enable, e.g. `agents` (Chats on 2.32 and 2.33).",
+)
 @click.option("--fail-rate", **_numeric(float, "0"), help="Share of requests failed with 503.")
 @click.option(
     "--lose-rate", **_numeric(float, "0"), help="Share of responses lost after the work is done."
@@ -94,6 +99,7 @@ def command(
     rate_limit: int,
     time_scale: float,
     tasks_disabled: bool,
+    experiments: str,
     fail_rate: float,
     lose_rate: float,
     seed: int | None,
@@ -122,6 +128,7 @@ def command(
             fail_rate=fail_rate,
             lose_rate=lose_rate,
             build_version=build_version.strip(),
+            experiments=[e for e in experiments.split(",") if e.strip()],
         )
     except ValueError as error:
         raise InvalidInputError(f"--coder-version: {error}") from None
