@@ -11,14 +11,10 @@ found.`, CONTRACT 1.5) and warns once. The simulator reports such a version with
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-import httpx
-from conftest import ROOT, run_tasks, sim_env
+from conftest import run_tasks, sim_env
 
 DEVEL = "v0.0.0-devel+abc123"
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
@@ -93,7 +89,8 @@ def test_tagged_devel_build_takes_its_tag_for_the_release(make_sim: Any) -> None
 
 def test_devel_build_without_task_routes_is_refused_in_one_line(make_sim: Any) -> None:
     sim = make_sim("2.37.0", build_version=DEVEL)
-    result = run_tasks(["list"], env=sim_env(sim))
+    # `create` (list, status and logs turn to Coder Agents' chats on such a server).
+    result = run_tasks(["create", "hi"], env=sim_env(sim))
     assert result.code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr
@@ -107,31 +104,3 @@ def test_release_versions_are_not_probed(make_sim: Any) -> None:
     assert result.code == 0, result.output
     assert notices(result.stderr) == []
     assert sum(1 for p, _ in paths(sim) if p == "/api/v2/tasks") == 1  # the list itself
-
-
-def test_sim_command_reports_a_devel_build() -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "runner", "sim", "--port", "0", "--coder-version", DEVEL],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        cwd=str(ROOT),
-        env=env,
-    )
-    try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip().split("=", 1)[1]
-        process.stdout.readline()
-        banner = process.stdout.readline()
-        assert f"{DEVEL}, behaving as v2.34.2" in banner
-        assert httpx.get(f"{url}/api/v2/buildinfo").json()["version"] == DEVEL
-    finally:
-        process.terminate()
-        process.communicate(timeout=10)
-    help_text = run_tasks(["sim", "--help"]).stdout
-    assert "--build-version" in help_text and "v0.0.0-devel" in help_text
-    inside = run_tasks(["--sim", "--sim-version", DEVEL, "list"])
-    assert inside.code == 0, inside.output
-    assert f"Simulated Coder deployment {DEVEL} at" in inside.stderr
-    assert len(notices(inside.stderr)) == 1
