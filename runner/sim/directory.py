@@ -131,10 +131,11 @@ class Directory:
                 )
             template.active_version_id = template.versions[-1].id
             self.templates.append(template)
-        # Drawn after everything else, so the other seeded IDs stay as they were.
+        # Drawn after everything else, so the other seeded IDs stay as they were; listed between
+        # v1 and v2, so the first version stays an AI one and the last the active one.
         claude = self.templates[0]
         claude.versions.insert(
-            0, SimTemplateVersion(_uuid(rng), "v0", claude.id, coder, False, [], created_at)
+            1, SimTemplateVersion(_uuid(rng), "v0", claude.id, coder, False, [], created_at)
         )
 
     # Users -------------------------------------------------------------------------------
