@@ -144,6 +144,26 @@ class TransportError(TasksError):
     """The deployment could not be reached, or the connection broke."""
 
 
+class NotSentError(TransportError):
+    """No connection could be made: the request provably never reached the server."""
+
+
+class HostNotFoundError(NotSentError):
+    """The deployment's host name does not resolve; repeating will not help."""
+
+
+class TlsError(NotSentError):
+    """The TLS handshake failed (e.g. an untrusted certificate); repeating will not help."""
+
+
+class ConnectTimeoutError(NotSentError):
+    """No connection within the connect timeout."""
+
+
+class DeadlineExceededError(TransportError):
+    """No complete response within the request deadline (a frozen or trickling server)."""
+
+
 class UncertainOutcomeError(TransportError):
     """A request that changes state was sent but its response was lost: it may have happened."""
 

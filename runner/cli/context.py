@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import threading
 from collections.abc import Mapping
@@ -30,6 +31,8 @@ class GlobalOptions:
     sim: bool = False
     sim_version: str = "2.34.2"
     debug: bool = False
+    request_timeout: str | None = None
+    connect_timeout: str | None = None
     _client: CoderClient | None = field(default=None, repr=False)
     _chats: ChatsClient | None = field(default=None, repr=False)
     _connection: Connection | None = field(default=None, repr=False)
@@ -47,6 +50,8 @@ class GlobalOptions:
             sim=bool(options.get("sim")),
             sim_version=options.get("sim_version") or "2.34.2",
             debug=bool(options.get("debug")),
+            request_timeout=options.get("request_timeout"),
+            connect_timeout=options.get("connect_timeout"),
         )
 
     def connection(self) -> Connection:
@@ -78,6 +83,7 @@ class GlobalOptions:
                 config_dir=self.global_config,
                 ca_bundle=self.ca_bundle,
             )
+        connection = self._with_timeouts(connection)
         self._connection = connection
         return connection
 
@@ -105,6 +111,18 @@ class GlobalOptions:
         for notice in self._client.notices():
             click.echo(f"notice: {notice}", err=True)
         return self._client
+
+    def _with_timeouts(self, connection: Connection) -> Connection:
+        """The connection with --request-timeout and --connect-timeout applied."""
+        from runner.cli.options import parse_timeout
+
+        if self.request_timeout is not None:
+            seconds = parse_timeout(self.request_timeout, "--request-timeout")
+            connection = dataclasses.replace(connection, request_timeout=seconds)
+        if self.connect_timeout is not None:
+            seconds = parse_timeout(self.connect_timeout, "--connect-timeout")
+            connection = dataclasses.replace(connection, connect_timeout=seconds)
+        return connection
 
     def close(self) -> None:
         if self._client is not None:

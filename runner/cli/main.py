@@ -101,6 +101,19 @@ class LazyGroup(click.Group):
     show_default=True,
     help="Coder version the --sim deployment behaves as. [env: TASKS_SIM_VERSION]",
 )
+@click.option(
+    "--request-timeout",
+    envvar="TASKS_REQUEST_TIMEOUT",
+    metavar="DURATION",
+    help="Deadline for each HTTP request, response body included (default 60s). "
+    "[env: TASKS_REQUEST_TIMEOUT]",
+)
+@click.option(
+    "--connect-timeout",
+    envvar="TASKS_CONNECT_TIMEOUT",
+    metavar="DURATION",
+    help="Deadline for opening a connection (default 10s). [env: TASKS_CONNECT_TIMEOUT]",
+)
 @click.option("--debug", is_flag=True, help="Log every HTTP request to stderr, token redacted.")
 @click.version_option(__version__, "--version", prog_name="tasks")
 @click.pass_context

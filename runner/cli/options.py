@@ -97,6 +97,17 @@ def parse_go_duration(text: str, *, flag: str) -> float:
     return sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
 
 
+def parse_timeout(text: str, flag: str) -> float:
+    """A positive timeout: a Go duration (`90s`, `2m`) or plain seconds (`90`)."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = parse_go_duration(text, flag=flag)
+    if not seconds > 0 or seconds == float("inf"):
+        raise InvalidInputError(f"invalid {flag} {text!r}: expected a positive duration, e.g. 30s")
+    return seconds
+
+
 def stdin_is_terminal() -> bool:
     """Whether stdin is an interactive terminal (prompts and piped input depend on it)."""
     try:

@@ -24,8 +24,8 @@ from runner.coder.chat_models import (
     SendResult,
 )
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
-from runner.coder.client import NO_TOKEN, _decode, _unexpected
-from runner.coder.config import Connection
+from runner.coder.client import _decode, _unexpected
+from runner.coder.config import Connection, no_token_hint
 from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
 from runner.coder.models import User
 from runner.coder.transport import ApiTransport, RetryPolicy
@@ -80,7 +80,7 @@ class ChatsClient:
             return self._probe()
         except AuthError as exc:
             if not self._http.has_token:
-                exc.details = (*exc.details, NO_TOKEN)
+                exc.details = (*exc.details, no_token_hint(self.connection))
             raise
 
     def _probe(self) -> ChatServerInfo:

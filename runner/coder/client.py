@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from runner.coder import provenance, routes
-from runner.coder.config import Connection
+from runner.coder.config import Connection, no_token_hint
 from runner.coder.errors import RESOURCE_NOT_FOUND, is_route_not_found
 from runner.coder.models import (
     Organization,
@@ -45,10 +45,6 @@ from runner.errors import (
 )
 
 __all__ = ["CoderClient", "ServerInfo"]
-
-NO_TOKEN = (
-    "no session token is configured: pass --token, set CODER_SESSION_TOKEN, or run `coder login`"
-)
 
 
 class CoderClient:
@@ -343,7 +339,7 @@ class CoderClient:
             return self._http.request(method, path, params=params, body=body, policy=policy)
         except AuthError as exc:
             if not self._http.has_token:
-                exc.details = (*exc.details, NO_TOKEN)
+                exc.details = (*exc.details, no_token_hint(self.connection))
             raise
 
     def _task_request(

@@ -1,7 +1,8 @@
 """Where the deployment URL and token come from.
 
-Order: explicit flags, then `CODER_URL`/`CODER_SESSION_TOKEN`, then the Coder CLI's config
-directory (`url` and `session` files), so anyone who ran `coder login` needs nothing else.
+Order: explicit flags, then `CODER_URL`/`CODER_SESSION_TOKEN`, then what `coder login` left:
+the `url` file of the Coder CLI's config directory and the token in the OS keyring (macOS and
+Windows, Coder v2.29+) or the `session` file, so anyone who ran `coder login` needs nothing else.
 Extra headers and the header command follow Coder's CLI (CONTRACT 9.2).
 """
 
@@ -17,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from runner.coder import keyring
 from runner.errors import ConfigError
 from runner.secrets import register_secret
 
@@ -27,6 +29,13 @@ NO_DEPLOYMENT = (
 
 #: Header names whose values are credentials and must never be printed.
 _SECRET_HEADER_WORDS = ("authorization", "cookie", "token", "secret", "key", "auth", "password")
+
+#: Seconds to open a connection (TCP and TLS) before giving up.
+CONNECT_TIMEOUT_SECONDS = 10.0
+#: Seconds for a whole request, response body included. Coder's slowest task routes (send,
+#: logs) dial the agent with their own 30 s limit (coderd/aitasks.go, v2.31.9), so 60 s never
+#: cuts a working answer short yet stops a frozen or trickling server.
+REQUEST_TIMEOUT_SECONDS = 60.0
 
 #: How long a header command may run before it counts as failed.
 HEADER_COMMAND_TIMEOUT_SECONDS = 30.0
@@ -41,6 +50,10 @@ class Connection:
     headers: tuple[tuple[str, str], ...] = ()
     ca_bundle: str | None = None
     simulated: bool = False
+    #: Where the token was looked for, for the error when none was found.
+    token_lookup: tuple[str, ...] = ()
+    connect_timeout: float = CONNECT_TIMEOUT_SECONDS
+    request_timeout: float = REQUEST_TIMEOUT_SECONDS
 
     def __repr__(self) -> str:  # never show the token
         return f"Connection(url={self.url!r}, simulated={self.simulated})"
@@ -62,7 +75,9 @@ def resolve_connection(
     when no URL can be found, and for a malformed URL, header, header command or CA bundle.
     """
     env = os.environ if environ is None else environ
-    directory = Path(config_dir or env.get("CODER_CONFIG_DIR") or default_config_dir(env))
+    default_dir = default_config_dir(env)
+    chosen_dir = _first(config_dir, env.get("CODER_CONFIG_DIR"))
+    directory = Path(chosen_dir or default_dir)
 
     raw_url = _first(url, env.get("CODER_URL")) or _read_config_file(directory / "url")
     if not raw_url:
@@ -72,9 +87,21 @@ def resolve_connection(
     register_secret(urlsplit(clean_url).password)
 
     # A missing token is tolerated, as Coder's CLI does: the server then answers 401.
-    session = _first(token, env.get("CODER_SESSION_TOKEN")) or _read_config_file(
-        directory / "session"
-    )
+    session = _first(token, env.get("CODER_SESSION_TOKEN"))
+    lookup: list[str] = ["--token", "CODER_SESSION_TOKEN"]
+    if not session:
+        store = _login_keyring(env, chosen_dir, default_dir)
+        if store is not None:
+            session = keyring.token_for(
+                store.read(keyring.SERVICE) or b"", clean_url, store.description
+            )
+            lookup.append(
+                f"{store.description} ({keyring.SERVICE}, host {keyring.host_key(clean_url)})"
+            )
+        if not session:
+            # Also a login by a CLI older than v2.29, which always wrote the file.
+            session = _read_config_file(directory / "session")
+            lookup.append(str(directory / "session"))
     register_secret(session)
     if session and not sendable_in_header(session):
         # Never quote the value: it is the secret.
@@ -100,8 +127,36 @@ def resolve_connection(
         check_ca_bundle(bundle, source=source)
 
     return Connection(
-        url=clean_url, token=session or "", headers=tuple(pairs), ca_bundle=bundle or None
+        url=clean_url,
+        token=session or "",
+        headers=tuple(pairs),
+        ca_bundle=bundle or None,
+        token_lookup=tuple(lookup),
     )
+
+
+def no_token_hint(connection: Connection) -> str:
+    """What to do when no token was found, naming where `tasks` looked."""
+    looked = "; ".join(connection.token_lookup) or "--token, CODER_SESSION_TOKEN"
+    return (
+        f"no session token found (looked in: {looked}): run `coder login {connection.url}` "
+        "or set CODER_SESSION_TOKEN"
+    )
+
+
+def _login_keyring(
+    env: Mapping[str, str], chosen_dir: str | None, default_dir: Path
+) -> keyring.KeyringBackend | None:
+    """The OS keyring when Coder's CLI would log in there (`ensureTokenBackend`, cli/root.go).
+
+    Not with `CODER_USE_KEYRING=false`, not with a config directory other than the default
+    (`--global-config` keeps editor extensions on the file), not on Linux.
+    """
+    if not keyring.use_keyring_setting(env):
+        return None
+    if chosen_dir is not None and Path(chosen_dir) != default_dir:
+        return None
+    return keyring.os_keyring(env)
 
 
 def default_config_dir(

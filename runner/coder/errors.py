@@ -90,7 +90,7 @@ def error_from_response(
     if message == BUSY_MESSAGE:
         return AgentBusyError(status, message, **kwargs)
     if status == 401:
-        hinted = f"{message}: {AUTH_HINT}" if message else AUTH_HINT
+        hinted = _with_hint(message, AUTH_HINT)
         error = AuthError(status, hinted, **kwargs)
         error.api_message = message
         return error
@@ -101,6 +101,13 @@ def error_from_response(
         429: RateLimitedError,
     }.get(status, ServerError if status >= 500 else ApiError)
     return cls(status, message, **kwargs)
+
+
+def _with_hint(message: str, hint: str) -> str:
+    """Coder's Go client joins its helper with `: `; after a full stop a space reads better."""
+    if not message:
+        return hint
+    return f"{message} {hint}" if message.endswith((".", "!", "?")) else f"{message}: {hint}"
 
 
 def is_route_not_found(error: ApiError) -> bool:

@@ -1,8 +1,14 @@
-"""HTTP to one Coder deployment: headers, timeouts, TLS, retries, rate limits and debug lines.
+"""HTTP to one Coder deployment: headers, deadlines, TLS, retries, rate limits and debug lines.
 
-The retry rules follow what is safe to repeat:
+Every request has a connect timeout and an overall deadline that covers the whole response,
+body included, so a server that accepts and never answers, or trickles its body, fails at the
+deadline instead of hanging.
 
-- a 429 means the server did nothing, so every request waits out `Retry-After` (bounded);
+The retry rules follow what is safe to repeat; they are decided on the failure's type:
+
+- requests are paced per path on Coder's rate-limit headers (`runner.coder.pacing`), so the
+  server has no reason to refuse one; a 429 means the server did nothing, so every request waits
+  until the rate-limit window's end (from `X-RateLimit-Reset`, else `Retry-After`; bounded);
 - reads (GET) are retried on 5xx and connection failures, with bounded exponential backoff and
   jitter;
 - DELETE likewise, and a 404 after an attempt that may have reached the server means done;
@@ -14,6 +20,7 @@ The retry rules follow what is safe to repeat:
 from __future__ import annotations
 
 import random
+import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
@@ -28,11 +35,24 @@ import httpx
 from runner import __version__
 from runner.coder.config import Connection, is_secret_header
 from runner.coder.errors import error_from_response
-from runner.errors import ApiError, RateLimitedError, TransportError, UncertainOutcomeError
+from runner.coder.pacing import RatePacer
+from runner.errors import (
+    ApiError,
+    ConnectTimeoutError,
+    DeadlineExceededError,
+    HostNotFoundError,
+    NotSentError,
+    RateLimitedError,
+    TlsError,
+    TransportError,
+    UncertainOutcomeError,
+)
 from runner.secrets import MASK, redact, register_secret
 
 USER_AGENT = f"coder-tasks/{__version__}"
-TIMEOUT = httpx.Timeout(30.0, connect=10.0)
+#: Where the two deadlines are set, for the error that names one.
+CONNECT_TIMEOUT_SETTING = "--connect-timeout / TASKS_CONNECT_TIMEOUT"
+REQUEST_TIMEOUT_SETTING = "--request-timeout / TASKS_REQUEST_TIMEOUT"
 
 #: Backoff for 5xx and connection failures: base * 2**attempt, capped, times a 50-100 % jitter.
 BACKOFF_BASE_SECONDS = 0.4
@@ -43,6 +63,9 @@ RETRIES_BEFORE_FIRST_ANSWER = 1
 MAX_RATE_LIMIT_WAIT_SECONDS = 180.0
 #: 429s in a row after which a request gives up even if each wait was short.
 MAX_RATE_LIMIT_WAITS = 30
+#: A request that ran into its deadline is repeated at most this often (a read, once the
+#: deployment has answered before): a frozen server must not cost many deadlines.
+MAX_DEADLINE_RETRIES = 1
 
 
 class RetryPolicy(Enum):
@@ -51,10 +74,6 @@ class RetryPolicy(Enum):
     READ = "read"
     DELETE = "delete"
     WRITE = "write"
-
-
-#: Failures where the request cannot have reached the server.
-_NEVER_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 class ApiTransport:
@@ -71,8 +90,10 @@ class ApiTransport:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
+        wall: Callable[[], float] = time.time,
     ) -> None:
         self.url = connection.url
+        self._pacer = RatePacer(wall=wall, sleep=sleep, on_wait=self._log_pacing)
         self._debug = on_debug
         self._max_retries = max(0, max_retries)
         self._sleep = sleep
@@ -81,6 +102,8 @@ class ApiTransport:
         self._max_rate_limit_wait = max_rate_limit_wait
         self._has_token = bool(connection.token)
         self._reached = False
+        self._connect_timeout = max(0.001, connection.connect_timeout)
+        self._request_timeout = max(0.001, connection.request_timeout)
         if not connection.simulated:
             register_secret(connection.token)
         pairs = [("User-Agent", USER_AGENT), ("Accept", "application/json")]
@@ -94,7 +117,10 @@ class ApiTransport:
         self._client = httpx.Client(
             base_url=connection.url,
             headers=headers,
-            timeout=TIMEOUT,
+            # Each phase may take the whole deadline; `_receive` enforces the overall one.
+            timeout=httpx.Timeout(
+                self._request_timeout, connect=min(self._connect_timeout, self._request_timeout)
+            ),
             verify=verify,
             transport=transport,
             follow_redirects=False,
@@ -125,31 +151,48 @@ class ApiTransport:
         earlier attempt may already have deleted the resource.
         """
         retries = 0
+        deadline_retries = 0
         rate_waits = 0
         rate_waited = 0.0
         may_have_happened = False
         while True:
             request = self._client.build_request(method, path, params=params, json=body)
             target = _target(request)
+            route = request.url.path  # Coder's limiter counts per exact path
+            grant = self._pacer.acquire(route)
+            if grant.waited:
+                self._log(f"{target}: paced {grant.waited:.1f} s to stay within the rate limit")
             started = self._clock()
             try:
-                response = self._client.send(request)
+                response = self._receive(request, started)
             except httpx.TransportError as exc:
-                never_sent = isinstance(exc, _NEVER_SENT)
-                reason = describe_failure(exc)
-                self._log(f"{target} -> {reason} after {self._elapsed_ms(started)} ms")
-                if self._can_retry_failure(exc, policy, retries):
+                self._pacer.abandon(route)
+                failure = self._classify(exc, method, path)
+                self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
+                if isinstance(failure, DeadlineExceededError):
+                    deadline_retries += 1
+                if self._can_retry_failure(failure, policy, retries, deadline_retries):
                     retries += 1
-                    self._wait(self._backoff(retries), reason)
-                    may_have_happened = may_have_happened or not never_sent
+                    self._wait(self._backoff(retries), failure.message)
+                    may_have_happened = may_have_happened or not isinstance(failure, NotSentError)
                     continue
-                raise self._transport_error(exc, method, path, policy) from None
-            response.read()
+                raise self._final_error(failure, method, path, policy) from None
             self._reached = True
-            self._log(f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms")
+            left = response.headers.get("X-RateLimit-Remaining")
+            budget = f"; rate limit: {left} left" if left is not None else ""
+            self._log(
+                f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms{budget}"
+            )
             status = response.status_code
-            if status == 429:
-                delay = retry_after_seconds(response.headers.get("Retry-After"))
+            if status != 429:
+                self._pacer.observe(route, grant, response.headers)
+            else:
+                # Until the window ends (the pacer waits it out before the next attempt), not
+                # Coder's fixed `Retry-After: 60`; without rate headers, Retry-After it is.
+                paced_delay = self._pacer.refused(route, grant, response.headers)
+                delay = paced_delay
+                if delay is None:
+                    delay = retry_after_seconds(response.headers.get("Retry-After"))
                 if delay is None:
                     delay = self._backoff(rate_waits + 1)
                 rate_waits += 1
@@ -159,7 +202,12 @@ class ApiTransport:
                 ):
                     raise self._rate_limited(response, method, path, rate_waited)
                 rate_waited += delay
-                self._wait(delay, "429 (rate limited)")
+                if paced_delay is None:
+                    self._wait(delay, "429 (rate limited)")
+                else:
+                    self._log(
+                        f"retrying in {delay:.1f} s, at the rate-limit window's end, after 429"
+                    )
                 continue
             if status >= 500 and policy is not RetryPolicy.WRITE and retries < self._max_retries:
                 retries += 1
@@ -183,14 +231,49 @@ class ApiTransport:
 
     # -- decisions ----------------------------------------------------------------------------
 
+    def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
+        """Send and read the whole response, or raise httpx.ReadTimeout at the deadline.
+
+        httpx bounds each read, not the sum: the body's reads may take only what was left of
+        the deadline when it began, and the deadline is checked after every chunk, so a body
+        that trickles cannot outlive it.
+        """
+        response = self._client.send(request, stream=True)
+        if response.is_stream_consumed:  # already read in memory (a mock transport)
+            return response
+        try:
+            timeouts = request.extensions.get("timeout")
+            if isinstance(timeouts, dict):  # httpcore reads it when the body phase starts
+                timeouts["read"] = max(0.001, self._left(started))
+            chunks: list[bytes] = []
+            for chunk in response.iter_raw():
+                chunks.append(chunk)
+                if self._left(started) <= 0:
+                    raise httpx.ReadTimeout("request deadline passed", request=request)
+        finally:
+            response.close()
+        return httpx.Response(
+            response.status_code,
+            headers=response.headers,
+            content=b"".join(chunks),
+            request=request,
+        )
+
+    def _left(self, started: float) -> float:
+        return self._request_timeout - (self._clock() - started)
+
     def _can_retry_failure(
-        self, exc: httpx.TransportError, policy: RetryPolicy, retries: int
+        self, failure: TransportError, policy: RetryPolicy, retries: int, deadline_retries: int
     ) -> bool:
-        if retries >= self._max_retries or not _transient(exc):
-            return False
+        if retries >= self._max_retries or isinstance(failure, (HostNotFoundError, TlsError)):
+            return False  # these will not heal by repeating
+        if isinstance(failure, DeadlineExceededError) and (
+            not self._reached or deadline_retries > MAX_DEADLINE_RETRIES
+        ):
+            return False  # a deployment that never answered in time is frozen: say so
         if not self._reached and retries >= RETRIES_BEFORE_FIRST_ANSWER:
             return False  # a deployment that never answered is most likely down: say so fast
-        if isinstance(exc, _NEVER_SENT):
+        if isinstance(failure, NotSentError):
             return True
         return policy is not RetryPolicy.WRITE
 
@@ -204,16 +287,48 @@ class ApiTransport:
 
     # -- errors -------------------------------------------------------------------------------
 
-    def _transport_error(
-        self, exc: httpx.TransportError, method: str, path: str, policy: RetryPolicy
-    ) -> TransportError:
-        reason = describe_failure(exc)
-        if policy is RetryPolicy.WRITE and not isinstance(exc, _NEVER_SENT):
-            return UncertainOutcomeError(
-                f"the connection to {self.url} broke after {method} {path} was sent ({reason}): "
-                "the server may have done it; check before repeating it"
+    def _classify(self, exc: httpx.TransportError, method: str, path: str) -> TransportError:
+        """The typed TransportError for an httpx failure; retry decisions use only its type."""
+        if isinstance(exc, httpx.ConnectTimeout):
+            return ConnectTimeoutError(
+                f"cannot reach {self.url}: no connection within the "
+                f"{_seconds(min(self._connect_timeout, self._request_timeout))} connect "
+                f"timeout ({CONNECT_TIMEOUT_SETTING})"
             )
+        if isinstance(exc, httpx.TimeoutException):  # read, write or pool: the overall deadline
+            return DeadlineExceededError(
+                f"{method} {path}: no complete response from {self.url} within the "
+                f"{_seconds(self._request_timeout)} request deadline ({REQUEST_TIMEOUT_SETTING})"
+            )
+        causes = _causes(exc)
+        if any(isinstance(cause, ssl.SSLError) for cause in causes):
+            return TlsError(
+                f"cannot reach {self.url}: TLS failure (certificate not trusted? pass "
+                f"--ca-bundle){_detail(exc)}"
+            )
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return HostNotFoundError(f"cannot reach {self.url}: host name not found")
+        if isinstance(exc, httpx.ConnectError):
+            refused = any(isinstance(cause, ConnectionRefusedError) for cause in causes)
+            reason = "connection refused" if refused else redact(str(exc) or "cannot connect")
+            return NotSentError(f"cannot reach {self.url}: {reason}")
+        if isinstance(exc, httpx.RemoteProtocolError):
+            reason = "the server closed the connection without a response"
+        elif isinstance(exc, (httpx.ReadError, httpx.WriteError)):
+            reason = "the connection broke"
+        else:
+            reason = redact(str(exc) or type(exc).__name__)
         return TransportError(f"cannot reach {self.url}: {reason}")
+
+    def _final_error(
+        self, failure: TransportError, method: str, path: str, policy: RetryPolicy
+    ) -> TransportError:
+        if policy is RetryPolicy.WRITE and not isinstance(failure, NotSentError):
+            return UncertainOutcomeError(
+                f"{failure.message}; {method} {path} was sent, so the server may have done it: "
+                "check before repeating it"
+            )
+        return failure
 
     def _rate_limited(
         self, response: httpx.Response, method: str, path: str, waited: float
@@ -249,6 +364,9 @@ class ApiTransport:
 
     # -- debug --------------------------------------------------------------------------------
 
+    def _log_pacing(self, path: str, seconds: float) -> None:
+        self._log(f"{path}: waiting about {seconds:.1f} s for rate-limit budget")
+
     def _elapsed_ms(self, started: float) -> int:
         return round((self._clock() - started) * 1000)
 
@@ -277,36 +395,6 @@ def retry_after_seconds(value: str | None, *, now: datetime | None = None) -> fl
     return float(max(0.0, seconds))
 
 
-def describe_failure(exc: httpx.TransportError) -> str:
-    """A short, token-free reason for a transport failure: `connection refused`, `timed out`, …"""
-    text = " ".join(str(part) for part in _causes(exc)).lower()
-    if isinstance(exc, httpx.ConnectTimeout):
-        return "timed out connecting"
-    if isinstance(exc, httpx.ReadTimeout):
-        return "timed out waiting for the response"
-    if isinstance(exc, httpx.TimeoutException):
-        return "timed out"
-    if "certificate" in text or "ssl" in text or "tls" in text:
-        return "TLS failure (certificate not trusted? pass --ca-bundle)" + _detail(exc)
-    if "refused" in text:
-        return "connection refused"
-    if any(
-        word in text
-        for word in (
-            "name or service not known",
-            "nodename nor servname",
-            "getaddrinfo",
-            "name resolution",
-        )
-    ):
-        return "host name not found"
-    if isinstance(exc, httpx.RemoteProtocolError):
-        return "the server closed the connection without a response"
-    if isinstance(exc, (httpx.ReadError, httpx.WriteError)):
-        return "the connection broke"
-    return redact(str(exc) or type(exc).__name__)
-
-
 def describe_headers(headers: httpx.Headers) -> str:
     """Request headers for a debug line, credentials masked."""
     shown = []
@@ -316,10 +404,8 @@ def describe_headers(headers: httpx.Headers) -> str:
     return ", ".join(shown)
 
 
-def _transient(exc: httpx.TransportError) -> bool:
-    """Failures worth retrying: not a TLS problem or an unknown host, which will not heal."""
-    reason = describe_failure(exc)
-    return not reason.startswith(("TLS failure", "host name not found"))
+def _seconds(value: float) -> str:
+    return f"{value:g} s"
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
@@ -331,7 +417,7 @@ def _causes(exc: BaseException) -> list[BaseException]:
     return chain
 
 
-def _detail(exc: httpx.TransportError) -> str:
+def _detail(exc: BaseException) -> str:
     for cause in _causes(exc):
         if isinstance(cause, ssl.SSLError) and cause.reason:
             return f": {cause.reason}"

@@ -30,8 +30,8 @@ from runner.readiness import settled_state
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
 
-#: Default parallel requests: with per-request latency this stays under Coder's default limit
-#: of 512 requests per minute per path even when every worker hits the same path.
+#: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
+#: pacing on its rate-limit headers (runner/coder/pacing.py).
 DEFAULT_PARALLELISM = 4
 DEFAULT_POLL_INTERVAL = 2.0
 

@@ -121,7 +121,8 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         headers: dict[str, str] = {}
         try:
             if path.startswith("/api/"):
-                decision = sim.rate_limiter.check(self.client_address[0], path)
+                token = find_token({k.lower(): v for k, v in self.headers.items()}, query)
+                decision = sim.rate_limiter.check(self.client_address[0], path, token)
                 headers.update(decision.headers)
                 if not decision.allowed:
                     raise ApiError(429, decision.message)

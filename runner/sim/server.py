@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from runner.sim.apierror import ApiError
+from runner.sim.auth import authenticate
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.routes import install as install_chat_routes
 from runner.sim.chats.store import ChatStore
@@ -69,7 +71,11 @@ class SimServer:
         rng = random.Random(seed)
         self.directory = Directory(rng, self.clock.now())
         self.store = TaskStore(self.version, self.directory, self.clock, rng)
-        self.rate_limiter = RateLimiter(rate_limit, self.clock)
+        self.rate_limiter = RateLimiter(
+            rate_limit,
+            self.clock,
+            user_for_token=self._user_id_for if self.version.at_least(2, 32) else None,
+        )
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
         self.request_log = RequestLog()
         #: Every answered request with its bodies, when a test sets a list here (None: off).
@@ -88,6 +94,13 @@ class SimServer:
         self.url = ""
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
+
+    def _user_id_for(self, token: str) -> str | None:
+        """The id of a valid token's user (Coder's PrecheckAPIKey), None otherwise."""
+        try:
+            return str(authenticate(self.directory, token).id)
+        except ApiError:
+            return None
 
     @property
     def tasks_served(self) -> bool:

@@ -6,6 +6,7 @@ import socket
 import time
 from typing import Any
 
+import httpx
 import pytest
 
 from runner.coder.client import CoderClient
@@ -110,22 +111,43 @@ def test_wrong_token_is_auth_error(sim: Any) -> None:
         client.list_tasks()
 
 
-def test_rate_limit_is_waited_out(make_sim: Any) -> None:
+def test_rate_limit_is_paced_not_hit(make_sim: Any) -> None:
     server = make_sim("2.34.2", rate_limit=3)
-    waits: list[str] = []
-    # Real sleeping: the simulator's window and Retry-After are scaled down to about a second.
-    client = connect(server, sleep=time.sleep, on_debug=waits.append)
+    lines: list[str] = []
+    # Real sleeping: the simulator's one-minute window is scaled down to about a second.
+    client = connect(server, sleep=time.sleep, on_debug=lines.append)
     for _ in range(5):
         client.list_tasks()
-    assert any(r["status"] == 429 for r in server.requests)
-    assert any("after 429" in line for line in waits)
-    assert count(server, "GET", "/api/v2/tasks") >= 6
+    assert not any(r["status"] == 429 for r in server.requests)
+    assert any("to stay within the rate limit" in line for line in lines)
+    assert count(server, "GET", "/api/v2/tasks") == 5
+
+
+def spend_budget(server: Any, path: str) -> None:
+    """Another client of the same user uses up the budget this client knows nothing about."""
+    with httpx.Client(
+        base_url=server.url, headers={"Coder-Session-Token": server.token}, timeout=10
+    ) as other:
+        while other.get(path).status_code != 429:
+            pass
+
+
+def test_a_429_waits_for_the_window_end_not_retry_after(make_sim: Any) -> None:
+    server = make_sim("2.34.2", rate_limit=3)
+    client = connect(server, sleep=time.sleep)
+    _ = client.server
+    spend_budget(server, "/api/v2/tasks")
+    limited = [r for r in server.requests if r["status"] == 429]
+    client.list_tasks()
+    assert len([r for r in server.requests if r["status"] == 429]) == len(limited) + 1
+    assert count(server, "GET", "/api/v2/tasks") >= len(limited) + 4
 
 
 def test_rate_limit_beyond_the_budget_is_raised(make_sim: Any) -> None:
     server = make_sim("2.34.2", rate_limit=1)
     client = connect(server, max_rate_limit_wait=0.0)
-    client.list_tasks()
+    _ = client.server
+    spend_budget(server, "/api/v2/tasks")
     with pytest.raises(RateLimitedError):
         client.list_tasks()
 

@@ -76,8 +76,19 @@ def test_401_carries_coder_login_hint() -> None:
         JSON,
     )
     assert isinstance(error, AuthError)
-    assert "Try logging in using 'coder login'." in error.message
+    # Coder's Go client appends its helper after `: ` (CONTRACT 1.5); after the message's own
+    # full stop that would read `continue.: Try`, so the hint follows as a second sentence.
+    assert error.message == (
+        "You are signed out or your session has expired. Please sign in again to continue. "
+        "Try logging in using 'coder login'. [HTTP 401]"
+    )
+    assert ".:" not in error.message
     assert error.api_message.startswith("You are signed out")
+
+
+def test_401_hint_after_a_message_without_a_full_stop_keeps_coders_colon() -> None:
+    error = error_from_response(401, body("Unauthorized"), JSON)
+    assert error.message == "Unauthorized: Try logging in using 'coder login'. [HTTP 401]"
 
 
 @pytest.mark.parametrize("status", [502, 409])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+import time
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
@@ -18,6 +20,20 @@ from runner.errors import (
 )
 
 from .fakes import FakeCoder, json_response, make_task
+
+
+def refused() -> httpx.ConnectError:
+    """A refused connection as httpx raises it: the OS error is its cause (decisions use it)."""
+    error = httpx.ConnectError("[Errno 111] Connection refused")
+    error.__cause__ = ConnectionRefusedError(111, "Connection refused")
+    return error
+
+
+def unknown_host() -> httpx.ConnectError:
+    error = httpx.ConnectError("[Errno -2] Name or service not known")
+    error.__cause__ = socket.gaierror(-2, "Name or service not known")
+    return error
+
 
 RATE_LIMITED = {"message": "You've been rate limited for sending more than 512 requests in 1m0s."}
 BOOM = {"message": "Internal error fetching tasks."}
@@ -65,7 +81,7 @@ def test_get_is_retried_after_a_broken_connection() -> None:
 
 def test_connection_refused_becomes_a_transport_error_with_the_url() -> None:
     fake = FakeCoder()
-    fake.on("GET", "/api/v2/buildinfo", *[httpx.ConnectError("[Errno 111] Connection refused")] * 5)
+    fake.on("GET", "/api/v2/buildinfo", *[refused() for _ in range(5)])
     with pytest.raises(TransportError) as caught:
         _ = fake.client().server
     assert caught.value.message == "cannot reach https://coder.example.com: connection refused"
@@ -76,8 +92,7 @@ def test_connection_refused_becomes_a_transport_error_with_the_url() -> None:
 
 def test_refused_connections_are_retried_fully_once_the_server_answered() -> None:
     fake, _ = fake_with_task()
-    refused = httpx.ConnectError("[Errno 111] Connection refused")
-    fake.on("GET", "/api/v2/tasks", refused, refused, refused)
+    fake.on("GET", "/api/v2/tasks", refused(), refused(), refused())
     slept: list[float] = []
     assert [t.name for t in fake.client(sleep=slept.append).list_tasks()] == ["auth"]
     assert len(fake.calls("GET", "/api/v2/tasks")) == 4
@@ -86,7 +101,7 @@ def test_refused_connections_are_retried_fully_once_the_server_answered() -> Non
 
 def test_unknown_host_is_not_retried() -> None:
     fake = FakeCoder()
-    fake.on("GET", "/api/v2/buildinfo", httpx.ConnectError("[Errno -2] Name or service not known"))
+    fake.on("GET", "/api/v2/buildinfo", unknown_host())
     with pytest.raises(TransportError, match="host name not found"):
         _ = fake.client().server
     assert len(fake.calls()) == 1
@@ -117,7 +132,7 @@ def test_post_is_retried_when_it_never_reached_the_server() -> None:
     fake.on(
         "POST",
         "/api/v2/tasks/me",
-        httpx.ConnectError("[Errno 111] Connection refused"),
+        refused(),
         json_response(201, created),
     )
     task = fake.client().create_task(owner="me", template_version_id="v", prompt="p")
@@ -160,6 +175,30 @@ def test_429_waits_out_retry_after_for_every_method(retry_after: str) -> None:
     client = fake.client(sleep=slept.append)
     client.send_input(client.get_task(str(task["id"])), "hello")
     assert slept == [float(retry_after)]
+    assert len(fake.calls("POST", send)) == 2
+
+
+def test_429_costs_the_time_to_the_window_end_not_retry_after() -> None:
+    """Coder always says `Retry-After: 60` (CONTRACT 9.3); X-RateLimit-Reset says when it ends."""
+    fake, task = fake_with_task()
+    send = f"/api/v2/tasks/me/{task['id']}/send"
+    reset = int(time.time()) + 6
+    limited = json_response(
+        429,
+        RATE_LIMITED,
+        {
+            "Retry-After": "60",
+            "X-RateLimit-Limit": "512",
+            "X-RateLimit-Remaining": "0",
+            "X-RateLimit-Reset": str(reset),
+        },
+    )
+    fake.on("POST", send, limited, httpx.Response(204))
+    slept: list[float] = []
+    client = fake.client(sleep=slept.append)
+    client.send_input(client.get_task(str(task["id"])), "hello")
+    # The rest of the window plus one step of 60 s / 512, whatever Retry-After says.
+    assert 4 < sum(slept) < 8, slept
     assert len(fake.calls("POST", send)) == 2
 
 

@@ -330,7 +330,7 @@ def test_lost_responses_under_latency_and_rate_limits(
     sim = make_sim(version, latency_ms=15, rate_limit=12)
     env = sim_env(sim)
     # Creates and sends whose responses are lost after the server did the work, and failing
-    # list polls; the rate limit makes the polls meet 429s too.
+    # list polls, all under a small rate limit.
     sim.faults.add(method="POST", path=r"/tasks/[a-z]+$", when="after", times=2, status=0)
     sim.faults.add(method="POST", path=r"/send$", when="after", times=2, status=0)
     sim.faults.add(method="GET", path=r"/tasks$", when="before", times=2, status=503)
@@ -352,7 +352,8 @@ def test_lost_responses_under_latency_and_rate_limits(
     for task in listed:
         assert inputs(env, task["name"]) == [task["initial_prompt"], "one", "two"]
     assert any(r.get("fault") == "after" for r in sim.requests)
-    assert any(r["status"] == 429 for r in sim.requests)
+    # The client paces on the rate-limit headers, so even these polls are not refused.
+    assert not any(r["status"] == 429 for r in sim.requests)
     again = ok(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
     assert "No changes." in again.stdout
 

@@ -50,7 +50,8 @@ def run_options(func: F) -> F:
             type=click.IntRange(1, 64),
             default=4,
             show_default=True,
-            help="Requests in flight at once (4 stays under Coder's 512 requests/minute).",
+            help="Requests in flight at once. Coder's rate limit (512 requests/minute per "
+            "route by default) is kept by pacing on its rate-limit headers, whatever this is.",
         ),
         click.option("--report", "report_path", metavar="FILE", help="Write results as JSON."),
         click.option("--junit", "junit_path", metavar="FILE", help="Write results as JUnit XML."),
