@@ -70,8 +70,9 @@ class GlobalOptions:
             connection = Connection(
                 url=self._sim_server.url, token=self._sim_server.token, simulated=True
             )
+            version = self.sim_version.strip().lstrip("v")  # `v2.34.2` and `2.34.2` alike
             click.echo(
-                f"Simulated Coder deployment v{self.sim_version} at {connection.url} "
+                f"Simulated Coder deployment v{version} at {connection.url} "
                 "(nothing here is real).",
                 err=True,
             )
