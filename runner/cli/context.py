@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from runner.render.safe_text import safe_text
+
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
     from runner.sim.server import SimServer
@@ -80,7 +82,7 @@ class GlobalOptions:
         on_debug = _debug_line if self.debug else None
         self._client = CoderClient(connection, on_debug=on_debug)
         for notice in self._client.notices():
-            click.echo(f"notice: {notice}", err=True)
+            click.echo(safe_text(f"notice: {notice}"), err=True)
         return self._client
 
     def close(self) -> None:
@@ -99,7 +101,7 @@ def _debug_line(line: str) -> None:
     from runner.secrets import redact
 
     # Parallel requests log from worker threads: one locked write keeps each line whole.
-    text = f"debug: {redact(line)}\n"
+    text = safe_text(f"debug: {redact(line)}") + "\n"
     with _DEBUG_LOCK:
         sys.stderr.write(text)
         sys.stderr.flush()

@@ -15,6 +15,7 @@ import click
 from runner import __version__
 from runner.cli.context import GlobalOptions
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
+from runner.render.safe_text import safe_text
 from runner.secrets import redact
 
 #: name -> (module under runner.cli.commands, short help). Aliases map to the same module.
@@ -135,10 +136,10 @@ def run(argv: list[str] | None = None) -> int:
             return EXIT_OK
         # One line like every other error, naming the command: `error: tasks validate: …`.
         where = usage.ctx.command_path if usage.ctx is not None else "tasks"
-        click.echo(f"error: {where}: {usage.format_message()}", err=True)
+        click.echo(safe_text(f"error: {where}: {usage.format_message()}"), err=True)
         return EXIT_INVALID_INPUT
     except click.ClickException as usage:
-        usage.show()
+        click.echo(safe_text(f"Error: {usage.format_message()}"), err=True)
         return EXIT_INVALID_INPUT if usage.exit_code == 2 else usage.exit_code
     except TasksError as error:
         _render_error(error)
@@ -149,13 +150,14 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as bug:  # the one place a bug becomes a message
-        click.echo(f"error: unexpected {type(bug).__name__}: {bug}", err=True)
+        click.echo(safe_text(f"error: unexpected {type(bug).__name__}: {bug}"), err=True)
         click.echo("This is a bug in tasks; run with --debug and report it.", err=True)
         return EXIT_ERROR
     return result if isinstance(result, int) else 0
 
 
 def _render_error(error: TasksError) -> None:
-    click.echo(f"error: {redact(error.message)}", err=True)
+    # Messages and details quote the server (Coder's `message`, `detail`, validations).
+    click.echo(safe_text(f"error: {redact(error.message)}"), err=True)
     for line in error.details:
-        click.echo(f"  {redact(line)}", err=True)
+        click.echo(safe_text(f"  {redact(line)}"), err=True)

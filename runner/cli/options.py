@@ -11,6 +11,7 @@ import click
 
 from runner.cli.coder_help import coder_option
 from runner.errors import InvalidInputError, TasksError
+from runner.render.safe_text import safe_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -120,7 +121,7 @@ def confirm(text: str, *, yes: bool) -> None:
         return
     if not stdin_is_terminal():
         raise InvalidInputError(f"{text} Refusing to ask without a terminal; pass --yes to confirm")
-    click.echo(f"> {text} (yes/no) ", nl=False)
+    click.echo(safe_text(f"> {text} (yes/no) "), nl=False)
     answer = sys.stdin.readline().rstrip("\r\n") or "no"
     if answer not in ("yes", "y"):
         raise TasksError(f'got "{answer}": canceled')

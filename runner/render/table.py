@@ -10,6 +10,8 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Sequence
 
+from runner.render.safe_text import safe_text
+
 _PADDING = "  "
 
 
@@ -29,13 +31,17 @@ def render_table(
     *,
     sort_by: str | None = None,
 ) -> str:
-    """Render `rows` under `headers` (lower-case names); no trailing newline."""
+    """Render `rows` under `headers` (lower-case names); no trailing newline.
+
+    Control characters in cells are shown as visible escapes (`runner.render.safe_text`).
+    """
     ordered = list(rows)
     if sort_by is not None and sort_by in headers:
         index = list(headers).index(sort_by)
         ordered.sort(key=lambda row: row[index])
     table = [[h.upper() for h in headers], *[list(r) for r in ordered]]
-    cells = [[cell.split("\n") for cell in row] for row in table]
+    # Cells are made safe before measuring: a shown escape takes the columns it is printed in.
+    cells = [[safe_text(cell).split("\n") for cell in row] for row in table]
     widths = [
         max((display_width(line) for row in cells for line in row[col]), default=0)
         for col in range(len(headers))

@@ -8,6 +8,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.render.safe_text import safe_text
 
 _FAILING = (Outcome.FAILED, Outcome.BLOCKED, Outcome.TIMEOUT)
 
@@ -39,13 +40,14 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
     case = ET.Element(
         "testcase",
         {
-            "classname": f"{batch}.{result.owner}",
-            "name": result.name,
+            "classname": safe_text(f"{batch}.{result.owner}"),
+            "name": safe_text(result.name),
             "time": f"{result.duration_seconds or 0.0:.3f}",
         },
     )
     outcome = result.outcome
-    text = result.error or (outcome.value if outcome else "did not finish")
+    # XML 1.0 cannot hold most control characters, and CI pages show this text: make it safe.
+    text = safe_text(result.error or (outcome.value if outcome else "did not finish"))
     if outcome in _FAILING:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
@@ -73,4 +75,4 @@ def _details(result: TaskResult) -> str:
         lines.append(f"done: {'; '.join(result.done)}")
     if result.link:
         lines.append(f"link: {result.link}")
-    return "\n".join(lines)
+    return safe_text("\n".join(lines))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.execute.results import ApplyReport, Event, TaskResult
+from runner.render.safe_text import safe_line
 from runner.render.table import render_table
 
 
@@ -14,9 +15,9 @@ def result_table(report: ApplyReport) -> str:
 
 
 def event_line(event: Event) -> str:
-    """`[owner/name] text`: the plain progress line for one event."""
+    """`[owner/name] text`: the plain progress line for one event, control characters shown."""
     result = event.result
-    return f"[{result.owner}/{result.name}] {event.text}"
+    return safe_line(f"[{result.owner}/{result.name}] {event.text}")
 
 
 def _row(result: TaskResult) -> list[str]:

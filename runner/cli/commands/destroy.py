@@ -9,6 +9,7 @@ from runner.cli.commands.plan import load_input
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
+from runner.render.safe_text import safe_text
 
 
 @click.command("destroy")
@@ -43,8 +44,10 @@ def command(
     observation = observe(client, empty, all_visible=True, read_logs=False)
     plan = make_plan(empty, observation, PlanOptions(prune=True))
     click.echo(
-        f"Batch {batch.name!r} against Coder {observation.server_version} at "
-        f"{observation.dashboard_url}:"
+        safe_text(
+            f"Batch {batch.name!r} against Coder {observation.server_version} at "
+            f"{observation.dashboard_url}:"
+        )
     )
     click.echo("")
     click.echo(render_plan(plan, destroying=True))

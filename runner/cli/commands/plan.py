@@ -16,6 +16,7 @@ import click
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, InvalidInputError, TasksError
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
@@ -146,7 +147,7 @@ def plan_header(prepared: Prepared) -> str:
     """`Batch 'nightly' (3 tasks) against Coder v2.34.2 at <url>:`."""
     observation = prepared.observation
     count = len(prepared.batch.tasks)
-    return (
+    return safe_text(
         f"Batch {prepared.batch.name!r} ({count} task{'s' if count != 1 else ''}) against "
         f"Coder {observation.server_version} at {observation.dashboard_url}:"
     )
