@@ -6,6 +6,7 @@ imperative command never pays for jinja2, jsonschema or yaml.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from typing import Any
@@ -53,6 +54,17 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"runner.cli.commands.{module_name}")
         command: click.Command = module.command
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            # click only says the command does not exist; a near miss is usually a typo.
+            close = difflib.get_close_matches(name, [*COMMANDS, *ALIASES], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from the table above, so `tasks --help` imports no subcommand.
