@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
 import re
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -125,3 +127,20 @@ def confirm(text: str, *, yes: bool) -> None:
     answer = sys.stdin.readline().rstrip("\r\n") or "no"
     if answer not in ("yes", "y"):
         raise TasksError(f'got "{answer}": canceled')
+
+
+def check_writable(path: str | None, flag: str) -> None:
+    """Fail before any work when `path` (an output file) could not be written.
+
+    Checked up front so a typo in an output path costs nothing: no request is sent.
+    """
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidInputError(f"{flag} {path}: is a directory")
+    if not parent.is_dir():
+        raise InvalidInputError(f"{flag} {path}: directory {str(parent)!r} does not exist")
+    if not os.access(target if target.exists() else parent, os.W_OK):
+        raise InvalidInputError(f"{flag} {path}: not writable")

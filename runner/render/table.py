@@ -1,8 +1,9 @@
 """Tables in the layout of Coder's `cliui` (go-pretty with borders off).
 
 Headers are upper-case; every cell, the last column's included, is padded to its column's width
-plus two spaces; a cell with line breaks spans several lines. Rows are sorted by the sort column
-when that column is shown, else kept in the given order.
+plus two spaces (Coder's golden files keep that trailing padding, so the imperative commands do
+too; tables of our own drop it); a cell with line breaks spans several lines. Rows are sorted
+by the sort column when that column is shown, else kept in the given order.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ def render_table(
     rows: Sequence[Sequence[str]],
     *,
     sort_by: str | None = None,
+    trailing_padding: bool = True,
 ) -> str:
     """Render `rows` under `headers` (lower-case names); no trailing newline.
 
@@ -54,5 +56,6 @@ def render_table(
             for col, cell in enumerate(row):
                 line = cell[line_no] if line_no < len(cell) else ""
                 parts.append(line + " " * (widths[col] - display_width(line)) + _PADDING)
-            out.append("".join(parts))
+            text = "".join(parts)
+            out.append(text if trailing_padding else text.rstrip(" "))
     return "\n".join(out)

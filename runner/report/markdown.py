@@ -22,7 +22,7 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
     lines = [
         f"### tasks {command_name}: `{_escape(report.batch)}`",
         "",
-        report.summary() + (" (interrupted)" if report.interrupted else ""),
+        report.summary(command_name) + (" (interrupted)" if report.interrupted else ""),
         "",
         "| | Task | Owner | Outcome | Status | State | Done | Message |",
         "|---|---|---|---|---|---|---|---|",

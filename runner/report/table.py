@@ -11,7 +11,8 @@ def result_table(report: ApplyReport) -> str:
     """One row per task: name, owner, outcome, status, state, what was done, message."""
     headers = ["name", "owner", "outcome", "status", "state", "done", "message"]
     rows = [_row(r) for r in report.results]
-    return render_table(headers, rows)
+    # Not one of Coder's tables: no trailing padding to keep parity with.
+    return render_table(headers, rows, trailing_padding=False)
 
 
 def event_line(event: Event) -> str:

@@ -15,6 +15,7 @@ import click
 
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
+from runner.cli.options import check_writable
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, InvalidInputError, TasksError
 from runner.render.safe_text import safe_text
 
@@ -192,6 +193,7 @@ def command(
     from runner import planfile
     from runner.render.plan import render_plan
 
+    check_writable(out, "--out")
     prepared = prepare(
         ctx,
         file,
