@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
+from runner.execute.results import Event, TaskResult
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.table import render_table
+from runner.report.live import LiveProgress
 
 
 def test_escape_sequences_become_visible_and_inert() -> None:
@@ -24,3 +28,17 @@ def test_table_measures_the_escaped_cell() -> None:
     assert "\x1b" not in table
     lines = table.split("\n")
     assert lines[1].index("x\\x1by") == lines[2].index("z")
+
+
+def test_live_view_draws_server_text_inert_on_one_line_per_task() -> None:
+    written: list[str] = []
+    view = LiveProgress(written.append, interval=0, size=lambda: os.terminal_size((200, 50)))
+    result = TaskResult("a", "admin", "a-1", "create", status="active", state="working\x1b[2J")
+    view(Event(result, "Step 1\r\x1b]0;pwned\x07\nforged line", final=True))
+    view(Event(result, "again", final=True))
+    first, second = written
+    assert "\x1b" not in first and "\x07" not in first and "\n" not in first
+    assert "\\x1b]0;pwned\\x07\\nforged line" in first
+    # The redraw moves up exactly the one line drawn: only the view's own escape remains.
+    assert second.startswith("\x1b[1F\x1b[J")
+    assert "\x1b" not in second[len("\x1b[1F\x1b[J") :]
