@@ -104,7 +104,7 @@ def test_template_and_pinned_version_drift() -> None:
             ME,
             Organization("org-1", "coder"),
             Template("tpl-1", "claude-code", "org-1", "new-version"),
-            TemplateVersion("new-version", "v2", "tpl-1", True),
+            TemplateVersion("new-version", "v2", "tpl-1"),
             None,
         )
     }
