@@ -166,3 +166,7 @@ class PartialFailureError(TasksError):
     """Some tasks failed; the rest converged."""
 
     exit_code = EXIT_PARTIAL_FAILURE
+
+
+class ChatsUnavailableError(UnsupportedServerError):
+    """The deployment serves no Chats API (Coder Agents): too old, or the experiment is off."""

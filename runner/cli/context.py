@@ -13,7 +13,9 @@ import click
 from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
+    from runner.coder.chats import ChatsClient
     from runner.coder.client import CoderClient
+    from runner.coder.config import Connection
     from runner.sim.server import SimServer
 
 
@@ -31,6 +33,8 @@ class GlobalOptions:
     sim_version: str = "2.34.2"
     debug: bool = False
     _client: CoderClient | None = field(default=None, repr=False)
+    _chats: ChatsClient | None = field(default=None, repr=False)
+    _connection: Connection | None = field(default=None, repr=False)
     _sim_server: SimServer | None = field(default=None, repr=False)
 
     @classmethod
@@ -47,14 +51,10 @@ class GlobalOptions:
             debug=bool(options.get("debug")),
         )
 
-    def client(self) -> CoderClient:
-        """The client for this invocation, connecting (or starting --sim) on first call.
-
-        Prints the server's notices (e.g. deprecation) to stderr once.
-        """
-        if self._client is not None:
-            return self._client
-        from runner.coder.client import CoderClient
+    def connection(self) -> Connection:
+        """The deployment to talk to (starting the --sim deployment on first call)."""
+        if self._connection is not None:
+            return self._connection
         from runner.coder.config import Connection, resolve_connection
 
         if self.sim:
@@ -79,6 +79,28 @@ class GlobalOptions:
                 config_dir=self.global_config,
                 ca_bundle=self.ca_bundle,
             )
+        self._connection = connection
+        return connection
+
+    def chats_client(self) -> ChatsClient:
+        """A Chats (Coder Agents) client for the same deployment, built on first call."""
+        if self._chats is None:
+            from runner.coder.chats import ChatsClient
+
+            on_debug = _debug_line if self.debug else None
+            self._chats = ChatsClient(self.connection(), on_debug=on_debug)
+        return self._chats
+
+    def client(self) -> CoderClient:
+        """The client for this invocation, connecting (or starting --sim) on first call.
+
+        Prints the server's notices (e.g. deprecation) to stderr once.
+        """
+        if self._client is not None:
+            return self._client
+        from runner.coder.client import CoderClient
+
+        connection = self.connection()
         on_debug = _debug_line if self.debug else None
         self._client = CoderClient(connection, on_debug=on_debug)
         for notice in self._client.notices():
@@ -89,6 +111,9 @@ class GlobalOptions:
         if self._client is not None:
             self._client.close()
             self._client = None
+        if self._chats is not None:
+            self._chats.close()
+            self._chats = None
         if self._sim_server is not None:
             self._sim_server.stop()
             self._sim_server = None

@@ -27,6 +27,12 @@ BUSY_MESSAGE = "Task app is not ready to accept input."
 ROUTE_NOT_FOUND = "Route not found."
 #: The 404 of a resource that does not exist or that the caller may not see.
 RESOURCE_NOT_FOUND = "Resource not found or you do not have access to this resource"
+#: The chat send error when 20 messages already wait (CHATS-CONTRACT 1.4).
+QUEUE_FULL_MESSAGE = "Message queue is full."
+#: The archive error for a chat that is not idle, from v2.35 (CHATS-CONTRACT 1.9).
+ARCHIVE_ACTIVE_MESSAGE = (
+    "Cannot archive an active chat. Interrupt or wait for the chat to finish first."
+)
 #: What Coder's Go client appends to a 401.
 AUTH_HINT = "Try logging in using 'coder login'."
 
@@ -96,6 +102,21 @@ def error_from_response(
 def is_route_not_found(error: ApiError) -> bool:
     """A 404 for a path the server does not route (Tasks off or removed), not a missing task."""
     return error.status == 404 and error.api_message == ROUTE_NOT_FOUND
+
+
+def is_agents_experiment_gate(error: ApiError) -> bool:
+    """v2.32/v2.33's 403 for chat routes while the `agents` experiment is off."""
+    return error.status == 403 and "'agents' experiment" in error.api_message
+
+
+def is_queue_full(error: ApiError) -> bool:
+    """A chat's message queue is full (429, also after the transport waited it out)."""
+    return error.status == 429 and error.api_message == QUEUE_FULL_MESSAGE
+
+
+def is_archive_of_active_chat(error: ApiError) -> bool:
+    """v2.35+: archive refused because the chat is still working or interrupting."""
+    return error.status == 409 and error.api_message == ARCHIVE_ACTIVE_MESSAGE
 
 
 def _non_json_message(body: bytes, content_type: str, status: int) -> str:

@@ -135,6 +135,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
                 body=body,
                 caller=caller,
                 params={k: unquote(v) for k, v in params.items()},
+                query_items=tuple(parse_qsl(urlsplit(self.path).query, keep_blank_values=True)),
             )
             status, payload = handler(request)
             return status, payload, headers

@@ -37,6 +37,8 @@ class Request:
     body: bytes
     caller: SimUser | None
     params: dict[str, str]
+    #: Every query parameter in order, repeated keys included (`label=` on the chat list).
+    query_items: tuple[tuple[str, str], ...] = ()
 
     def json(self) -> dict[str, Any]:
         """The decoded JSON object body; 400 as Coder answers when it is not valid JSON."""

@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
+from runner.sim.chats.generation import ChatGeneration
+from runner.sim.chats.routes import install as install_chat_routes
+from runner.sim.chats.store import ChatStore
+from runner.sim.chats.workspaces import install as install_workspace_routes
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory
 from runner.sim.faults import Faults
@@ -51,6 +56,7 @@ class SimServer:
         tasks_enabled: bool = True,
         fail_rate: float = 0.0,
         lose_rate: float = 0.0,
+        experiments: Sequence[str] = (),
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -69,6 +75,10 @@ class SimServer:
         self.build_version = f"v{self.version}+sim"
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
+        generation = ChatGeneration.of(self.version, experiments)
+        self.chats = ChatStore(generation, self.directory, self.clock, rng, self.store.workspaces)
+        install_chat_routes(self.api, self.chats)
+        install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]
         self.url = ""

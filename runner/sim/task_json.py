@@ -9,7 +9,7 @@ from runner.sim.directory import Directory, SimUser
 from runner.sim.status import derive_status, synthesized_message
 from runner.sim.task_record import TaskRecord
 from runner.sim.versions import SimVersion
-from runner.sim.workspace import Build
+from runner.sim.workspace import Build, Workspace
 
 
 def task_status(version: SimVersion, task: TaskRecord, now: float) -> str:
@@ -104,8 +104,20 @@ def task_json(
 def build_json(
     directory: Directory, task: TaskRecord, build: Build, initiator: SimUser, now: float
 ) -> dict[str, Any]:
+    """`codersdk.WorkspaceBuild` of a task's workspace."""
+    return workspace_build_json(directory, task.workspace, build, initiator, now)
+
+
+def workspace_build_json(
+    directory: Directory,
+    workspace: Workspace,
+    build: Build,
+    initiator: SimUser,
+    now: float,
+    *,
+    has_ai_task: bool = True,
+) -> dict[str, Any]:
     """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts."""
-    workspace = task.workspace
     owner = directory.user(workspace.owner_id)
     version = directory.find_version(build.template_version_id)
     template = directory.template(workspace.template_id)
@@ -156,7 +168,7 @@ def build_json(
         "status": workspace.status(now),
         "daily_cost": 0,
         "matched_provisioners": {"count": 1, "available": 1},
-        "has_ai_task": True,
+        "has_ai_task": has_ai_task,
         "has_external_agent": False,
     }
     if build.preset_id:

@@ -75,10 +75,20 @@ def test_stopped_server(make_sim: Any) -> None:
 
 
 def test_v237_server_does_not_serve_tasks(make_sim: Any) -> None:
+    # `list`, `status` and `logs` show chats there (tests/e2e/test_imperative_chats.py).
     server = make_sim("2.37.0")
-    for args in (["list"], ["status", "x"], ["create", "hi"]):
+    for args in (["create", "hi"], ["send", "x", "more"]):
         line = assert_one_line_error(run_tasks(args, env=sim_env(server)), server.token)
         assert "Tasks" in line or "tasks" in line
+
+
+def test_tasks_switched_off_lists_the_chats_instead(make_sim: Any) -> None:
+    # v2.35 with Tasks off still serves Chats: `list` shows those (none here), quietly.
+    server = make_sim("2.35.0", tasks_enabled=False)
+    result = run_tasks(["list", "-q"], env=sim_env(server))
+    assert (result.code, result.stdout) == (0, "")
+    assert result.stderr.startswith("notice: Coder Tasks are deprecated")  # the only line
+    assert result.stderr.count("\n") == 1
 
 
 def test_create_resolution_errors(sim: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,6 +15,10 @@ from runner.coder.models import TASK_STATUSES
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_text
 from runner.render.task_tables import LIST_DEFAULT_COLUMNS, TASK_COLUMNS, task_table
+
+if TYPE_CHECKING:
+    from runner.coder.client import CoderClient
+    from runner.coder.models import Task
 
 EXAMPLES = (
     Example("List tasks for the current user.", "tasks list"),
@@ -89,9 +94,22 @@ def command(
     if not owner:
         # `--user` wins over `--all`; with neither, the caller's own tasks.
         owner = None if all_users else "me"
-    client = global_options(ctx).client()
-    with error_context("list tasks"):
-        tasks = client.list_tasks(owner=owner, status=status)
+    from runner.cli.chat_views import list_chats, tasks_or_chats
+
+    found: list[list[Task]] = []
+
+    def on_tasks(client: CoderClient) -> None:
+        with error_context("list tasks"):
+            found.append(client.list_tasks(owner=owner, status=status))
+
+    tasks_or_chats(
+        global_options(ctx),
+        on_tasks,
+        lambda chats: list_chats(chats, output=output, quiet=quiet),
+    )
+    if not found:
+        return  # a Coder Agents deployment: its chats were listed
+    tasks = found[0]
     if quiet:
         for task in tasks:
             click.echo(safe_text(task.id))

@@ -50,7 +50,8 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     "--coder-version",
     default="2.34.2",
     show_default=True,
-    help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.37+ (no Tasks).",
+    help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
+    "2.37+ (no Tasks).",
 )
 @click.option("--latency-ms", **_numeric(int, "0"), help="Delay added to every request.")
 @click.option(
@@ -70,6 +71,11 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     is_flag=True,
     help="On 2.35/2.36, leave Tasks switched off (their default there).",
 )
+@click.option(
+    "--experiments",
+    default="",
+    help="Comma-separated experiments to enable, e.g. `agents` (Chats on 2.32 and 2.33).",
+)
 @click.option("--fail-rate", **_numeric(float, "0"), help="Share of requests failed with 503.")
 @click.option(
     "--lose-rate", **_numeric(float, "0"), help="Share of responses lost after the work is done."
@@ -83,6 +89,7 @@ def command(
     rate_limit: int,
     time_scale: float,
     tasks_disabled: bool,
+    experiments: str,
     fail_rate: float,
     lose_rate: float,
     seed: int | None,
@@ -110,6 +117,7 @@ def command(
             tasks_enabled=not tasks_disabled,
             fail_rate=fail_rate,
             lose_rate=lose_rate,
+            experiments=[e for e in experiments.split(",") if e.strip()],
         )
     except ValueError as error:
         raise InvalidInputError(f"--coder-version: {error}") from None

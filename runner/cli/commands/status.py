@@ -87,8 +87,19 @@ def command(
 ) -> None:
     """Show the status of a task."""
     interval = parse_go_duration(watch_interval, flag="--watch-interval")
-    client = global_options(ctx).client()
-    task = client.resolve_task(identifier)
+    from runner.cli.chat_views import chat_status, tasks_or_chats
+
+    options = global_options(ctx)
+    found: list[Task] = []
+    tasks_or_chats(
+        options,
+        lambda client: found.append(client.resolve_task(identifier)),
+        lambda chats: chat_status(chats, identifier, output=output),
+    )
+    if not found:
+        return  # a Coder Agents deployment: the chat's status was shown
+    client = options.client()
+    task = found[0]
     click.echo(_render(task, columns, output, header=True))
     if not watch or watch_finished(task):
         return

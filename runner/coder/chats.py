@@ -1,0 +1,369 @@
+"""The Coder Agents (Chats) API client, from v2.32 to the current releases.
+
+It negotiates the route prefix once by probing (`/api/v2/chats`, then `/api/experimental/chats`;
+CHATS-CONTRACT section 4), and goes through the same `ApiTransport` as the Tasks client: retries,
+rate limits, auth and debug lines. Writes are never repeated blindly; a lost create or send
+raises `UncertainOutcomeError`, and the caller looks for it by labels or prompts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from runner.coder import routes
+from runner.coder.chat_models import (
+    Chat,
+    ChatMessage,
+    MessagesPage,
+    PinnedWorkspace,
+    Prompt,
+    SendResult,
+)
+from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
+from runner.coder.client import NO_TOKEN, _decode, _unexpected
+from runner.coder.config import Connection
+from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
+from runner.coder.models import User
+from runner.coder.transport import ApiTransport, RetryPolicy
+from runner.coder.version import parse_version
+from runner.errors import (
+    AuthError,
+    ChatsUnavailableError,
+    ForbiddenError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedServerError,
+)
+
+#: Page size of the chat list when following every page (the server's default).
+LIST_PAGE_SIZE = 50
+#: Page size of the message history (the server allows 1 to 200).
+HISTORY_PAGE_SIZE = 200
+
+
+class ChatsClient:
+    """Typed access to a deployment's Chats API. Construct it like `CoderClient`."""
+
+    def __init__(self, connection: Connection, **transport_options: Any) -> None:
+        """`transport_options` go to `ApiTransport`: `on_debug`, `max_retries`, a test
+        `transport`, `sleep`, `clock`, `jitter`, `max_rate_limit_wait`."""
+        self.connection = connection
+        self._http = ApiTransport(connection, **transport_options)
+        self._server: ChatServerInfo | None = None
+        self._organization_id: str | None = None
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self._http.close()
+
+    def __enter__(self) -> ChatsClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- negotiation ------------------------------------------------------------------------
+
+    @property
+    def server(self) -> ChatServerInfo:
+        """Buildinfo plus the negotiated prefix, once; ChatsUnavailableError when none answers."""
+        if self._server is None:
+            self._server = self._negotiate()
+        return self._server
+
+    def _negotiate(self) -> ChatServerInfo:
+        try:
+            return self._probe()
+        except AuthError as exc:
+            if not self._http.has_token:
+                exc.details = (*exc.details, NO_TOKEN)
+            raise
+
+    def _probe(self) -> ChatServerInfo:
+        version, dashboard = self._buildinfo()
+        major, minor, patch = parse_version(version)
+        shown = f"v{major}.{minor}.{patch}"
+        prefix = V2_PREFIX
+        try:
+            self._http.request("GET", V2_PREFIX, params={"limit": "1"})
+        except NotFoundError:
+            prefix = EXPERIMENTAL_PREFIX
+            try:
+                self._http.request("GET", EXPERIMENTAL_PREFIX, params={"limit": "1"})
+            except ForbiddenError as exc:
+                if not is_agents_experiment_gate(exc):
+                    raise
+                raise ChatsUnavailableError(
+                    f"this deployment (Coder {shown}) serves Coder Agents (Chats) only with the "
+                    "'agents' experiment, which is off: an administrator can enable it with "
+                    "CODER_EXPERIMENTS=agents"
+                ) from None
+            except NotFoundError as exc:
+                if not is_route_not_found(exc):
+                    raise
+                raise ChatsUnavailableError(
+                    f"this deployment (Coder {shown}) has no Chats API (Coder Agents): it "
+                    "arrived in Coder v2.32"
+                ) from None
+        return ChatServerInfo(version, major, minor, patch, prefix, dashboard)
+
+    def _buildinfo(self) -> tuple[str, str]:
+        not_coder = f"{self.connection.url} does not look like a Coder deployment"
+        try:
+            response = self._http.request("GET", routes.BUILDINFO)
+        except NotFoundError:
+            raise UnsupportedServerError(
+                f"{not_coder}: GET {routes.BUILDINFO} answered 404"
+            ) from None
+        data = _decode(response)
+        version = data.get("version") if isinstance(data, Mapping) else None
+        if not isinstance(version, str):
+            raise UnsupportedServerError(f"{not_coder}: GET {routes.BUILDINFO} has no version")
+        try:
+            parse_version(version)
+        except ValueError:
+            raise UnsupportedServerError(
+                f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
+            ) from None
+        assert isinstance(data, Mapping)
+        return version, str(data.get("dashboard_url") or "")
+
+    # -- users and organizations ------------------------------------------------------------
+
+    def me(self) -> User:
+        """The user the token belongs to: every chat this client creates belongs to them."""
+        return User.from_json(self._object("GET", routes.USERS_ME))
+
+    def default_organization_id(self) -> str:
+        """The token user's default organization (else their first by name), for create."""
+        if self._organization_id is None:
+            data = _decode(self._request("GET", routes.MY_ORGANIZATIONS))
+            orgs = [o for o in data or [] if isinstance(o, Mapping)]
+            if not orgs:
+                raise InvalidInputError("the token's user belongs to no organization")
+            orgs.sort(key=lambda o: (o.get("is_default") is not True, str(o.get("name"))))
+            self._organization_id = str(orgs[0].get("id"))
+        return self._organization_id
+
+    # -- chats --------------------------------------------------------------------------------
+
+    def create_chat(
+        self,
+        prompt: str,
+        *,
+        organization_id: str | None = None,
+        labels: Mapping[str, str] | None = None,
+        workspace_id: str | None = None,
+        title: str | None = None,
+        owner_id: str | None = None,
+    ) -> Chat:
+        """Create a chat with `prompt` as its first message (201). Never repeated blindly.
+
+        `title` is sent to v2.37+ only; `owner_id` (another owner) needs v2.37+.
+        """
+        server = self.server
+        if owner_id and not server.supports_owner_id:
+            raise UnsupportedServerError(
+                f"a chat for another owner needs Coder v2.37 or later; this deployment runs "
+                f"Coder {server.short_version}"
+            )
+        body: dict[str, Any] = {}
+        org = organization_id or (
+            self.default_organization_id() if server.requires_organization else None
+        )
+        if org:
+            body["organization_id"] = org
+        body["content"] = [{"type": "text", "text": prompt}]
+        if workspace_id:
+            body["workspace_id"] = workspace_id
+        if labels:
+            body["labels"] = dict(labels)
+        if title and server.supports_title:
+            body["title"] = title
+        if owner_id:
+            body["owner_id"] = owner_id
+        return Chat.from_json(self._object("POST", server.prefix, body=body, write=True))
+
+    def list_chats(
+        self,
+        *,
+        labels: Mapping[str, str] | None = None,
+        archived: bool = False,
+        page_size: int = LIST_PAGE_SIZE,
+    ) -> list[Chat]:
+        """Every chat of the token's user carrying all `labels`, following every page.
+
+        The list is ordered by `updated_at`, which moves while we page: a chat updated meanwhile
+        jumps to the head, behind the cursor. So a second pass re-reads the head until it reaches
+        chats older than the newest one the first pass saw; it usually costs one request.
+        """
+        found: dict[str, Chat] = {}
+        horizon = None
+        for page in self._pages(labels, archived, page_size):
+            if horizon is None and page:
+                horizon = max((c.updated_at for c in page if c.updated_at), default=None)
+            found.update((c.id, c) for c in page)
+        if horizon is None:
+            return list(found.values())
+        for page in self._pages(labels, archived, page_size):
+            found.update((c.id, c) for c in page)
+            if any(c.updated_at is not None and c.updated_at < horizon for c in page):
+                break
+        return sorted(
+            found.values(), key=lambda c: (c.updated_at is None, c.updated_at, c.id), reverse=True
+        )
+
+    def _pages(
+        self, labels: Mapping[str, str] | None, archived: bool, page_size: int
+    ) -> Iterator[list[Chat]]:
+        """The pages of one pass over the list, by `after_id` cursor."""
+        seen: set[str] = set()
+        after = ""
+        while True:
+            pairs: list[tuple[str, str]] = [("q", f"archived:{str(archived).lower()}")]
+            pairs += [("label", f"{k}:{v}") for k, v in sorted((labels or {}).items())]
+            pairs.append(("limit", str(page_size)))
+            if after:
+                pairs.append(("after_id", after))
+            data = _decode(self._request("GET", f"{self.server.prefix}?{urlencode(pairs)}"))
+            if data is None:
+                data = []  # Go encodes an empty slice as null
+            if not isinstance(data, list):
+                raise _unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
+            page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
+            fresh = [c for c in page if c.id not in seen]
+            seen.update(c.id for c in fresh)
+            yield page
+            if len(page) < page_size or not fresh:
+                return
+            after = page[-1].id
+
+    def get_chat(self, chat_id: str) -> Chat:
+        """One chat by UUID."""
+        return Chat.from_json(self._object("GET", self._chat(chat_id)))
+
+    def messages(
+        self,
+        chat_id: str,
+        *,
+        before_id: int | None = None,
+        after_id: int | None = None,
+        limit: int | None = None,
+    ) -> MessagesPage:
+        """One page of history: newest first, or ascending with `after_id` alone."""
+        params: dict[str, str] = {}
+        if before_id:
+            params["before_id"] = str(before_id)
+        if after_id:
+            params["after_id"] = str(after_id)
+        if limit:
+            params["limit"] = str(limit)
+        path = f"{self._chat(chat_id)}/messages"
+        data = _decode(self._request("GET", path, params=params or None))
+        if not isinstance(data, Mapping):
+            raise _unexpected(200, "GET", path, "expected a messages object")
+        return MessagesPage(
+            messages=_messages(data.get("messages")),
+            queued=_messages(data.get("queued_messages")),
+            has_more=data.get("has_more") is True,
+        )
+
+    def history(self, chat_id: str) -> list[ChatMessage]:
+        """The whole conversation, oldest first, following `before_id` pages."""
+        newest_first: list[ChatMessage] = []
+        before: int | None = None
+        while True:
+            page = self.messages(chat_id, before_id=before, limit=HISTORY_PAGE_SIZE)
+            newest_first += page.messages
+            if not page.has_more or not page.messages:
+                return list(reversed(newest_first))
+            before = min(m.id for m in page.messages)
+
+    def prompts(self, chat_id: str, *, limit: int | None = None) -> list[Prompt]:
+        """The user's prompts in the chat, newest first."""
+        path = f"{self._chat(chat_id)}/prompts"
+        params = {"limit": str(limit)} if limit else None
+        data = _decode(self._request("GET", path, params=params))
+        items = data.get("prompts") if isinstance(data, Mapping) else None
+        return [
+            Prompt(int(p.get("id") or 0), str(p.get("text") or ""))
+            for p in items or []
+            if isinstance(p, Mapping)
+        ]
+
+    def send_message(self, chat_id: str, text: str, *, busy_behavior: str = "queue") -> SendResult:
+        """A follow-up: inserted at once when the chat is idle, else queued (at most 20)."""
+        body = {"content": [{"type": "text", "text": text}], "busy_behavior": busy_behavior}
+        path = f"{self._chat(chat_id)}/messages"
+        return SendResult.from_json(self._object("POST", path, body=body, write=True))
+
+    def interrupt(self, chat_id: str) -> Chat:
+        """Stop the agent's current turn (the workspace keeps running)."""
+        path = f"{self._chat(chat_id)}/interrupt"
+        return Chat.from_json(self._object("POST", path, write=True))
+
+    def archive(self, chat_id: str) -> None:
+        """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
+        self._request("PATCH", self._chat(chat_id), body={"archived": True}, write=True)
+
+    # -- workspaces that pin a template version and preset ---------------------------------
+
+    def create_workspace(
+        self,
+        name: str,
+        template_version_id: str,
+        *,
+        owner: str = "me",
+        preset_id: str | None = None,
+    ) -> PinnedWorkspace:
+        """Create a workspace to bind a chat to (CHATS-CONTRACT 3). Never repeated blindly."""
+        body: dict[str, Any] = {"name": name, "template_version_id": template_version_id}
+        if preset_id:
+            body["template_version_preset_id"] = preset_id
+        path = f"{routes.user(owner)}/workspaces"
+        return PinnedWorkspace.from_json(self._object("POST", path, body=body, write=True))
+
+    def get_workspace(self, workspace_id: str) -> PinnedWorkspace:
+        """A workspace by id."""
+        path = f"/api/v2/workspaces/{routes.segment(workspace_id)}"
+        return PinnedWorkspace.from_json(self._object("GET", path))
+
+    def delete_workspace(self, workspace_id: str) -> None:
+        """Start a delete build (archiving a chat leaves its workspace alone)."""
+        path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"
+        self._request("POST", path, body={"transition": "delete"}, write=True)
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _chat(self, chat_id: str) -> str:
+        return f"{self.server.prefix}/{routes.segment(chat_id)}"
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        write: bool = False,
+    ) -> httpx.Response:
+        _ = self.server  # negotiate first: an unsupported server fails before anything else
+        policy = RetryPolicy.WRITE if write else RetryPolicy.READ
+        return self._http.request(method, path, params=params, body=body, policy=policy)
+
+    def _object(
+        self, method: str, path: str, *, body: Any = None, write: bool = False
+    ) -> Mapping[str, Any]:
+        data = _decode(self._request(method, path, body=body, write=write))
+        if not isinstance(data, Mapping):
+            raise _unexpected(200, method, path, "expected a JSON object")
+        return data
+
+
+def _messages(value: Any) -> tuple[ChatMessage, ...]:
+    items: Sequence[Any] = value if isinstance(value, list) else []
+    return tuple(ChatMessage.from_json(m) for m in items if isinstance(m, Mapping))

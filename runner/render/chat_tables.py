@@ -1,0 +1,58 @@
+"""Chats (Coder Agents) for people: the chat table and the conversation, one line per item.
+
+Coder has no chats CLI, so these formats are this tool's own (Coder's task CLI output is kept
+byte for byte on servers that serve Tasks).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from runner.coder.chat_models import Chat, ChatMessage
+from runner.render.table import render_table
+from runner.render.times import ago
+
+CHAT_COLUMNS = ("id", "title", "status", "updated", "pull request")
+
+
+def _pull_request(chat: Chat) -> str:
+    diff = chat.diff_status
+    if diff is None or not diff.url:
+        return ""
+    return f"{diff.url} ({diff.state})" if diff.state else diff.url
+
+
+def _status(chat: Chat) -> str:
+    if chat.status == "error" and chat.last_error is not None:
+        return f"error: {' '.join(chat.last_error.message.split())}"
+    return chat.status
+
+
+def chat_table(chats: Sequence[Chat], now: datetime) -> str:
+    """Chats under ID, TITLE, STATUS, UPDATED and PULL REQUEST."""
+    rows = [
+        [
+            chat.id,
+            " ".join(chat.title.split()),
+            _status(chat),
+            ago(chat.updated_at, now) if chat.updated_at else "",
+            _pull_request(chat),
+        ]
+        for chat in chats
+    ]
+    return render_table(CHAT_COLUMNS, rows)
+
+
+def conversation(messages: Sequence[ChatMessage]) -> list[str]:
+    """`role: text` for user and assistant text, `role: tool_name(args)` per tool call."""
+    lines: list[str] = []
+    for message in messages:
+        if message.role not in ("user", "assistant"):
+            continue
+        for part in message.parts:
+            if part.type in ("text", "tool-call"):
+                line = part.one_line()
+                if line:
+                    lines.append(f"{message.role}: {line}")
+    return lines

@@ -1,0 +1,117 @@
+"""What a stored chat looks like on the wire, per generation.
+
+Field sets and order follow `codersdk.Chat` in Coder's `codersdk/chats.go`: at tag v2.33.0-rc.1
+for v2.32 and v2.33 (no organization, `last_error` a string or null, always present), and at the
+contract's HEAD commit from v2.34 on (no v2.34 tag exists in that snapshot; CHATS-CONTRACT
+section 0). Fields with `omitempty` appear only when set.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from runner.sim.chats.generation import ChatGeneration
+from runner.sim.chats.record import ChatRecord, QueuedMessage, StoredMessage, text_part
+from runner.sim.clock import rfc3339
+from runner.sim.directory import Directory
+
+
+def chat_json(
+    gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
+) -> dict[str, Any]:
+    """`codersdk.Chat` for the simulated generation."""
+    body: dict[str, Any] = {"id": chat.id}
+    if gen.org_scoped:
+        owner = directory.user(chat.owner_id)
+        body.update(
+            {
+                "organization_id": chat.org_id,
+                "owner_id": chat.owner_id,
+                "owner_username": owner.username,
+                "owner_name": owner.name,
+            }
+        )
+    else:
+        body["owner_id"] = chat.owner_id
+    if chat.workspace_id:
+        body["workspace_id"] = chat.workspace_id
+        if chat.build_id:
+            body["build_id"] = chat.build_id
+        if chat.agent_id:
+            body["agent_id"] = chat.agent_id
+    body.update(
+        {
+            "last_model_config_id": chat.model_config_id,
+            "title": chat.title,
+            "status": status,
+        }
+    )
+    if gen.structured_error:
+        if chat.last_error is not None:
+            body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
+        body["last_turn_summary"] = None
+    else:
+        body["last_error"] = chat.last_error
+    pr = chat.pull_request
+    if pr is not None:
+        body["diff_status"] = {
+            "chat_id": chat.id,
+            "url": f"https://github.com/example/repo/pull/{pr.number}",
+            "pull_request_state": "open",
+            "pull_request_title": pr.title,
+            "pull_request_draft": False,
+            "changes_requested": False,
+            "additions": 12,
+            "deletions": 3,
+            "changed_files": 2,
+            "base_branch": "main",
+            "head_branch": pr.head_branch,
+            "pr_number": pr.number,
+            "refreshed_at": rfc3339(pr.at),
+        }
+    body.update(
+        {
+            "created_at": rfc3339(chat.created_at),
+            "updated_at": rfc3339(chat.updated_at),
+            "archived": chat.archived,
+        }
+    )
+    if gen.org_scoped:
+        body["shared"] = False
+    body.update(
+        {
+            "pin_order": 0,
+            "mcp_server_ids": [],
+            "labels": dict(chat.labels),
+            "has_unread": False,
+        }
+    )
+    if gen.org_scoped:
+        body["client_type"] = chat.client_type
+        body["children"] = []
+    return body
+
+
+def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:
+    """`codersdk.ChatMessage`."""
+    body: dict[str, Any] = {"id": message.id, "chat_id": chat_id}
+    if message.created_by:
+        body["created_by"] = message.created_by
+    body.update(
+        {
+            "created_at": rfc3339(message.at),
+            "role": message.role,
+            "content": [dict(p) for p in message.parts],
+        }
+    )
+    return body
+
+
+def queued_json(chat_id: str, queued: QueuedMessage) -> dict[str, Any]:
+    """`codersdk.ChatQueuedMessage`: the queued text as one text part."""
+    return {
+        "id": queued.id,
+        "chat_id": chat_id,
+        "content": [text_part(queued.text)],
+        "created_at": rfc3339(queued.at),
+    }

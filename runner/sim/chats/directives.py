@@ -1,0 +1,46 @@
+"""How a simulated Coder Agents chat reacts to a user message, steered by `[sim:…]` directives.
+
+Without directives a turn runs about 4 simulated seconds (one `execute` tool call and its result,
+then an assistant reply) and the chat goes back to `waiting`. Directives, anywhere in a message:
+
+- `[sim:work=N]`: the turn runs N simulated seconds.
+- `[sim:error]`: the turn ends in `error` with a `last_error` (a new message clears it).
+- `[sim:requires-action]`: the turn ends in `requires_action`, waiting for a client tool result.
+- `[sim:pr]`: the agent opens a pull request; the chat's `diff_status` shows it after the turn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from runner.sim.directives import parse_directives
+
+
+@dataclass(frozen=True)
+class ChatDirectives:
+    """What a user message asks of the simulated chat agent."""
+
+    work_seconds: float
+    outcome: str  # waiting | error | requires_action
+    opens_pr: bool
+
+
+def parse_chat_directives(text: str) -> ChatDirectives:
+    """Read the chat directives in `text`; `[sim:work=N]` is shared with the Tasks agent."""
+    outcome = "waiting"
+    if "[sim:error]" in text:
+        outcome = "error"
+    elif "[sim:requires-action]" in text:
+        outcome = "requires_action"
+    return ChatDirectives(
+        work_seconds=parse_directives(text).work_seconds,
+        outcome=outcome,
+        opens_pr="[sim:pr]" in text,
+    )
+
+
+def plain_text(text: str) -> str:
+    """The message without directives, shortened for replies and titles of pull requests."""
+    plain = " ".join(part for part in text.split() if not part.startswith("[sim:"))
+    first = plain.strip() or "the request"
+    return first if len(first) <= 60 else first[:57] + "..."

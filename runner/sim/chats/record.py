@@ -1,0 +1,201 @@
+"""A chat as the simulator stores it, and how it moves along in time.
+
+Nothing runs in the background: a chat keeps its current turn (start, planned end, directives)
+and `advance(now)` settles whatever has finished by `now` (the assistant's messages, the final
+status, the next queued message), in order, whenever the chat is read or written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from runner.sim.chats.directives import ChatDirectives, parse_chat_directives, plain_text
+from runner.sim.clock import SimClock
+
+#: Simulated seconds a pre-refactor chat stays `pending` before a worker picks it up.
+PICKUP_SECONDS = 0.5
+#: Simulated seconds an interrupted turn takes to commit its partial output (v2.35+).
+INTERRUPT_SETTLE_SECONDS = 1.0
+#: Messages that may wait in a chat's queue (`Message queue is full.` beyond).
+MAX_QUEUED = 20
+
+
+@dataclass
+class StoredMessage:
+    id: int
+    role: str  # user | assistant | tool
+    parts: list[dict[str, Any]]
+    at: float
+    created_by: str | None = None
+
+
+@dataclass
+class QueuedMessage:
+    id: int
+    text: str
+    at: float
+    created_by: str
+
+
+@dataclass
+class Turn:
+    """The agent's work on one user message."""
+
+    text: str
+    start: float
+    end: float
+    directives: ChatDirectives
+    interrupted_at: float | None = None
+    settle_at: float | None = None
+
+    @property
+    def finishes_at(self) -> float:
+        return self.settle_at if self.settle_at is not None else self.end
+
+
+@dataclass
+class PullRequest:
+    number: int
+    title: str
+    head_branch: str
+    at: float
+
+
+@dataclass
+class ChatRecord:
+    id: str
+    owner_id: str
+    org_id: str
+    title: str
+    labels: dict[str, str]
+    model_config_id: str
+    client_type: str
+    created_at: float
+    updated_at: float
+    workspace_id: str | None = None
+    build_id: str | None = None
+    agent_id: str | None = None
+    archived: bool = False
+    messages: list[StoredMessage] = field(default_factory=list)
+    queue: list[QueuedMessage] = field(default_factory=list)
+    turn: Turn | None = None
+    outcome: str = "waiting"  # the status while no turn runs
+    last_error: str | None = None
+    pull_request: PullRequest | None = None
+
+    # -- time --------------------------------------------------------------------------------
+
+    def advance(self, now: float, clock: SimClock, next_id: Callable[[], int]) -> None:
+        """Settle every turn that finished by `now`, promoting queued messages in order."""
+        while self.turn is not None and self.turn.finishes_at <= now:
+            turn = self.turn
+            self.turn = None
+            self._finish(turn, next_id)
+            if self.outcome == "waiting" and self.queue:
+                head = self.queue.pop(0)
+                self.start_turn(head.text, turn.finishes_at, clock, next_id, head.created_by)
+
+    def start_turn(
+        self, text: str, at: float, clock: SimClock, next_id: Callable[[], int], user_id: str
+    ) -> StoredMessage:
+        """Insert the user message at `at` and plan the agent's work on it."""
+        message = StoredMessage(next_id(), "user", [text_part(text)], at, user_id)
+        self.messages.append(message)
+        directives = parse_chat_directives(text)
+        self.turn = Turn(text, at, at + clock.span(directives.work_seconds), directives)
+        self.outcome = "waiting"
+        self.last_error = None
+        self.updated_at = at
+        return message
+
+    def status(self, now: float, *, state_refactor: bool, clock: SimClock) -> str:
+        """The chat's status at `now` (call `advance` first)."""
+        turn = self.turn
+        if turn is None:
+            return self.outcome
+        if turn.interrupted_at is not None:
+            return "interrupting"
+        if not state_refactor and now < turn.start + clock.span(PICKUP_SECONDS):
+            return "pending"
+        return "running"
+
+    def interrupt(self, now: float, clock: SimClock, *, settle: bool) -> None:
+        """Stop the running turn: at once, or (v2.35+) after `interrupting` settles."""
+        turn = self.turn
+        if turn is None:
+            self.outcome = "waiting"
+            return
+        turn.interrupted_at = now
+        turn.settle_at = now + (clock.span(INTERRUPT_SETTLE_SECONDS) if settle else 0.0)
+
+    # -- the agent's output ------------------------------------------------------------------
+
+    def _finish(self, turn: Turn, next_id: Callable[[], int]) -> None:
+        at = turn.finishes_at
+        summary = plain_text(turn.text)
+        self.updated_at = at
+        if turn.interrupted_at is not None:
+            reply = f"Interrupted while working on: {summary}."
+            self.messages.append(StoredMessage(next_id(), "assistant", [text_part(reply)], at))
+            self.outcome = "waiting"
+            return
+        call_id = f"call_{next_id()}"
+        command = {"command": f"grep -rn TODO . # {summary}"}
+        self.messages.append(
+            StoredMessage(next_id(), "assistant", [_tool_call(call_id, "execute", command)], at)
+        )
+        self.messages.append(
+            StoredMessage(next_id(), "tool", [_tool_result(call_id, "execute", "exit 0")], at)
+        )
+        directives = turn.directives
+        if directives.outcome == "error":
+            self.outcome = "error"
+            self.last_error = f"The model provider failed while working on: {summary}."
+            return
+        if directives.outcome == "requires_action":
+            tool = _tool_call(f"call_{next_id()}", "client_tool", {"question": summary})
+            self.messages.append(StoredMessage(next_id(), "assistant", [tool], at))
+            self.outcome = "requires_action"
+            return
+        reply = f"I worked on: {summary}. What next?"
+        if directives.opens_pr and self.pull_request is None:
+            number = 100 + len(self.messages)
+            self.pull_request = PullRequest(number, summary, f"agent/{number}", at)
+            reply = f"I opened pull request #{number} for: {summary}."
+        self.messages.append(StoredMessage(next_id(), "assistant", [text_part(reply)], at))
+        self.outcome = "waiting"
+
+
+def _part(kind: str, text: str = "", **tool: Any) -> dict[str, Any]:
+    """A `ChatMessagePart` as Go encodes it: codersdk has no per-variant marshaller, so every
+    field without `omitempty` is present on every part (codersdk/chats.go at the contract's HEAD).
+    """
+    part: dict[str, Any] = {"type": kind, "text": text, **tool}
+    part.update(
+        {
+            "url": "",
+            "media_type": "",
+            "file_name": "",
+            "start_line": 0,
+            "end_line": 0,
+            "content": "",
+            "context_file_path": "",
+            "skill_name": "",
+        }
+    )
+    return part
+
+
+def text_part(text: str) -> dict[str, Any]:
+    return _part("text", text)
+
+
+def _tool_call(call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:
+    # `args` is a json.RawMessage in codersdk: raw JSON on the wire.
+    return _part("tool-call", tool_call_id=call_id, tool_name=name, args=args)
+
+
+def _tool_result(call_id: str, name: str, output: str) -> dict[str, Any]:
+    return _part("tool-result", tool_call_id=call_id, tool_name=name, result={"output": output})

@@ -1,0 +1,204 @@
+"""Every Chats response of the simulator, validated strictly against `chats-swagger-head.json`.
+
+No property the definition does not list, every property Coder always sends present, per
+generation (see tests/chats_schema.py for the deviations and their sources in codersdk).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+from chats_schema import chats_validator, load_chats_swagger
+from contract_schema import contract_errors
+
+from runner.sim.chats.generation import EXPERIMENTAL, V2
+from runner.sim.server import SimServer
+
+#: (version, experiments, prefix served)
+GENERATIONS = [
+    ("2.32.1", ("agents",), EXPERIMENTAL),
+    ("2.33.0", ("agents",), EXPERIMENTAL),
+    ("2.34.2", (), EXPERIMENTAL),
+    ("2.36.0", (), EXPERIMENTAL),
+    ("2.37.0", (), V2),
+    ("2.38.0", (), V2),
+]
+
+
+class Checker:
+    def __init__(self, reference: Path, server: SimServer) -> None:
+        self.swagger = load_chats_swagger(reference)
+        self.version = (server.version.major, server.version.minor)
+        self.checked: set[str] = set()
+
+    def check(self, definition: str, body: Any) -> Any:
+        validator = chats_validator(self.swagger, definition, version=self.version)
+        items = body if definition == "codersdk.Chat" and isinstance(body, list) else [body]
+        for item in items:
+            errors = contract_errors(validator, item)
+            assert not errors, f"{definition}: {errors}\n{item}"
+        self.checked.add(definition)
+        return body
+
+
+def wait_for(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 20) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = probe()
+        if done(value):
+            return value
+        assert time.monotonic() < deadline, f"never reached: {value}"
+        time.sleep(0.02)
+
+
+@pytest.mark.parametrize(("version", "experiments", "prefix"), GENERATIONS)
+def test_chat_responses_follow_the_swagger(
+    reference: Path, version: str, experiments: tuple[str, ...], prefix: str
+) -> None:
+    server = SimServer(coder_version=version, experiments=experiments, time_scale=0.05)
+    with server:
+        http = httpx.Client(base_url=server.url, headers={"Coder-Session-Token": server.token})
+        contract = Checker(reference, server)
+        org = http.get("/api/v2/users/me/organizations").json()[0]["id"]
+
+        def create(text: str) -> dict[str, Any]:
+            body = {
+                "organization_id": org,
+                "content": [{"type": "text", "text": text}],
+                "labels": {"batch": "contract", "item": text[:20]},
+            }
+            response = http.post(prefix, json=body)
+            assert response.status_code == 201, response.text
+            return dict(contract.check("codersdk.Chat", response.json()))
+
+        def get(chat: dict[str, Any]) -> dict[str, Any]:
+            return dict(contract.check("codersdk.Chat", http.get(f"{prefix}/{chat['id']}").json()))
+
+        pr = create("Open a pull request [sim:pr] [sim:work=40]")
+        assert pr["status"] == ("running" if server.version.at_least(2, 35) else "pending")
+        queued = http.post(
+            f"{prefix}/{pr['id']}/messages",
+            json={"content": [{"type": "text", "text": "And a test"}]},
+        )
+        assert contract.check("codersdk.CreateChatMessageResponse", queued.json())["queued"]
+        listing = http.get(prefix, params={"label": "batch:contract"}).json()
+        assert [c["id"] for c in contract.check("codersdk.Chat", listing)] == [pr["id"]]
+        history = http.get(f"{prefix}/{pr['id']}/messages").json()
+        assert contract.check("codersdk.ChatMessagesResponse", history)["queued_messages"]
+        done = wait_for(lambda: get(pr), lambda c: c["status"] == "waiting" and "diff_status" in c)
+        assert done["diff_status"]["pull_request_state"] == "open"
+        wait_for(
+            lambda: http.get(f"{prefix}/{pr['id']}/messages").json(),
+            lambda h: not h["queued_messages"] and h["messages"][0]["role"] == "assistant",
+        )
+        history = http.get(f"{prefix}/{pr['id']}/messages", params={"after_id": 1}).json()
+        contract.check("codersdk.ChatMessagesResponse", history)
+        prompts = http.get(f"{prefix}/{pr['id']}/prompts").json()
+        texts = [
+            p["text"] for p in contract.check("codersdk.ChatPromptsResponse", prompts)["prompts"]
+        ]
+        assert texts == ["And a test", "Open a pull request [sim:pr] [sim:work=40]"]
+        sent = http.post(
+            f"{prefix}/{pr['id']}/messages",
+            json={"content": [{"type": "text", "text": "[sim:work=50] more"}]},
+        )
+        assert contract.check("codersdk.CreateChatMessageResponse", sent.json())["queued"] is False
+        interrupted = http.post(f"{prefix}/{pr['id']}/interrupt")
+        assert interrupted.status_code == 200
+        contract.check("codersdk.Chat", interrupted.json())
+        wait_for(lambda: get(pr), lambda c: c["status"] == "waiting")
+        assert http.patch(f"{prefix}/{pr['id']}", json={"archived": True}).status_code == 204
+
+        failed = create("Break [sim:error] [sim:work=1]")
+        failed = wait_for(lambda: get(failed), lambda c: c["status"] == "error")
+        error = failed["last_error"]
+        if server.version.at_least(2, 34):
+            assert contract.check("codersdk.ChatError", error)["message"]
+        else:
+            assert isinstance(error, str) and error
+        needs = create("Ask me [sim:requires-action] [sim:work=1]")
+        wait_for(lambda: get(needs), lambda c: c["status"] == "requires_action")
+
+        for response in (
+            http.post(
+                prefix,
+                json={
+                    "organization_id": org,
+                    "content": [{"type": "text", "text": "x"}],
+                    "labels": {"-bad": ""},
+                },
+            ),
+            http.get(prefix, params={"label": "nocolon"}),
+            http.get(prefix, params={"q": "bare"}),
+            http.get(f"{prefix}/{'0' * 8}-0000-4000-8000-{'0' * 12}"),
+            http.get(f"{prefix}/not-a-uuid"),
+            http.patch(f"{prefix}/{pr['id']}", json={"archived": True}),
+        ):
+            assert response.status_code in (400, 404), response.text
+            contract.check("codersdk.Response", response.json())
+    assert {
+        "codersdk.Chat",
+        "codersdk.ChatMessagesResponse",
+        "codersdk.ChatPromptsResponse",
+        "codersdk.CreateChatMessageResponse",
+        "codersdk.Response",
+    } <= contract.checked
+
+
+def test_workspace_responses_follow_the_swagger(reference: Path) -> None:
+    """Pre-created workspaces: create (201, as `createWorkspace` answers), read, delete build."""
+    # Slow enough that the start build (4 simulated seconds) is still running for the 409.
+    server = SimServer(coder_version="2.38.0", time_scale=0.5)
+    with server:
+        http = httpx.Client(base_url=server.url, headers={"Coder-Session-Token": server.token})
+        contract = Checker(reference, server)
+        template = http.get("/api/v2/organizations/coder/templates/claude-code").json()
+        version_id = template["active_version_id"]
+        preset = http.get(f"/api/v2/templateversions/{version_id}/presets").json()[1]["ID"]
+        body = {
+            "name": "nightly-auth",
+            "template_version_id": version_id,
+            "template_version_preset_id": preset,
+        }
+        created = http.post("/api/v2/users/me/workspaces", json=body)
+        assert created.status_code == 201, created.text
+        workspace = contract.check("codersdk.Workspace", created.json())
+        assert workspace["latest_build"]["template_version_preset_id"] == preset
+        again = http.post("/api/v2/users/me/workspaces", json=body)
+        assert again.status_code == 409
+        assert contract.check("codersdk.Response", again.json())["message"] == (
+            'Workspace "nightly-auth" already exists.'
+        )
+        read = http.get(f"/api/v2/workspaces/{workspace['id']}")
+        contract.check("codersdk.Workspace", read.json())
+        busy = http.post(
+            f"/api/v2/workspaces/{workspace['id']}/builds", json={"transition": "delete"}
+        )
+        assert busy.status_code == 409  # the start build is still running
+        wait_for(
+            lambda: http.get(f"/api/v2/workspaces/{workspace['id']}").json(),
+            lambda w: w["latest_build"]["job"]["status"] == "succeeded",
+        )
+        deleted = http.post(
+            f"/api/v2/workspaces/{workspace['id']}/builds", json={"transition": "delete"}
+        )
+        assert deleted.status_code == 201, deleted.text
+        assert contract.check("codersdk.WorkspaceBuild", deleted.json())["transition"] == "delete"
+        chat = http.post(
+            "/api/v2/chats",
+            json={
+                "organization_id": workspace["organization_id"],
+                "content": [{"type": "text", "text": "x"}],
+                "workspace_id": str(uuid4()),
+            },
+        )
+        assert chat.status_code == 400
+        assert contract.check("codersdk.Response", chat.json())["message"] == (
+            "Workspace not found or you do not have access to this resource"
+        )
