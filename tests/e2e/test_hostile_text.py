@@ -119,3 +119,38 @@ def test_batch_commands_neutralise_server_text(sim: Any, tmp_path: Path) -> None
     path.write_text(path.read_text().replace("template: claude-code", hostile_template))
     bad = inert(run_tasks(["plan", str(path)], env=env), shows=False)
     assert bad.code != 0
+
+
+def strings(value: Any) -> list[str]:
+    """Every string inside a decoded JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return []
+
+
+def test_chat_views_neutralise_server_text() -> None:
+    """On a deployment that serves Chats, the chat table and conversation are inert too."""
+    from runner.coder.chats import ChatsClient
+    from runner.coder.config import Connection
+    from runner.sim.server import SimServer
+
+    server = SimServer(coder_version="2.38.0", time_scale=0.05)
+    server.start()
+    try:
+        env = {"CODER_URL": server.url, "CODER_SESSION_TOKEN": server.token}
+        client = ChatsClient(Connection(url=server.url, token=server.token))
+        chat = client.create_chat(f"{PAYLOAD} fix it [sim:work=1]", title=f"{PAYLOAD} title")
+        listed = inert(run_tasks(["list"], env=env))
+        assert listed.code == 0, listed.output
+        assert inert(run_tasks(["status", chat.id], env=env)).code == 0
+        logs = inert(run_tasks(["logs", chat.id], env=env))
+        assert logs.code == 0, logs.output
+        as_json = run_tasks(["logs", chat.id, "-o", "json"], env=env)
+        # JSON keeps the user's text exactly.
+        assert any(PAYLOAD in text for text in strings(json.loads(as_json.stdout)))
+    finally:
+        server.stop()
