@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit bench clean
+.PHONY: install demo test lint typecheck unit bench proof clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,13 @@ unit: install
 test: lint typecheck unit
 
 bench: install
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
+
+# The stateful property test of apply under failure, with many random examples.
+PROOF_EXAMPLES ?= 50
+proof: install
+	TASKS_PROOF_EXAMPLES=$(PROOF_EXAMPLES) $(BIN)/python -m pytest -p no:xdist -q \
+		tests/e2e/test_proof_stateful.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache

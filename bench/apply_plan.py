@@ -1,7 +1,7 @@
 """Planner and observation at scale: plan 10,000 desired tasks against 10,000 existing ones.
 
 Prints the time to plan and fingerprint the observation (no HTTP); the planner indexes the
-observation, so the time grows linearly with the number of tasks. Fails above 10 s.
+observation, so the time grows linearly with the number of tasks. Target: at most 10 s.
 Run with `python bench/apply_plan.py` (or `make bench`).
 """
 
@@ -11,6 +11,8 @@ import sys
 import time
 import uuid
 
+from _proof import Row, emit
+
 from runner import ownership
 from runner.coder.models import Task, User
 from runner.manifest.model import Batch, DesiredTask
@@ -18,6 +20,7 @@ from runner.observe import Observation, ObservedTask
 from runner.plan import PlanOptions, make_plan
 
 COUNT = 10_000
+LIMIT_SECONDS = 10.0
 ME = User(str(uuid.uuid4()), "alice")
 
 
@@ -53,9 +56,14 @@ def main() -> int:
     fingerprint = observation.fingerprint("bench", [t.coder_name for t in desired])
     elapsed = time.perf_counter() - started
     print(plan.summary())
-    print(f"planned {COUNT} desired against {len(tasks)} existing tasks in {elapsed:.3f} s")
+    what = f"plan {COUNT:,} desired against {len(tasks):,} existing tasks (no HTTP)"
+    emit(
+        Row(
+            what, f"{elapsed:.3f} s", "-", None, f"<= {LIMIT_SECONDS:g} s", elapsed <= LIMIT_SECONDS
+        )
+    )
     print(f"fingerprint {fingerprint[:19]}…")
-    return 0 if elapsed < 10 else 1
+    return 0
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -10,20 +11,126 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from contract_schema import CHATS_SUBSET, SUBSETS, exchange_errors, undeclared_read
+
+from runner.coder.provenance import ENV as READS_ENV
 
 ROOT = Path(__file__).resolve().parent.parent
-REFERENCE = ROOT.parent / "shared" / "coder-reference"
+#: `TASKS_TEST_REFERENCE` points elsewhere (the tests of the skip-or-fail rule use it).
+REFERENCE = Path(
+    os.environ.get("TASKS_TEST_REFERENCE") or ROOT.parent / "shared" / "coder-reference"
+)
 
 #: Fast server time for tests: one simulated second takes 20 ms.
 TEST_TIME_SCALE = 0.02
 
+_HELP_GOLDENS = ("", "create_", "delete_", "list_", "logs_", "pause_", "resume_", "send_")
+_LOG_GOLDENS = (
+    "ByTaskID_JSON",
+    "ByTaskID_Table",
+    "ByTaskName_JSON",
+    "InitializingTaskSnapshot",
+    "SnapshotEmptyLogs",
+    "SnapshotWithLogs_JSON",
+    "SnapshotWithLogs_Table",
+    "SnapshotWithSingleMessage",
+    "SnapshotWithoutLogs_NoSnapshotCaptured",
+)
+#: Every file of `../shared/coder-reference` the tests read.
+REFERENCE_FILES = (
+    "CONTRACT.md",
+    *(name for _, name in SUBSETS),
+    CHATS_SUBSET,
+    *(f"golden/head/coder_task_{cmd}--help.golden" for cmd in (*_HELP_GOLDENS, "status_")),
+    *(f"golden/head/Test_TaskLogs_Golden/{name}.golden" for name in _LOG_GOLDENS),
+)
+
+
+def under_ci() -> bool:
+    """`CI=true` (as `.ci/run` and CI services set it)."""
+    return os.environ.get("CI", "").strip().lower() in ("true", "1", "yes")
+
+
+def missing_reference_files() -> list[str]:
+    return [name for name in REFERENCE_FILES if not (REFERENCE / name).is_file()]
+
 
 @pytest.fixture
 def reference() -> Path:
-    """`../shared/coder-reference`, or a skip with a one-line reason where it is absent."""
-    if not (REFERENCE / "CONTRACT.md").is_file():
-        pytest.skip("../shared/coder-reference is absent; contract and golden tests skipped")
+    """`../shared/coder-reference`: under CI a missing file fails the test; locally it skips
+    with a one-line reason."""
+    missing = missing_reference_files()
+    if missing:
+        why = f"../shared/coder-reference lacks {', '.join(missing[:3])}" + (
+            f" and {len(missing) - 3} more" if len(missing) > 3 else ""
+        )
+        if under_ci():
+            pytest.fail(f"{why}: contract and golden tests cannot run under CI", pytrace=False)
+        pytest.skip(f"{why}; contract and golden tests skipped")
     return REFERENCE
+
+
+def _contract_available() -> bool:
+    return under_ci() or not missing_reference_files()
+
+
+def check_exchanges(server: object) -> None:
+    """Every answer the simulator gave in a test, judged by its generation's swagger subset."""
+    exchanges = getattr(server, "exchanges", None)
+    if not exchanges or not _contract_available():
+        return
+    version = str(server.version)  # type: ignore[attr-defined]
+    problems: list[str] = []
+    for exchange in exchanges:
+        payload = exchange["payload"]
+        if isinstance(payload, dict) and payload.get("message") == "Internal error.":
+            problems.append(f"{exchange['method']} {exchange['path']}: {payload.get('detail')}")
+        problems += exchange_errors(
+            REFERENCE,
+            version,
+            method=exchange["method"],
+            path=exchange["path"],
+            query=exchange["query"],
+            request_body=exchange["body"],
+            status=exchange["status"],
+            payload=exchange["payload"],
+        )
+    unique = list(dict.fromkeys(problems))
+    assert not unique, "the simulator broke its contract:\n" + "\n".join(unique[:20])
+
+
+@pytest.fixture(autouse=True)
+def record_reads(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Records every response key the client reads (in-process and in `tasks` subprocesses)
+    and checks, after the test, that the contract declares each one (field provenance)."""
+    target = tmp_path_factory.mktemp("reads") / "reads.jsonl"
+    previous = os.environ.get(READS_ENV)
+    os.environ[READS_ENV] = str(target)
+    try:
+        yield target
+    finally:
+        if previous is None:
+            os.environ.pop(READS_ENV, None)
+        else:
+            os.environ[READS_ENV] = previous
+    if not target.exists() or not _contract_available():
+        return
+    problems = undeclared_reads(target)
+    assert not problems, "the client reads undeclared keys:\n" + "\n".join(problems)
+
+
+def undeclared_reads(target: Path) -> list[str]:
+    """Every recorded read the contract does not declare (reads from non-Coder fakes, which
+    send no build version header, are not judged)."""
+    problems: list[str] = []
+    for line in target.read_text().splitlines():
+        read = json.loads(line)
+        if not read["version"]:
+            continue
+        problem = undeclared_read(REFERENCE, read)
+        if problem:
+            problems.append(problem)
+    return list(dict.fromkeys(problems))
 
 
 @dataclass
@@ -50,6 +157,8 @@ def run_tasks(
     full_env["HOME"] = full_env.get("TASKS_TEST_HOME", "/nonexistent-home")
     full_env.pop("GITHUB_STEP_SUMMARY", None)
     full_env["NO_COLOR"] = "1"
+    if READS_ENV in os.environ:
+        full_env[READS_ENV] = os.environ[READS_ENV]
     if env:
         full_env.update(env)
     proc = subprocess.run(
@@ -70,6 +179,7 @@ def _start_sim(version: str, **kwargs: object) -> object:
 
     kwargs.setdefault("time_scale", TEST_TIME_SCALE)  # a test may ask for slower server time
     server = SimServer(coder_version=version, **kwargs)  # type: ignore[arg-type]
+    server.exchanges = []
     server.start()
     return server
 
@@ -80,6 +190,7 @@ def sim(request: pytest.FixtureRequest) -> Iterator[object]:
     server = _start_sim(request.param)
     yield server
     server.stop()  # type: ignore[attr-defined]
+    check_exchanges(server)
 
 
 @pytest.fixture
@@ -95,6 +206,8 @@ def make_sim() -> Iterator[object]:
     yield factory
     for server in started:
         server.stop()  # type: ignore[attr-defined]
+    for server in started:
+        check_exchanges(server)
 
 
 def sim_env(server: object) -> dict[str, str]:

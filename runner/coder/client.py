@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from runner.coder import routes
+from runner.coder import provenance, routes
 from runner.coder.config import Connection
 from runner.coder.errors import RESOURCE_NOT_FOUND, is_route_not_found
 from runner.coder.models import (
@@ -156,12 +156,13 @@ class CoderClient:
             items = []  # Go encodes an empty slice as null
         if not isinstance(items, list):
             raise _unexpected(200, "GET", path, "no `tasks` list in the response")
-        return [Task.from_json(t) for t in items if isinstance(t, Mapping)]
+        ga = self.server.supports_display_name
+        return [Task.from_json(t, has_display_name=ga) for t in items if isinstance(t, Mapping)]
 
     def get_task(self, task_id: str, *, owner: str = "me") -> Task:
         """One task by id (GA servers also take a name). `me` works for any visible task."""
         path = self._tasks.task(owner, task_id)
-        return _task(self._task_json("GET", path), "GET", path)
+        return self._task(self._task_json("GET", path), "GET", path)
 
     def resolve_task(self, identifier: str) -> Task:
         """A task from `name`, `owner/name` or a UUID, the way Coder's CLI resolves them."""
@@ -209,7 +210,7 @@ class CoderClient:
             body["display_name"] = display_name
         path = self._tasks.owner(owner)
         data = self._task_json("POST", path, body=body, policy=RetryPolicy.WRITE)
-        return _task(data, "POST", path)
+        return self._task(data, "POST", path)
 
     def delete_task(self, task: Task) -> None:
         """Delete; a retry that finds the task gone counts as done."""
@@ -227,7 +228,7 @@ class CoderClient:
         data = self._task_json("GET", path)
         if not isinstance(data, Mapping):
             raise _unexpected(200, "GET", path, "the logs response is not an object")
-        return TaskLogs.from_json(data)
+        return TaskLogs.from_json(data, has_snapshots=self.server.supports_pause)
 
     def pause_task(self, task: Task) -> None:
         """Pause (stop the workspace of) a task; needs Coder v2.31.1 or later."""
@@ -345,6 +346,11 @@ class CoderClient:
     ) -> Any:
         return _decode(self._task_request(method, path, params=params, body=body, policy=policy))
 
+    def _task(self, data: Any, method: str, path: str) -> Task:
+        if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
+            raise _unexpected(200, method, path, "expected a task object")
+        return Task.from_json(data, has_display_name=self.server.supports_display_name)
+
     def _get_object(self, path: str) -> Mapping[str, Any]:
         data = _decode(self._request("GET", path))
         if not isinstance(data, Mapping):
@@ -366,18 +372,12 @@ def _decode(response: httpx.Response) -> Any:
     if not response.content.strip():
         return None
     try:
-        return response.json()
+        return provenance.observe(response.json(), response)
     except ValueError:
         request = response.request
         raise _unexpected(
             response.status_code, request.method, request.url.path, "the body is not JSON"
         ) from None
-
-
-def _task(data: Any, method: str, path: str) -> Task:
-    if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-        raise _unexpected(200, method, path, "expected a task object")
-    return Task.from_json(data)
 
 
 def _task_not_found(name: str, owner: str, reason: str) -> TaskNotFoundError:

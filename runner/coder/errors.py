@@ -20,6 +20,7 @@ from runner.errors import (
     RateLimitedError,
     ServerError,
 )
+from runner.secrets import redact
 
 #: The send error for a busy agent: 502 before v2.32, 409 from v2.32 (CONTRACT 3.1).
 BUSY_MESSAGE = "Task app is not ready to accept input."
@@ -134,4 +135,6 @@ def _non_json_message(body: bytes, content_type: str, status: int) -> str:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """Error-body text on one line, secrets masked: a careless server may echo the token, and
+    this text reaches event lines, tables and reports, not only the CLI's error line."""
+    return redact(" ".join(text.split()))

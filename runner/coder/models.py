@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
+from runner.coder.provenance import keep
+
 #: `TaskStatus` values in the order Coder's CLI lists them for `--status`.
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "error", "unknown")
 
@@ -108,7 +110,9 @@ class Task:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Task:
+    def from_json(cls, data: Mapping[str, Any], *, has_display_name: bool = True) -> Task:
+        """Decode a task; `display_name` exists on GA servers only (v2.29+), so the client
+        reads it only there (every key read must be one the server's contract declares)."""
         health = data.get("workspace_agent_health")
         healthy = health.get("healthy") if isinstance(health, Mapping) else None
         state = data.get("current_state")
@@ -119,7 +123,7 @@ class Task:
             owner_id=_str(data, "owner_id"),
             owner_name=_str(data, "owner_name"),
             organization_id=_str(data, "organization_id"),
-            display_name=_opt_str(data, "display_name"),
+            display_name=_opt_str(data, "display_name") if has_display_name else None,
             template_id=_str(data, "template_id"),
             template_version_id=_str(data, "template_version_id"),
             template_name=_str(data, "template_name"),
@@ -137,7 +141,7 @@ class Task:
             current_state=TaskState.from_json(state) if isinstance(state, Mapping) else None,
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
-            raw=dict(data),
+            raw=keep(data),
         )
 
     @property
@@ -184,7 +188,7 @@ class LogEntry:
             content=_str(data, "content"),
             type=_str(data, "type"),
             time=parse_time(_opt_str(data, "time")),
-            raw=dict(data),
+            raw=keep(data),
         )
 
 
@@ -197,10 +201,13 @@ class TaskLogs:
     snapshot_at: datetime | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TaskLogs:
+    def from_json(cls, data: Mapping[str, Any], *, has_snapshots: bool = True) -> TaskLogs:
+        """Decode logs; snapshots exist from v2.31.1 only, so the client reads them only there."""
         logs = data.get("logs")
         items = logs if isinstance(logs, list) else []
         entries = tuple(LogEntry.from_json(e) for e in items if isinstance(e, Mapping))
+        if not has_snapshots:
+            return cls(entries=entries)
         return cls(
             entries=entries,
             snapshot=bool(data.get("snapshot", False)),

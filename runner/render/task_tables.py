@@ -83,6 +83,8 @@ _TASK_CELLS: dict[str, Callable[[Task], str]] = {
 _TASK_CELLS.update(
     {
         "workspace agent health": lambda task: _health(task.raw),
+        # The model reads `display_name` only where the server's generation has it (GA).
+        "display name": lambda task: task.display_name or "",
         # Omitted from the JSON when 0; Go's table still shows the zero.
         "workspace build number": lambda task: str(task.workspace_build_number),
         "state": lambda task: task.current_state.state if task.current_state else "",

@@ -13,6 +13,10 @@ Directives (anywhere in a prompt or a sent input):
 - `[sim:work=N]`: work N simulated seconds instead of the default 4.
 - `[sim:silent]`: never report any state; `current_state` stays as it was (null for a new task).
 - `[sim:build-fail]`: in a create prompt, the start build job fails (task status `error`).
+- `[sim:autopause=N]`: in a create prompt, the workspace's TTL runs out N simulated seconds
+  after the agent's first piece of work ends: the lifecycle executor stops the workspace once
+  (build reason `task_auto_pause` from v2.31.1, `autostop` before; `coderd/autobuild/
+  lifecycle_executor.go` at main a12b0518), and the task reads as paused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ DEFAULT_WORK_SECONDS = 4.0
 IDLE_BLIP_SECONDS = 0.3
 
 _WORK = re.compile(r"\[sim:work=(\d+(?:\.\d+)?)\]")
+_AUTOPAUSE = re.compile(r"\[sim:autopause=(\d+(?:\.\d+)?)\]")
 
 
 @dataclass(frozen=True)
@@ -35,11 +40,13 @@ class Directives:
     final_state: str = "idle"  # idle | complete | failure
     silent: bool = False
     build_fails: bool = False
+    autopause_seconds: float | None = None
 
 
 def parse_directives(text: str) -> Directives:
     """Read the `[sim:…]` directives in `text`; anything else is ordinary input."""
     match = _WORK.search(text)
+    autopause = _AUTOPAUSE.search(text)
     final = "idle"
     if "[sim:complete]" in text:
         final = "complete"
@@ -50,4 +57,5 @@ def parse_directives(text: str) -> Directives:
         final_state=final,
         silent="[sim:silent]" in text,
         build_fails="[sim:build-fail]" in text,
+        autopause_seconds=float(autopause.group(1)) if autopause else None,
     )

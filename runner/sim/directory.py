@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from runner.sim.clock import rfc3339
+from runner.sim.versions import SimVersion
 
 
 def _uuid(rng: random.Random) -> str:
@@ -168,16 +169,18 @@ class Directory:
         return None
 
 
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
 # JSON shapes ------------------------------------------------------------------------------
 
 
-def user_json(user: SimUser) -> dict[str, Any]:
-    """`codersdk.User`."""
+def user_json(user: SimUser, version: SimVersion) -> dict[str, Any]:
+    """`codersdk.User` (`codersdk/users.go`; `has_ai_seat` is new in the v2.32+ line). Empty
+    `omitempty` fields (`avatar_url`, `theme_preference`) are left out, as Go does."""
     roles = [{"name": "owner", "display_name": "Owner"}] if user.owner else []
-    return {
+    body: dict[str, Any] = {
         "id": user.id,
         "username": user.username,
-        "avatar_url": "",
         "name": user.name,
         "email": f"{user.username}@example.com",
         "created_at": rfc3339(user.created_at),
@@ -185,15 +188,17 @@ def user_json(user: SimUser) -> dict[str, Any]:
         "last_seen_at": rfc3339(user.created_at),
         "status": "active",
         "login_type": "password",
-        "theme_preference": "",
         "organization_ids": list(user.org_ids),
         "roles": roles,
     }
+    if version.at_least(2, 32):
+        body["has_ai_seat"] = False
+    return body
 
 
-def org_json(org: SimOrg) -> dict[str, Any]:
-    """`codersdk.Organization`."""
-    return {
+def org_json(org: SimOrg, version: SimVersion) -> dict[str, Any]:
+    """`codersdk.Organization` (`default_org_member_roles` is new in the v2.32+ line)."""
+    body: dict[str, Any] = {
         "id": org.id,
         "name": org.name,
         "display_name": org.display_name,
@@ -203,11 +208,17 @@ def org_json(org: SimOrg) -> dict[str, Any]:
         "updated_at": rfc3339(org.created_at),
         "is_default": org.is_default,
     }
+    if version.at_least(2, 32):
+        body["default_org_member_roles"] = []
+    return body
 
 
-def template_json(template: SimTemplate, org: SimOrg, creator: SimUser) -> dict[str, Any]:
-    """`codersdk.Template` (the fields clients read, plus the common ones)."""
-    return {
+def template_json(
+    template: SimTemplate, org: SimOrg, creator: SimUser, version: SimVersion
+) -> dict[str, Any]:
+    """`codersdk.Template` of `version`'s generation (`codersdk/templates.go`)."""
+    no_stats = {"P50": None, "P95": None}  # Go field names: TransitionStats has no json tags
+    body: dict[str, Any] = {
         "id": template.id,
         "created_at": rfc3339(template.created_at),
         "updated_at": rfc3339(template.created_at),
@@ -220,7 +231,7 @@ def template_json(template: SimTemplate, org: SimOrg, creator: SimUser) -> dict[
         "provisioner": "terraform",
         "active_version_id": template.active_version_id,
         "active_user_count": 0,
-        "build_time_stats": {"start": {}, "stop": {}, "delete": {}},
+        "build_time_stats": {"start": no_stats, "stop": no_stats, "delete": no_stats},
         "description": "",
         "deprecated": False,
         "deprecation_message": "",
@@ -234,7 +245,19 @@ def template_json(template: SimTemplate, org: SimOrg, creator: SimUser) -> dict[
         "created_by_name": creator.username,
         "require_active_version": False,
         "max_port_share_level": "owner",
+        "failure_ttl_ms": 0,
+        "time_til_dormant_ms": 0,
+        "time_til_dormant_autodelete_ms": 0,
+        "autostop_requirement": {"days_of_week": [], "weeks": 0},
+        "autostart_requirement": {"days_of_week": list(WEEKDAYS)},
+        "use_classic_parameter_flow": False,
+        "cors_behavior": "simple",
     }
+    if version.at_least(2, 31):
+        body.update({"deleted": False, "disable_module_cache": False})
+    elif version.is_ga:
+        body["use_terraform_workspace_cache"] = False
+    return body
 
 
 def template_version_json(
@@ -261,12 +284,21 @@ def template_version_json(
             "queue_position": 0,
             "queue_size": 0,
             "organization_id": version.org_id,
+            "initiator_id": creator.id,
+            "input": {"template_version_id": version.id},
             "type": "template_version_import",
+            "metadata": {
+                "template_version_name": version.name,
+                "template_id": template.id,
+                "template_name": template.name,
+                "template_display_name": template.display_name,
+                "template_icon": template.icon,
+            },
+            "logs_overflowed": False,
         },
         "readme": "",
-        "created_by": {"id": creator.id, "username": creator.username, "avatar_url": ""},
+        "created_by": {"id": creator.id, "username": creator.username},
         "archived": False,
-        "warnings": [],
         "has_external_agent": False,
     }
 

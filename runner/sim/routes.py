@@ -41,11 +41,19 @@ class Request:
     query_items: tuple[tuple[str, str], ...] = ()
 
     def json(self) -> dict[str, Any]:
-        """The decoded JSON object body; 400 as Coder answers when it is not valid JSON."""
+        """The decoded JSON object body; 400 as Coder answers when it is not valid JSON.
+
+        As Go's `json.Decoder` into a struct (`coderd/httpapi/httpapi.go` `Read`): `null`
+        leaves the struct empty, and an empty body is an `EOF` error.
+        """
+        if not self.body.strip():
+            raise ApiError(400, "Request body must be valid JSON.", detail="EOF")
         try:
-            value = json.loads(self.body or b"null")
+            value = json.loads(self.body)
         except ValueError as error:
             raise ApiError(400, "Request body must be valid JSON.", detail=str(error)) from None
+        if value is None:
+            return {}
         if not isinstance(value, dict):
             raise ApiError(
                 400,
@@ -92,7 +100,6 @@ class Api:
             Route(_pattern("/api/v2/buildinfo"), {"GET": lambda r: (200, buildinfo())}, False),
             Route(_pattern("/api/v2/users/{user}"), {"GET": self.user}),
             Route(_pattern("/api/v2/users/{user}/organizations"), {"GET": self.user_orgs}),
-            Route(_pattern("/api/v2/organizations/{org}"), {"GET": self.org}),
             Route(_pattern("/api/v2/templates"), {"GET": self.templates}),
             Route(_pattern("/api/v2/organizations/{org}/templates/{name}"), {"GET": self.template}),
             Route(
@@ -143,20 +150,21 @@ class Api:
     # Users and organizations ------------------------------------------------------------
 
     def user(self, request: Request) -> Result:
-        return 200, user_json(self.store.resolve_user(request.user, request.params["user"]))
+        return 200, user_json(
+            self.store.resolve_user(request.user, request.params["user"]), self.store.version
+        )
 
     def user_orgs(self, request: Request) -> Result:
         user = self.store.resolve_user(request.user, request.params["user"])
-        return 200, [org_json(self.directory.org(org_id)) for org_id in user.org_ids]
+        return 200, [
+            org_json(self.directory.org(org_id), self.store.version) for org_id in user.org_ids
+        ]
 
     def _org(self, caller: SimUser, ref: str) -> Any:
         org = self.directory.find_org(ref)
         if org is None or not self.directory.can_see_org(caller, org):
             raise not_found()
         return org
-
-    def org(self, request: Request) -> Result:
-        return 200, org_json(self._org(request.user, request.params["org"]))
 
     # Templates ----------------------------------------------------------------------------
 
@@ -184,7 +192,7 @@ class Api:
                 continue
             if "name" in terms and terms["name"] not in template.name:
                 continue
-            found.append(template_json(template, org, self._admin()))
+            found.append(template_json(template, org, self._admin(), self.store.version))
         return 200, sorted(found, key=lambda t: (t["name"], t["organization_name"]))
 
     def _template(self, request: Request) -> Any:
@@ -197,7 +205,7 @@ class Api:
 
     def template(self, request: Request) -> Result:
         org, template = self._template(request)
-        return 200, template_json(template, org, self._admin())
+        return 200, template_json(template, org, self._admin(), self.store.version)
 
     def template_version_by_name(self, request: Request) -> Result:
         _, template = self._template(request)

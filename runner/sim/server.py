@@ -71,6 +71,8 @@ class SimServer:
         self.rate_limiter = RateLimiter(rate_limit, self.clock)
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
         self.request_log = RequestLog()
+        #: Every answered request with its bodies, when a test sets a list here (None: off).
+        self.exchanges: list[dict[str, Any]] | None = None
         self.tasks_enabled = tasks_enabled
         self.build_version = f"v{self.version}+sim"
         self.deployment_id = str(self.store._uuid())
@@ -108,8 +110,7 @@ class SimServer:
             "provisioner_api_version": "1.0",
             "upgrade_message": "",
             "deployment_id": self.deployment_id,
-            "webpush_public_key": "",
-        }
+        }  # `webpush_public_key` is `omitempty`, and no key is configured
 
     def start(self) -> None:
         """Bind and serve from a daemon thread; `url` is valid afterwards."""

@@ -29,7 +29,8 @@ def current_state(
     version: SimVersion, task: TaskRecord, now: float, status: str
 ) -> dict[str, Any] | None:
     """`current_state`: the latest report unless a newer start build hides it; GA synthesises
-    one while the task comes up."""
+    one for an `initializing` task only, never for `pending` (CONTRACT 2.2;
+    `coderd/aitasks.go` at main a12b0518: `currentState == nil && Status == Initializing`)."""
     build = task.workspace.latest
     reports = task.agent.reports_until(now)
     if reports:
@@ -45,7 +46,7 @@ def current_state(
                 "message": last.message,
                 "uri": "",
             }
-    if version.is_ga and status in ("pending", "initializing"):
+    if version.is_ga and status == "initializing":
         return {
             "timestamp": rfc3339(build.created_at),
             "state": "working",
@@ -102,10 +103,22 @@ def task_json(
 
 
 def build_json(
-    directory: Directory, task: TaskRecord, build: Build, initiator: SimUser, now: float
+    sim_version: SimVersion,
+    directory: Directory,
+    task: TaskRecord,
+    build: Build,
+    initiator: SimUser,
+    now: float,
 ) -> dict[str, Any]:
-    """`codersdk.WorkspaceBuild` of a task's workspace."""
-    return workspace_build_json(directory, task.workspace, build, initiator, now)
+    """`codersdk.WorkspaceBuild` of a task's workspace, in `sim_version`'s generation."""
+    return workspace_build_json(
+        directory,
+        task.workspace,
+        build,
+        initiator,
+        now,
+        with_transition=sim_version.at_least(2, 32),  # new in the v2.32+ line
+    )
 
 
 def workspace_build_json(
@@ -116,8 +129,11 @@ def workspace_build_json(
     now: float,
     *,
     has_ai_task: bool = True,
+    with_transition: bool = True,
 ) -> dict[str, Any]:
-    """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts."""
+    """`codersdk.WorkspaceBuild`, as far as a simulated build has the facts (`omitempty`
+    fields left out when empty; `template_version_preset_id` is a pointer without it, so null).
+    `with_transition`: the job metadata's `workspace_build_transition` (v2.32+)."""
     owner = directory.user(workspace.owner_id)
     version = directory.find_version(build.template_version_id)
     template = directory.template(workspace.template_id)
@@ -135,7 +151,6 @@ def workspace_build_json(
         "initiator_id": initiator.id,
         "input": {"workspace_build_id": build.id},
         "type": "workspace_build",
-        "available_workers": [],
         "metadata": {
             "template_version_name": version.name if version else "",
             "template_id": template.id,
@@ -144,10 +159,11 @@ def workspace_build_json(
             "template_icon": template.icon,
             "workspace_id": workspace.id,
             "workspace_name": workspace.name,
-            "workspace_build_transition": build.transition,
         },
         "logs_overflowed": False,
     }
+    if with_transition:
+        job["metadata"]["workspace_build_transition"] = build.transition
     body: dict[str, Any] = {
         "id": build.id,
         "created_at": created,
@@ -168,11 +184,10 @@ def workspace_build_json(
         "status": workspace.status(now),
         "daily_cost": 0,
         "matched_provisioners": {"count": 1, "available": 1},
-        "has_ai_task": has_ai_task,
-        "has_external_agent": False,
+        "template_version_preset_id": build.preset_id or None,
     }
-    if build.preset_id:
-        body["template_version_preset_id"] = build.preset_id
+    if has_ai_task:
+        body["has_ai_task"] = True
     return body
 
 

@@ -27,6 +27,7 @@ class TaskRecord:
     agent: Agent = field(default_factory=Agent)
     deleted_at: float | None = None
     snapshot: tuple[tuple[dict[str, Any], ...], float] | None = None
+    autopause_at: float | None = None  # when the workspace TTL stops it (once)
 
 
 def is_uuid(text: str) -> bool:

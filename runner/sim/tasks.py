@@ -53,6 +53,8 @@ class TaskStore:
         if ref == "me":
             return caller
         user = self.directory.find_user(ref)
+        if user is None and self.version.unknown_user_not_found:
+            raise not_found()  # `httpmw/userparam.go` from v2.31.1
         if user is None:
             raise ApiError(
                 400,
@@ -69,7 +71,27 @@ class TaskStore:
         return caller.owner or task.owner_id == caller.id
 
     def _live(self, caller: SimUser) -> list[TaskRecord]:
+        self._autopause(self.clock.now())
         return [t for t in self.tasks if t.deleted_at is None and self._can_read(caller, t)]
+
+    def _autopause(self, now: float) -> None:
+        """The lifecycle executor: stop the workspaces whose TTL ran out (`[sim:autopause=N]`),
+        at the instant it ran out, unless the agent is busy then or the workspace is not up."""
+        for task in self.tasks:
+            at = task.autopause_at
+            if at is None or at > now or task.deleted_at is not None:
+                continue
+            task.autopause_at = None
+            latest = task.workspace.latest
+            if latest.transition != "start" or latest.job_status(at) != "succeeded":
+                continue
+            if task.agent.is_busy(at):
+                continue
+            reason = "task_auto_pause" if self.version.has_pause else "autostop"
+            owner = self.directory.user(task.owner_id)
+            task.agent.cut_future(at)
+            task.snapshot = (tuple(log_entries(task, at)), at)
+            self._add_build(task, owner, "stop", reason, at=at)
 
     def find(self, caller: SimUser, user_ref: str, task_ref: str) -> TaskRecord:
         """`{user}/{task}`: a UUID (any owner) or, on GA, a name among `{user}`'s tasks."""
@@ -99,7 +121,11 @@ class TaskStore:
         if "owner" in terms:
             value = terms["owner"]
             user = caller if value == "me" else self.directory.find_user(value)
-            if user is None or not self.directory.can_see_user(caller, user):
+            if user is None and is_uuid(value):
+                # A UUID filters as given, known or not (`coderd/searchquery/search.go`
+                # `parseUser` at main a12b0518): an unknown one matches no task.
+                owner_id = value.lower()
+            elif user is None or not self.directory.can_see_user(caller, user):
                 problems.append(_bad_param("owner", f'user "{value}"', "them"))
             else:
                 owner_id = user.id
@@ -180,7 +206,9 @@ class TaskStore:
             if owner.id != caller.id and not caller.owner:
                 raise ApiError(403, "Unauthorized to create workspace.")
             if version.org_id not in owner.org_ids:
-                raise ApiError(403, "Unauthorized to create workspace.")
+                # `coderd/aitasks.go` (createTask) at main a12b0518: the owner's membership
+                # of the version's organization is looked up; none is a plain 404.
+                raise not_found()
             now = self.clock.now()
             lowered = name.lower()
             for workspace in self.workspaces:
@@ -232,6 +260,10 @@ class TaskStore:
         )
         if not build.fails:
             task.agent.receive(self.clock, build.app_healthy_at, prompt)
+            autopause = parse_directives(prompt).autopause_seconds
+            if autopause is not None:
+                quiet_at = max(m.at for m in task.agent.messages)
+                task.autopause_at = quiet_at + self.clock.span(autopause)
         self.workspaces.append(workspace)
         self.tasks.append(task)
         return task
@@ -246,6 +278,7 @@ class TaskStore:
         preset_id: str | None,
         *,
         fails: bool = False,
+        at: float | None = None,
     ) -> Build:
         ids = (self._uuid(), self._uuid(), self._uuid(), self._uuid())
         return schedule_build(
@@ -258,13 +291,22 @@ class TaskStore:
             template_version_id=version_id,
             preset_id=preset_id,
             fails=fails,
+            at=at,
         )
 
-    def _add_build(self, task: TaskRecord, caller: SimUser, transition: str, reason: str) -> Build:
+    def _add_build(
+        self,
+        task: TaskRecord,
+        caller: SimUser,
+        transition: str,
+        reason: str,
+        *,
+        at: float | None = None,
+    ) -> Build:
         workspace = task.workspace
         build = self._build(
             workspace.latest.number + 1, transition, reason, caller,
-            task.template_version_id, workspace.latest.preset_id,
+            task.template_version_id, workspace.latest.preset_id, at=at,
         )  # fmt: skip
         workspace.builds.append(build)
         workspace.updated_at = build.created_at
@@ -307,7 +349,9 @@ class TaskStore:
         """`POST …/send`: the preconditions of CONTRACT 3.1 for the simulated version."""
         with self.lock:
             task = self.find(caller, user_ref, task_ref)
-            if not text.strip():
+            if not text:
+                # Only the empty string (`coderd/aitasks.go` taskSend at main a12b0518:
+                # `req.Input == ""`); whitespace is sent on as it is.
                 raise ApiError(400, "Task input is required.")
             now = self.clock.now()
             self._require_active(task, now, for_logs=False)
@@ -341,12 +385,18 @@ class TaskStore:
             latest = task.workspace.latest
             if latest.job_active(now):
                 raise ApiError(409, BUILD_ACTIVE)
-            if latest.transition == "stop":
-                raise ApiError(409, "Task is already paused.")
-            task.agent.cut_future(now)
-            task.snapshot = (tuple(log_entries(task, now)), now)
+            # A stopped workspace gets another stop build: the server accepts it
+            # (`coderd/aitasks.go` pauseTask at main a12b0518 has no status check; the
+            # "already paused" refusal is the CLI's own). Its agent is gone: no new snapshot.
+            if latest.transition == "start":
+                task.agent.cut_future(now)
+                task.snapshot = (tuple(log_entries(task, now)), now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
-            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
+            return {
+                "workspace_build": build_json(
+                    self.version, self.directory, task, build, caller, now
+                )
+            }
 
     def resume(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/resume` (v2.31.1+): a start build; the agent comes back idle."""
@@ -360,7 +410,11 @@ class TaskStore:
                 raise ApiError(409, "Task workspace is already running.")
             build = self._add_build(task, caller, "start", "task_resume")
             task.agent.report(build.app_healthy_at, "idle", "Ready for input")
-            return {"workspace_build": build_json(self.directory, task, build, caller, now)}
+            return {
+                "workspace_build": build_json(
+                    self.version, self.directory, task, build, caller, now
+                )
+            }
 
     def update_input(self, caller: SimUser, user_ref: str, task_ref: str, text: str) -> None:
         """`PATCH …/input` (GA): only while paused."""

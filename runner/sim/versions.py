@@ -66,6 +66,11 @@ class SimVersion:
         return self.at_least(2, 31, 1)
 
     @property
+    def unknown_user_not_found(self) -> bool:
+        """v2.31.1+: an unknown `{user}` is 404 (400 before; CONTRACT 1.5)."""
+        return self.at_least(2, 31, 1)
+
+    @property
     def conflict_for_inactive(self) -> bool:
         """v2.31.1+: send/logs answer 409 (not 400) for pending, initializing or paused tasks."""
         return self.at_least(2, 31, 1)

@@ -81,9 +81,10 @@ def schedule_build(
     template_version_id: str,
     preset_id: str | None,
     fails: bool = False,
+    at: float | None = None,
 ) -> Build:
-    """A build created now, with its job and (for a start) its agent timeline laid out."""
-    now = clock.now()
+    """A build created now (or `at`), with its job and (for a start) its agent timeline."""
+    now = clock.now() if at is None else at
     pending, running = JOB_PHASES[transition]
     started = now + clock.span(pending)
     done = started + clock.span(running)

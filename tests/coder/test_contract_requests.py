@@ -1,21 +1,28 @@
-"""The client's task requests checked against Coder's swagger subsets (CONTRACT section 11).
+"""The client's requests checked against Coder's swagger subsets (CONTRACT section 11).
 
 The client talks to the simulator over real HTTP through a transport that records every request
-on its way out. Each task request must hit a documented path and method, carry only documented
-query parameters, and send a body that validates against the documented request definition
+on its way out. Each request must hit a documented path and method of its server's generation
+(all four subsets), carry only documented query parameters (plus the template list's `q`,
+CONTRACT 1.6), and send a body that validates against the documented request definition
 with no extra fields (so GA-only fields never reach a v2.28 server).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from contract_schema import contract_errors, contract_validator, load_swagger, request_definition
+from contract_schema import (
+    CONTRACT_QUERY,
+    contract_errors,
+    contract_validator,
+    documented_operation,
+    load_swagger,
+    request_definition,
+)
 
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
@@ -37,20 +44,6 @@ class RecordingTransport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.inner.close()
-
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    return re.compile("^" + re.sub(r"\\\{[a-z_]+\\\}", "[^/]+", re.escape(template)) + "$")
-
-
-def documented_operation(
-    swagger: dict[str, Any], method: str, path: str
-) -> tuple[str, dict[str, Any]]:
-    """The swagger path template and operation a concrete request matches."""
-    for template, operations in swagger["paths"].items():
-        if _template_regex(template).match(path) and method.lower() in operations:
-            return template, operations[method.lower()]
-    raise AssertionError(f"{method} {path} is not a documented task operation")
 
 
 def exercise(client: CoderClient) -> None:
@@ -84,24 +77,27 @@ def exercise(client: CoderClient) -> None:
     client.delete_task(client.resolve_task("admin/contract"))
 
 
-def test_task_requests_match_the_swagger(sim: Any, reference: Path) -> None:
+@pytest.mark.parametrize("version", ["2.28.11", "2.29.0", "2.31.1", "2.34.2"])
+def test_task_requests_match_the_swagger(make_sim: Any, reference: Path, version: str) -> None:
+    sim = make_sim(version)
     recorder = RecordingTransport()
     client = CoderClient(Connection(url=sim.url, token=sim.token), transport=recorder)
     try:
         exercise(client)
     finally:
         client.close()
-    ga = client.server.generation == "ga"
-    swagger = load_swagger(reference, ga=ga)
+    swagger = load_swagger(reference, version=version)
     base = client.server.task_base
     checked: set[str] = set()
     for request in recorder.requests:
-        path = request.url.path
-        if not path.startswith(base):
-            continue
-        template, operation = documented_operation(swagger, request.method, path)
-        checked.add(f"{request.method} {template}")
+        path = request.url.path  # every route the client calls, not only the task routes
+        found = documented_operation(swagger, request.method, path)
+        assert found is not None, f"{request.method} {path} is not a documented operation"
+        template, operation = found
+        if path.startswith(base):
+            checked.add(f"{request.method} {template}")
         allowed_query = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
+        allowed_query |= CONTRACT_QUERY.get(template, set())
         assert set(request.url.params.keys()) <= allowed_query, f"{request.method} {path}"
         if request.content:
             definition = request_definition(swagger, template, request.method)
@@ -121,11 +117,11 @@ def test_task_requests_match_the_swagger(sim: Any, reference: Path) -> None:
         f"GET {base}/{{user}}/{{task}}/logs",
         f"DELETE {base}/{{user}}/{{task}}",
     }
-    if ga:
+    if client.server.supports_pause:
         expected |= {
+            f"PATCH {base}/{{user}}/{{task}}/input",
             f"POST {base}/{{user}}/{{task}}/pause",
             f"POST {base}/{{user}}/{{task}}/resume",
-            f"PATCH {base}/{{user}}/{{task}}/input",
         }
     assert checked == expected
 

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from conftest import check_exchanges
 
 from runner.sim.server import SimServer
 
@@ -20,6 +21,7 @@ def slow_sim() -> Iterator[Callable[..., SimServer]]:
 
     def factory(version: str = "2.34.2", **kwargs: Any) -> SimServer:
         server = SimServer(coder_version=version, time_scale=SLOW_TIME_SCALE, **kwargs)
+        server.exchanges = []
         server.start()
         started.append(server)
         return server
@@ -27,3 +29,5 @@ def slow_sim() -> Iterator[Callable[..., SimServer]]:
     yield factory
     for server in started:
         server.stop()
+    for server in started:
+        check_exchanges(server)

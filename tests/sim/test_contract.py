@@ -1,11 +1,14 @@
 """Every task response body of the simulator, validated against Coder's swagger definitions.
 
-v2.28 is checked against the v2.28.11 subset, GA versions against the HEAD subset, allowing
-only the deviations CONTRACT.md documents (see tests/contract_schema.py).
+Each version is checked against the subset of its generation (v2.28.11, v2.29.0, v2.31.1 or
+GA HEAD), allowing only the deviations CONTRACT.md documents (see tests/contract_schema.py).
+Besides these targeted checks, the simulator fixtures judge every answer of every test the
+same way (`check_exchanges` in tests/conftest.py).
 """
 
 from __future__ import annotations
 
+import copy
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +17,7 @@ import pytest
 from contract_schema import (
     contract_errors,
     contract_validator,
+    exchange_errors,
     load_swagger,
     request_definition,
     response_definition,
@@ -29,7 +33,7 @@ class ContractChecker:
 
     def __init__(self, reference: Path, server: SimServer) -> None:
         self.version = server.version
-        self.swagger = load_swagger(reference, ga=server.version.is_ga)
+        self.swagger = load_swagger(reference, version=str(server.version))
         self.prefix = "/api/v2" if server.version.is_ga else "/api/experimental"
         self.checked: set[str] = set()
 
@@ -46,7 +50,7 @@ class ContractChecker:
         self.checked.add(definition)
 
 
-@pytest.mark.parametrize("version", ["2.28.11", "2.31.1", "2.34.2"])
+@pytest.mark.parametrize("version", ["2.28.11", "2.29.0", "2.31.1", "2.34.2"])
 def test_task_responses_follow_the_swagger(reference: Path, slow_sim: Any, version: str) -> None:
     server = slow_sim(version)
     api = SimApi(server)
@@ -131,6 +135,11 @@ def test_the_schema_is_not_vacuous(reference: Path) -> None:
     new = contract_validator(ga, "codersdk.Task", failure_state=True)
     assert contract_errors(new, task)  # display_name is required on GA
     assert contract_errors(new, {**task, "display_name": "X"}) == []
+    # `omitempty`: absent is fine, present-but-empty is not what Go sends.
+    health = contract_validator(ga, "codersdk.WorkspaceAgentHealth")
+    assert contract_errors(health, {"healthy": True}) == []
+    assert contract_errors(health, {"healthy": True, "reason": ""})
+    assert contract_errors(health, {"reason": "x"})  # `healthy` has no omitempty
     # Request bodies, for the client's contract tests.
     create = request_definition(ga, "/api/v2/tasks/{user}", "post")
     assert create == "codersdk.CreateTaskRequest"
@@ -138,3 +147,47 @@ def test_the_schema_is_not_vacuous(reference: Path) -> None:
     assert contract_errors(body, {"template_version_id": task["id"], "input": "x"}) == []
     assert contract_errors(body, {"template_version_id": "nope", "input": "x"})
     assert contract_errors(body, {"template_id": task["id"]})
+
+
+#: One property per definition that Go always sends (no `omitempty` in its json tag).
+ALWAYS_SENT = {
+    "/api/v2/buildinfo": ("deployment_id",),
+    "/versions/v2": ("archived",),
+    "/api/v2/users/me": ("username",),
+    "/tasks/me": ("template_icon",),
+    "/pause": ("workspace_build", "template_version_preset_id"),
+}
+
+
+@pytest.mark.parametrize("version", ["2.28.11", "2.29.0", "2.31.1", "2.34.2"])
+def test_removing_a_declared_field_from_a_response_fails(
+    reference: Path, make_sim: Any, version: str
+) -> None:
+    """The strict check catches a simulator that leaves out a field Go always sends."""
+    server = make_sim(version)
+    api = SimApi(server)
+    api.http.get("/api/v2/buildinfo")
+    api.http.get("/api/v2/users/me")
+    api.version_id(version="v2")
+    task = api.create_ok("[sim:work=1] contract")
+    if server.version.has_pause:
+        api.wait_state(task, "idle")
+        api.http.post(api.task_path(task, "/pause"))
+    caught: set[str] = set()
+    for exchange in list(server.exchanges):
+        args = {k: exchange[k] for k in ("method", "path", "query", "status", "payload")}
+        args["request_body"] = exchange["body"]
+        assert exchange_errors(reference, version, **args) == []
+        for suffix, key in ALWAYS_SENT.items():
+            if not exchange["path"].endswith(suffix) or exchange["status"] >= 300:
+                continue
+            broken = copy.deepcopy(exchange["payload"])
+            holder = broken
+            for part in key[:-1]:
+                holder = holder[part]
+            del holder[key[-1]]
+            errors = exchange_errors(reference, version, **{**args, "payload": broken})
+            assert any(f"'{key[-1]}' is a required property" in e for e in errors), errors
+            caught.add(suffix)
+    expected = set(ALWAYS_SENT) - (set() if server.version.has_pause else {"/pause"})
+    assert caught == expected
