@@ -2,8 +2,8 @@
 
 A prompt full of control characters comes back from the simulator in every field that echoes
 it (display name, initial prompt, the agent's status messages, log entries, the batch's
-results), and a Coder error body can quote it too (creating for an unknown owner gives a
-`detail` that names the user). Every command that prints those fields must print no raw ESC,
+results), and a Coder error body can quote it too (an unknown template version is named in
+Coder's `message`). Every command that prints those fields must print no raw ESC,
 BEL, C1 or other control character, while showing the text in a visible form; `-o json` and
 `--report` keep the exact characters.
 """
@@ -45,9 +45,9 @@ def test_imperative_commands_neutralise_server_text(sim: Any, tmp_path: Path) ->
     assert created.code == 0, created.output
     bad_preset = inert(run_tasks(["create", "--preset", PAYLOAD, "x"], env=env))
     assert bad_preset.code != 0
-    # Coder's error `detail` quotes the unknown owner as it was sent.
-    bad_owner = inert(run_tasks(["create", "--owner", PAYLOAD, "x"], env=env))
-    assert "queried user=" in bad_owner.stderr
+    # Coder's error message quotes the unknown template version as it was sent.
+    bad_version = inert(run_tasks(["create", "--template-version", PAYLOAD, "x"], env=env))
+    assert "No template version found by name" in bad_version.stderr
 
     # The agent's status message quotes the prompt once it starts working.
     for _ in range(100):
