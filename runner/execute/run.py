@@ -266,6 +266,8 @@ class TaskRun:
                 return
             # The final event says it; a separate note would print the same line twice.
             self.result.done.append(what)
+            # What was observed before the delete no longer holds: the task is gone.
+            self.result.status = self.result.state = self.result.message = ""
             self._end(Outcome.DELETED, now, note="" if error is None else what)
             return
         if isinstance(error, (ConflictError, ServerError, TransportError)):
