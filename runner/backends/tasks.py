@@ -31,7 +31,7 @@ class TasksBackend:
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return preflight(self.client, desired)
 
-    def list_items(self, owner: str | None) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str) -> list[Task]:
         return self.client.list_tasks(owner=owner)
 
     def ownership_mark(self, item: Task) -> str | None:

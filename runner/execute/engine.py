@@ -78,7 +78,7 @@ def execute(
             results.append(run.result)
         else:
             results.append(_static_result(action, task, run_settings.dashboard_url))
-    engine = _Engine(backend, runs, poll, max(1, settings.parallelism))
+    engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
     return ApplyReport(
         batch=plan.batch,
@@ -91,9 +91,10 @@ def execute(
 
 class _Engine:
     def __init__(
-        self, backend: Backend, runs: list[TaskRun], poll: float, parallelism: int
+        self, backend: Backend, batch: str, runs: list[TaskRun], poll: float, parallelism: int
     ) -> None:
         self.backend = backend
+        self.batch = batch
         self.runs = runs
         self.poll = poll
         self.parallelism = parallelism
@@ -158,7 +159,7 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner)
+                tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError):
