@@ -27,7 +27,9 @@ from runner.errors import (
     AgentBusyError,
     ApiError,
     ConflictError,
+    ServerError,
     TasksError,
+    UncertainOutcomeError,
 )
 from runner.manifest.model import DesiredTask
 from runner.preflight import PreflightError, ResolvedTask, preflight, task_key
@@ -212,24 +214,48 @@ class ChatsBackend:
                 raise
 
     def _pinned_workspace(self, desired: DesiredTask, resolved: ResolvedTask) -> PinnedWorkspace:
+        """The item's workspace: the one an earlier (lost or half-done) create made, else new.
+
+        Looked up by its name first, so a create whose response was lost, or whose chat was
+        never made, is adopted rather than made twice.
+        """
         name = workspace_name(desired.batch, desired.name)
-        try:
-            workspace = self.chats.create_workspace(
-                name,
-                resolved.version.id,
-                owner=resolved.owner.username,
-                preset_id=resolved.preset.id if resolved.preset else None,
-            )
-        except ConflictError:
-            # Coder has no lookup of a workspace by name in the API this tool uses, so a
-            # workspace of that name (a lost create, or someone else's) cannot be adopted.
-            raise TasksError(
-                f"workspace {name!r} already exists and is bound to no chat of this batch; "
-                "delete it (or rename the task) and apply again"
-            ) from None
+        owner = resolved.owner.username
+        workspace = self._adoptable(desired, resolved, name)
+        if workspace is None:
+            try:
+                workspace = self.chats.create_workspace(
+                    name,
+                    resolved.version.id,
+                    owner=owner,
+                    preset_id=resolved.preset.id if resolved.preset else None,
+                )
+            except (ConflictError, UncertainOutcomeError, ServerError):
+                workspace = self._adoptable(desired, resolved, name)
+                if workspace is None:
+                    raise
         with self._lock:
             self._workspaces[workspace.id] = workspace
         return workspace
+
+    def _adoptable(
+        self, desired: DesiredTask, resolved: ResolvedTask, name: str
+    ) -> PinnedWorkspace | None:
+        found = self.chats.workspace_by_name(resolved.owner.username, name)
+        if found is None:
+            return None
+        if found.transition == "delete":
+            # The workspace of a replaced chat, still being deleted: its name frees up soon.
+            raise ConflictError(409, f"workspace {name!r} is still being deleted")
+        wanted_preset = resolved.preset.id if resolved.preset else None
+        if found.template_version_id != resolved.version.id or (
+            wanted_preset and found.preset_id != wanted_preset
+        ):
+            raise TasksError(
+                f"workspace {name!r} exists with another template version or preset; "
+                "delete it (or rename the task) and apply again"
+            )
+        return found
 
     def _workspace(self, workspace_id: str) -> PinnedWorkspace | None:
         with self._lock:
