@@ -96,6 +96,7 @@ class ChatsBackend:
         self._prompts: dict[str, str] = {}  # chat id -> first user message (never changes)
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
+        self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
 
     @property
     def server(self) -> ServerInfo:
@@ -146,7 +147,11 @@ class ChatsBackend:
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         history = self.chats.history(item.id)
-        return tuple(m.text for m in history if m.role == "user")
+        users = [n for n, m in enumerate(history) if m.role == "user"]
+        answered = any(m.role == "assistant" for m in history[users[-1] + 1 :]) if users else True
+        with self._lock:
+            self._answered[item.id] = answered
+        return tuple(history[n].text for n in users)
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         info = self.chats.server
@@ -166,6 +171,12 @@ class ChatsBackend:
         return self._as_task(chat, desired.batch)
 
     def send(self, item: Task, text: str) -> None:
+        """Send only after the agent answered our last message (the executor reads the
+        history right before each send, so that is known without another request)."""
+        with self._lock:
+            answered = self._answered.pop(item.id, True)
+        if not answered:
+            raise AgentBusyError(409, "the agent has not answered the last message yet")
         try:
             self.chats.send_message(item.id, text)
         except ApiError as error:

@@ -158,6 +158,14 @@ def test_tasks_on_a_server_without_tasks_is_one_line(make_sim: Any, tmp_path: Pa
     assert writes(sim) == []
 
 
+def test_chats_on_a_server_without_chats_is_one_line(make_sim: Any, tmp_path: Path) -> None:
+    sim = make_sim("2.31.1")
+    result = tasks(["plan", write(tmp_path, BATCH), "--backend", "chats"], sim)
+    assert result.code != 0
+    assert result.stderr.count("\n") == 1 and "has no Chats API" in result.stderr
+    assert writes(sim) == []
+
+
 def test_faults_and_a_rate_limit_still_give_one_chat_per_task(
     make_sim: Any, tmp_path: Path
 ) -> None:
