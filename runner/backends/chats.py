@@ -126,13 +126,21 @@ class ChatsBackend:
         problems: dict[str, list[str]] = {}
         for task in desired:
             owner = resolved[task_key(task)].owner
-            if owner.id != me.id and not info.supports_owner_id:
-                problem = (
-                    f"owner {task.owner!r}: a chat belongs to the token's user ({me.username}); "
-                    f"another owner needs Coder v2.37 or later, this deployment runs "
+            if owner.id == me.id:
+                continue
+            if info.supports_owner_id:
+                # GA creates it with `owner_id`, but lists and sends are the owner's alone
+                # (CHATS-CONTRACT 1.4, 1.5): the batch could neither find it nor follow it up.
+                why = "only its owner can list it and send to it, so this batch could not follow it"
+            else:
+                why = (
+                    "another owner needs Coder v2.37 or later, this deployment runs "
                     f"{info.short_version}"
                 )
-                problems.setdefault(problem, []).append(task.name)
+            problem = (
+                f"owner {task.owner!r}: a chat belongs to the token's user ({me.username}); {why}"
+            )
+            problems.setdefault(problem, []).append(task.name)
         if problems:
             raise PreflightError(problems)
         return resolved
@@ -156,15 +164,12 @@ class ChatsBackend:
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         info = self.chats.server
         workspace = self._pinned_workspace(desired, resolved)
-        me = self.me()
-        owner_id = resolved.owner.id if resolved.owner.id != me.id else None
         chat = self.chats.create_chat(
             desired.prompt,
             organization_id=resolved.organization.id if info.requires_organization else None,
             labels=chat_labels(desired, resolved),
             workspace_id=workspace.id,
             title=desired.display_name,
-            owner_id=owner_id,
         )
         with self._lock:
             self._prompts[chat.id] = desired.prompt
