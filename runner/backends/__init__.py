@@ -44,6 +44,9 @@ class Backend(Protocol):
     def ownership_mark(self, item: Task) -> str | None:
         """The mark beside the name that ownership reads; None where the server has none."""
 
+    def dashboard_path(self, item: Task) -> str:
+        """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
+
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         """Every input delivered to the item (its prompt first), in order."""
 

@@ -153,6 +153,9 @@ class ChatsBackend:
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
 
+    def dashboard_path(self, item: Task) -> str:
+        return f"/agents/{item.id}"
+
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         history = self.chats.history(item.id)
         users = [n for n, m in enumerate(history) if m.role == "user"]

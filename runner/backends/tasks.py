@@ -37,6 +37,9 @@ class TasksBackend:
     def ownership_mark(self, item: Task) -> str | None:
         return self.client.server.ownership_mark(item)
 
+    def dashboard_path(self, item: Task) -> str:
+        return f"/tasks/{item.owner_name}/{item.id}"
+
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         logs = self.client.get_logs(item)
         return tuple(entry.content for entry in logs.entries if entry.type == "input")

@@ -77,7 +77,7 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(action, task, run_settings.dashboard_url))
+            results.append(_static_result(backend, action, task, run_settings.dashboard_url))
     engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
     return ApplyReport(
@@ -255,7 +255,9 @@ def _poll_interval(plan: Plan) -> float:
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
 
 
-def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:
+def _static_result(
+    backend: Backend, action: Action, task: Task | None, dashboard_url: str
+) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
@@ -275,5 +277,5 @@ def _static_result(action: Action, task: Task | None, dashboard_url: str) -> Tas
         result.state = task.state
         result.message = task.message
         if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}/tasks/{task.owner_name}/{task.id}"
+            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
     return result

@@ -134,10 +134,12 @@ def test_auto_runs_chats_on_v2_38_and_a_second_apply_changes_nothing(
 ) -> None:
     sim = make_sim("2.38.0")
     path = write(tmp_path, BATCH)
-    ok(tasks(["apply", path, "--yes", *FAST], sim), sim)
+    report = tmp_path / "report.json"
+    ok(tasks(["apply", path, "--yes", "--report", str(report), *FAST], sim), sim)
     chats = batch_chats(sim)
     assert {k: len(v) for k, v in chats.items()} == {k: 1 for k in PROMPTS}
     (auth,) = chats["auth"]
+    assert f"/agents/{auth.id}" in report.read_text()  # the dashboard shows a chat there
     assert auth.title == "nightly: auth"  # v2.37+: the title is set on create
     assert auth.labels[LABEL_SPEC] and len(auth.labels[LABEL_SPEC]) == 16
     mark = len(sim.requests)

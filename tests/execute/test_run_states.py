@@ -78,6 +78,9 @@ class MemoryBackend:
     def list_items(self, owner: str | None, batch: str = "") -> list[Task]:
         return list(self.items)
 
+    def dashboard_path(self, item: Task) -> str:
+        return f"/tasks/{item.owner_name}/{item.id}"
+
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
 
