@@ -9,6 +9,7 @@ from runner.cli.commands.plan import source
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
+from runner.render.safe_text import safe_text
 
 
 @click.command("destroy")
@@ -40,8 +41,10 @@ def command(
     plan = prepared.plan
     observation = prepared.observation
     click.echo(
-        f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
-        f"{observation.dashboard_url}:"
+        safe_text(
+            f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
+            f"{observation.dashboard_url}:"
+        )
     )
     click.echo("")
     click.echo(render_plan(plan, destroying=True))

@@ -10,7 +10,9 @@ import click
 
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
+from runner.cli.options import check_writable
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.batch import Prepared, Source
@@ -78,7 +80,7 @@ def plan_header(prepared: Prepared) -> str:
     """`Batch 'nightly' (3 tasks) against Coder v2.34.2 at <url>:`."""
     observation = prepared.observation
     count = len(prepared.batch.tasks)
-    return (
+    return safe_text(
         f"Batch {prepared.batch.name!r} ({count} task{'s' if count != 1 else ''}) against "
         f"Coder {observation.server_version} at {observation.dashboard_url}:"
     )
@@ -123,6 +125,7 @@ def command(
     from runner import planfile
     from runner.render.plan import render_plan
 
+    check_writable(out, "--out")
     prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
     plan = prepared.plan
     document = planfile.plan_document(
