@@ -79,8 +79,8 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(action, task, run_settings.dashboard_url))
-    engine = _Engine(backend, runs, poll, max(1, settings.parallelism))
+            results.append(_static_result(backend, action, task, run_settings.dashboard_url))
+    engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
     return ApplyReport(
         batch=plan.batch,
@@ -93,9 +93,10 @@ def execute(
 
 class _Engine:
     def __init__(
-        self, backend: Backend, runs: list[TaskRun], poll: float, parallelism: int
+        self, backend: Backend, batch: str, runs: list[TaskRun], poll: float, parallelism: int
     ) -> None:
         self.backend = backend
+        self.batch = batch
         self.runs = runs
         self.poll = poll
         self.parallelism = parallelism
@@ -160,7 +161,7 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner)
+                tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError):
@@ -256,7 +257,9 @@ def _poll_interval(plan: Plan) -> float:
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
 
 
-def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:
+def _static_result(
+    backend: Backend, action: Action, task: Task | None, dashboard_url: str
+) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
@@ -276,5 +279,5 @@ def _static_result(action: Action, task: Task | None, dashboard_url: str) -> Tas
         result.state = task.state
         result.message = task.message
         if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}/tasks/{task.owner_name}/{task.id}"
+            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
     return result

@@ -32,11 +32,11 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.backends.tasks import TasksBackend
+    from runner.cli.manifest_options import chosen_backend
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
-    backend = TasksBackend(global_options(ctx).client())
+    backend = batch.choose_backend(global_options(ctx), chosen_backend(ctx))
     prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
     plan = prepared.plan
     observation = prepared.observation

@@ -56,9 +56,10 @@ def prepare(
 ) -> Prepared:
     """The batch service's plan for the command's flags, on the deployment of the global flags."""
     from runner import batch
-    from runner.backends.tasks import TasksBackend
+    from runner.cli.manifest_options import chosen_backend
 
-    backend = TasksBackend(global_options(ctx).client())
+    wanted = source.backend if source.backend != "auto" else chosen_backend(ctx)
+    backend = batch.choose_backend(global_options(ctx), wanted)
     options = plan_options(targets, replace, prune)
     return batch.prepare(backend, source, options, options_given=bool(targets or replace or prune))
 
