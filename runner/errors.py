@@ -180,6 +180,10 @@ class LostContactError(TasksError):
     """Polls kept failing past the grace period: what the tasks did is unknown."""
 
 
+class DeliveryUnverifiedError(TasksError):
+    """What an item received cannot be told completely (e.g. a truncated log snapshot)."""
+
+
 class WaitTimeoutError(TasksError):
     """A wait ran past its timeout."""
 

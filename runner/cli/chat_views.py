@@ -17,6 +17,7 @@ from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
 from runner.errors import ChatsUnavailableError, InvalidInputError, UnsupportedServerError
 from runner.render.json_output import go_json
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.cli.context import GlobalOptions
@@ -65,7 +66,7 @@ def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
         chats = client.list_chats()
     if quiet:
         for chat in chats:
-            click.echo(chat.id)
+            click.echo(safe_text(chat.id))
         return
     if output == "json":
         click.echo(go_json([dict(chat.raw) for chat in chats]))

@@ -25,6 +25,7 @@ from runner.durations import format_seconds
 from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
 from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
+from runner.execute.versions import VersionVerdicts
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
 from runner.preflight import ResolvedTask, task_key
@@ -81,22 +82,23 @@ def execute(
     )
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
+    versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
         if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
-            run = TaskRun(action, task, found, run_settings, emit, backend)
+            run = TaskRun(action, task, found, run_settings, emit, backend, versions)
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(action, task, run_settings.dashboard_url))
+            results.append(_static_result(backend, action, task, run_settings.dashboard_url))
     limits = _Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
         lost_contact_after=settings.lost_contact_after or _lost_contact_after(plan),
         progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
     )
-    engine = _Engine(backend, runs, limits, on_notice or (lambda notice: None))
+    engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
     return ApplyReport(
         batch=plan.batch,
@@ -128,11 +130,13 @@ class _Engine:
     def __init__(
         self,
         backend: Backend,
+        batch: str,
         runs: list[TaskRun],
         limits: _Limits,
         notify: Callable[[Notice], None],
     ) -> None:
         self.backend = backend
+        self.batch = batch
         self.runs = runs
         self.poll = limits.poll
         self.parallelism = limits.parallelism
@@ -283,7 +287,7 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner)
+                tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError) as error:
@@ -437,7 +441,9 @@ def _lost_contact_after(plan: Plan) -> float:
     return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
 
 
-def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:
+def _static_result(
+    backend: Backend, action: Action, task: Task | None, dashboard_url: str
+) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
@@ -457,5 +463,5 @@ def _static_result(action: Action, task: Task | None, dashboard_url: str) -> Tas
         result.state = task.state
         result.message = task.message
         if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}/tasks/{task.owner_name}/{task.id}"
+            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
     return result

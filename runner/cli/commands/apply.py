@@ -13,7 +13,7 @@ import click
 from runner import defaults
 from runner.cli import signals
 from runner.cli.commands.plan import manifest_options, plan_header, prepare, source
-from runner.cli.options import confirm, parse_go_duration
+from runner.cli.options import check_writable, confirm, parse_go_duration
 from runner.durations import format_seconds
 from runner.errors import (
     InvalidInputError,
@@ -96,6 +96,8 @@ def command(
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
+    check_writable(report_path, "--report")
+    check_writable(junit_path, "--junit")
     settings = ExecuteSettings(
         parallelism=parallelism,
         poll_interval=_duration(poll_interval, "--poll-interval"),
@@ -132,6 +134,7 @@ def run_plan(
 ) -> int:
     """Execute, print progress and results, write the reports; return the exit code."""
     from runner import batch
+    from runner.render.safe_text import safe_text
     from runner.report.live import LiveProgress, PlainProgress
 
     live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
@@ -148,8 +151,8 @@ def run_plan(
         progress(event)
 
     def on_notice(notice: Notice) -> None:
-        if notice.warning:
-            click.echo(f"warning: {notice.text}", err=True)
+        if notice.warning:  # names a server's error: its text is made safe to print
+            click.echo(f"warning: {safe_text(notice.text)}", err=True)
         elif not live:  # the live view shows life by itself
             click.echo(notice.text)
 
@@ -214,12 +217,12 @@ def finish(
         click.echo("")
         if report.results:
             click.echo(result_table(report))
-        click.echo(report.summary())
+        click.echo(report.summary(command_name))
     if report_path:
-        document = json_report.report_document(report, code)
+        document = json_report.report_document(report, code, command_name=command_name)
         _write(report_path, json_report.dumps(document))
     if junit_path:
-        _write(junit_path, junit_xml(report))
+        _write(junit_path, junit_xml(report, command_name=command_name))
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         try:

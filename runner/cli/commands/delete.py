@@ -11,6 +11,7 @@ from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, yes_option
 from runner.coder.models import Task
+from runner.render.safe_text import safe_text
 from runner.render.times import go_stamp
 
 EXAMPLES = (
@@ -46,4 +47,6 @@ def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool) -> None
     for task in tasks:
         with error_context(f'delete task "{task.full_name}"'):
             client.delete_task(task)
-        click.echo(f"Deleted task {task.full_name} at {go_stamp(datetime.now().astimezone())}")
+        click.echo(
+            safe_text(f"Deleted task {task.full_name} at {go_stamp(datetime.now().astimezone())}")
+        )

@@ -10,6 +10,7 @@ from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
 from runner.cli.options import confirm
 from runner.errors import TasksError
+from runner.render.safe_text import safe_text
 
 
 @click.command("destroy")
@@ -32,12 +33,12 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.backends.tasks import TasksBackend
+    from runner.cli.manifest_options import chosen_backend
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
     try:
-        backend = TasksBackend(global_options(ctx).client())
+        backend = batch.choose_backend(global_options(ctx), chosen_backend(ctx))
         prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
     except TasksError as error:
         report_failure(
@@ -47,8 +48,10 @@ def command(
     plan = prepared.plan
     observation = prepared.observation
     click.echo(
-        f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
-        f"{observation.dashboard_url}:"
+        safe_text(
+            f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
+            f"{observation.dashboard_url}:"
+        )
     )
     click.echo("")
     click.echo(render_plan(plan, destroying=True))

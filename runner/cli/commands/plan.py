@@ -10,7 +10,9 @@ import click
 
 from runner.cli.context import global_options
 from runner.cli.manifest_options import manifest_input_options
+from runner.cli.options import check_writable
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.batch import Prepared, Source
@@ -54,9 +56,10 @@ def prepare(
 ) -> Prepared:
     """The batch service's plan for the command's flags, on the deployment of the global flags."""
     from runner import batch
-    from runner.backends.tasks import TasksBackend
+    from runner.cli.manifest_options import chosen_backend
 
-    backend = TasksBackend(global_options(ctx).client())
+    wanted = source.backend if source.backend != "auto" else chosen_backend(ctx)
+    backend = batch.choose_backend(global_options(ctx), wanted)
     options = plan_options(targets, replace, prune)
     return batch.prepare(backend, source, options, options_given=bool(targets or replace or prune))
 
@@ -77,7 +80,7 @@ def plan_header(prepared: Prepared) -> str:
     """`Batch 'nightly' (3 tasks) against Coder v2.34.2 at <url>:`."""
     observation = prepared.observation
     count = len(prepared.batch.tasks)
-    return (
+    return safe_text(
         f"Batch {prepared.batch.name!r} ({count} task{'s' if count != 1 else ''}) against "
         f"Coder {observation.server_version} at {observation.dashboard_url}:"
     )
@@ -122,6 +125,7 @@ def command(
     from runner import planfile
     from runner.render.plan import render_plan
 
+    check_writable(out, "--out")
     prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
     plan = prepared.plan
     document = planfile.plan_document(
