@@ -123,8 +123,9 @@ class _Engine:
 
     Runs not yet done are kept by plan index in `active`; `ready` (a heap, so earlier tasks go
     first) holds the ones that may want a request now, `timers` the ones waiting out a
-    `not_before`, `deadlines` every run's wait deadline, and `watching` the ones whose next
-    step depends on a poll. A step costs the changes it handles, not the size of the batch.
+    `not_before`, `deadlines` every run's wait deadline, `watching` the ones whose next
+    step depends on a poll, and `parked` the ones waiting on another run's request. A step
+    costs the changes it handles, not the size of the batch.
     """
 
     def __init__(
@@ -152,6 +153,7 @@ class _Engine:
         self.has_deadline: set[int] = set()
         self.overdue: set[int] = set()
         self.watching: set[int] = set()
+        self.parked: set[int] = set()
         self.failing_since: float | None = None  # first of the current run of failed polls
         self.failed_polls = 0
         self.last_failure_notice = float("-inf")
@@ -219,6 +221,7 @@ class _Engine:
             self.active.pop(index, None)
             self.watching.discard(index)
             self.overdue.discard(index)
+            self.parked.discard(index)
             return
         if index not in self.queued:
             self.queued.add(index)
@@ -248,8 +251,13 @@ class _Engine:
                 run.in_flight = True
                 self.watching.discard(index)
                 self.futures[pool.submit(op)] = index
-            elif not run.done and not run.in_flight and run.not_before > now:
+            elif run.done:  # e.g. its template version was refused to another task
+                self._touch(index)
+            elif not run.in_flight and run.not_before > now:
                 heapq.heappush(self.timers, (run.not_before, index))
+            elif not run.in_flight and not run.needs_observation:
+                # Waits on another run (a version's verdict): asked again when one finishes.
+                self.parked.add(index)
         if now - self.last_poll >= self.poll and self.watching:
             self._observe(now)
             self.last_poll = now
@@ -267,6 +275,9 @@ class _Engine:
                 changed.append(index)
         else:
             time.sleep(timeout)
+        if changed and self.parked:
+            changed.extend(self.parked)
+            self.parked.clear()
         for index in changed:
             self._touch(index)
         now = time.monotonic()
