@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from runner.backends import Backend
@@ -39,12 +39,16 @@ class PlanChangedError(TasksError):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a batch comes from: a manifest (with --var and --env) or a saved plan."""
+    """Where a batch comes from: a manifest (with --var and --env) or a saved plan.
+
+    `backend` is `--backend`: anything but `auto` wins over the manifest's `defaults.backend`.
+    """
 
     path: str
     variables: Sequence[str] = ()
     env_names: Sequence[str] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    backend: str = "auto"
 
 
 @dataclass
@@ -63,7 +67,16 @@ def load_input(source: Source) -> tuple[Batch, SavedPlan | None]:
     """A manifest loaded and rendered, or a saved plan (then --var/--env must not be given).
 
     The file is read once: a plan is parsed from those bytes, a manifest loaded from them.
+    The batch carries the backend asked for (`Source.backend` over the file's own choice).
     """
+    batch, saved = _load(source)
+    if source.backend == "auto" or source.backend == batch.backend:
+        return batch, saved
+    batch = replace(batch, backend=source.backend)
+    return batch, (replace(saved, batch=batch) if saved is not None else None)
+
+
+def _load(source: Source) -> tuple[Batch, SavedPlan | None]:
     from runner import planfile
 
     path = source.path
@@ -128,7 +141,7 @@ def prepare_destroy(backend: Backend, source: Source) -> Prepared:
     """A plan deleting every task the batch owns, whoever owns it."""
     batch, _ = load_input(source)
     # Every task the token can see: an owner dropped from the manifest may still hold some.
-    empty = Batch(batch.name, (), batch.source)
+    empty = Batch(batch.name, (), batch.source, batch.backend)
     observation = observe(backend, empty, all_visible=True, read_logs=False)
     plan = make_plan(empty, observation, PlanOptions(prune=True))
     return Prepared(backend, batch, observation, {}, plan)

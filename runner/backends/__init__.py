@@ -22,6 +22,10 @@ class Backend(Protocol):
     """One server's items, as a batch uses them. Items are `Task` records."""
 
     @property
+    def kind(self) -> str:
+        """Which Coder API the items are: "tasks" or "chats"."""
+
+    @property
     def server(self) -> ServerInfo:
         """The server's version, dashboard URL and capabilities."""
 

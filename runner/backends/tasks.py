@@ -18,6 +18,10 @@ class TasksBackend:
         self.client = client
 
     @property
+    def kind(self) -> str:
+        return "tasks"
+
+    @property
     def server(self) -> ServerInfo:
         return self.client.server
 

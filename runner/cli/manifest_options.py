@@ -27,3 +27,16 @@ def manifest_input_options(function: F) -> F:
         help="Set a template variable {{ vars.KEY }}, overriding the manifest's vars. Repeatable.",
     )(function)
     return function
+
+
+def backend_option(function: F) -> F:
+    """Add `--backend auto|tasks|chats` (as `backend`); it overrides the manifest's choice."""
+    from runner.manifest.model import BACKENDS
+
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        help="The Coder API to run on: tasks, chats (Coder Agents), or auto (Tasks where the "
+        "server serves them, Chats otherwise). Overrides the manifest's defaults.backend.",
+    )(function)

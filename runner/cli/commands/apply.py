@@ -66,6 +66,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -92,7 +93,7 @@ def command(
         poll_interval=_duration(poll_interval, "--poll-interval"),
         idle_grace=_duration(idle_grace, "--idle-grace"),
     )
-    prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
+    prepared = prepare(ctx, source(file, variables, env_names, backend), targets, replace, prune)
     check_saved(prepared, file)
     plan = prepared.plan
     click.echo(plan_header(prepared))

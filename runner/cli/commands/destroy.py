@@ -7,13 +7,14 @@ import click
 from runner.cli.commands.apply import run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
-from runner.cli.manifest_options import manifest_input_options
+from runner.cli.manifest_options import backend_option, manifest_input_options
 from runner.cli.options import confirm
 
 
 @click.command("destroy")
 @click.argument("file", metavar="FILE|PLANFILE")
 @manifest_input_options
+@backend_option
 @run_options
 @click.pass_context
 def command(
@@ -21,6 +22,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     yes: bool,
     parallelism: int,
     report_path: str | None,
@@ -33,16 +35,13 @@ def command(
     from runner import batch
     from runner.backends.tasks import TasksBackend
     from runner.execute import ExecuteSettings
+    from runner.cli.commands.plan import plan_header
     from runner.render.plan import render_plan
 
-    backend = TasksBackend(global_options(ctx).client())
-    prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
+    items = TasksBackend(global_options(ctx).client())
+    prepared = batch.prepare_destroy(items, source(file, variables, env_names, backend))
     plan = prepared.plan
-    observation = prepared.observation
-    click.echo(
-        f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
-        f"{observation.dashboard_url}:"
-    )
+    click.echo(plan_header(prepared, counted=False))
     click.echo("")
     click.echo(render_plan(plan, destroying=True))
     if plan.has_changes:
