@@ -14,6 +14,7 @@ from typing import Protocol
 
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
+from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask
 
@@ -59,3 +60,6 @@ class Backend(Protocol):
 
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
+
+    def details(self, item: Task) -> ItemDetails:
+        """What Coder knows of the item's result: its pull request, what the agent said last."""

@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from runner.coder.client import CoderClient
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
+from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
 
@@ -63,3 +64,7 @@ class TasksBackend:
 
     def resume(self, item: Task) -> None:
         self.client.resume_task(item)
+
+    def details(self, item: Task) -> ItemDetails:
+        # Tasks track no pull request; the agent's last word is its state message.
+        return ItemDetails(last_message=item.message)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from runner import defaults
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
+from runner.execute.results import ApplyReport, Event, Outcome, TaskResult, dashboard_link
 from runner.execute.run import RunSettings, TaskRun
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
@@ -69,6 +69,7 @@ def execute(
     )
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
+    static: list[tuple[TaskResult, Task | None]] = []
     for action in plan.actions:
         task = existing.get(action.task_id or "")
         if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
@@ -77,9 +78,13 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(action, task, run_settings.dashboard_url))
+            result = _static_result(action, task, run_settings.dashboard_url, backend.kind)
+            results.append(result)
+            static.append((result, task))
     engine = _Engine(backend, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
+    if not interrupted:
+        _read_details(backend, [(run.result, run.task) for run in runs] + static)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -254,7 +259,25 @@ def _poll_interval(plan: Plan) -> float:
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
 
 
-def _static_result(action: Action, task: Task | None, dashboard_url: str) -> TaskResult:
+def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:
+    """Each remaining item's pull request and last message, once, after the run.
+
+    What cannot be read is left out: the run's outcome is already decided.
+    """
+    for result, task in items:
+        if task is None or result.outcome is Outcome.DELETED:
+            continue
+        try:
+            details = backend.details(task)
+        except AuthError:
+            raise
+        except (ApiError, TransportError):
+            continue
+        result.pull_request = details.pull_request
+        result.last_message = details.last_message
+
+
+def _static_result(action: Action, task: Task | None, dashboard_url: str, kind: str) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
@@ -274,5 +297,5 @@ def _static_result(action: Action, task: Task | None, dashboard_url: str) -> Tas
         result.state = task.state
         result.message = task.message
         if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}/tasks/{task.owner_name}/{task.id}"
+            result.link = dashboard_link(dashboard_url, kind, task.owner_name, task.id)
     return result

@@ -26,7 +26,7 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
-from runner.execute.results import Event, Outcome, TaskResult
+from runner.execute.results import Event, Outcome, TaskResult, dashboard_link
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind, delivered_count
 from runner.preflight import ResolvedTask
@@ -501,7 +501,8 @@ class TaskRun:
             self._emit(Event(self.result, task.message, status_only=True))
         if self.settings.dashboard_url and task.id:
             owner = task.owner_name or self.action.owner
-            self.result.link = f"{self.settings.dashboard_url.rstrip('/')}/tasks/{owner}/{task.id}"
+            kind = self.backend.kind
+            self.result.link = dashboard_link(self.settings.dashboard_url, kind, owner, task.id)
 
     def _note(self, what: str) -> None:
         self.result.done.append(what)

@@ -154,12 +154,14 @@ def finish(
     from runner.report import json_report
     from runner.report.junit import junit_xml
     from runner.report.markdown import markdown_summary
-    from runner.report.table import result_table
+    from runner.report.table import pull_request_lines, result_table
 
     click.echo("")
     if report.results:
         click.echo(result_table(report))
     click.echo(report.summary())
+    for line in pull_request_lines(report):
+        click.echo(line)
     if report_path:
         document = json_report.report_document(report, code)
         _write(report_path, json_report.dumps(document))

@@ -34,8 +34,8 @@ def command(
     """
     from runner import batch
     from runner.backends.tasks import TasksBackend
-    from runner.execute import ExecuteSettings
     from runner.cli.commands.plan import plan_header
+    from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
     items = TasksBackend(global_options(ctx).client())
