@@ -167,7 +167,7 @@ def _delete_interrupts_and_archives(agents_server: SimServer) -> None:
     interrupts = [m for m in methods if m[0] == "POST" and m[1].endswith(f"/{busy}/interrupt")]
     archives = [m for m in methods if m[0] == "PATCH" and m[1].endswith(f"/{busy}")]
     assert len(interrupts) == 1
-    assert [a[2] for a in archives][0] == 409 and archives[-1][2] == 204
+    assert archives[0][2] == 409 and archives[-1][2] == 204
     assert not any("/workspaces" in path for _, path, _ in methods)
 
     again = run_tasks(["delete", "nightly/auth", "--yes"], env=env(agents_server))
