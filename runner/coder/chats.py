@@ -37,6 +37,7 @@ from runner.coder.models import User
 from runner.coder.transport import ApiTransport, RetryPolicy
 from runner.coder.version import parse_version
 from runner.errors import (
+    ApiError,
     AuthError,
     ChatsUnavailableError,
     ConflictError,
@@ -53,6 +54,8 @@ HISTORY_PAGE_SIZE = 200
 #: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
 ARCHIVE_PATIENCE_SECONDS = 15.0
 ARCHIVE_RETRY_SECONDS = 0.25
+#: Coder's answer to archiving an archived chat (CHATS-CONTRACT 1.9).
+ALREADY_ARCHIVED_MESSAGE = "Chat is already archived."
 
 
 class ChatsClient:
@@ -341,6 +344,10 @@ class ChatsClient:
             except ConflictError as error:
                 if not is_archive_of_active_chat(error) or time.monotonic() >= deadline:
                     raise
+            except ApiError as error:
+                if error.status == 400 and error.api_message == ALREADY_ARCHIVED_MESSAGE:
+                    return  # an earlier archive whose answer was lost did it
+                raise
             time.sleep(ARCHIVE_RETRY_SECONDS)
 
     # -- workspaces that pin a template version and preset ---------------------------------
