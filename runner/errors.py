@@ -176,6 +176,10 @@ class TaskNotFoundError(TasksError):
     """A task identifier matched no task the caller can see."""
 
 
+class DeliveryUnverifiedError(TasksError):
+    """What an item received cannot be told completely (e.g. a truncated log snapshot)."""
+
+
 class WaitTimeoutError(TasksError):
     """A wait ran past its timeout."""
 

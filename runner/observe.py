@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from runner import defaults, ownership
 from runner.coder.models import Task, User
-from runner.errors import ApiError, TransportError
+from runner.errors import ApiError, DeliveryUnverifiedError, TransportError
 from runner.manifest.model import Batch, DesiredTask
 
 if TYPE_CHECKING:
@@ -158,10 +158,12 @@ def observe(
 
 
 def read_inputs(backend: Backend, observed: ObservedTask) -> ObservedTask:
-    """`observed` with its delivered inputs, or with the reason they could not be read."""
+    """`observed` with its delivered inputs, or with the reason they cannot vouch for delivery."""
     try:
         inputs = backend.delivered_inputs(observed.task)
     except (ApiError, TransportError) as error:
+        return replace(observed, inputs=None, logs_error=f"logs unreadable: {error.message}")
+    except DeliveryUnverifiedError as error:
         return replace(observed, inputs=None, logs_error=error.message)
     return replace(observed, inputs=inputs)
 

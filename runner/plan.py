@@ -63,7 +63,9 @@ class Action:
     task_id: str | None = None  # the existing task acted on, when there is one
     follow_ups: tuple[str, ...] = ()  # follow-ups to send, in order
     delivered: int = 0  # follow-ups already present in the task's logs
-    logs_verified: bool = True  # False: logs unreadable, delivery is checked before sending
+    #: False: the logs could not vouch for delivery (unreadable, or a snapshot that may omit
+    #: early inputs); the live logs are checked before each send.
+    logs_verified: bool = True
     reasons: tuple[str, ...] = ()  # why a task drifted or conflicts
 
     @property
@@ -278,7 +280,7 @@ def _plan_task(
             task_id=task.id,
             follow_ups=desired.follow_ups,
             logs_verified=False,
-            reasons=(f"logs unreadable ({existing.logs_error or 'not read'})",),
+            reasons=(f"delivery unverified: {existing.logs_error or 'logs not read'}",),
         )
     done = delivered_count(existing.inputs, desired.prompt, desired.follow_ups)
     pending = desired.follow_ups[done:]

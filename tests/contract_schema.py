@@ -159,7 +159,15 @@ _NULL_UUID = "#/definitions/uuid.NullUUID"
 
 
 def subset_for(version: str) -> str:
-    """The subset file of a server version (`2.34.2`, `v2.31.1+sim`, `v2.30.0-rc.1`)."""
+    """The subset file of a server version (`2.34.2`, `v2.31.1+sim`, `v2.30.0-rc.1`).
+
+    A development build (`v0.0.0-devel+abc123`) is judged as the release the simulator makes
+    it behave as.
+    """
+    if "-devel" in version:
+        from runner.sim.versions import SimVersion
+
+        version = str(SimVersion.parse(version))
     core = version.lstrip("v").split("+", 1)[0].split("-", 1)[0]
     parts = tuple(int(p) for p in core.split(".")[:3])
     chosen = SUBSETS[0][1]

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from runner.coder.client import CoderClient
-from runner.coder.models import Task, User
+from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
+from runner.errors import DeliveryUnverifiedError
 from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
@@ -44,6 +45,8 @@ class TasksBackend:
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         logs = self.client.get_logs(item)
+        if logs.snapshot and not starts_with_prompt(logs, item):
+            raise DeliveryUnverifiedError(SNAPSHOT_INCOMPLETE)
         return tuple(entry.content for entry in logs.entries if entry.type == "input")
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
@@ -68,3 +71,27 @@ class TasksBackend:
     def details(self, item: Task) -> ItemDetails:
         # Tasks track no pull request; the agent's last word is its state message.
         return ItemDetails(last_message=item.message)
+
+
+#: Why a stored snapshot cannot count delivered follow-ups (CONTRACT 3.2: at most 64 KiB).
+SNAPSHOT_INCOMPLETE = (
+    "the task's log snapshot does not reach back to its initial prompt, so it may omit "
+    "delivered follow-ups"
+)
+
+
+def starts_with_prompt(logs: TaskLogs, task: Task) -> bool:
+    """Whether `logs` provably hold the whole transcript: its first message is the prompt.
+
+    AgentAPI numbers messages from 0, and the first is the initial prompt. A snapshot of a
+    paused or starting task keeps only the newest 64 KiB (or is empty when none was taken),
+    so anything else may have lost early inputs.
+    """
+    if not logs.entries:
+        return False
+    first = logs.entries[0]
+    return (
+        first.id == 0
+        and first.type == "input"
+        and (first.content.strip() == task.initial_prompt.strip())
+    )

@@ -24,6 +24,7 @@ from runner.errors import (
 )
 from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels
 from runner.render.json_output import go_json
+from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
 
 if TYPE_CHECKING:
@@ -90,7 +91,7 @@ def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
         chats = client.list_chats()
     if quiet:
         for chat in chats:
-            click.echo(chat.id)
+            click.echo(safe_text(chat.id))
         return
     if output == "json":
         click.echo(go_json([dict(chat.raw) for chat in chats]))
@@ -135,7 +136,7 @@ def chat_send(client: ChatsClient, identifier: str, text: str) -> None:
     with error_context(f'send message to chat "{chat_name(chat)}"'):
         result = client.send_message(chat.id, text, busy_behavior="queue")
     if result.queued:
-        click.echo(f'Chat "{chat_name(chat)}" is busy: the message is queued.', err=True)
+        click.echo(safe_line(f'Chat "{chat_name(chat)}" is busy: the message is queued.'), err=True)
 
 
 def chat_delete(
@@ -154,4 +155,5 @@ def chat_delete(
     for chat in chats:
         with error_context(f'archive chat "{chat_name(chat)}"'):
             client.retire(chat)
-        click.echo(f"Archived chat {chat_name(chat)} at {go_stamp(datetime.now().astimezone())}")
+        stamp = go_stamp(datetime.now().astimezone())
+        click.echo(safe_line(f"Archived chat {chat_name(chat)} at {stamp}"))

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from runner import defaults
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient
@@ -70,8 +71,9 @@ class GlobalOptions:
             connection = Connection(
                 url=self._sim_server.url, token=self._sim_server.token, simulated=True
             )
+            version = self.sim_version.strip().lstrip("v")  # `v2.34.2` and `2.34.2` alike
             click.echo(
-                f"Simulated Coder deployment v{self.sim_version} at {connection.url} "
+                f"Simulated Coder deployment v{version} at {connection.url} "
                 "(nothing here is real).",
                 err=True,
             )
@@ -110,7 +112,7 @@ class GlobalOptions:
         on_debug = _debug_line if self.debug else None
         self._client = CoderClient(connection, on_debug=on_debug)
         for notice in self._client.notices():
-            click.echo(f"notice: {notice}", err=True)
+            click.echo(safe_text(f"notice: {notice}"), err=True)
         return self._client
 
     def _with_timeouts(self, connection: Connection) -> Connection:
@@ -144,7 +146,7 @@ def _debug_line(line: str) -> None:
     from runner.secrets import redact
 
     # Parallel requests log from worker threads: one locked write keeps each line whole.
-    text = f"debug: {redact(line)}\n"
+    text = safe_text(f"debug: {redact(line)}") + "\n"
     with _DEBUG_LOCK:
         sys.stderr.write(text)
         sys.stderr.flush()

@@ -6,6 +6,7 @@ imperative command never pays for jinja2, jsonschema or yaml.
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import sys
 from typing import Any
@@ -15,6 +16,7 @@ import click
 from runner import __version__, defaults
 from runner.cli.context import GlobalOptions
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
+from runner.render.safe_text import safe_text
 from runner.secrets import redact
 
 #: name -> (module under runner.cli.commands, short help). Aliases map to the same module.
@@ -52,6 +54,17 @@ class LazyGroup(click.Group):
         module = importlib.import_module(f"runner.cli.commands.{module_name}")
         command: click.Command = module.command
         return command
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        name = args[0] if args else ""
+        if name and not name.startswith("-") and self.get_command(ctx, name) is None:
+            # click only says the command does not exist; a near miss is usually a typo.
+            close = difflib.get_close_matches(name, [*COMMANDS, *ALIASES], n=1)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Short help comes from the table above, so `tasks --help` imports no subcommand.
@@ -148,10 +161,10 @@ def run(argv: list[str] | None = None) -> int:
             return EXIT_OK
         # One line like every other error, naming the command: `error: tasks validate: …`.
         where = usage.ctx.command_path if usage.ctx is not None else "tasks"
-        click.echo(f"error: {where}: {usage.format_message()}", err=True)
+        click.echo(safe_text(f"error: {where}: {usage.format_message()}"), err=True)
         return EXIT_INVALID_INPUT
     except click.ClickException as usage:
-        usage.show()
+        click.echo(safe_text(f"Error: {usage.format_message()}"), err=True)
         return EXIT_INVALID_INPUT if usage.exit_code == 2 else usage.exit_code
     except TasksError as error:
         _render_error(error)
@@ -162,13 +175,14 @@ def run(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as bug:  # the one place a bug becomes a message
-        click.echo(f"error: unexpected {type(bug).__name__}: {bug}", err=True)
+        click.echo(safe_text(f"error: unexpected {type(bug).__name__}: {bug}"), err=True)
         click.echo("This is a bug in tasks; run with --debug and report it.", err=True)
         return EXIT_ERROR
     return result if isinstance(result, int) else 0
 
 
 def _render_error(error: TasksError) -> None:
-    click.echo(f"error: {redact(error.message)}", err=True)
+    # Messages and details quote the server (Coder's `message`, `detail`, validations).
+    click.echo(safe_text(f"error: {redact(error.message)}"), err=True)
     for line in error.details:
-        click.echo(f"  {redact(line)}", err=True)
+        click.echo(safe_text(f"  {redact(line)}"), err=True)

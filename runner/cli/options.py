@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any, TypeVar
 
 import click
@@ -11,6 +13,7 @@ import click
 from runner import durations
 from runner.cli.coder_help import coder_option
 from runner.errors import InvalidInputError, TasksError
+from runner.render.safe_text import safe_text
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -118,7 +121,24 @@ def confirm(text: str, *, yes: bool) -> None:
         return
     if not stdin_is_terminal():
         raise InvalidInputError(f"{text} Refusing to ask without a terminal; pass --yes to confirm")
-    click.echo(f"> {text} (yes/no) ", nl=False)
+    click.echo(safe_text(f"> {text} (yes/no) "), nl=False)
     answer = sys.stdin.readline().rstrip("\r\n") or "no"
     if answer not in ("yes", "y"):
         raise TasksError(f'got "{answer}": canceled')
+
+
+def check_writable(path: str | None, flag: str) -> None:
+    """Fail before any work when `path` (an output file) could not be written.
+
+    Checked up front so a typo in an output path costs nothing: no request is sent.
+    """
+    if not path:
+        return
+    target = Path(path)
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.is_dir():
+        raise InvalidInputError(f"{flag} {path}: is a directory")
+    if not parent.is_dir():
+        raise InvalidInputError(f"{flag} {path}: directory {str(parent)!r} does not exist")
+    if not os.access(target if target.exists() else parent, os.W_OK):
+        raise InvalidInputError(f"{flag} {path}: not writable")

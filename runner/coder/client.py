@@ -26,7 +26,15 @@ from runner.coder.models import (
     User,
 )
 from runner.coder.transport import MAX_RATE_LIMIT_WAIT_SECONDS, ApiTransport, RetryPolicy
-from runner.coder.version import ServerInfo, deprecation_notices, server_info
+from runner.coder.version import (
+    GENERATION_ROUTES,
+    ServerInfo,
+    deprecation_notices,
+    development_notices,
+    development_server_info,
+    is_development_build,
+    server_info,
+)
 from runner.errors import (
     ApiError,
     AuthError,
@@ -95,7 +103,7 @@ class CoderClient:
 
     def notices(self) -> list[str]:
         """One-line notices for the user (e.g. Tasks deprecated on v2.35+); empty when none."""
-        return deprecation_notices(self.server)
+        return development_notices(self.server) + deprecation_notices(self.server)
 
     def me(self) -> User:
         """The user the token belongs to."""
@@ -272,12 +280,34 @@ class CoderClient:
             raise UnsupportedServerError(
                 f"{not_coder}: GET {path} did not return Coder's build info ({kind})"
             )
+        dashboard_url = str(data.get("dashboard_url") or "")
+        if is_development_build(version):
+            return development_server_info(version, self._probe_generation(version), dashboard_url)
         try:
-            return server_info(version, str(data.get("dashboard_url") or ""))
+            return server_info(version, dashboard_url)
         except ValueError:
             raise UnsupportedServerError(
                 f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
             ) from None
+
+    def _probe_generation(self, version: str) -> str:
+        """The generation a development build's routes show: the first task list it answers.
+
+        Any answer but `Route not found.` (even 401 or 400) comes from a routed handler or its
+        middleware, so the route exists (CONTRACT 1.5).
+        """
+        query = {"q": routes.task_query(owner="me")}
+        for generation, path in GENERATION_ROUTES:
+            try:
+                self._http.request("GET", path, params=query)
+            except ApiError as exc:
+                if is_route_not_found(exc):
+                    continue
+            return generation
+        raise UnsupportedServerError(
+            f"this deployment (Coder {version}, a development build) does not serve Coder "
+            f"Tasks: neither {' nor '.join(path for _, path in GENERATION_ROUTES)} is routed"
+        )
 
     def require_pause_support(self, action: str) -> None:
         """Raise UnsupportedServerError when the deployment predates pause/resume (v2.31.1)."""

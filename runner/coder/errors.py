@@ -28,6 +28,9 @@ BUSY_MESSAGE = "Task app is not ready to accept input."
 ROUTE_NOT_FOUND = "Route not found."
 #: The 404 of a resource that does not exist or that the caller may not see.
 RESOURCE_NOT_FOUND = "Resource not found or you do not have access to this resource"
+#: The create's 400 for a template version without a `coder_ai_task` resource (CONTRACT 1.3
+#: step 3). Only the create can tell this of a pinned non-active version (CONTRACT 1.6).
+NOT_AN_AI_TEMPLATE = 'Template does not have a valid "coder_ai_task" resource.'
 #: The chat send error when 20 messages already wait (CHATS-CONTRACT 1.4).
 QUEUE_FULL_MESSAGE = "Message queue is full."
 #: The archive error for a chat that is not idle, from v2.35 (CHATS-CONTRACT 1.9).
@@ -110,6 +113,15 @@ def _with_hint(message: str, hint: str) -> str:
 def is_route_not_found(error: ApiError) -> bool:
     """A 404 for a path the server does not route (Tasks off or removed), not a missing task."""
     return error.status == 404 and error.api_message == ROUTE_NOT_FOUND
+
+
+def is_not_an_ai_template(error: BaseException | None) -> bool:
+    """The create's refusal of a template version that cannot run tasks (never worth a retry)."""
+    return (
+        isinstance(error, ApiError)
+        and error.status == 400
+        and error.api_message == NOT_AN_AI_TEMPLATE
+    )
 
 
 def is_agents_experiment_gate(error: ApiError) -> bool:

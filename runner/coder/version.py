@@ -7,7 +7,7 @@ experimental routes, v2.29 to v2.36 the GA routes, and v2.37 removed Tasks altog
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runner.coder.models import Task
 from runner.errors import UnsupportedServerError
@@ -23,6 +23,13 @@ FIRST_WITHOUT_TASKS = (2, 37)
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+.][0-9A-Za-z.+-]*)?$")
 
+#: What a development build whose release is unknown is taken for, per generation its routes
+#: show: the last experimental release, and the GA line of the newest contract (main of
+#: 2026-06-19, the v2.34 line).
+DEVELOPMENT_RELEASE = {"experimental": (2, 28, 11), "ga": (2, 34, 0)}
+#: The task list route that shows each generation, probed in this order.
+GENERATION_ROUTES = (("ga", "/api/v2/tasks"), ("experimental", "/api/experimental/tasks"))
+
 
 @dataclass(frozen=True)
 class ServerInfo:
@@ -34,6 +41,9 @@ class ServerInfo:
     patch: int
     generation: str  # "experimental" (v2.28.x) or "ga" (v2.29+)
     dashboard_url: str
+    #: A development build (`v0.0.0-devel+<sha>`, `<tag>-devel+<sha>`): the generation came
+    #: from the routes it answers, and major/minor/patch are the release it is taken for.
+    development: bool = False
 
     @property
     def task_base(self) -> str:
@@ -66,7 +76,12 @@ class ServerInfo:
 
     @property
     def short_version(self) -> str:
-        """`v2.34.2`: the release without pre-release or build metadata."""
+        """`v2.34.2`: the release without pre-release or build metadata.
+
+        A development build is named as it reports itself: its release is only assumed.
+        """
+        if self.development:
+            return self.version
         return f"v{self.major}.{self.minor}.{self.patch}"
 
 
@@ -80,6 +95,47 @@ def parse_version(text: str) -> tuple[int, int, int]:
         raise ValueError(f"not a Coder version: {text!r}")
     major, minor, patch = (int(part) for part in match.groups())
     return major, minor, patch
+
+
+def is_development_build(version: str) -> bool:
+    """`v0.0.0-devel+<sha>` or `<tag>-devel+<sha>`, as Coder's `buildinfo.IsDevVersion` tells.
+
+    Coder names a build from an untagged commit so (`buildinfo/buildinfo.go`, v2.31.1): its
+    numbers say nothing certain about which Tasks routes it serves.
+    """
+    return "-devel" in version
+
+
+def development_server_info(version: str, generation: str, dashboard_url: str = "") -> ServerInfo:
+    """The ServerInfo of a development build whose routes showed `generation`.
+
+    The tag a `<tag>-devel+<sha>` build grew from gives its release when that agrees with the
+    generation; otherwise (and for `v0.0.0-devel`) the generation's `DEVELOPMENT_RELEASE`.
+    """
+    try:
+        tag = parse_version(version)
+    except ValueError:
+        tag = (0, 0, 0)
+    serves_tasks = OLDEST_SUPPORTED <= tag[:2] < FIRST_WITHOUT_TASKS
+    agrees = serves_tasks and _generation(tag) == generation
+    major, minor, patch = tag if agrees else DEVELOPMENT_RELEASE[generation]
+    release = server_info(f"v{major}.{minor}.{patch}", dashboard_url)
+    return replace(release, version=version, development=True)
+
+
+def _generation(release: tuple[int, int, int]) -> str:
+    return "experimental" if release[:2] < FIRST_GA else "ga"
+
+
+def development_notices(info: ServerInfo) -> list[str]:
+    """The one warning line for a development build (empty for a release)."""
+    if not info.development:
+        return []
+    route = dict(GENERATION_ROUTES)[info.generation]
+    return [
+        f"this deployment runs a Coder development build ({info.version}); it answers "
+        f"{route}, so it is treated as Coder v{info.major}.{info.minor}.{info.patch}"
+    ]
 
 
 def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
@@ -100,7 +156,7 @@ def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
             f"this deployment (Coder {shown}) is too old for Coder Tasks as this tool uses them: "
             "Coder v2.28 is the oldest supported release"
         )
-    generation = "experimental" if (major, minor) < FIRST_GA else "ga"
+    generation = _generation((major, minor, patch))
     return ServerInfo(
         version=version,
         major=major,

@@ -22,6 +22,7 @@ from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
 from runner.execute.results import ApplyReport, Event, Outcome, TaskResult, dashboard_link
 from runner.execute.run import RunSettings, TaskRun
+from runner.execute.versions import VersionVerdicts
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
 from runner.preflight import ResolvedTask, task_key
@@ -70,11 +71,12 @@ def execute(
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
     static: list[tuple[TaskResult, Task | None]] = []
+    versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
         if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
-            run = TaskRun(action, task, found, run_settings, emit, backend)
+            run = TaskRun(action, task, found, run_settings, emit, backend, versions)
             runs.append(run)
             results.append(run.result)
         else:

@@ -114,8 +114,11 @@ class ApplyReport:
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
-    def summary(self) -> str:
-        """`Apply: 3 ok, 1 deleted, 2 unchanged, 0 failed, 0 timed out.` (plus other outcomes)."""
+    def summary(self, command_name: str = "apply") -> str:
+        """`Apply: 3 ok, 1 deleted, 2 unchanged, 0 failed, 0 timed out.` (plus other outcomes).
+
+        Headed by the command that ran: `destroy` gives `Destroy: ...`.
+        """
         parts = [
             f"{self.count(Outcome.OK)} ok",
             f"{self.count(Outcome.DELETED)} deleted",
@@ -130,4 +133,4 @@ class ApplyReport:
         ):
             if self.count(outcome):
                 parts.append(f"{self.count(outcome)} {label}")
-        return f"Apply: {', '.join(parts)}."
+        return f"{command_name.capitalize()}: {', '.join(parts)}."

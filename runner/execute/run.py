@@ -14,12 +14,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from runner import defaults, ownership
+from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task
 from runner.errors import (
     AgentBusyError,
     ApiError,
     AuthError,
     ConflictError,
+    DeliveryUnverifiedError,
     NotFoundError,
     ServerError,
     TasksError,
@@ -27,6 +29,7 @@ from runner.errors import (
     UncertainOutcomeError,
 )
 from runner.execute.results import Event, Outcome, TaskResult, dashboard_link
+from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind, delivered_count
 from runner.preflight import ResolvedTask
@@ -107,9 +110,12 @@ class TaskRun:
         settings: RunSettings,
         emit: Callable[[Event], None],
         backend: Backend,
+        versions: VersionVerdicts | None = None,
     ) -> None:
         self.action = action
         self.backend = backend
+        self.versions = versions or VersionVerdicts()  # shared by the runs of one apply
+        self._claimed_version = False  # this run's create is the one trying its version
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -181,7 +187,7 @@ class TaskRun:
             task = self.task
             return lambda: backend.delete(task)
         if self.phase is Phase.CREATE:
-            return self._create_op(backend)
+            return self._create_op(backend, now)
         if self.resuming and self.task is not None:
             task = self.task
             return lambda: backend.resume(task)
@@ -260,6 +266,8 @@ class TaskRun:
                 return
             # The final event says it; a separate note would print the same line twice.
             self.result.done.append(what)
+            # What was observed before the delete no longer holds: the task is gone.
+            self.result.status = self.result.state = self.result.message = ""
             self._end(Outcome.DELETED, now, note="" if error is None else what)
             return
         if isinstance(error, (ConflictError, ServerError, TransportError)):
@@ -272,13 +280,24 @@ class TaskRun:
 
     # -- create ---------------------------------------------------------------------------
 
-    def _create_op(self, backend: Backend) -> Op:
+    def _create_op(self, backend: Backend, now: float) -> Op | None:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
+        version_id = resolved.version.id
+        refused = self.versions.refusal(version_id)
+        if refused is not None:
+            self._end(Outcome.FAILED, now, error=refused)  # known bad: no create is sent
+            return None
+        # Preflight judged the active version of a template; a pinned one only a create can.
+        pinned = desired.template_version is not None
+        if not self.versions.claim(version_id, judged_before=not pinned):
+            return None  # another task's create is trying this version; wait for its verdict
+        self._claimed_version = pinned
         return lambda: backend.create(desired, resolved)
 
     def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
+        self._settle_version(outcome, error)
         if error is None and isinstance(outcome, Task):
             self._took(outcome, "created", now)
             return
@@ -293,6 +312,17 @@ class TaskRun:
             return
         self._begin_wait(now)
         self._go(Phase.ADOPT)
+
+    def _settle_version(self, outcome: Any, error: BaseException | None) -> None:
+        assert self.resolved is not None
+        claimed, self._claimed_version = self._claimed_version, False
+        refused = is_not_an_ai_template(error)
+        self.versions.settle(
+            self.resolved.version.id,
+            claimed=claimed,
+            accepted=error is None and isinstance(outcome, Task),
+            refused=_reason(error) if refused and error is not None else "",
+        )
 
     def _adopt(self, found: Task | None, now: float) -> None:
         desired = self.desired
@@ -379,7 +409,7 @@ class TaskRun:
             # The next attempt reads the logs first, so a send that landed is not repeated.
             self._event(f"send outcome unknown ({_reason(error)}); checking the logs")
             self.not_before = now + self.settings.poll_interval
-        elif isinstance(error, (ApiError, TransportError)):
+        elif isinstance(error, (ApiError, TransportError, DeliveryUnverifiedError)):
             self._event(f"cannot send yet ({_reason(error)}); waiting")
             self._settle_again()
         else:

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from runner.coder.chat_models import Chat, ChatMessage
+from runner.render.safe_text import safe_line
 from runner.render.table import render_table
 from runner.render.times import ago
 
@@ -41,7 +42,8 @@ def chat_table(chats: Sequence[Chat], now: datetime) -> str:
         ]
         for chat in chats
     ]
-    return render_table(CHAT_COLUMNS, rows)
+    # This tool's own table, not Coder's: no trailing padding to keep parity with.
+    return render_table(CHAT_COLUMNS, rows, trailing_padding=False)
 
 
 def conversation(messages: Sequence[ChatMessage]) -> list[str]:
@@ -54,5 +56,6 @@ def conversation(messages: Sequence[ChatMessage]) -> list[str]:
             if part.type in ("text", "tool-call"):
                 line = part.one_line()
                 if line:
-                    lines.append(f"{message.role}: {line}")
+                    # The agent's words and tool arguments: shown, never obeyed.
+                    lines.append(safe_line(f"{message.role}: {line}"))
     return lines

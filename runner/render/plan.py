@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.plan import Action, ActionKind, Plan
+from runner.render.safe_text import safe_text
 
 #: Unlisted tasks named one by one before the rest are only counted.
 UNLISTED_SHOWN = 5
@@ -48,7 +49,8 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False, destroying: bool = 
             "Drifted tasks are left as they are; use --replace (or `on_drift: replace`) "
             "to delete and re-create them."
         )
-    return "\n".join(lines)
+    # Names and reasons can quote the server: shown, never obeyed.
+    return safe_text("\n".join(lines))
 
 
 def _line(action: Action, width: int, where_width: int, destroying: bool) -> str:

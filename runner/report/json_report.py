@@ -11,7 +11,9 @@ from runner.execute.results import ApplyReport, PullRequest, TaskResult
 REPORT_FORMAT_VERSION = 1
 
 
-def report_document(report: ApplyReport, exit_code: int) -> dict[str, Any]:
+def report_document(
+    report: ApplyReport, exit_code: int, *, command_name: str = "apply"
+) -> dict[str, Any]:
     """The results as a JSON-ready document (versioned)."""
     return {
         "format": "coder-tasks-results",
@@ -23,7 +25,7 @@ def report_document(report: ApplyReport, exit_code: int) -> dict[str, Any]:
         "exit_code": exit_code,
         "summary": {
             **{o: report.count(o_enum) for o, o_enum in _outcomes()},
-            "text": report.summary(),
+            "text": report.summary(command_name),
         },
         "tasks": [task_document(r) for r in report.results],
         "pull_requests": [

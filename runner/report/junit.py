@@ -8,24 +8,29 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.render.safe_text import safe_text
 
 _FAILING = (Outcome.FAILED, Outcome.BLOCKED, Outcome.TIMEOUT)
 
 
-def junit_xml(report: ApplyReport) -> str:
-    """The results as JUnit XML text (one <testsuite> named after the batch)."""
+def junit_xml(report: ApplyReport, *, command_name: str = "apply") -> str:
+    """The results as JUnit XML text (one <testsuite> named after the batch).
+
+    The suite's time is the run's wall time, from the first task started to the last one
+    finished: tasks run in parallel, so the sum of their times would overstate it.
+    """
     cases = [_case(report.batch, r) for r in report.results]
     failures = sum(1 for r in report.results if r.outcome in _FAILING)
     errors = sum(1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, None))
     suite = ET.Element(
         "testsuite",
         {
-            "name": f"tasks apply {report.batch}",
+            "name": f"tasks {command_name} {report.batch}",
             "tests": str(len(cases)),
             "failures": str(failures),
             "errors": str(errors),
             "skipped": "0",
-            "time": f"{sum(r.duration_seconds or 0.0 for r in report.results):.3f}",
+            "time": f"{_wall_seconds(report):.3f}",
         },
     )
     suite.extend(cases)
@@ -35,17 +40,26 @@ def junit_xml(report: ApplyReport) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
 
 
+def _wall_seconds(report: ApplyReport) -> float:
+    starts = [r.started_at for r in report.results if r.started_at is not None]
+    ends = [r.finished_at for r in report.results if r.finished_at is not None]
+    if not starts or not ends:
+        return 0.0
+    return max(0.0, max(ends) - min(starts))
+
+
 def _case(batch: str, result: TaskResult) -> ET.Element:
     case = ET.Element(
         "testcase",
         {
-            "classname": f"{batch}.{result.owner}",
-            "name": result.name,
+            "classname": safe_text(f"{batch}.{result.owner}"),
+            "name": safe_text(result.name),
             "time": f"{result.duration_seconds or 0.0:.3f}",
         },
     )
     outcome = result.outcome
-    text = result.error or (outcome.value if outcome else "did not finish")
+    # XML 1.0 cannot hold most control characters, and CI pages show this text: make it safe.
+    text = safe_text(result.error or (outcome.value if outcome else "did not finish"))
     if outcome in _FAILING:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
@@ -77,4 +91,4 @@ def _details(result: TaskResult) -> str:
         lines.append(f"done: {'; '.join(result.done)}")
     if result.link:
         lines.append(f"link: {result.link}")
-    return "\n".join(lines)
+    return safe_text("\n".join(lines))

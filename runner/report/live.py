@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from runner.execute.results import Event, TaskResult
+from runner.render.safe_text import safe_line
 from runner.report.table import event_line
 
 _UP_AND_CLEAR = "\x1b[{n}F\x1b[J"  # cursor to the start of n lines up, clear to the end
@@ -81,12 +82,13 @@ class LiveProgress:
             finished = [r for r in rows if r[0].outcome is not None]
             ordered = running + finished
             rows, hidden = ordered[: room - 1], ordered[room - 1 :]
-        width = max(len(f"{r.owner}/{r.name}") for r, _ in rows)
+        width = max(len(safe_line(f"{r.owner}/{r.name}")) for r, _ in rows)
         lines = []
         for result, text in rows:
-            label = f"{result.owner}/{result.name}".ljust(width)
-            status = "/".join(s for s in (result.status, result.state) if s) or "-"
-            lines.append(f"  {label}  {status:<22}  {text}"[:columns])
+            # One line per row whatever the server sent: the redraw counts lines to move up.
+            label = safe_line(f"{result.owner}/{result.name}").ljust(width)
+            status = safe_line("/".join(s for s in (result.status, result.state) if s) or "-")
+            lines.append(f"  {label}  {status:<22}  {safe_line(text)}"[:columns])
         if hidden:
             done = sum(1 for r, _ in hidden if r.outcome is not None)
             lines.append(f"  ... and {len(hidden)} more ({done} finished)"[:columns])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
+from runner.render.safe_text import safe_text
 
 _ICONS = {
     Outcome.OK: "✅",
@@ -21,7 +22,7 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
     lines = [
         f"### tasks {command_name}: `{_escape(report.batch)}`",
         "",
-        report.summary() + (" (interrupted)" if report.interrupted else ""),
+        report.summary(command_name) + (" (interrupted)" if report.interrupted else ""),
         "",
         "| | Task | Owner | Outcome | Status | State | Done | Message |",
         "|---|---|---|---|---|---|---|---|",
@@ -32,7 +33,8 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
         lines.extend(_pull_request_line(r, pr) for r, pr in report.pull_requests)
     if report.server_version:
         lines.extend(["", f"Coder {report.server_version} at {report.dashboard_url}"])
-    return "\n".join(lines) + "\n"
+    # GitHub renders the summary, but a terminal may show the file too: controls stay inert.
+    return safe_text("\n".join(lines)) + "\n"
 
 
 def _row(result: TaskResult) -> str:
@@ -46,8 +48,8 @@ def _row(result: TaskResult) -> str:
         task,
         _escape(result.owner),
         outcome.value if outcome else "unfinished",
-        result.status or "-",
-        result.state or "-",
+        _escape(result.status) or "-",
+        _escape(result.state) or "-",
         _escape("; ".join(result.done)) or "-",
         _escape(message) or "-",
     ]

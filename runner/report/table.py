@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from runner.execute.results import ApplyReport, Event, TaskResult
+from runner.render.safe_text import safe_line
 from runner.render.table import render_table
 
 
@@ -10,7 +11,8 @@ def result_table(report: ApplyReport) -> str:
     """One row per task: name, owner, outcome, status, state, what was done, message."""
     headers = ["name", "owner", "outcome", "status", "state", "done", "message"]
     rows = [_row(r) for r in report.results]
-    return render_table(headers, rows)
+    # Not one of Coder's tables: no trailing padding to keep parity with.
+    return render_table(headers, rows, trailing_padding=False)
 
 
 def pull_request_lines(report: ApplyReport) -> list[str]:
@@ -19,14 +21,15 @@ def pull_request_lines(report: ApplyReport) -> list[str]:
     if not found:
         return []
     lines = [f"Pull requests opened by the agents ({len(found)}):"]
-    lines.extend(f"  {r.owner}/{r.name}: {pr.one_line()}" for r, pr in found)
+    # Titles and URLs are the server's text: control characters are shown, not acted on.
+    lines.extend(safe_line(f"  {r.owner}/{r.name}: {pr.one_line()}") for r, pr in found)
     return lines
 
 
 def event_line(event: Event) -> str:
-    """`[owner/name] text`: the plain progress line for one event."""
+    """`[owner/name] text`: the plain progress line for one event, control characters shown."""
     result = event.result
-    return f"[{result.owner}/{result.name}] {event.text}"
+    return safe_line(f"[{result.owner}/{result.name}] {event.text}")
 
 
 def _row(result: TaskResult) -> list[str]:

@@ -84,7 +84,21 @@ class Agent:
             "complete": f"Finished: {summary}.",
             "failure": f"I could not finish: {summary}.",
         }[final]
-        self.messages.append(Message(end, "agent", reply))
+        self.messages.append(Message(end, "agent", reply + _long_output(directives.output_kib)))
+
+
+def _long_output(kib: int) -> str:
+    """About `kib` KiB of terminal-like lines after the reply (`[sim:output-kib=N]`)."""
+    line = "\n  ... working through the change, line {:05d} of the agent's terminal output"
+    lines = []
+    size = 0
+    number = 0
+    while size < kib * 1024:
+        number += 1
+        text = line.format(number)
+        lines.append(text)
+        size += len(text)
+    return "".join(lines)
 
 
 def _summary(text: str) -> str:

@@ -13,6 +13,10 @@ Directives (anywhere in a prompt or a sent input):
 - `[sim:work=N]`: work N simulated seconds instead of the default 4.
 - `[sim:silent]`: never report any state; `current_state` stays as it was (null for a new task).
 - `[sim:build-fail]`: in a create prompt, the start build job fails (task status `error`).
+- `[sim:output-kib=N]`: the agent's reply to this input is about N KiB of terminal text (real
+  agents' output can be long; CONTRACT 3.2), so a log snapshot may leave early messages out.
+- `[sim:no-snapshot]`: in a create prompt, the agent never manages to upload a log snapshot when
+  the task pauses, so logs answer `{"logs": [], "snapshot": true}` (CONTRACT 3.2).
 - `[sim:autopause=N]`: in a create prompt, the workspace's TTL runs out N simulated seconds
   after the agent's first piece of work ends: the lifecycle executor stops the workspace once
   (build reason `task_auto_pause` from v2.31.1, `autostop` before; `coderd/autobuild/
@@ -29,6 +33,7 @@ DEFAULT_WORK_SECONDS = 4.0
 IDLE_BLIP_SECONDS = 0.3
 
 _WORK = re.compile(r"\[sim:work=(\d+(?:\.\d+)?)\]")
+_OUTPUT = re.compile(r"\[sim:output-kib=(\d+)\]")
 _AUTOPAUSE = re.compile(r"\[sim:autopause=(\d+(?:\.\d+)?)\]")
 
 
@@ -40,12 +45,15 @@ class Directives:
     final_state: str = "idle"  # idle | complete | failure
     silent: bool = False
     build_fails: bool = False
+    output_kib: int = 0  # 0: a one-line reply
+    no_snapshot: bool = False
     autopause_seconds: float | None = None
 
 
 def parse_directives(text: str) -> Directives:
     """Read the `[sim:…]` directives in `text`; anything else is ordinary input."""
     match = _WORK.search(text)
+    output = _OUTPUT.search(text)
     autopause = _AUTOPAUSE.search(text)
     final = "idle"
     if "[sim:complete]" in text:
@@ -57,5 +65,7 @@ def parse_directives(text: str) -> Directives:
         final_state=final,
         silent="[sim:silent]" in text,
         build_fails="[sim:build-fail]" in text,
+        output_kib=int(output.group(1)) if output else 0,
+        no_snapshot="[sim:no-snapshot]" in text,
         autopause_seconds=float(autopause.group(1)) if autopause else None,
     )

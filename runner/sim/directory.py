@@ -2,8 +2,14 @@
 
 Users: `admin` (site owner, sees every task, only in `coder`), members `alice` (in `coder` and
 `research`) and `bob` (in `coder`). Templates: `coder/claude-code` (AI, versions v1 and v2, v2
-active), `coder/docker` (no AI task), `research/claude-code` and `research/goose` (AI).
+active, plus v0, an older version without a `coder_ai_task` resource), `coder/docker` (no AI
+task), `research/claude-code` and `research/goose` (AI).
 Every AI template version has presets `Small` (the default) and `Large`.
+
+`coder/claude-code` v0 is what CONTRACT 1.6 describes: a non-active version that is not an AI
+template. The filtered template list cannot tell (it judges the active version), so only the
+create finds out: 400 `Template does not have a valid "coder_ai_task" resource.` (CONTRACT 1.3
+step 3; `has_ai_task` is a column of the version).
 """
 
 from __future__ import annotations
@@ -126,6 +132,12 @@ class Directory:
                 )
             template.active_version_id = template.versions[-1].id
             self.templates.append(template)
+        # Drawn after everything else, so the other seeded IDs stay as they were; listed between
+        # v1 and v2, so the first version stays an AI one and the last the active one.
+        claude = self.templates[0]
+        claude.versions.insert(
+            1, SimTemplateVersion(_uuid(rng), "v0", claude.id, coder, False, [], created_at)
+        )
 
     # Users -------------------------------------------------------------------------------
 

@@ -59,6 +59,7 @@ class SimServer:
         tasks_enabled: bool = True,
         fail_rate: float = 0.0,
         lose_rate: float = 0.0,
+        build_version: str = "",
         experiments: Sequence[str] = (),
     ) -> None:
         self.version = SimVersion.parse(coder_version)
@@ -81,7 +82,8 @@ class SimServer:
         #: Every answered request with its bodies, when a test sets a list here (None: off).
         self.exchanges: list[dict[str, Any]] | None = None
         self.tasks_enabled = tasks_enabled
-        self.build_version = f"v{self.version}+sim"
+        # `build_version` makes, e.g., a v2.28.11 deployment report itself as a development build.
+        self.build_version = build_version or self.version.build_version
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
         generation = ChatGeneration.of(self.version, experiments)

@@ -17,6 +17,7 @@ from runner.sim.directives import parse_directives
 from runner.sim.directory import Directory, SimUser
 from runner.sim.names import display_name_from_prompt, fallback_name, name_from_prompt, name_problem
 from runner.sim.search import parse_search
+from runner.sim.snapshot import capped_snapshot
 from runner.sim.task_json import build_json, log_entries, task_json, task_status
 from runner.sim.task_record import TaskRecord, is_uuid
 from runner.sim.versions import SimVersion
@@ -90,7 +91,7 @@ class TaskStore:
             reason = "task_auto_pause" if self.version.has_pause else "autostop"
             owner = self.directory.user(task.owner_id)
             task.agent.cut_future(at)
-            task.snapshot = (tuple(log_entries(task, at)), at)
+            _take_snapshot(task, at)
             self._add_build(task, owner, "stop", reason, at=at)
 
     def find(self, caller: SimUser, user_ref: str, task_ref: str) -> TaskRecord:
@@ -390,7 +391,7 @@ class TaskStore:
             # "already paused" refusal is the CLI's own). Its agent is gone: no new snapshot.
             if latest.transition == "start":
                 task.agent.cut_future(now)
-                task.snapshot = (tuple(log_entries(task, now)), now)
+                _take_snapshot(task, now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
             return {
                 "workspace_build": build_json(
@@ -425,6 +426,12 @@ class TaskStore:
             if task_status(self.version, task, self.clock.now()) != "paused":
                 raise ApiError(409, "Unable to update task input, task must be paused.")
             task.initial_prompt = text
+
+
+def _take_snapshot(task: TaskRecord, at: float) -> None:
+    """The agent's log snapshot upload as its workspace stops (capped at 64 KiB; may fail)."""
+    if not parse_directives(task.initial_prompt).no_snapshot:
+        task.snapshot = (capped_snapshot(log_entries(task, at)), at)
 
 
 def _text(value: object) -> str:

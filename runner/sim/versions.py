@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 from runner.errors import InvalidInputError
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
+#: A development build as Coder names one (`buildinfo/buildinfo.go`, v2.31.1): `v0.0.0-devel`
+#: for a build with no tag, `<tag>-devel` for one from an untagged commit; `+<sha>` may follow.
+_DEVEL = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)-devel(?:\+[0-9A-Za-z.-]+)?$")
+#: What a `v0.0.0-devel` build behaves as: a build of main, the newest GA line simulated.
+DEVEL_BEHAVES_AS = "2.34.2"
 
 
 class SimVersionError(InvalidInputError, ValueError):
@@ -25,10 +30,22 @@ class SimVersion:
     minor: int
     patch: int
     prerelease: str = ""
+    #: The version buildinfo reports, when it is not the release itself (a development build).
+    reported: str = field(default="", compare=False)
 
     @classmethod
     def parse(cls, text: str) -> SimVersion:
-        """Parse `text`; raise SimVersionError for malformed versions and releases before v2.28."""
+        """Parse `text`; raise SimVersionError for malformed versions and releases before v2.28.
+
+        A development build (`v0.0.0-devel+abc123`, `v2.30.0-devel+abc123`) is reported as
+        written and behaves as its tag, or as `DEVEL_BEHAVES_AS` when it has none (v0.0.0).
+        """
+        devel = _DEVEL.match(text.strip())
+        if devel:
+            tag = ".".join(devel.groups())
+            behaves = cls.parse(DEVEL_BEHAVES_AS if tag == "0.0.0" else tag)
+            shown = text.strip()
+            return replace(behaves, reported=shown if shown.startswith("v") else f"v{shown}")
         match = _VERSION.match(text.strip())
         if not match:
             raise SimVersionError(f"invalid Coder version {text!r}: expected e.g. 2.34.2")
@@ -49,6 +66,11 @@ class SimVersion:
     def __str__(self) -> str:
         suffix = f"-{self.prerelease}" if self.prerelease else ""
         return f"{self.major}.{self.minor}.{self.patch}{suffix}"
+
+    @property
+    def build_version(self) -> str:
+        """What `GET /api/v2/buildinfo` reports as `version`."""
+        return self.reported or f"v{self}+sim"
 
     @property
     def is_ga(self) -> bool:

@@ -5,12 +5,14 @@ from __future__ import annotations
 import os
 import shlex
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from runner.coder.config import (
     NO_DEPLOYMENT,
+    check_ca_bundle,
     default_config_dir,
     parse_header_env,
     resolve_connection,
@@ -227,16 +229,36 @@ def test_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path: Path) -> None:
         resolve(url="https://x.example.com", ca_bundle=str(junk))
 
 
-@pytest.mark.skipif(
-    os.name == "nt" or (hasattr(os, "geteuid") and os.geteuid() == 0),
-    reason="root can read any file",
-)
-def test_unreadable_ca_bundle_is_a_config_error(tmp_path: Path) -> None:
-    locked = tmp_path / "locked.pem"
+@pytest.mark.skipif(os.name == "nt", reason="file modes do not lock a file on Windows")
+def test_unreadable_ca_bundle_is_a_config_error() -> None:
+    # Not under pytest's private tmp_path: an unprivileged user must be able to reach the file.
+    with tempfile.TemporaryDirectory() as directory:
+        Path(directory).chmod(0o755)
+        check_unreadable_ca_bundle(Path(directory) / "locked.pem")
+
+
+def check_unreadable_ca_bundle(locked: Path) -> None:
     locked.write_text(CA_PEM.read_text())
     locked.chmod(0)
-    with pytest.raises(ConfigError, match="CA bundle"):
-        resolve(url="https://x.example.com", ca_bundle=str(locked))
+    if os.geteuid() != 0:
+        with pytest.raises(ConfigError, match=r"CA bundle .* not readable"):
+            resolve(url="https://x.example.com", ca_bundle=str(locked))
+        return
+    # Root reads any file: check it as an unprivileged user in a child process instead.
+    child = os.fork()
+    if child == 0:  # pragma: no cover - runs in the child
+        code = 1
+        try:
+            os.setgid(65534)
+            os.setuid(65534)
+            # The check itself: resolving would also read root's Coder config, denied here.
+            check_ca_bundle(str(locked))
+        except ConfigError as error:
+            code = 0 if "not readable" in error.message else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
 
 
 def test_valid_ca_bundle_param_beats_ssl_cert_file(tmp_path: Path) -> None:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from runner.coder.version import deprecation_notices, parse_version, server_info
+from runner.coder.version import (
+    deprecation_notices,
+    development_notices,
+    development_server_info,
+    is_development_build,
+    parse_version,
+    server_info,
+)
 from runner.errors import UnsupportedServerError
 
 
@@ -93,3 +100,34 @@ def test_deprecation_notice_text() -> None:
     assert notice.startswith("Coder Tasks are deprecated from Coder v2.35 and removed in v2.37; ")
     assert "v2.35.1" in notice
     assert "\n" not in notice
+
+
+@pytest.mark.parametrize(
+    ("version", "generation", "release"),
+    [
+        ("v0.0.0-devel+abc1234", "ga", (2, 34, 0)),
+        ("v0.0.0-devel", "experimental", (2, 28, 11)),
+        ("v2.30.0-devel+abc1234", "ga", (2, 30, 0)),
+        ("v2.28.3-devel+abc1234", "experimental", (2, 28, 3)),
+        # A tag the routes contradict (or that has no Tasks) gives way to the generation.
+        ("v2.28.3-devel+abc1234", "ga", (2, 34, 0)),
+        ("v2.31.0-devel+abc1234", "experimental", (2, 28, 11)),
+        ("v2.38.0-devel+abc1234", "ga", (2, 34, 0)),
+    ],
+)
+def test_development_build_release_follows_its_routes(
+    version: str, generation: str, release: tuple[int, int, int]
+) -> None:
+    assert is_development_build(version)
+    info = development_server_info(version, generation)
+    assert (info.major, info.minor, info.patch) == release
+    assert info.generation == generation and info.development
+    assert info.short_version == version
+    (notice,) = development_notices(info)
+    assert version in notice
+
+
+def test_releases_are_not_development_builds() -> None:
+    assert not is_development_build("v2.34.2+abc123")
+    assert not is_development_build("v2.32.0-rc.0")
+    assert development_notices(server_info("v2.34.2")) == []

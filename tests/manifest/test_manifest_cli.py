@@ -116,7 +116,7 @@ def test_render_json_with_a_var_override() -> None:
         "replace",
     )
     assert "matrix" not in security
-    assert security["source"] == "examples/ci-seed.tasks.yaml:24"
+    assert security["source"] == "examples/ci-seed.tasks.yaml:28"
 
 
 def test_render_of_a_broken_file_lists_every_error() -> None:

@@ -67,3 +67,24 @@ def test_bad_options_exit_3_with_one_line(args: list[str], message: str) -> None
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error: ") and message in lines[0]
     assert "Traceback" not in result.output
+
+
+def test_sim_reports_a_development_build() -> None:
+    """`v0.0.0-devel+<sha>` is how Coder names an untagged build (`buildinfo/buildinfo.go`)."""
+    devel = "v0.0.0-devel+abc123"
+    process = _start("--coder-version", devel)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().split("=", 1)[1]
+        process.stdout.readline()
+        assert f"{devel}, behaving as v2.34.2" in process.stdout.readline()
+        assert httpx.get(f"{url}/api/v2/buildinfo").json()["version"] == devel
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)
+    help_text = run_tasks(["sim", "--help"]).stdout
+    assert "--build-version" in help_text and "v0.0.0-devel" in help_text
+    inside = run_tasks(["--sim", "--sim-version", devel, "list"])
+    assert inside.code == 0, inside.output
+    assert f"Simulated Coder deployment {devel} at" in inside.stderr
+    assert sum("development build" in line for line in inside.stderr.splitlines()) == 1

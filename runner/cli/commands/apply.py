@@ -12,7 +12,7 @@ import click
 
 from runner import defaults
 from runner.cli.commands.plan import manifest_options, plan_header, prepare, source
-from runner.cli.options import confirm, parse_go_duration
+from runner.cli.options import check_writable, confirm, parse_go_duration
 from runner.errors import (
     InvalidInputError,
     TasksError,
@@ -88,6 +88,8 @@ def command(
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
+    check_writable(report_path, "--report")
+    check_writable(junit_path, "--junit")
     settings = ExecuteSettings(
         parallelism=parallelism,
         poll_interval=_duration(poll_interval, "--poll-interval"),
@@ -159,14 +161,14 @@ def finish(
     click.echo("")
     if report.results:
         click.echo(result_table(report))
-    click.echo(report.summary())
+    click.echo(report.summary(command_name))
     for line in pull_request_lines(report):
         click.echo(line)
     if report_path:
-        document = json_report.report_document(report, code)
+        document = json_report.report_document(report, code, command_name=command_name)
         _write(report_path, json_report.dumps(document))
     if junit_path:
-        _write(junit_path, junit_xml(report))
+        _write(junit_path, junit_xml(report, command_name=command_name))
     summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
     if summary_path:
         try:

@@ -10,6 +10,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import read_stdin, stdin_is_terminal
 from runner.coder.models import Organization
 from runner.errors import InvalidInputError, TasksError
+from runner.render.safe_text import safe_text
 from runner.render.times import go_stamp
 from runner.resolve import (
     NoDefaultPreset,
@@ -208,8 +209,10 @@ def command(
             preset_id=preset_id,
         )
     if quiet:
-        click.echo(task.id)
+        click.echo(safe_text(task.id))
     elif task.created_at is not None:
-        click.echo(f"The task {task.name} has been created at {go_stamp(task.created_at)}!")
+        click.echo(
+            safe_text(f"The task {task.name} has been created at {go_stamp(task.created_at)}!")
+        )
     else:
-        click.echo(f"The task {task.name} has been created!")
+        click.echo(safe_text(f"The task {task.name} has been created!"))

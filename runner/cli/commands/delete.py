@@ -12,6 +12,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import confirm, yes_option
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
+from runner.render.safe_text import safe_text
 from runner.render.times import go_stamp
 
 EXAMPLES = (
@@ -57,4 +58,6 @@ def _delete(client: CoderClient, identifiers: tuple[str, ...], yes: bool) -> Non
     for task in tasks:
         with error_context(f'delete task "{task.full_name}"'):
             client.delete_task(task)
-        click.echo(f"Deleted task {task.full_name} at {go_stamp(datetime.now().astimezone())}")
+        click.echo(
+            safe_text(f"Deleted task {task.full_name} at {go_stamp(datetime.now().astimezone())}")
+        )

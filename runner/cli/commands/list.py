@@ -13,6 +13,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import column_option, output_option
 from runner.coder.models import TASK_STATUSES
 from runner.render.json_output import go_json
+from runner.render.safe_text import safe_text
 from runner.render.task_tables import LIST_DEFAULT_COLUMNS, TASK_COLUMNS, task_table
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ def command(
     tasks = found[0]
     if quiet:
         for task in tasks:
-            click.echo(task.id)
+            click.echo(safe_text(task.id))
         return
     if output == "json":
         click.echo(go_json([dict(task.raw) for task in tasks]))

@@ -12,6 +12,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import column_option, output_option
 from runner.coder.models import Task, TaskLogs
 from runner.render.json_output import go_json
+from runner.render.safe_text import safe_text
 from runner.render.task_tables import LOG_COLUMNS, LOG_DEFAULT_COLUMNS, log_table
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ def command(ctx: click.Context, identifier: str, columns: tuple[str, ...], outpu
     task, logs = found[0]
     for warning in snapshot_warnings(task, logs):
         # Coder's message ends in a newline and Warnf adds one: a blank line follows.
-        click.echo(f"WARN: {warning}\n", err=True)
+        click.echo(safe_text(f"WARN: {warning}\n"), err=True)
     if not logs.entries:
         click.echo("No task logs found.", err=True)
         return

@@ -12,6 +12,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import confirm, parse_go_duration, yes_option
 from runner.errors import TasksError
 from runner.readiness import wait_for_workspace
+from runner.render.safe_text import safe_text
 from runner.render.times import go_stamp
 
 EXAMPLES = (
@@ -50,5 +51,7 @@ def command(ctx: click.Context, identifier: str, yes: bool, poll_interval: str) 
     with error_context(f'watch pause build for task "{display}"'):
         wait_for_workspace(client, client.get_task(task.id), "stopped", interval)
     click.echo(
-        f"\nThe {task.name} task has been paused at {go_stamp(datetime.now().astimezone())}!"
+        safe_text(
+            f"\nThe {task.name} task has been paused at {go_stamp(datetime.now().astimezone())}!"
+        )
     )

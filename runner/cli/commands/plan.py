@@ -10,7 +10,9 @@ import click
 
 from runner.cli.context import global_options
 from runner.cli.manifest_options import backend_option, manifest_input_options
+from runner.cli.options import check_writable
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
+from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.batch import Prepared, Source
@@ -80,7 +82,7 @@ def plan_header(prepared: Prepared, *, counted: bool = True) -> str:
     observation = prepared.observation
     count = len(prepared.batch.tasks)
     tasks = f" ({count} task{'s' if count != 1 else ''})" if counted else ""
-    return (
+    return safe_text(
         f"Batch {prepared.batch.name!r}{tasks} on {backend_label(prepared)} against "
         f"Coder {observation.server_version} at {observation.dashboard_url}:"
     )
@@ -136,6 +138,7 @@ def command(
     from runner import planfile
     from runner.render.plan import render_plan
 
+    check_writable(out, "--out")
     prepared = prepare(ctx, source(file, variables, env_names, backend), targets, replace, prune)
     plan = prepared.plan
     document = planfile.plan_document(

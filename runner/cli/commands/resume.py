@@ -10,6 +10,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import confirm, parse_go_duration, yes_option
 from runner.errors import TasksError
 from runner.readiness import wait_for_workspace
+from runner.render.safe_text import safe_text
 
 EXAMPLES = (
     Example("Resume a task by name", "tasks resume my-task"),
@@ -59,8 +60,8 @@ def command(
     with error_context(f'resume task "{display}"'):
         client.resume_task(task)
     if no_wait:
-        click.echo(f'Resuming task "{display}" in the background.')
+        click.echo(safe_text(f'Resuming task "{display}" in the background.'))
         return
     with error_context(f'watch resume build for task "{display}"'):
         wait_for_workspace(client, client.get_task(task.id), "running", interval)
-    click.echo(f"\nThe {display} task has been resumed.")
+    click.echo(safe_text(f"\nThe {display} task has been resumed."))

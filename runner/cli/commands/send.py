@@ -18,6 +18,7 @@ from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import AgentBusyError, InvalidInputError, TasksError
 from runner.readiness import settled_state, wait_until_active, wait_until_idle
+from runner.render.safe_text import safe_text
 
 EXAMPLES = (
     Example("Send direct input to a task", 'tasks send task1 "Please also add unit tests"'),
@@ -104,7 +105,7 @@ def _send(client: CoderClient, identifier: str, text: str, interval: float) -> N
     display = task.full_name
     if not settled_state(task):
         # Waiting can take minutes; say so, on stderr so stdout stays clean for scripts.
-        click.echo(f'Waiting for task "{display}" to become idle...', err=True)
+        click.echo(safe_text(f'Waiting for task "{display}" to become idle...'), err=True)
     task = _make_ready(client, task, interval)
     while True:
         with error_context(f'wait for task "{display}" to be idle'):

@@ -52,7 +52,16 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     default=defaults.SIM_CODER_VERSION,
     show_default=True,
     help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
-    "2.37+ (no Tasks).",
+    "2.37+ (no Tasks). A development build such as v0.0.0-devel+abc123 behaves as 2.34.2 "
+    "(v2.30.0-devel+abc123 as 2.30.0) and reports itself as written.",
+)
+@click.option(
+    "--build-version",
+    default="",
+    metavar="TEXT",
+    help="Version the deployment reports in its build info, whatever it imitates: e.g. "
+    "--coder-version 2.28.11 --build-version v0.0.0-devel+abc123 is a development build "
+    "that serves only the experimental routes.",
 )
 @click.option("--latency-ms", **_numeric(int, "0"), help="Delay added to every request.")
 @click.option(
@@ -86,6 +95,7 @@ def command(
     host: str,
     port: int,
     coder_version: str,
+    build_version: str,
     latency_ms: int,
     rate_limit: int,
     time_scale: float,
@@ -118,6 +128,7 @@ def command(
             tasks_enabled=not tasks_disabled,
             fail_rate=fail_rate,
             lose_rate=lose_rate,
+            build_version=build_version.strip(),
             experiments=[e for e in experiments.split(",") if e.strip()],
         )
     except ValueError as error:
@@ -140,10 +151,18 @@ def command(
         click.echo(f"CODER_URL={server.url}")
         click.echo(f"CODER_SESSION_TOKEN={server.token}")
         click.echo(
-            f"Simulated Coder deployment (v{server.version}, time scale {time_scale:g}); "
+            f"Simulated Coder deployment ({_shown_version(server)}, time scale {time_scale:g}); "
             "not a real server. Press Ctrl+C to stop."
         )
         while not stop.wait(0.5):
             pass
     finally:
         server.stop()
+
+
+def _shown_version(server: Any) -> str:
+    """`v2.34.2`, or for a development build `v0.0.0-devel+abc123, behaving as v2.34.2`."""
+    release = f"v{server.version}"
+    if server.build_version == server.version.build_version and not server.version.reported:
+        return release
+    return f"{server.build_version}, behaving as {release}"
