@@ -11,6 +11,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
 
 from runner.backends import Backend
 from runner.errors import (
@@ -21,13 +22,18 @@ from runner.errors import (
     EXIT_WAIT_TIMEOUT,
     InvalidInputError,
     TasksError,
+    UnsupportedServerError,
 )
 from runner.execute import ApplyReport, Event, ExecuteSettings, Outcome, execute
-from runner.manifest.model import Batch
+from runner.manifest.model import BACKENDS, Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
 from runner.planfile import SavedPlan
 from runner.preflight import ResolvedTask, task_key
+
+if TYPE_CHECKING:
+    from runner.coder.chats import ChatsClient
+    from runner.coder.client import CoderClient
 
 #: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -48,7 +54,43 @@ class Source:
     variables: Sequence[str] = ()
     env_names: Sequence[str] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
-    backend: str = "auto"
+    backend: str = "auto"  # one of BACKENDS
+
+
+class Clients(Protocol):
+    """Where the backends' clients come from, each built on first use."""
+
+    def client(self) -> CoderClient:
+        """The Tasks client; raises UnsupportedServerError on a server without Tasks."""
+
+    def chats_client(self) -> ChatsClient:
+        """The Chats client."""
+
+
+def choose_backend(clients: Clients, wanted: str) -> Backend:
+    """The backend a batch runs on: `auto` is Tasks where the server serves them, else Chats.
+
+    `tasks` on a server without Tasks, or `chats` on one without Chats, is a one-line error.
+    """
+    if wanted not in BACKENDS:
+        raise InvalidInputError(f"backend {wanted!r} is not one of: {', '.join(BACKENDS)}")
+    if wanted in ("auto", "tasks"):
+        try:
+            client = clients.client()
+            _ = client.server
+        except UnsupportedServerError:
+            if wanted == "tasks":
+                raise
+        else:
+            from runner.backends.tasks import TasksBackend
+
+            return TasksBackend(client)
+    from runner.backends.chats import ChatsBackend
+    from runner.coder.client import CoderClient
+
+    chats = clients.chats_client()
+    _ = chats.server  # a server without Chats fails here, before anything else
+    return ChatsBackend(chats, CoderClient(chats.connection, tasks_required=False))
 
 
 @dataclass
@@ -104,14 +146,18 @@ def _load(source: Source) -> tuple[Batch, SavedPlan | None]:
 
 
 def prepare(
-    backend: Backend,
+    clients: Clients,
     source: Source,
     options: PlanOptions,
     *,
     options_given: bool = False,
 ) -> Prepared:
-    """Load, preflight, observe and plan. A saved plan brings its own options."""
+    """Load, choose the backend, preflight, observe and plan. A saved plan brings its own options.
+
+    The backend is the one `--backend` asks for, else the manifest's (or saved plan's) choice.
+    """
     batch, saved = load_input(source)
+    backend = choose_backend(clients, batch.backend)
     if saved is not None:
         if options_given:
             raise InvalidInputError(
@@ -137,9 +183,10 @@ def plan_batch(
     return Prepared(backend, batch, observation, resolved, plan, saved)
 
 
-def prepare_destroy(backend: Backend, source: Source) -> Prepared:
-    """A plan deleting every task the batch owns, whoever owns it."""
+def prepare_destroy(clients: Clients, source: Source) -> Prepared:
+    """A plan deleting every task the batch owns, whoever owns it, on the batch's backend."""
     batch, _ = load_input(source)
+    backend = choose_backend(clients, batch.backend)
     # Every task the token can see: an owner dropped from the manifest may still hold some.
     empty = Batch(batch.name, (), batch.source, batch.backend)
     observation = observe(backend, empty, all_visible=True, read_logs=False)

@@ -134,11 +134,11 @@ def observe(
     resolved.setdefault("me", me)
     listed: list[Task] = []
     if all_visible:
-        listed = backend.list_items(None)
+        listed = backend.list_items(None, batch.name)
     else:
         names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
         for name in names:
-            listed.extend(backend.list_items(name))
+            listed.extend(backend.list_items(name, batch.name))
     base = Observation(
         me=me,
         tasks=tuple(ObservedTask(t, mark=backend.ownership_mark(t)) for t in _unique(listed)),

@@ -59,9 +59,15 @@ def task_key(task: DesiredTask) -> str:
     return f"{task.owner}/{task.name.lower()}"
 
 
-def preflight(client: CoderClient, tasks: Sequence[DesiredTask]) -> dict[str, ResolvedTask]:
-    """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems."""
-    resolver = _Preflight(client)
+def preflight(
+    client: CoderClient, tasks: Sequence[DesiredTask], *, ai_templates: bool = True
+) -> dict[str, ResolvedTask]:
+    """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems.
+
+    `ai_templates`: templates must be AI-task templates (Tasks); a chat's pinned workspace
+    may use any template.
+    """
+    resolver = _Preflight(client, ai_templates)
     resolved: dict[str, ResolvedTask] = {}
     problems: dict[str, list[str]] = {}
     for task in tasks:
@@ -83,8 +89,9 @@ class _Failed(Exception):
 class _Preflight:
     """The shared resolver, with each failure worded for a batch manifest."""
 
-    def __init__(self, client: CoderClient) -> None:
+    def __init__(self, client: CoderClient, ai_templates: bool = True) -> None:
         self.resolver = Resolver(client)
+        self.ai_templates = ai_templates
 
     def resolve(self, task: DesiredTask) -> ResolvedTask:
         resolver = self.resolver
@@ -122,6 +129,11 @@ class _Preflight:
             return _problem(
                 lambda: self.resolver.pinned_version(org, template.name, version),
                 f"template {template.name!r} has no version {version!r}",
+            )
+        if not self.ai_templates:
+            return _problem(
+                lambda: self.resolver.active_version(template),
+                f"the active version of template {template.name!r} cannot be read",
             )
         try:
             return _problem(

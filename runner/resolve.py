@@ -133,6 +133,10 @@ class Resolver:
         # through the filtered template list (CONTRACT 1.6).
         if template.id not in {t.id for t in self.task_templates(org)}:
             raise NotTaskTemplate(template.name)
+        return self.active_version(template)
+
+    def active_version(self, template: Template) -> TemplateVersion:
+        """The template's active version, whatever the template is for."""
         return self._once(
             ("version-id", template.active_version_id),
             lambda: self.client.template_version(template.active_version_id),

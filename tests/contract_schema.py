@@ -374,9 +374,18 @@ def _documented(
 CHATS_SUBSET = "chats-swagger-head.json"
 
 
+#: A Coder route the subsets leave out, judged as the documented operation that answers the
+#: same object: the workspace lookup by owner and name returns `GET /workspaces/{workspace}`'s
+#: `codersdk.Workspace` (`workspaceByOwnerAndName`, coderd/workspaces.go, v2.33.0-rc.1).
+_WORKSPACE_BY_NAME = re.compile(r"^/api/v2/users/[^/]+/workspace/[^/]+$")
+_ANY_WORKSPACE = "/api/v2/workspaces/00000000-0000-0000-0000-000000000000"
+
+
 def is_chats_route(reference: Path, method: str, path: str) -> bool:
     """Whether a request is one of the Chats API's (`/api/v2/chats` from v2.37 included)."""
     chats = _read_subset(reference / CHATS_SUBSET)
+    if method == "GET" and _WORKSPACE_BY_NAME.match(path):
+        path = _ANY_WORKSPACE
     experimental = path.replace("/api/v2/chats", "/api/experimental/chats", 1)
     return documented_operation(chats, method, experimental) is not None
 

@@ -40,11 +40,17 @@ class Backend(Protocol):
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         """What each desired item is created from (keyed by `preflight.task_key`)."""
 
-    def list_items(self, owner: str | None) -> list[Task]:
-        """The items of `owner` (a username), or every visible item for None."""
+    def list_items(self, owner: str | None, batch: str) -> list[Task]:
+        """The items of `owner` (a username; None: every visible item) that `batch` may own.
+
+        A backend with server-side ownership markers (labels) lists only `batch`'s items.
+        """
 
     def ownership_mark(self, item: Task) -> str | None:
         """The mark beside the name that ownership reads; None where the server has none."""
+
+    def dashboard_path(self, item: Task) -> str:
+        """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         """Every input delivered to the item (its prompt first), in order."""

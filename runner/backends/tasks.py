@@ -37,11 +37,14 @@ class TasksBackend:
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return preflight(self.client, desired)
 
-    def list_items(self, owner: str | None) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str) -> list[Task]:
         return self.client.list_tasks(owner=owner)
 
     def ownership_mark(self, item: Task) -> str | None:
         return self.client.server.ownership_mark(item)
+
+    def dashboard_path(self, item: Task) -> str:
+        return f"/tasks/{item.owner_name}/{item.id}"
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         logs = self.client.get_logs(item)

@@ -1,4 +1,4 @@
-"""`--var` and `--env`: the options of every command that loads a manifest."""
+"""`--var` and `--env` (every command that loads a manifest), and `--backend`."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ def backend_option(function: F) -> F:
         "--backend",
         type=click.Choice(BACKENDS),
         default="auto",
+        show_default=True,
         help="The Coder API to run on: tasks, chats (Coder Agents), or auto (Tasks where the "
         "server serves them, Chats otherwise). Overrides the manifest's defaults.backend.",
     )(function)

@@ -372,6 +372,14 @@ class ChatsClient:
         path = f"/api/v2/workspaces/{routes.segment(workspace_id)}"
         return PinnedWorkspace.from_json(self._object("GET", path))
 
+    def workspace_by_name(self, owner: str, name: str) -> PinnedWorkspace | None:
+        """`owner`'s workspace named `name` (not deleted), or None: adopts a lost create."""
+        path = f"{routes.user(owner)}/workspace/{routes.segment(name)}"
+        try:
+            return PinnedWorkspace.from_json(self._object("GET", path))
+        except NotFoundError:
+            return None
+
     def delete_workspace(self, workspace_id: str) -> None:
         """Start a delete build (archiving a chat leaves its workspace alone)."""
         path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"

@@ -68,8 +68,12 @@ class CoderClient:
         clock: Callable[[], float] = time.monotonic,
         jitter: Callable[[], float] = random.random,
         max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
+        tasks_required: bool = True,
     ) -> None:
+        """`tasks_required=False` makes a client for templates, users and organizations only,
+        usable on a deployment without Tasks (the Chats backend resolves with it)."""
         self.connection = connection
+        self._tasks_required = tasks_required
         self._http = ApiTransport(
             connection,
             on_debug=on_debug,
@@ -334,7 +338,8 @@ class CoderClient:
         body: Any = None,
         policy: RetryPolicy = RetryPolicy.READ,
     ) -> httpx.Response:
-        _ = self.server  # detect first, so v2.37 and friends fail before anything else
+        if self._tasks_required:
+            _ = self.server  # detect first, so v2.37 and friends fail before anything else
         try:
             return self._http.request(method, path, params=params, body=body, policy=policy)
         except AuthError as exc:

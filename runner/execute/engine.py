@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 from runner import defaults
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import ApplyReport, Event, Outcome, TaskResult, dashboard_link
+from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.versions import VersionVerdicts
 from runner.observe import Observation
@@ -80,10 +80,10 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            result = _static_result(action, task, run_settings.dashboard_url, backend.kind)
+            result = _static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
-    engine = _Engine(backend, runs, poll, max(1, settings.parallelism))
+    engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
     if not interrupted:
         _read_details(backend, [(run.result, run.task) for run in runs] + static)
@@ -98,9 +98,10 @@ def execute(
 
 class _Engine:
     def __init__(
-        self, backend: Backend, runs: list[TaskRun], poll: float, parallelism: int
+        self, backend: Backend, batch: str, runs: list[TaskRun], poll: float, parallelism: int
     ) -> None:
         self.backend = backend
+        self.batch = batch
         self.runs = runs
         self.poll = poll
         self.parallelism = parallelism
@@ -165,7 +166,7 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner)
+                tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError):
@@ -279,7 +280,9 @@ def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | Non
         result.last_message = details.last_message
 
 
-def _static_result(action: Action, task: Task | None, dashboard_url: str, kind: str) -> TaskResult:
+def _static_result(
+    backend: Backend, action: Action, task: Task | None, dashboard_url: str
+) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
@@ -299,5 +302,5 @@ def _static_result(action: Action, task: Task | None, dashboard_url: str, kind: 
         result.state = task.state
         result.message = task.message
         if dashboard_url:
-            result.link = dashboard_link(dashboard_url, kind, task.owner_name, task.id)
+            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
     return result

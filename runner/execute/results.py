@@ -48,14 +48,6 @@ class ItemDetails:
     last_message: str = ""  # a chat's last assistant message; a task's state message
 
 
-def dashboard_link(dashboard_url: str, kind: str, owner: str, item_id: str) -> str:
-    """An item's page: `/agents/<id>` for a chat, `/tasks/<owner>/<id>` for a task."""
-    base = dashboard_url.rstrip("/")
-    if kind == "chats":
-        return f"{base}/agents/{item_id}"
-    return f"{base}/tasks/{owner}/{item_id}"
-
-
 @dataclass
 class TaskResult:
     """One task's record of the run; updated while it runs, final once `outcome` is set."""

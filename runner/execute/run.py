@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +28,7 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
-from runner.execute.results import Event, Outcome, TaskResult, dashboard_link
+from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind, delivered_count
@@ -530,9 +530,10 @@ class TaskRun:
         if changed and self.result.started_at is not None:
             self._emit(Event(self.result, task.message, status_only=True))
         if self.settings.dashboard_url and task.id:
-            owner = task.owner_name or self.action.owner
-            kind = self.backend.kind
-            self.result.link = dashboard_link(self.settings.dashboard_url, kind, owner, task.id)
+            if not task.owner_name:
+                task = replace(task, owner_name=self.action.owner)
+            path = self.backend.dashboard_path(task)
+            self.result.link = f"{self.settings.dashboard_url.rstrip('/')}{path}"
 
     def _note(self, what: str) -> None:
         self.result.done.append(what)

@@ -112,3 +112,59 @@ def test_destroy_and_apply_take_the_flag(make_sim: Any, tmp_path: Path) -> None:
     destroyed = run_tasks(["destroy", "--backend", "tasks", path, "--yes"], env=env)
     assert destroyed.code == 0, destroyed.output
     assert destroyed.stdout.startswith("Batch 'pick' on Tasks (backend: tasks) against ")
+
+
+PR_BATCH = """\
+version: 1
+batch: prs
+defaults:
+  template: claude-code
+  timeout: 60s
+tasks:
+  - name: auth
+    prompt: "Add auth and open a pull request [sim:pr] [sim:work=1]"
+  - name: notes
+    prompt: "Write notes [sim:work=1]"
+"""
+
+
+def test_chats_plan_header_and_reports_carry_the_pull_request(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """v2.38 serves only Chats: auto picks them; the reports name the pull request opened."""
+    sim = make_sim("2.38.0")
+    env = sim_env(sim)
+    summary = tmp_path / "summary.md"
+    env["GITHUB_STEP_SUMMARY"] = str(summary)
+    path = tmp_path / "prs.tasks.yaml"
+    path.write_text(PR_BATCH)
+    plan = run_tasks(["plan", str(path)], env=env)
+    assert plan.code == 0, plan.output
+    header = plan.stdout.splitlines()[0]
+    assert header.startswith("Batch 'prs' (2 tasks) on Chats (auto: this server serves no Tasks)")
+
+    report = tmp_path / "results.json"
+    junit = tmp_path / "junit.xml"
+    args = ["apply", str(path), "--yes", "--poll-interval", "50ms", "--idle-grace", "100ms"]
+    applied = run_tasks([*args, "--report", str(report), "--junit", str(junit)], env=env)
+    assert applied.code == 0, applied.output
+    assert "Traceback" not in applied.output and sim.token not in applied.output
+    document = json.loads(report.read_text())
+    by_name = {t["name"]: t for t in document["tasks"]}
+    auth, notes = by_name["auth"], by_name["notes"]
+    pull = auth["pull_request"]
+    assert pull is not None and pull["url"].startswith("https://github.com/example/repo/pull/")
+    assert pull["state"] == "open" and pull["title"]
+    assert isinstance(pull["additions"], int) and isinstance(pull["deletions"], int)
+    assert auth["last_message"].startswith("I opened pull request #")
+    assert notes["pull_request"] is None and notes["last_message"]
+    assert auth["link"] == f"{sim.url}/agents/{auth['id']}"
+    assert document["pull_requests"] == [{"name": "auth", "owner": auth["owner"], **pull}]
+
+    # The run ends with the pull requests opened: terminal, step summary, JUnit.
+    assert "Pull requests opened by the agents (1):" in applied.stdout
+    assert f"  {auth['owner']}/auth: {pull['url']} (open, " in applied.stdout
+    text = summary.read_text()
+    assert f"[auth]({sim.url}/agents/{auth['id']})" in text
+    assert "#### Pull requests" in text and f"]({pull['url']}) open, +" in text
+    assert f"pull request: {pull['url']} (open, " in junit.read_text()

@@ -79,8 +79,11 @@ class MemoryBackend:
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return {}
 
-    def list_items(self, owner: str | None) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str = "") -> list[Task]:
         return list(self.items)
+
+    def dashboard_path(self, item: Task) -> str:
+        return f"/tasks/{item.owner_name}/{item.id}"
 
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
@@ -125,7 +128,7 @@ def step(run: TaskRun, now: float) -> Any:
 
 
 def poll(run: TaskRun, backend: MemoryBackend, now: float) -> None:
-    listed = {t.id: t for t in backend.list_items(None)}
+    listed = {t.id: t for t in backend.list_items(None, "")}
     by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
     run.observe(listed, by_name, now)
 

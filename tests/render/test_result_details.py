@@ -9,7 +9,6 @@ from runner.execute.results import (
     Outcome,
     PullRequest,
     TaskResult,
-    dashboard_link,
 )
 from runner.report.json_report import report_document
 from runner.report.junit import junit_xml
@@ -35,7 +34,7 @@ def report() -> ApplyReport:
         task_id="3f2a0000-0000-4000-8000-000000000001",
         outcome=Outcome.OK,
         status="waiting",
-        link=dashboard_link(URL, "chats", "admin", "3f2a0000-0000-4000-8000-000000000001"),
+        link=f"{URL}/agents/3f2a0000-0000-4000-8000-000000000001",
         pull_request=PR,
         last_message="Opened a pull request with the login flow.",
     )
@@ -48,14 +47,9 @@ def report() -> ApplyReport:
         outcome=Outcome.UNCHANGED,
         message="Wrote the README section",
         last_message="Wrote the README section",
-        link=dashboard_link(URL, "tasks", "admin", "9"),
+        link=f"{URL}/tasks/admin/9",
     )
     return ApplyReport("nightly", (chat, task), server_version="v2.38.0", dashboard_url=URL)
-
-
-def test_links_are_agents_for_chats_and_tasks_for_tasks() -> None:
-    assert dashboard_link(URL + "/", "chats", "admin", "c1") == f"{URL}/agents/c1"
-    assert dashboard_link(URL, "tasks", "admin", "t1") == f"{URL}/tasks/admin/t1"
 
 
 def test_json_report_carries_the_pull_request_and_last_message() -> None:

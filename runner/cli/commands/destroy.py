@@ -33,13 +33,13 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.backends.tasks import TasksBackend
     from runner.cli.commands.plan import plan_header
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
-    items = TasksBackend(global_options(ctx).client())
-    prepared = batch.prepare_destroy(items, source(file, variables, env_names, backend))
+    prepared = batch.prepare_destroy(
+        global_options(ctx), source(file, variables, env_names, backend)
+    )
     plan = prepared.plan
     click.echo(plan_header(prepared, counted=False))
     click.echo("")

@@ -56,11 +56,10 @@ def prepare(
 ) -> Prepared:
     """The batch service's plan for the command's flags, on the deployment of the global flags."""
     from runner import batch
-    from runner.backends.tasks import TasksBackend
 
-    backend = TasksBackend(global_options(ctx).client())
     options = plan_options(targets, replace, prune)
-    return batch.prepare(backend, source, options, options_given=bool(targets or replace or prune))
+    given = bool(targets or replace or prune)
+    return batch.prepare(global_options(ctx), source, options, options_given=given)
 
 
 def source(

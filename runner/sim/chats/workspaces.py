@@ -4,6 +4,9 @@ name is unique across both, as it is on one Coder deployment.
 
 Follows `createWorkspace` and `postWorkspaceBuilds` in Coder's `coderd/workspaces.go` and
 `coderd/workspacebuilds.go` at the contract's HEAD commit: both answer 201 (swagger lists 200).
+The lookup by owner and name, which the swagger subset leaves out, follows
+`workspaceByOwnerAndName` in `coderd/workspaces.go` (routed in `coderd/coderd.go`) at
+v2.33.0-rc.1: names compare case-insensitively, deleted workspaces are not found (404).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ class WorkspaceRoutes:
     def routes(self) -> list[Route]:
         return [
             Route(_pattern("/api/v2/users/{user}/workspaces"), {"POST": self.create}),
+            Route(_pattern("/api/v2/users/{user}/workspace/{name}"), {"GET": self.by_name}),
             Route(_pattern("/api/v2/workspaces/{workspace}"), {"GET": self.get}),
             Route(_pattern("/api/v2/workspaces/{workspace}/builds"), {"POST": self.build}),
         ]
@@ -120,6 +124,20 @@ class WorkspaceRoutes:
         with self.store.lock:
             workspace = self._find(request.user, request.params["workspace"])
             return 200, self._json(workspace, request.user, self.store.clock.now())
+
+    def by_name(self, request: Request) -> Result:
+        caller = request.user
+        store = self.store
+        with store.lock:
+            owner = store.resolve_user(caller, request.params["user"])
+            name = request.params["name"].lower()
+            now = store.clock.now()
+            for workspace in store.workspaces:
+                mine = caller.owner or workspace.owner_id == caller.id
+                same = workspace.owner_id == owner.id and workspace.name.lower() == name
+                if same and mine and not workspace.gone(now):
+                    return 200, self._json(workspace, caller, now)
+            raise not_found()
 
     def build(self, request: Request) -> Result:
         body = request.json()

@@ -1,0 +1,340 @@
+"""The batch backend over Coder Agents (the Chats API, Coder v2.32 and later).
+
+Chats are shown to the rest of the batch as `Task` records, so planner, observer and executor
+stay the same. Ownership comes from labels (`tasks/batch` and `tasks/item`, both with the
+batch's values); the item's name on the deployment is rebuilt from them. A chat has no template:
+a task's template version and preset are pinned by creating a workspace first (named like the
+task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS-CONTRACT 3).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+from collections.abc import Mapping, Sequence
+
+from runner import ownership
+from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
+from runner.coder.chats import ChatsClient
+from runner.coder.client import CoderClient
+from runner.coder.errors import is_queue_full
+from runner.coder.models import Task, TaskState, User
+from runner.coder.version import ServerInfo
+from runner.errors import (
+    AgentBusyError,
+    ApiError,
+    ConflictError,
+    ServerError,
+    TasksError,
+    UncertainOutcomeError,
+)
+from runner.execute.results import ItemDetails, PullRequest
+from runner.manifest.model import DesiredTask
+from runner.preflight import PreflightError, ResolvedTask, preflight, task_key
+
+LABEL_BATCH = ownership.BATCH_LABEL
+LABEL_ITEM = ownership.ITEM_LABEL
+LABEL_SPEC = "tasks/spec"
+#: Messages read, newest first, to find the agent's last answer for the reports.
+LAST_MESSAGE_PAGE = 50
+
+
+def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
+    """A short stable digest of what a chat is made from: prompt, template, version, preset."""
+    spec = [
+        desired.prompt.strip(),
+        resolved.template.id,
+        resolved.version.id,
+        resolved.preset.id if resolved.preset else "",
+    ]
+    return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
+
+
+def chat_labels(desired: DesiredTask, resolved: ResolvedTask) -> dict[str, str]:
+    """The labels that make a chat the batch's own."""
+    return {
+        LABEL_BATCH: desired.batch,
+        LABEL_ITEM: desired.name,
+        LABEL_SPEC: spec_hash(desired, resolved),
+    }
+
+
+def item_name(chat: Chat, batch: str) -> str | None:
+    """The manifest name of `chat` when it carries `batch`'s ownership labels, else None."""
+    item = chat.labels.get(LABEL_ITEM)
+    if chat.labels.get(LABEL_BATCH) != batch or not item:
+        return None
+    return item
+
+
+def workspace_name(batch: str, name: str) -> str:
+    """The workspace pinned for item `name`: its Tasks name, within Coder's workspace rules."""
+    return ownership.coder_name(batch, name)
+
+
+class ChatsBackend:
+    """Chats as batch items; `tasks_client` resolves templates, users and organizations."""
+
+    def __init__(self, chats: ChatsClient, tasks_client: CoderClient) -> None:
+        self.chats = chats
+        self.client = tasks_client
+        self._lock = threading.Lock()
+        self._prompts: dict[str, str] = {}  # chat id -> first user message (never changes)
+        self._workspaces: dict[str, PinnedWorkspace] = {}
+        self._me: User | None = None
+        self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
+
+    @property
+    def kind(self) -> str:
+        return "chats"
+
+    @property
+    def server(self) -> ServerInfo:
+        info = self.chats.server
+        return ServerInfo(
+            version=info.version,
+            major=info.major,
+            minor=info.minor,
+            patch=info.patch,
+            generation="chats",
+            dashboard_url=info.dashboard_url,
+        )
+
+    @property
+    def can_resume(self) -> bool:
+        return False  # a chat is never paused; an interrupted one takes messages
+
+    def me(self) -> User:
+        if self._me is None:
+            self._me = self.chats.me()
+        return self._me
+
+    def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
+        resolved = preflight(self.client, desired, ai_templates=False)
+        me = self.me()
+        info = self.chats.server
+        problems: dict[str, list[str]] = {}
+        for task in desired:
+            owner = resolved[task_key(task)].owner
+            if owner.id == me.id:
+                continue
+            if info.supports_owner_id:
+                # GA creates it with `owner_id`, but lists and sends are the owner's alone
+                # (CHATS-CONTRACT 1.4, 1.5): the batch could neither find it nor follow it up.
+                why = "only its owner can list it and send to it, so this batch could not follow it"
+            else:
+                why = (
+                    "another owner needs Coder v2.37 or later, this deployment runs "
+                    f"{info.short_version}"
+                )
+            problem = (
+                f"owner {task.owner!r}: a chat belongs to the token's user ({me.username}); {why}"
+            )
+            problems.setdefault(problem, []).append(task.name)
+        if problems:
+            raise PreflightError(problems)
+        return resolved
+
+    def list_items(self, owner: str | None, batch: str) -> list[Task]:
+        # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
+        chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
+        return [self._as_task(chat, batch) for chat in chats]
+
+    def ownership_mark(self, item: Task) -> str | None:
+        return item.display_name
+
+    def dashboard_path(self, item: Task) -> str:
+        return f"/agents/{item.id}"
+
+    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+        history = self.chats.history(item.id)
+        users = [n for n, m in enumerate(history) if m.role == "user"]
+        answered = any(m.role == "assistant" for m in history[users[-1] + 1 :]) if users else True
+        with self._lock:
+            self._answered[item.id] = answered
+        return tuple(history[n].text for n in users)
+
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+        info = self.chats.server
+        workspace = self._pinned_workspace(desired, resolved)
+        chat = self.chats.create_chat(
+            desired.prompt,
+            organization_id=resolved.organization.id if info.requires_organization else None,
+            labels=chat_labels(desired, resolved),
+            workspace_id=workspace.id,
+            title=desired.display_name,
+        )
+        with self._lock:
+            self._prompts[chat.id] = desired.prompt
+        return self._as_task(chat, desired.batch)
+
+    def send(self, item: Task, text: str) -> None:
+        """Send only after the agent answered our last message (the executor reads the
+        history right before each send, so that is known without another request)."""
+        with self._lock:
+            answered = self._answered.pop(item.id, True)
+        if not answered:
+            raise AgentBusyError(409, "the agent has not answered the last message yet")
+        try:
+            self.chats.send_message(item.id, text)
+        except ApiError as error:
+            if is_queue_full(error):
+                raise AgentBusyError(
+                    error.status, error.api_message, method=error.method, path=error.path
+                ) from None
+            raise
+
+    def delete(self, item: Task) -> None:
+        """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
+        chat = self.chats.get_chat(item.id)
+        self.chats.retire(chat)
+        batch = chat.labels.get(LABEL_BATCH, "")
+        item_label = chat.labels.get(LABEL_ITEM, "")
+        if chat.workspace_id and batch and item_label:
+            workspace = self._workspace(chat.workspace_id)
+            ours = workspace is not None and workspace.name.lower() == (
+                workspace_name(batch, item_label).lower()
+            )
+            if workspace is not None and ours and workspace.transition != "delete":
+                self.chats.delete_workspace(workspace.id)
+
+    def resume(self, item: Task) -> None:
+        raise TasksError("chats cannot be paused or resumed")
+
+    def details(self, item: Task) -> ItemDetails:
+        """The pull request Coder tracks for the chat now, and its last assistant message."""
+        chat = self.chats.get_chat(item.id)
+        diff = chat.diff_status
+        pull_request = None
+        if diff is not None and diff.url:
+            pull_request = PullRequest(
+                url=diff.url,
+                state=diff.state or "",
+                title=diff.title,
+                additions=diff.additions,
+                deletions=diff.deletions,
+            )
+        newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
+        said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
+        return ItemDetails(pull_request=pull_request, last_message=said)
+
+    # -- internals ------------------------------------------------------------------------
+
+    def _pinned_workspace(self, desired: DesiredTask, resolved: ResolvedTask) -> PinnedWorkspace:
+        """The item's workspace: the one an earlier (lost or half-done) create made, else new.
+
+        Looked up by its name first, so a create whose response was lost, or whose chat was
+        never made, is adopted rather than made twice.
+        """
+        name = workspace_name(desired.batch, desired.name)
+        owner = resolved.owner.username
+        workspace = self._adoptable(desired, resolved, name)
+        if workspace is None:
+            try:
+                workspace = self.chats.create_workspace(
+                    name,
+                    resolved.version.id,
+                    owner=owner,
+                    preset_id=resolved.preset.id if resolved.preset else None,
+                )
+            except (ConflictError, UncertainOutcomeError, ServerError):
+                workspace = self._adoptable(desired, resolved, name)
+                if workspace is None:
+                    raise
+        with self._lock:
+            self._workspaces[workspace.id] = workspace
+        return workspace
+
+    def _adoptable(
+        self, desired: DesiredTask, resolved: ResolvedTask, name: str
+    ) -> PinnedWorkspace | None:
+        found = self.chats.workspace_by_name(resolved.owner.username, name)
+        if found is None:
+            return None
+        if found.transition == "delete":
+            # The workspace of a replaced chat, still being deleted: its name frees up soon.
+            raise ConflictError(409, f"workspace {name!r} is still being deleted")
+        wanted_preset = resolved.preset.id if resolved.preset else None
+        if found.template_version_id != resolved.version.id or (
+            wanted_preset and found.preset_id != wanted_preset
+        ):
+            raise TasksError(
+                f"workspace {name!r} exists with another template version or preset; "
+                "delete it (or rename the task) and apply again"
+            )
+        return found
+
+    def _workspace(self, workspace_id: str) -> PinnedWorkspace | None:
+        with self._lock:
+            known = self._workspaces.get(workspace_id)
+        if known is not None:
+            return known
+        try:
+            workspace = self.chats.get_workspace(workspace_id)
+        except ApiError:
+            return None
+        with self._lock:
+            self._workspaces[workspace_id] = workspace
+        return workspace
+
+    def _first_prompt(self, chat: Chat) -> str:
+        with self._lock:
+            known = self._prompts.get(chat.id)
+        if known is not None:
+            return known
+        for message in self.chats.history(chat.id):
+            if message.role == "user":
+                with self._lock:
+                    self._prompts[chat.id] = message.text
+                return message.text
+        return ""
+
+    def _as_task(self, chat: Chat, batch: str) -> Task:
+        item = item_name(chat, batch)
+        me = self.me()
+        name = ownership.coder_name(batch, item) if item else ""
+        workspace = self._workspace(chat.workspace_id) if item and chat.workspace_id else None
+        state, message = _state(chat)
+        return Task(
+            id=chat.id,
+            name=name,
+            owner_id=chat.owner_id or me.id,
+            owner_name=chat.owner_username or (me.username if chat.owner_id == me.id else ""),
+            organization_id=chat.organization_id or "",
+            display_name=ownership.display_name(batch, item) if item else None,
+            template_id=workspace.template_id if workspace else "",
+            template_version_id=workspace.template_version_id if workspace else "",
+            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
+            template_display_name="",
+            workspace_id=chat.workspace_id,
+            workspace_name=workspace.name if workspace else "",
+            workspace_status="",
+            workspace_build_number=0,
+            workspace_agent_id=None,
+            workspace_agent_lifecycle=None,
+            workspace_agent_healthy=None,
+            workspace_app_id=None,
+            initial_prompt=self._first_prompt(chat) if item else "",
+            status="active",
+            current_state=TaskState(state, message, "", chat.updated_at),
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
+            raw=chat.raw,
+        )
+
+
+def _state(chat: Chat) -> tuple[str, str]:
+    """The Tasks state a chat status stands for (CHATS-CONTRACT 3 and 1.13), with its message.
+
+    `waiting` is both "finished" and "waiting for input": idle. `error` and `requires_action`
+    (this tool declares no client tools) end the agent's work as a failure.
+    """
+    if chat.status == "error":
+        error = chat.last_error
+        return "failed", (error.message if error else "") or "the chat is in error"
+    if chat.status == "requires_action":
+        return "failed", "needs tool results"
+    if chat.status in BUSY_STATUSES:
+        return "working", ""
+    return "idle", ""
