@@ -11,7 +11,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -70,6 +70,7 @@ def execute(
     )
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
+    static: list[tuple[TaskResult, Task | None]] = []
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
@@ -79,9 +80,13 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(backend, action, task, run_settings.dashboard_url))
+            result = _static_result(backend, action, task, run_settings.dashboard_url)
+            results.append(result)
+            static.append((result, task))
     engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
     interrupted = engine.run()
+    if not interrupted:
+        _read_details(backend, [(run.result, run.task) for run in runs] + static)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -255,6 +260,24 @@ def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float)
 def _poll_interval(plan: Plan) -> float:
     intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
+
+
+def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:
+    """Each remaining item's pull request and last message, once, after the run.
+
+    What cannot be read is left out: the run's outcome is already decided.
+    """
+    for result, task in items:
+        if task is None or result.outcome is Outcome.DELETED:
+            continue
+        try:
+            details = backend.details(task)
+        except AuthError:
+            raise
+        except (ApiError, TransportError):
+            continue
+        result.pull_request = details.pull_request
+        result.last_message = details.last_message
 
 
 def _static_result(

@@ -7,14 +7,14 @@ import click
 from runner.cli.commands.apply import run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
-from runner.cli.manifest_options import manifest_input_options
+from runner.cli.manifest_options import backend_option, manifest_input_options
 from runner.cli.options import confirm
-from runner.render.safe_text import safe_text
 
 
 @click.command("destroy")
 @click.argument("file", metavar="FILE|PLANFILE")
 @manifest_input_options
+@backend_option
 @run_options
 @click.pass_context
 def command(
@@ -22,6 +22,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     yes: bool,
     parallelism: int,
     report_path: str | None,
@@ -32,20 +33,15 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.cli.manifest_options import chosen_backend
+    from runner.cli.commands.plan import plan_header
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
-    backend = batch.choose_backend(global_options(ctx), chosen_backend(ctx))
-    prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
-    plan = prepared.plan
-    observation = prepared.observation
-    click.echo(
-        safe_text(
-            f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
-            f"{observation.dashboard_url}:"
-        )
+    prepared = batch.prepare_destroy(
+        global_options(ctx), source(file, variables, env_names, backend)
     )
+    plan = prepared.plan
+    click.echo(plan_header(prepared, counted=False))
     click.echo("")
     click.echo(render_plan(plan, destroying=True))
     if plan.has_changes:
