@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -25,7 +25,7 @@ from runner.errors import (
     UnsupportedServerError,
 )
 from runner.execute import ApplyReport, Event, ExecuteSettings, Notice, Outcome, execute
-from runner.manifest.model import Batch
+from runner.manifest.model import BACKENDS, Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
 from runner.planfile import SavedPlan
@@ -34,9 +34,6 @@ from runner.preflight import ResolvedTask, task_key
 if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient
     from runner.coder.client import CoderClient
-
-#: Backend choices: Tasks where the server serves them (else Chats), or one of them.
-BACKENDS = ("auto", "tasks", "chats")
 
 #: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -48,7 +45,10 @@ class PlanChangedError(TasksError):
 
 @dataclass(frozen=True)
 class Source:
-    """Where a batch comes from: a manifest (with --var and --env) or a saved plan."""
+    """Where a batch comes from: a manifest (with --var and --env) or a saved plan.
+
+    `backend` is `--backend`: anything but `auto` wins over the manifest's `defaults.backend`.
+    """
 
     path: str
     variables: Sequence[str] = ()
@@ -109,7 +109,16 @@ def load_input(source: Source) -> tuple[Batch, SavedPlan | None]:
     """A manifest loaded and rendered, or a saved plan (then --var/--env must not be given).
 
     The file is read once: a plan is parsed from those bytes, a manifest loaded from them.
+    The batch carries the backend asked for (`Source.backend` over the file's own choice).
     """
+    batch, saved = _load(source)
+    if source.backend == "auto" or source.backend == batch.backend:
+        return batch, saved
+    batch = replace(batch, backend=source.backend)
+    return batch, (replace(saved, batch=batch) if saved is not None else None)
+
+
+def _load(source: Source) -> tuple[Batch, SavedPlan | None]:
     from runner import planfile
 
     path = source.path
@@ -137,14 +146,18 @@ def load_input(source: Source) -> tuple[Batch, SavedPlan | None]:
 
 
 def prepare(
-    backend: Backend,
+    clients: Clients,
     source: Source,
     options: PlanOptions,
     *,
     options_given: bool = False,
 ) -> Prepared:
-    """Load, preflight, observe and plan. A saved plan brings its own options."""
+    """Load, choose the backend, preflight, observe and plan. A saved plan brings its own options.
+
+    The backend is the one `--backend` asks for, else the manifest's (or saved plan's) choice.
+    """
     batch, saved = load_input(source)
+    backend = choose_backend(clients, batch.backend)
     if saved is not None:
         if options_given:
             raise InvalidInputError(
@@ -170,11 +183,12 @@ def plan_batch(
     return Prepared(backend, batch, observation, resolved, plan, saved)
 
 
-def prepare_destroy(backend: Backend, source: Source) -> Prepared:
-    """A plan deleting every task the batch owns, whoever owns it."""
+def prepare_destroy(clients: Clients, source: Source) -> Prepared:
+    """A plan deleting every task the batch owns, whoever owns it, on the batch's backend."""
     batch, _ = load_input(source)
+    backend = choose_backend(clients, batch.backend)
     # Every task the token can see: an owner dropped from the manifest may still hold some.
-    empty = Batch(batch.name, (), batch.source)
+    empty = Batch(batch.name, (), batch.source, batch.backend)
     observation = observe(backend, empty, all_visible=True, read_logs=False)
     plan = make_plan(empty, observation, PlanOptions(prune=True))
     return Prepared(backend, batch, observation, {}, plan)

@@ -11,6 +11,10 @@ from __future__ import annotations
 
 import hashlib
 
+#: The labels a batch's chat carries (Chats have no name): the batch, and the task's name.
+BATCH_LABEL = "tasks/batch"
+ITEM_LABEL = "tasks/item"
+
 #: Coder's limit on task (workspace) names.
 MAX_CODER_NAME_LENGTH = 32
 MARKER_LENGTH = 6
@@ -52,3 +56,8 @@ def owns(batch: str, task_name: str, task_display_name: str | None) -> bool:
     if task_display_name is None:
         return True
     return task_display_name == display_name(batch, name)
+
+
+def chat_labels(batch: str, name: str) -> dict[str, str]:
+    """The labels naming a batch's chat: what `<batch>/<name>` looks up."""
+    return {BATCH_LABEL: batch, ITEM_LABEL: name}

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import InvalidInputError
-from runner.manifest.model import Batch, DesiredTask
+from runner.manifest.model import BACKENDS, Batch, DesiredTask
 from runner.plan import Action, Plan, PlanOptions
 
 FORMAT = "coder-tasks-plan"
@@ -54,7 +54,7 @@ def plan_document(
     plan: Plan, batch: Batch, *, server_version: str = "", server_url: str = ""
 ) -> dict[str, Any]:
     """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1)."""
-    return {
+    document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "batch": plan.batch,
@@ -79,6 +79,10 @@ def plan_document(
         "actions": [action_document(a) for a in plan.actions],
         "desired": [t.to_data() for t in batch.tasks],
     }
+    # Left out when `auto`, so such a plan reads exactly as plans made before the choice existed.
+    if batch.backend != "auto":
+        document["backend"] = batch.backend
+    return document
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -126,8 +130,11 @@ def load_plan(path: str, text: str) -> SavedPlan:
             targets=frozenset(str(t) for t in options["targets"]),
         )
         server = data.get("server") or {}
+        backend = str(data.get("backend") or "auto")
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown backend {backend!r}")
         return SavedPlan(
-            batch=Batch(name, tasks, str(data.get("source") or path)),
+            batch=Batch(name, tasks, str(data.get("source") or path), backend),
             options=plan_options,
             fingerprint=str(data["fingerprint"]),
             actions=tuple(data["actions"]),

@@ -14,12 +14,17 @@ from typing import Protocol
 
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
+from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask
 
 
 class Backend(Protocol):
     """One server's items, as a batch uses them. Items are `Task` records."""
+
+    @property
+    def kind(self) -> str:
+        """Which Coder API the items are: "tasks" or "chats"."""
 
     @property
     def server(self) -> ServerInfo:
@@ -61,3 +66,6 @@ class Backend(Protocol):
 
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
+
+    def details(self, item: Task) -> ItemDetails:
+        """What Coder knows of the item's result: its pull request, what the agent said last."""

@@ -9,12 +9,10 @@ task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from runner import ownership
 from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
@@ -31,17 +29,15 @@ from runner.errors import (
     TasksError,
     UncertainOutcomeError,
 )
+from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
 from runner.preflight import PreflightError, ResolvedTask, preflight, task_key
 
-LABEL_BATCH = "tasks/batch"
-LABEL_ITEM = "tasks/item"
+LABEL_BATCH = ownership.BATCH_LABEL
+LABEL_ITEM = ownership.ITEM_LABEL
 LABEL_SPEC = "tasks/spec"
-#: How long an archive refused with 409 (the chat is still settling) is retried, as Coder's
-#: ai-sdk does after an interrupt (CHATS-CONTRACT 1.9).
-ARCHIVE_RETRY_SECONDS = 15.0
-ARCHIVE_RETRY_INTERVAL = 1.0
-ALREADY_ARCHIVED = "Chat is already archived."
+#: Messages read, newest first, to find the agent's last answer for the reports.
+LAST_MESSAGE_PAGE = 50
 
 
 def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
@@ -80,23 +76,18 @@ def workspace_name(batch: str, name: str) -> str:
 class ChatsBackend:
     """Chats as batch items; `tasks_client` resolves templates, users and organizations."""
 
-    def __init__(
-        self,
-        chats: ChatsClient,
-        tasks_client: CoderClient,
-        *,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
+    def __init__(self, chats: ChatsClient, tasks_client: CoderClient) -> None:
         self.chats = chats
         self.client = tasks_client
-        self._sleep = sleep
-        self._clock = clock
         self._lock = threading.Lock()
         self._prompts: dict[str, str] = {}  # chat id -> first user message (never changes)
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
         self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
+
+    @property
+    def kind(self) -> str:
+        return "chats"
 
     @property
     def server(self) -> ServerInfo:
@@ -197,11 +188,7 @@ class ChatsBackend:
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
         chat = self.chats.get_chat(item.id)
-        if chat.status in BUSY_STATUSES:
-            with contextlib.suppress(ConflictError):  # not interruptible: it settled meanwhile
-                self.chats.interrupt(chat.id)
-        if not chat.archived:
-            self._archive(chat.id)
+        self.chats.retire(chat)
         batch = chat.labels.get(LABEL_BATCH, "")
         item_label = chat.labels.get(LABEL_ITEM, "")
         if chat.workspace_id and batch and item_label:
@@ -215,22 +202,24 @@ class ChatsBackend:
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")
 
-    # -- internals ------------------------------------------------------------------------
+    def details(self, item: Task) -> ItemDetails:
+        """The pull request Coder tracks for the chat now, and its last assistant message."""
+        chat = self.chats.get_chat(item.id)
+        diff = chat.diff_status
+        pull_request = None
+        if diff is not None and diff.url:
+            pull_request = PullRequest(
+                url=diff.url,
+                state=diff.state or "",
+                title=diff.title,
+                additions=diff.additions,
+                deletions=diff.deletions,
+            )
+        newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
+        said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
+        return ItemDetails(pull_request=pull_request, last_message=said)
 
-    def _archive(self, chat_id: str) -> None:
-        deadline = self._clock() + ARCHIVE_RETRY_SECONDS
-        while True:
-            try:
-                self.chats.archive(chat_id)
-                return
-            except ConflictError:
-                if self._clock() >= deadline:
-                    raise
-                self._sleep(ARCHIVE_RETRY_INTERVAL)
-            except ApiError as error:
-                if error.status == 400 and error.api_message == ALREADY_ARCHIVED:
-                    return  # a lost earlier archive did it
-                raise
+    # -- internals ------------------------------------------------------------------------
 
     def _pinned_workspace(self, desired: DesiredTask, resolved: ResolvedTask) -> PinnedWorkspace:
         """The item's workspace: the one an earlier (lost or half-done) create made, else new.

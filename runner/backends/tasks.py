@@ -8,6 +8,7 @@ from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
 from runner.errors import DeliveryUnverifiedError
+from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
 
@@ -17,6 +18,10 @@ class TasksBackend:
 
     def __init__(self, client: CoderClient) -> None:
         self.client = client
+
+    @property
+    def kind(self) -> str:
+        return "tasks"
 
     @property
     def server(self) -> ServerInfo:
@@ -65,6 +70,10 @@ class TasksBackend:
 
     def resume(self, item: Task) -> None:
         self.client.resume_task(item)
+
+    def details(self, item: Task) -> ItemDetails:
+        # Tasks track no pull request; the agent's last word is its state message.
+        return ItemDetails(last_message=item.message)
 
 
 #: Why a stored snapshot cannot count delivered follow-ups (CONTRACT 3.2: at most 64 KiB).

@@ -1,13 +1,14 @@
-"""`list`, `status` and `logs` on a deployment that serves Chats (Coder Agents) and no Tasks.
+"""`list`, `status`, `logs`, `send` and `delete` on a deployment that serves Chats and no Tasks.
 
 Each command first takes the Tasks path unchanged (chat modules load only when needed); only
 when the server says it serves no Tasks (v2.37+, or switched off on v2.35/v2.36) and answers the
-Chats probe does it show chats instead.
+Chats probe does it show chats instead. A chat is named by its UUID, or as `<batch>/<name>` for
+a chat a batch made (found by its labels).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -15,9 +16,16 @@ import click
 
 from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
-from runner.errors import ChatsUnavailableError, InvalidInputError, UnsupportedServerError
+from runner.errors import (
+    ChatsUnavailableError,
+    InvalidInputError,
+    TaskNotFoundError,
+    UnsupportedServerError,
+)
+from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels
 from runner.render.json_output import go_json
-from runner.render.safe_text import safe_text
+from runner.render.safe_text import safe_line, safe_text
+from runner.render.times import go_stamp
 
 if TYPE_CHECKING:
     from runner.cli.context import GlobalOptions
@@ -48,14 +56,31 @@ def tasks_or_chats(
 
 
 def _chat(client: ChatsClient, identifier: str) -> Chat:
+    """The chat a UUID or `<batch>/<name>` names."""
     text = identifier.strip()
-    if not is_uuid(text):
+    if is_uuid(text):
+        with error_context(f'get chat "{text}"'):
+            return client.get_chat(text)
+    batch, slash, name = text.partition("/")
+    if not slash or not batch or not name or "/" in name:
         raise InvalidInputError(
-            f'"{identifier}" is not a chat ID: this deployment serves Coder Agents, whose chats '
-            "are named by UUID"
+            f'"{identifier}" is not a chat: this deployment serves Coder Agents, whose chats '
+            "are named by UUID, or as <batch>/<name> for a chat a batch made"
         )
-    with error_context(f'get chat "{text}"'):
-        return client.get_chat(text)
+    with error_context(f'find chat "{text}"'):
+        found = client.list_chats(labels=chat_labels(batch, name))
+    if not found:
+        raise TaskNotFoundError(f'no chat of batch "{batch}" is named "{name}"')
+    if len(found) > 1:
+        ids = ", ".join(chat.id for chat in found)
+        raise InvalidInputError(f'"{text}" names {len(found)} chats ({ids}); name one by UUID')
+    return found[0]
+
+
+def chat_name(chat: Chat) -> str:
+    """`<batch>/<name>` for a chat a batch made, else its UUID."""
+    batch, name = chat.labels.get(BATCH_LABEL), chat.labels.get(ITEM_LABEL)
+    return f"{batch}/{name}" if batch and name else chat.id
 
 
 def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
@@ -103,3 +128,32 @@ def chat_logs(client: ChatsClient, identifier: str, *, output: str) -> None:
         click.echo("No messages found.", err=True)
         return
     click.echo("\n".join(lines))
+
+
+def chat_send(client: ChatsClient, identifier: str, text: str) -> None:
+    """A message to the chat; Coder queues it while the agent is busy."""
+    chat = _chat(client, identifier)
+    with error_context(f'send message to chat "{chat_name(chat)}"'):
+        result = client.send_message(chat.id, text, busy_behavior="queue")
+    if result.queued:
+        click.echo(safe_line(f'Chat "{chat_name(chat)}" is busy: the message is queued.'), err=True)
+
+
+def chat_delete(
+    client: ChatsClient, identifiers: Sequence[str], confirm: Callable[[str], None]
+) -> None:
+    """Archive chats (Coder has no chat delete), stopping busy ones first.
+
+    Every name is resolved before anything changes; the chats' workspaces are left alone.
+    """
+    chats: list[Chat] = []
+    for identifier in identifiers:
+        chat = _chat(client, identifier)
+        if all(seen.id != chat.id for seen in chats):
+            chats.append(chat)
+    confirm(f"Archive these chats: {', '.join(chat_name(c) for c in chats)}?")
+    for chat in chats:
+        with error_context(f'archive chat "{chat_name(chat)}"'):
+            client.retire(chat)
+        stamp = go_stamp(datetime.now().astimezone())
+        click.echo(safe_line(f"Archived chat {chat_name(chat)} at {stamp}"))

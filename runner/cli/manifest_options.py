@@ -1,4 +1,4 @@
-"""`--var` and `--env`: the options of every command that loads a manifest."""
+"""`--var` and `--env` (every command that loads a manifest), and `--backend`."""
 
 from __future__ import annotations
 
@@ -20,15 +20,6 @@ def manifest_input_options(function: F) -> F:
         help="Let templates read this environment variable as {{ env.NAME }}. Repeatable.",
     )(function)
     function = click.option(
-        "--backend",
-        type=click.Choice(["auto", "tasks", "chats"]),
-        default="auto",
-        show_default=True,
-        expose_value=False,
-        callback=_remember_backend,
-        help="Run the batch on Coder Tasks, on Coder Agents (chats), or Tasks where served.",
-    )(function)
-    function = click.option(
         "--var",
         "variables",
         multiple=True,
@@ -38,11 +29,15 @@ def manifest_input_options(function: F) -> F:
     return function
 
 
-def _remember_backend(ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    ctx.meta["tasks.backend"] = value
-    return value
+def backend_option(function: F) -> F:
+    """Add `--backend auto|tasks|chats` (as `backend`); it overrides the manifest's choice."""
+    from runner.manifest.model import BACKENDS
 
-
-def chosen_backend(ctx: click.Context) -> str:
-    """The `--backend` given (default `auto`)."""
-    return str(ctx.meta.get("tasks.backend") or "auto")
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        show_default=True,
+        help="The Coder API to run on: tasks, chats (Coder Agents), or auto (Tasks where the "
+        "server serves them, Chats otherwise). Overrides the manifest's defaults.backend.",
+    )(function)

@@ -8,6 +8,8 @@ raises `UncertainOutcomeError`, and the caller looks for it by labels or prompts
 
 from __future__ import annotations
 
+import contextlib
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -26,13 +28,19 @@ from runner.coder.chat_models import (
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
 from runner.coder.client import _decode, _unexpected
 from runner.coder.config import Connection, no_token_hint
-from runner.coder.errors import is_agents_experiment_gate, is_route_not_found
+from runner.coder.errors import (
+    is_agents_experiment_gate,
+    is_archive_of_active_chat,
+    is_route_not_found,
+)
 from runner.coder.models import User
 from runner.coder.transport import ApiTransport, RetryPolicy
 from runner.coder.version import parse_version
 from runner.errors import (
+    ApiError,
     AuthError,
     ChatsUnavailableError,
+    ConflictError,
     ForbiddenError,
     InvalidInputError,
     NotFoundError,
@@ -43,6 +51,11 @@ from runner.errors import (
 LIST_PAGE_SIZE = 50
 #: Page size of the message history (the server allows 1 to 200).
 HISTORY_PAGE_SIZE = 200
+#: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
+ARCHIVE_PATIENCE_SECONDS = 15.0
+ARCHIVE_RETRY_SECONDS = 0.25
+#: Coder's answer to archiving an archived chat (CHATS-CONTRACT 1.9).
+ALREADY_ARCHIVED_MESSAGE = "Chat is already archived."
 
 
 class ChatsClient:
@@ -309,6 +322,33 @@ class ChatsClient:
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, write=True)
+
+    def retire(self, chat: Chat, *, patience: float = ARCHIVE_PATIENCE_SECONDS) -> None:
+        """Stop a busy chat's turn, then archive it; the workspace is left alone.
+
+        From v2.35 an interrupted chat passes through `interrupting`, and Coder refuses to
+        archive it meanwhile (409); that refusal is retried for up to `patience` seconds.
+        An archived chat is left as it is.
+        """
+        if chat.archived:
+            return
+        if chat.status in ("pending", "running"):
+            # A 409 here: it stopped on its own meanwhile, so nothing is left to interrupt.
+            with contextlib.suppress(ConflictError):
+                self.interrupt(chat.id)
+        deadline = time.monotonic() + patience
+        while True:
+            try:
+                self.archive(chat.id)
+                return
+            except ConflictError as error:
+                if not is_archive_of_active_chat(error) or time.monotonic() >= deadline:
+                    raise
+            except ApiError as error:
+                if error.status == 400 and error.api_message == ALREADY_ARCHIVED_MESSAGE:
+                    return  # an earlier archive whose answer was lost did it
+                raise
+            time.sleep(ARCHIVE_RETRY_SECONDS)
 
     # -- workspaces that pin a template version and preset ---------------------------------
 

@@ -13,7 +13,7 @@ import heapq
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -82,6 +82,7 @@ def execute(
     )
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
+    static: list[tuple[TaskResult, Task | None]] = []
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
@@ -91,7 +92,9 @@ def execute(
             runs.append(run)
             results.append(run.result)
         else:
-            results.append(_static_result(backend, action, task, run_settings.dashboard_url))
+            result = _static_result(backend, action, task, run_settings.dashboard_url)
+            results.append(result)
+            static.append((result, task))
     limits = _Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
@@ -100,6 +103,8 @@ def execute(
     )
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
+    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
+        _read_details(backend, [(run.result, run.task) for run in runs] + static)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -450,6 +455,24 @@ def _lost_contact_after(plan: Plan) -> float:
     """The most patient task's grace: the run stops only when every task would."""
     graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
     return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
+
+
+def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:
+    """Each remaining item's pull request and last message, once, after the run.
+
+    What cannot be read is left out: the run's outcome is already decided.
+    """
+    for result, task in items:
+        if task is None or result.outcome is Outcome.DELETED:
+            continue
+        try:
+            details = backend.details(task)
+        except AuthError:
+            raise
+        except (ApiError, TransportError):
+            continue
+        result.pull_request = details.pull_request
+        result.last_message = details.last_message
 
 
 def _static_result(

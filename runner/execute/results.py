@@ -26,6 +26,31 @@ class Outcome(str, Enum):
         return self in (Outcome.FAILED, Outcome.BLOCKED)
 
 
+@dataclass(frozen=True)
+class PullRequest:
+    """A pull request Coder tracks for an item (a chat's `diff_status`)."""
+
+    url: str
+    state: str = ""  # draft, open, merged or closed, as Coder reports it
+    title: str = ""
+    additions: int = 0
+    deletions: int = 0
+
+    def one_line(self) -> str:
+        """`<url> (open, +12 -3) <title>`."""
+        state = f"{self.state}, " if self.state else ""
+        title = f" {self.title}" if self.title else ""
+        return f"{self.url} ({state}+{self.additions} -{self.deletions}){title}"
+
+
+@dataclass(frozen=True)
+class ItemDetails:
+    """What Coder knows of an item's result, read once when its run ends."""
+
+    pull_request: PullRequest | None = None
+    last_message: str = ""  # a chat's last assistant message; a task's state message
+
+
 @dataclass
 class TaskResult:
     """One task's record of the run; updated while it runs, final once `outcome` is set."""
@@ -42,6 +67,8 @@ class TaskResult:
     error: str = ""
     link: str = ""
     done: list[str] = field(default_factory=list)  # what was done, in order
+    pull_request: PullRequest | None = None
+    last_message: str = ""  # what the agent said last (see ItemDetails)
     follow_ups_sent: int = 0
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None
@@ -83,6 +110,11 @@ class ApplyReport:
     stopped: TasksError | None = None
     server_version: str = ""
     dashboard_url: str = ""
+
+    @property
+    def pull_requests(self) -> list[tuple[TaskResult, PullRequest]]:
+        """The pull requests the batch's agents opened, in plan order."""
+        return [(r, r.pull_request) for r in self.results if r.pull_request is not None]
 
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)

@@ -82,7 +82,8 @@ def load(
         errors.extend(builder.errors)
     if errors:
         raise ManifestError(_ordered(errors))
-    return Batch(name=str(batch_name), tasks=tuple(tasks), source=path)
+    backend = str((data.get("defaults") or {}).get("backend") or "auto")
+    return Batch(name=str(batch_name), tasks=tuple(tasks), source=path, backend=backend)
 
 
 def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]]) -> bool:
@@ -113,7 +114,10 @@ class _TaskBuilder:
         self.document = document
         self.batch = batch
         defaults: dict[str, Any] = data.get("defaults") or {}
-        self.defaults = {k: v for k, v in defaults.items() if k not in broken_defaults}
+        # `backend` is the batch's, not a task setting.
+        self.defaults = {
+            k: v for k, v in defaults.items() if k not in broken_defaults and k != "backend"
+        }
         self.broken_defaults = broken_defaults
         self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})
         self.env = Namespace("env", env)

@@ -13,6 +13,8 @@ from runner import defaults, ownership
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
+#: The Coder API a batch runs on; `auto` picks Tasks where the server serves them, else Chats.
+BACKENDS = ("auto", "tasks", "chats")
 
 
 @dataclass(frozen=True)
@@ -107,3 +109,4 @@ class Batch:
     name: str
     tasks: tuple[DesiredTask, ...]
     source: str = ""
+    backend: str = "auto"  # defaults.backend: one of BACKENDS

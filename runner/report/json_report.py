@@ -6,7 +6,7 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from runner.execute.results import ApplyReport, TaskResult
+from runner.execute.results import ApplyReport, PullRequest, TaskResult
 
 REPORT_FORMAT_VERSION = 1
 
@@ -29,6 +29,10 @@ def report_document(
             "text": report.summary(command_name),
         },
         "tasks": [task_document(r) for r in report.results],
+        "pull_requests": [
+            {"name": r.name, "owner": r.owner, **pull_request_document(pr)}
+            for r, pr in report.pull_requests
+        ],
     }
 
 
@@ -46,6 +50,8 @@ def task_document(result: TaskResult) -> dict[str, Any]:
         "message": result.message,
         "error": result.error,
         "link": result.link,
+        "last_message": result.last_message,
+        "pull_request": pull_request_document(result.pull_request) if result.pull_request else None,
         "done": list(result.done),
         "follow_ups_sent": result.follow_ups_sent,
         "timings": {
@@ -54,6 +60,17 @@ def task_document(result: TaskResult) -> dict[str, Any]:
             "finished_at": _iso(result.finished_at),
             "duration_seconds": _round(result.duration_seconds),
         },
+    }
+
+
+def pull_request_document(pull_request: PullRequest) -> dict[str, Any]:
+    """A pull request Coder tracks: URL, state, title, additions and deletions."""
+    return {
+        "url": pull_request.url,
+        "state": pull_request.state,
+        "title": pull_request.title,
+        "additions": pull_request.additions,
+        "deletions": pull_request.deletions,
     }
 
 

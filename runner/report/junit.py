@@ -98,6 +98,10 @@ def _details(result: TaskResult) -> str:
     ]
     if result.message:
         lines.append(f"message: {result.message}")
+    if result.last_message and result.last_message != result.message:
+        lines.append(f"last message: {result.last_message}")
+    if result.pull_request:
+        lines.append(f"pull request: {result.pull_request.one_line()}")
     if result.done:
         lines.append(f"done: {'; '.join(result.done)}")
     if result.link:

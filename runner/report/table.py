@@ -15,6 +15,17 @@ def result_table(report: ApplyReport) -> str:
     return render_table(headers, rows, trailing_padding=False)
 
 
+def pull_request_lines(report: ApplyReport) -> list[str]:
+    """`Pull requests opened by the agents:` and one line per pull request; none, nothing."""
+    found = report.pull_requests
+    if not found:
+        return []
+    lines = [f"Pull requests opened by the agents ({len(found)}):"]
+    # Titles and URLs are the server's text: control characters are shown, not acted on.
+    lines.extend(safe_line(f"  {r.owner}/{r.name}: {pr.one_line()}") for r, pr in found)
+    return lines
+
+
 def event_line(event: Event) -> str:
     """`[owner/name] text`: the plain progress line for one event, control characters shown."""
     result = event.result
@@ -22,7 +33,7 @@ def event_line(event: Event) -> str:
 
 
 def _row(result: TaskResult) -> list[str]:
-    message = result.error or result.message
+    message = result.error or result.last_message or result.message
     if len(message) > 60:
         message = message[:59] + "…"
     return [

@@ -290,6 +290,9 @@ tasks:
     assert by_name["good"]["outcome"] == "ok" and by_name["good"]["done"] == ["created"]
     assert by_name["bad"]["outcome"] == "failed"
     assert by_name["bad"]["state"] == "failed"
+    # A task's last word is its final state message; Tasks track no pull request.
+    assert by_name["bad"]["last_message"] == by_name["bad"]["message"] != ""
+    assert by_name["good"]["pull_request"] is None and document["pull_requests"] == []
     assert by_name["good"]["id"] and by_name["good"]["timings"]["duration_seconds"] >= 0
     link = f"{sim.url}/tasks/admin/{by_name['good']['id']}"
     assert by_name["good"]["link"] == link

@@ -75,14 +75,17 @@ def test_stopped_server(make_sim: Any) -> None:
 
 
 def test_v237_server_does_not_serve_tasks(make_sim: Any) -> None:
-    # `list`, `status` and `logs` show chats there (tests/e2e/test_imperative_chats.py).
+    # `list`, `status`, `logs`, `send` and `delete` work on chats there
+    # (tests/e2e/test_imperative_chats.py); `create` makes tasks only.
     server = make_sim("2.37.0")
-    for args in (["create", "hi"], ["send", "x", "more"]):
-        line = assert_one_line_error(run_tasks(args, env=sim_env(server)), server.token)
-        assert line == (
-            "error: this deployment (Coder v2.37.0) does not serve Coder Tasks: they were "
-            "removed in Coder v2.37 (the successor is Coder Agents)"
-        )
+    line = assert_one_line_error(run_tasks(["create", "hi"], env=sim_env(server)), server.token)
+    assert line == (
+        "error: this deployment (Coder v2.37.0) does not serve Coder Tasks: they were "
+        "removed in Coder v2.37 (the successor is Coder Agents)"
+    )
+    sent = run_tasks(["send", "x", "more"], env=sim_env(server))
+    line = assert_one_line_error(sent, server.token, code=3)
+    assert line.startswith('error: "x" is not a chat: ')
 
 
 def test_tasks_switched_off_lists_the_chats_instead(make_sim: Any) -> None:

@@ -16,7 +16,7 @@ from plan.helpers import ME, task_json
 from runner.coder.models import Organization, Task, Template, TemplateVersion, User
 from runner.coder.version import ServerInfo, server_info
 from runner.errors import UncertainOutcomeError
-from runner.execute.results import Event, Outcome
+from runner.execute.results import Event, ItemDetails, Outcome
 from runner.execute.run import TRANSITIONS, Phase, RunSettings, Sent, TaskRun, transition
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
@@ -62,6 +62,10 @@ class MemoryBackend:
         self.lose_next_create = True
 
     @property
+    def kind(self) -> str:
+        return "tasks"
+
+    @property
     def server(self) -> ServerInfo:
         return server_info("v2.34.2", "https://coder.example.com")
 
@@ -105,6 +109,9 @@ class MemoryBackend:
 
     def resume(self, item: Task) -> None:
         pass
+
+    def details(self, item: Task) -> ItemDetails:
+        return ItemDetails()
 
 
 def _resolved() -> ResolvedTask:

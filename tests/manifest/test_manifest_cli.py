@@ -19,6 +19,7 @@ def test_validate_the_examples() -> None:
     result = run_tasks(["validate", *paths])
     assert result.code == 0, result.output
     assert result.stdout.splitlines() == [
+        "examples/agents.tasks.yaml: ok (2 tasks)",
         "examples/ci-seed.tasks.yaml: ok (3 tasks)",
         "examples/matrix.tasks.yaml: ok (8 tasks)",
         "examples/quickstart.tasks.yaml: ok (3 tasks)",

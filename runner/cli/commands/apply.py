@@ -74,6 +74,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -105,7 +106,9 @@ def command(
         lost_contact_after=_duration(lost_contact_after, "--lost-contact-after"),
     )
     try:
-        prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
+        prepared = prepare(
+            ctx, source(file, variables, env_names, backend), targets, replace, prune
+        )
         check_saved(prepared, file)
     except TasksError as error:
         # CI reads the reports: a run that never started still says why.
@@ -211,13 +214,15 @@ def finish(
     from runner.report import json_report
     from runner.report.junit import junit_xml
     from runner.report.markdown import markdown_summary
-    from runner.report.table import result_table
+    from runner.report.table import pull_request_lines, result_table
 
     if not quiet:
         click.echo("")
         if report.results:
             click.echo(result_table(report))
         click.echo(report.summary(command_name))
+        for line in pull_request_lines(report):
+            click.echo(line)
     if report_path:
         document = json_report.report_document(report, code, command_name=command_name)
         _write(report_path, json_report.dumps(document))

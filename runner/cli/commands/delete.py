@@ -10,6 +10,7 @@ from runner.cli.coder_help import CoderCommand, Example
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, yes_option
+from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.render.safe_text import safe_text
 from runner.render.times import go_stamp
@@ -34,7 +35,17 @@ EXAMPLES = (
 @click.pass_context
 def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool) -> None:
     """Delete tasks."""
-    client = global_options(ctx).client()
+    from runner.cli.chat_views import chat_delete, tasks_or_chats
+
+    tasks_or_chats(
+        global_options(ctx),
+        lambda client: _delete(client, identifiers, yes),
+        lambda chats: chat_delete(chats, identifiers, lambda text: confirm(text, yes=yes)),
+    )
+
+
+def _delete(client: CoderClient, identifiers: tuple[str, ...], yes: bool) -> None:
+    """Coder's `task delete`: resolve every name first, confirm, delete."""
     # Every name is resolved before anything is deleted: one bad name deletes nothing.
     tasks: list[Task] = []
     for identifier in identifiers:

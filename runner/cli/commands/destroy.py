@@ -7,15 +7,15 @@ import click
 from runner.cli.commands.apply import report_failure, run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
-from runner.cli.manifest_options import manifest_input_options
+from runner.cli.manifest_options import backend_option, manifest_input_options
 from runner.cli.options import confirm
 from runner.errors import TasksError
-from runner.render.safe_text import safe_text
 
 
 @click.command("destroy")
 @click.argument("file", metavar="FILE|PLANFILE")
 @manifest_input_options
+@backend_option
 @run_options
 @click.pass_context
 def command(
@@ -23,6 +23,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     yes: bool,
     parallelism: int,
     report_path: str | None,
@@ -33,26 +34,21 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.cli.manifest_options import chosen_backend
+    from runner.cli.commands.plan import plan_header
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
     try:
-        backend = batch.choose_backend(global_options(ctx), chosen_backend(ctx))
-        prepared = batch.prepare_destroy(backend, source(file, variables, env_names))
+        prepared = batch.prepare_destroy(
+            global_options(ctx), source(file, variables, env_names, backend)
+        )
     except TasksError as error:
         report_failure(
             error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
         )
         raise
     plan = prepared.plan
-    observation = prepared.observation
-    click.echo(
-        safe_text(
-            f"Batch {prepared.batch.name!r} against Coder {observation.server_version} at "
-            f"{observation.dashboard_url}:"
-        )
-    )
+    click.echo(plan_header(prepared, counted=False))
     click.echo("")
     click.echo(render_plan(plan, destroying=True))
     if plan.has_changes:

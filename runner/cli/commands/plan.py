@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from runner.cli.context import global_options
-from runner.cli.manifest_options import manifest_input_options
+from runner.cli.manifest_options import backend_option, manifest_input_options
 from runner.cli.options import check_writable
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
 from runner.render.safe_text import safe_text
@@ -44,7 +44,7 @@ def manifest_options(func: F) -> F:
     ]
     for decorator in reversed(decorators):
         func = decorator(func)
-    return manifest_input_options(func)
+    return manifest_input_options(backend_option(func))
 
 
 def prepare(
@@ -56,18 +56,18 @@ def prepare(
 ) -> Prepared:
     """The batch service's plan for the command's flags, on the deployment of the global flags."""
     from runner import batch
-    from runner.cli.manifest_options import chosen_backend
 
-    wanted = source.backend if source.backend != "auto" else chosen_backend(ctx)
-    backend = batch.choose_backend(global_options(ctx), wanted)
     options = plan_options(targets, replace, prune)
-    return batch.prepare(backend, source, options, options_given=bool(targets or replace or prune))
+    given = bool(targets or replace or prune)
+    return batch.prepare(global_options(ctx), source, options, options_given=given)
 
 
-def source(file: str, variables: Sequence[str], env_names: Sequence[str]) -> Source:
+def source(
+    file: str, variables: Sequence[str], env_names: Sequence[str], backend: str = "auto"
+) -> Source:
     from runner.batch import Source
 
-    return Source(file, variables, env_names)
+    return Source(file, variables, env_names, backend=backend)
 
 
 def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOptions:
@@ -76,14 +76,25 @@ def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOpti
     return PlanOptions(replace=replace, prune=prune, targets=frozenset(targets))
 
 
-def plan_header(prepared: Prepared) -> str:
-    """`Batch 'nightly' (3 tasks) against Coder v2.34.2 at <url>:`."""
+def plan_header(prepared: Prepared, *, counted: bool = True) -> str:
+    """`Batch 'nightly' (3 tasks) on Tasks (auto: ...) against Coder v2.34.2 at <url>:`."""
     observation = prepared.observation
     count = len(prepared.batch.tasks)
+    tasks = f" ({count} task{'s' if count != 1 else ''})" if counted else ""
     return safe_text(
-        f"Batch {prepared.batch.name!r} ({count} task{'s' if count != 1 else ''}) against "
+        f"Batch {prepared.batch.name!r}{tasks} on {backend_label(prepared)} against "
         f"Coder {observation.server_version} at {observation.dashboard_url}:"
     )
+
+
+def backend_label(prepared: Prepared) -> str:
+    """`Tasks`, `Chats`, and under auto why: the kind of the backend the service picked."""
+    kind = prepared.backend.kind
+    name = "Chats" if kind == "chats" else "Tasks"
+    if prepared.batch.backend != "auto":
+        return f"{name} (backend: {kind})"
+    why = "this server serves Tasks" if kind == "tasks" else "this server serves no Tasks"
+    return f"{name} (auto: {why})"
 
 
 @click.command("plan")
@@ -110,6 +121,7 @@ def command(
     file: str,
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
+    backend: str,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -126,7 +138,7 @@ def command(
     from runner.render.plan import render_plan
 
     check_writable(out, "--out")
-    prepared = prepare(ctx, source(file, variables, env_names), targets, replace, prune)
+    prepared = prepare(ctx, source(file, variables, env_names, backend), targets, replace, prune)
     plan = prepared.plan
     document = planfile.plan_document(
         plan,

@@ -88,7 +88,18 @@ def command(
         raise InvalidInputError("expected an input for the task")
     if not text:
         raise InvalidInputError("a task cannot be sent an empty input")
-    client = global_options(ctx).client()
+    from runner.cli.chat_views import chat_send, tasks_or_chats
+
+    message = text
+    tasks_or_chats(
+        global_options(ctx),
+        lambda client: _send(client, identifier, message, interval),
+        lambda chats: chat_send(chats, identifier, message),
+    )
+
+
+def _send(client: CoderClient, identifier: str, text: str, interval: float) -> None:
+    """Coder's `task send`: resolve, make ready, wait for idle, send (a busy reply waits)."""
     with error_context("resolve task"):
         task = client.resolve_task(identifier)
     display = task.full_name
