@@ -24,7 +24,7 @@ from runner.errors import (
     TasksError,
     UnsupportedServerError,
 )
-from runner.execute import ApplyReport, Event, ExecuteSettings, Outcome, execute
+from runner.execute import ApplyReport, Event, ExecuteSettings, Notice, Outcome, execute
 from runner.manifest.model import BACKENDS, Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
@@ -215,8 +215,10 @@ def run(
     prepared: Prepared,
     settings: ExecuteSettings | None = None,
     on_event: Callable[[Event], None] | None = None,
+    on_notice: Callable[[Notice], None] | None = None,
 ) -> ApplyReport:
-    """Carry out the prepared plan; every event goes to `on_event`."""
+    """Carry out the prepared plan; every event goes to `on_event`, run-wide notices to
+    `on_notice`."""
     return execute(
         prepared.backend,
         prepared.plan,
@@ -224,16 +226,20 @@ def run(
         prepared.resolved,
         settings or ExecuteSettings(),
         on_event=on_event,
+        on_notice=on_notice,
     )
 
 
 def exit_code(report: ApplyReport) -> int:
     """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed.
 
-    An interrupted run is 130 whatever the tasks did, in the reports as well as the process.
+    An interrupted run is 130 whatever the tasks did, in the reports as well as the process;
+    a run stopped by an error (lost contact, a revoked token) has that error's code.
     """
     if report.interrupted:
         return EXIT_INTERRUPTED
+    if report.stopped is not None:
+        return report.stopped.exit_code
     outcomes = [r.outcome for r in report.results]
     failed = sum(1 for o in outcomes if o is not None and o.is_failure)
     timed_out = outcomes.count(Outcome.TIMEOUT)

@@ -19,5 +19,9 @@ PARALLELISM = 4
 NO_STATE_IDLE_AFTER_SECONDS = 30.0
 #: How long a task may sit in status error/unknown before a batch gives up on it.
 BROKEN_AFTER_SECONDS = 60.0
+#: Seconds polls may fail in a row before an apply stops: "lost contact" (`lost_contact_after`).
+LOST_CONTACT_AFTER_SECONDS = 180.0
+#: Polls between the progress lines a waiting apply prints when not on a terminal (30 s at 2 s).
+PROGRESS_EVERY_POLLS = 15
 #: The Coder release the simulator plays unless told otherwise.
 SIM_CODER_VERSION = "2.34.2"

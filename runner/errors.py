@@ -176,6 +176,10 @@ class TaskNotFoundError(TasksError):
     """A task identifier matched no task the caller can see."""
 
 
+class LostContactError(TasksError):
+    """Polls kept failing past the grace period: what the tasks did is unknown."""
+
+
 class DeliveryUnverifiedError(TasksError):
     """What an item received cannot be told completely (e.g. a truncated log snapshot)."""
 

@@ -15,6 +15,7 @@ import click
 
 from runner import __version__, defaults
 from runner.cli.context import GlobalOptions
+from runner.cli.signals import Terminated, stop_like_ctrl_c
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
 from runner.render.safe_text import safe_text
 from runner.secrets import redact
@@ -148,7 +149,8 @@ def main(argv: list[str] | None = None) -> None:
 def run(argv: list[str] | None = None) -> int:
     """Run `tasks` with `argv`; render errors once; return the exit code."""
     try:
-        result = cli.main(args=argv, prog_name="tasks", standalone_mode=False)
+        with stop_like_ctrl_c():
+            result = cli.main(args=argv, prog_name="tasks", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted!", err=True)
         return EXIT_INTERRUPTED
@@ -169,9 +171,9 @@ def run(argv: list[str] | None = None) -> int:
     except TasksError as error:
         _render_error(error)
         return error.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as stop:
         click.echo("Interrupted.", err=True)
-        return EXIT_INTERRUPTED
+        return stop.exit_code if isinstance(stop, Terminated) else EXIT_INTERRUPTED
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as bug:  # the one place a bug becomes a message

@@ -121,7 +121,8 @@ def resolve_connection(
             register_secret(value)
 
     bundle = _first(ca_bundle, env.get("SSL_CERT_FILE"))
-    if bundle:
+    # Checking a bundle builds a TLS context (~90 ms): plain http never uses one.
+    if bundle and clean_url.lower().startswith("https:"):
         # Name the source: a stale SSL_CERT_FILE set for other tools is easy to miss.
         source = "--ca-bundle/TASKS_CA_BUNDLE" if _first(ca_bundle) else "SSL_CERT_FILE"
         check_ca_bundle(bundle, source=source)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from runner.execute.engine import DEFAULT_PARALLELISM, ExecuteSettings, execute
-from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
+from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 
 __all__ = [
     "DEFAULT_PARALLELISM",
     "ApplyReport",
     "Event",
     "ExecuteSettings",
+    "Notice",
     "Outcome",
     "TaskResult",
     "execute",

@@ -8,6 +8,8 @@ that guards each), deletes and resumes.
 
 from __future__ import annotations
 
+import contextlib
+import heapq
 import queue
 import threading
 import time
@@ -19,8 +21,9 @@ from typing import TYPE_CHECKING, Any
 
 from runner import defaults
 from runner.coder.models import Task
-from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import ApplyReport, Event, Outcome, TaskResult
+from runner.durations import format_seconds
+from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
+from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.versions import VersionVerdicts
 from runner.observe import Observation
@@ -34,6 +37,10 @@ if TYPE_CHECKING:
 #: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
 #: pacing on its rate-limit headers (runner/coder/pacing.py).
 DEFAULT_PARALLELISM = defaults.PARALLELISM
+#: On a stop, how long requests already sent may take to answer before they count as unknown.
+IN_FLIGHT_GRACE_SECONDS = 2.0
+#: At most this long between two reports of polls still failing.
+FAILURE_NOTICE_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class ExecuteSettings:
     no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
     #: How long a task may stay in status error/unknown before it counts as failed.
     broken_after: float = defaults.BROKEN_AFTER_SECONDS
+    #: How long polls may fail in a row before the run stops (overrides the manifest).
+    lost_contact_after: float | None = None
 
 
 def execute(
@@ -55,8 +64,11 @@ def execute(
     resolved: Mapping[str, ResolvedTask],
     settings: ExecuteSettings = ExecuteSettings(),
     on_event: Callable[[Event], None] | None = None,
+    on_notice: Callable[[Notice], None] | None = None,
 ) -> ApplyReport:
-    """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set."""
+    """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set;
+    polls failing for `lost_contact_after`, or a token that stops working, end it with
+    `stopped` set and the unfinished tasks' outcome unknown."""
     emit = on_event or (lambda event: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
@@ -83,41 +95,93 @@ def execute(
             result = _static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
-    engine = _Engine(backend, plan.batch, runs, poll, max(1, settings.parallelism))
+    limits = _Limits(
+        parallelism=max(1, settings.parallelism),
+        poll=poll,
+        lost_contact_after=settings.lost_contact_after or _lost_contact_after(plan),
+        progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
+    )
+    engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
-    if not interrupted:
+    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
         _read_details(backend, [(run.result, run.task) for run in runs] + static)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
         interrupted=interrupted,
+        stopped=engine.stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
     )
 
 
+@dataclass(frozen=True)
+class _Limits:
+    parallelism: int
+    poll: float
+    lost_contact_after: float
+    progress_every: float
+
+
 class _Engine:
+    """Steps the runs; each step touches only the runs something happened to.
+
+    Runs not yet done are kept by plan index in `active`; `ready` (a heap, so earlier tasks go
+    first) holds the ones that may want a request now, `timers` the ones waiting out a
+    `not_before`, `deadlines` every run's wait deadline, `watching` the ones whose next
+    step depends on a poll, and `parked` the ones waiting on another run's request. A step
+    costs the changes it handles, not the size of the batch.
+    """
+
     def __init__(
-        self, backend: Backend, batch: str, runs: list[TaskRun], poll: float, parallelism: int
+        self,
+        backend: Backend,
+        batch: str,
+        runs: list[TaskRun],
+        limits: _Limits,
+        notify: Callable[[Notice], None],
     ) -> None:
         self.backend = backend
         self.batch = batch
         self.runs = runs
-        self.poll = poll
-        self.parallelism = parallelism
-        self.futures: dict[Future[Any], TaskRun] = {}
+        self.poll = limits.poll
+        self.parallelism = limits.parallelism
+        self.limits = limits
+        self.notify = notify
+        self.futures: dict[Future[Any], int] = {}
         self.last_poll = float("-inf")
+        self.active: dict[int, TaskRun] = {}
+        self.ready: list[int] = []
+        self.queued: set[int] = set()
+        self.timers: list[tuple[float, int]] = []
+        self.deadlines: list[tuple[float, int]] = []
+        self.has_deadline: set[int] = set()
+        self.overdue: set[int] = set()
+        self.watching: set[int] = set()
+        self.parked: set[int] = set()
+        self.failing_since: float | None = None  # first of the current run of failed polls
+        self.failed_polls = 0
+        self.last_failure_notice = float("-inf")
+        self.last_progress = 0.0
+        self.stopped: TasksError | None = None
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
         pool = _Workers(self.parallelism)
         try:
             now = time.monotonic()
-            for run in self.runs:
+            self.last_progress = now
+            for index, run in enumerate(self.runs):
                 run.start(now)
-            while not all(run.done for run in self.runs):
+                self.active[index] = run
+                self._touch(index)
+            while self.active and self.stopped is None:
                 self._step(pool)
+        except AuthError as error:
+            # e.g. the token was revoked: nothing more can be asked; report what is known.
+            self.stopped = error
         except KeyboardInterrupt:
+            self._settle_in_flight()
             for run in self.runs:
                 run.interrupt()
             pool.abandon()
@@ -126,42 +190,115 @@ class _Engine:
             # e.g. the token stopped working: queued requests are dropped, not sent.
             pool.abandon()
             raise
+        if self.stopped is not None:
+            self._settle_in_flight()
+            for run in self.runs:
+                run.lose_contact(self.stopped.message)
+            pool.abandon()
+            return False
         pool.close()
         return False
 
+    def _settle_in_flight(self) -> None:
+        """Record what in-flight requests did, waiting a moment for them; the rest stay unknown.
+
+        A create answered just before the stop is then reported as created, not lost.
+        """
+        if not self.futures:
+            return
+        with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop now
+            wait(list(self.futures), timeout=IN_FLIGHT_GRACE_SECONDS)
+        now = time.monotonic()
+        for future, index in list(self.futures.items()):
+            if not future.done() or future.cancelled():
+                continue
+            del self.futures[future]
+            error = future.exception()
+            try:
+                self.runs[index].finish(None if error else future.result(), error, now)
+            except TasksError:  # stopping anyway (e.g. an auth error): the outcome stays unknown
+                self.runs[index].in_flight = False
+
+    def _touch(self, index: int) -> None:
+        """File a run again after something happened to it."""
+        run = self.runs[index]
+        if run.done:
+            self.active.pop(index, None)
+            self.watching.discard(index)
+            self.overdue.discard(index)
+            self.parked.discard(index)
+            return
+        if index not in self.queued:
+            self.queued.add(index)
+            heapq.heappush(self.ready, index)
+        if run.needs_observation:
+            self.watching.add(index)
+        else:
+            self.watching.discard(index)
+        if run.deadline is not None and index not in self.has_deadline:
+            self.has_deadline.add(index)
+            heapq.heappush(self.deadlines, (run.deadline, index))
+
     def _step(self, pool: _Workers) -> None:
         now = time.monotonic()
+        while self.timers and self.timers[0][0] <= now:
+            _, index = heapq.heappop(self.timers)
+            if index in self.active and index not in self.queued:
+                self.queued.add(index)
+                heapq.heappush(self.ready, index)
         # Submit at most `parallelism` requests at a time: queued work waits its turn here.
-        for run in self.runs:
-            if len(self.futures) >= self.parallelism:
-                break
+        while self.ready and len(self.futures) < self.parallelism:
+            index = heapq.heappop(self.ready)
+            self.queued.discard(index)
+            run = self.runs[index]
             op = run.next_op(now)
             if op is not None:
                 run.in_flight = True
-                self.futures[pool.submit(op)] = run
-        if now - self.last_poll >= self.poll and any(r.needs_observation for r in self.runs):
+                self.watching.discard(index)
+                self.futures[pool.submit(op)] = index
+            elif run.done:  # e.g. its template version was refused to another task
+                self._touch(index)
+            elif not run.in_flight and run.not_before > now:
+                heapq.heappush(self.timers, (run.not_before, index))
+            elif not run.in_flight and not run.needs_observation:
+                # Waits on another run (a version's verdict): asked again when one finishes.
+                self.parked.add(index)
+        if now - self.last_poll >= self.poll and self.watching:
             self._observe(now)
             self.last_poll = now
+        self._progress(now)
         timeout = max(0.01, min(self.poll, self.last_poll + self.poll - time.monotonic()))
-        timeout = min(timeout, self._next_ready(now))
+        if self.timers:
+            timeout = min(timeout, max(0.01, self.timers[0][0] - now))
+        changed: list[int] = []
         if self.futures:
             finished, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
             for future in finished:
-                run = self.futures.pop(future)
+                index = self.futures.pop(future)
                 error = future.exception()
-                run.finish(None if error else future.result(), error, time.monotonic())
+                self.runs[index].finish(None if error else future.result(), error, time.monotonic())
+                changed.append(index)
         else:
             time.sleep(timeout)
+        if changed and self.parked:
+            changed.extend(self.parked)
+            self.parked.clear()
+        for index in changed:
+            self._touch(index)
         now = time.monotonic()
-        for run in self.runs:
+        if self.failing_since is not None:
+            return  # no deadline passes while the deployment cannot be seen
+        while self.deadlines and self.deadlines[0][0] <= now:
+            self.overdue.add(heapq.heappop(self.deadlines)[1])
+        for index in list(self.overdue):
+            run = self.runs[index]
             run.check_deadline(now)
-
-    def _next_ready(self, now: float) -> float:
-        waits = [r.not_before - now for r in self.runs if not r.done and r.not_before > now]
-        return max(0.01, min(waits)) if waits else self.poll
+            if run.done:
+                self._touch(index)
 
     def _observe(self, now: float) -> None:
-        owners = sorted({r.action.owner for r in self.runs if r.needs_observation})
+        watching = sorted(self.watching)
+        owners = sorted({self.runs[i].action.owner for i in watching})
         listed: dict[str, Task] = {}
         by_name: dict[str, Task] = {}
         for owner in owners:
@@ -169,14 +306,66 @@ class _Engine:
                 tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
-            except (ApiError, TransportError):
+            except (ApiError, TransportError) as error:
+                self._poll_failed(error, time.monotonic())
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
                 by_name[f"{task.owner_name}/{task.name}".lower()] = task
-        for run in self.runs:
+        if self.failing_since is not None:
+            self.notify(
+                Notice(
+                    f"reached the deployment again after {self.failed_polls} failed poll(s)",
+                    warning=True,
+                )
+            )
+            self.failing_since = None
+            self.failed_polls = 0
+            self.last_failure_notice = float("-inf")
+        for index in watching:
+            run = self.runs[index]
             if run.needs_observation:
                 run.observe(listed, by_name, now)
+            self._touch(index)
+
+    def _poll_failed(self, error: ApiError | TransportError, now: float) -> None:
+        """Report consecutive failed polls; past the grace period, give the run up."""
+        self.failed_polls += 1
+        if self.failing_since is None:
+            self.failing_since = now
+        lost_for = now - self.failing_since
+        grace = self.limits.lost_contact_after
+        reason = error.message
+        if lost_for >= grace:
+            self.stopped = LostContactError(
+                f"lost contact with the deployment: {self.failed_polls} poll(s) failed over "
+                f"{format_seconds(round(lost_for, 1))} (last: {reason})"
+            )
+            return
+        if now - self.last_failure_notice >= min(FAILURE_NOTICE_EVERY, grace / 3):
+            self.last_failure_notice = now
+            left = format_seconds(round(grace - lost_for, 1))
+            self.notify(
+                Notice(
+                    f"cannot reach the deployment ({self.failed_polls} failed poll(s)): "
+                    f"{reason}; giving up in {left}",
+                    warning=True,
+                )
+            )
+
+    def _progress(self, now: float) -> None:
+        """A line of counts at intervals, so a long wait shows life in a log."""
+        if now - self.last_progress < self.limits.progress_every:
+            return
+        self.last_progress = now
+        states: dict[str, int] = {}
+        for run in self.active.values():
+            result = run.result
+            what = result.state or result.status or run.phase.value
+            states[what] = states.get(what, 0) + 1
+        done = len(self.runs) - len(self.active)
+        parts = [f"{count} {state}" for state, count in sorted(states.items())]
+        self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
 
 
 class _Workers:
@@ -260,6 +449,12 @@ def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float)
 def _poll_interval(plan: Plan) -> float:
     intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
+
+
+def _lost_contact_after(plan: Plan) -> float:
+    """The most patient task's grace: the run stops only when every task would."""
+    graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
+    return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
 
 
 def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:

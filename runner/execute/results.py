@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import Enum
 
+from runner.errors import TasksError
+
 
 class Outcome(str, Enum):
     """How one task ended."""
@@ -17,6 +19,7 @@ class Outcome(str, Enum):
     FAILED = "failed"
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"
+    UNKNOWN = "unknown"  # contact with the deployment was lost before the task ended
 
     @property
     def is_failure(self) -> bool:
@@ -89,12 +92,22 @@ class Event:
 
 
 @dataclass(frozen=True)
+class Notice:
+    """Something about the whole run, not one task: progress counts, or failing polls."""
+
+    text: str
+    warning: bool = False  # a problem (stderr), not progress
+
+
+@dataclass(frozen=True)
 class ApplyReport:
     """Every task's result, in plan order, and whether the run was interrupted."""
 
     batch: str
     results: tuple[TaskResult, ...]
     interrupted: bool = False
+    #: Why the run stopped before its tasks ended (lost contact, a revoked token), if it did.
+    stopped: TasksError | None = None
     server_version: str = ""
     dashboard_url: str = ""
 
@@ -122,6 +135,7 @@ class ApplyReport:
             (Outcome.DRIFTED, "drifted"),
             (Outcome.BLOCKED, "blocked"),
             (Outcome.INTERRUPTED, "interrupted"),
+            (Outcome.UNKNOWN, "unknown"),
         ):
             if self.count(outcome):
                 parts.append(f"{self.count(outcome)} {label}")

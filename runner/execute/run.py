@@ -248,10 +248,21 @@ class TaskRun:
         self._end(Outcome.TIMEOUT, now, error=f"timed out: {what}")
 
     def interrupt(self) -> None:
-        if not self.done:
-            self._go(Phase.DONE)
-            self.result.outcome = Outcome.INTERRUPTED
-            self.result.finished_at = time.time()
+        self._stop(Outcome.INTERRUPTED, "")
+
+    def lose_contact(self, why: str) -> None:
+        """End a run the deployment could no longer be asked about."""
+        self._stop(Outcome.UNKNOWN, why)
+
+    def _stop(self, outcome: Outcome, why: str) -> None:
+        if self.done:
+            return
+        if (self.phase is Phase.CREATE and self.in_flight) or self.phase is Phase.ADOPT:
+            why = "create outcome unknown; a re-run adopts it"
+        self._go(Phase.DONE)
+        self.result.outcome = outcome
+        self.result.error = why
+        self.result.finished_at = time.time()
 
     # -- delete ---------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ def task_document(task: DesiredTask) -> dict[str, Any]:
         timeout=format_duration(task.timeout_seconds),
         idle_grace=format_duration(task.idle_grace_seconds),
         poll_interval=format_duration(task.poll_interval_seconds),
+        lost_contact_after=format_duration(task.lost_contact_after_seconds),
         on_drift=task.on_drift,
     )
     if task.origin is not None:

@@ -32,8 +32,9 @@ _DURATIONS = {
     "timeout": defaults.TIMEOUT_SECONDS,
     "idle_grace": defaults.IDLE_GRACE_SECONDS,
     "poll_interval": defaults.POLL_INTERVAL_SECONDS,
+    "lost_contact_after": defaults.LOST_CONTACT_AFTER_SECONDS,
 }
-_MUST_BE_POSITIVE = ("timeout", "poll_interval")
+_MUST_BE_POSITIVE = ("timeout", "poll_interval", "lost_contact_after")
 
 
 def load(
@@ -263,6 +264,7 @@ class _TaskBuilder:
             timeout_seconds=durations["timeout"],
             idle_grace_seconds=durations["idle_grace"],
             poll_interval_seconds=durations["poll_interval"],
+            lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
         )

@@ -43,6 +43,8 @@ class DesiredTask:
     timeout_seconds: float = defaults.TIMEOUT_SECONDS
     idle_grace_seconds: float = defaults.IDLE_GRACE_SECONDS  # idle must hold before it counts
     poll_interval_seconds: float = defaults.POLL_INTERVAL_SECONDS
+    #: How long polls may fail in a row before apply gives up on the deployment.
+    lost_contact_after_seconds: float = defaults.LOST_CONTACT_AFTER_SECONDS
     on_drift: str = "report"  # report | replace
     origin: Origin | None = None
 
@@ -85,7 +87,12 @@ class DesiredTask:
                 raise TypeError(f"{name} is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
-        for number in ("timeout_seconds", "idle_grace_seconds", "poll_interval_seconds"):
+        for number in (
+            "timeout_seconds",
+            "idle_grace_seconds",
+            "poll_interval_seconds",
+            "lost_contact_after_seconds",
+        ):
             if number in values:
                 values[number] = float(values[number])
         return cls(batch=batch, **values)

@@ -22,6 +22,7 @@ def report_document(
         "server_version": report.server_version,
         "dashboard_url": report.dashboard_url,
         "interrupted": report.interrupted,
+        "error": report.stopped.message if report.stopped else None,
         "exit_code": exit_code,
         "summary": {
             **{o: report.count(o_enum) for o, o_enum in _outcomes()},

@@ -21,7 +21,13 @@ def junit_xml(report: ApplyReport, *, command_name: str = "apply") -> str:
     """
     cases = [_case(report.batch, r) for r in report.results]
     failures = sum(1 for r in report.results if r.outcome in _FAILING)
-    errors = sum(1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, None))
+    errors = sum(
+        1 for r in report.results if r.outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN, None)
+    )
+    if not cases and report.stopped is not None:
+        # Stopped before any task (e.g. preflight): one erroring case, so CI shows red.
+        cases.append(_stopped_case(report.batch, report.stopped.message))
+        errors += 1
     suite = ET.Element(
         "testsuite",
         {
@@ -38,6 +44,15 @@ def junit_xml(report: ApplyReport, *, command_name: str = "apply") -> str:
     suites.append(suite)
     ET.indent(suites)
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(suites, "unicode") + "\n"
+
+
+def _stopped_case(batch: str, message: str) -> ET.Element:
+    case = ET.Element(
+        "testcase", {"classname": safe_text(batch), "name": "preflight", "time": "0.000"}
+    )
+    text = safe_text(message)
+    ET.SubElement(case, "error", {"message": text, "type": "error"}).text = text
+    return case
 
 
 def _wall_seconds(report: ApplyReport) -> float:
@@ -64,7 +79,7 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
         failure.text = _details(result)
-    elif outcome is Outcome.INTERRUPTED or outcome is None:
+    elif outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN) or outcome is None:
         kind = outcome.value if outcome else "unfinished"
         error = ET.SubElement(case, "error", {"message": text, "type": kind})
         error.text = _details(result)

@@ -14,6 +14,7 @@ _ICONS = {
     Outcome.FAILED: "❌",
     Outcome.TIMEOUT: "⏱️",
     Outcome.INTERRUPTED: "⏹️",
+    Outcome.UNKNOWN: "❔",
 }
 
 
@@ -24,6 +25,10 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
         "",
         report.summary(command_name) + (" (interrupted)" if report.interrupted else ""),
         "",
+    ]
+    if report.stopped is not None:
+        lines.extend([f"**Error:** {_escape(report.stopped.message)}", ""])
+    lines += [
         "| | Task | Owner | Outcome | Status | State | Done | Message |",
         "|---|---|---|---|---|---|---|---|",
     ]

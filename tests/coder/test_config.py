@@ -222,6 +222,14 @@ def test_ca_bundle_from_ssl_cert_file_is_checked(tmp_path: Path) -> None:
         resolve(url="https://x.example.com", environ={"SSL_CERT_FILE": str(tmp_path / "gone")})
 
 
+def test_ca_bundle_is_not_read_for_plain_http(tmp_path: Path) -> None:
+    # A stale SSL_CERT_FILE cannot matter to an http deployment, and reading it costs start-up.
+    connection = resolve(
+        url="http://x.example.com", environ={"SSL_CERT_FILE": str(tmp_path / "gone")}
+    )
+    assert connection.url == "http://x.example.com"
+
+
 def test_ca_bundle_that_is_not_pem_is_a_config_error(tmp_path: Path) -> None:
     junk = tmp_path / "junk.pem"
     junk.write_text("not a certificate\n")

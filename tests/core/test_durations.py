@@ -45,7 +45,7 @@ def test_microseconds_in_a_manifest(tmp_path: Path) -> None:
 def test_the_schema_pattern_is_the_grammar() -> None:
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     duration_patterns = [p for p in _patterns(schema) if "ms" in p]
-    assert len(duration_patterns) == 3  # timeout, idle_grace, poll_interval
+    assert len(duration_patterns) == 4  # timeout, idle_grace, poll_interval, lost_contact_after
     assert set(duration_patterns) == {durations.PATTERN}
 
 

@@ -35,9 +35,12 @@ def start_apply(path: str, env: dict[str, str], *extra: str) -> subprocess.Popen
     return start_tasks(["apply", path, "--yes", *FAST, *extra], env=env)
 
 
-def read_until(proc: subprocess.Popen[str], marker: str, deadline: float = 30.0) -> str:
-    """Lines of stdout until one contains `marker` (the process keeps running)."""
+def read_until(
+    proc: subprocess.Popen[str], marker: str, deadline: float = 30.0, *, count: int = 1
+) -> str:
+    """Lines of stdout until `count` of them contain `marker` (the process keeps running)."""
     seen = ""
+    found = 0
     end = time.monotonic() + deadline
     assert proc.stdout is not None
     while time.monotonic() < end:
@@ -46,8 +49,10 @@ def read_until(proc: subprocess.Popen[str], marker: str, deadline: float = 30.0)
             break
         seen += line
         if marker in line:
-            return seen
-    raise AssertionError(f"never saw {marker!r}:\n{seen}")
+            found += 1
+            if found == count:
+                return seen
+    raise AssertionError(f"never saw {count} x {marker!r}:\n{seen}")
 
 
 def assert_converged(sim: Any, env: dict[str, str]) -> None:

@@ -114,6 +114,16 @@ class MemoryBackend:
         return ItemDetails()
 
 
+def _resolved() -> ResolvedTask:
+    return ResolvedTask(
+        ME,
+        Organization("org-1", "coder"),
+        Template("tpl-1", "claude-code", "org-1", "v-1"),
+        TemplateVersion("v-1", "v1", "tpl-1"),
+        None,
+    )
+
+
 def step(run: TaskRun, now: float) -> Any:
     """Run the request the run wants now and hand its outcome back; None when it wants none."""
     op = run.next_op(now)
@@ -135,13 +145,7 @@ def poll(run: TaskRun, backend: MemoryBackend, now: float) -> None:
 
 def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     want = DesiredTask("nightly", "a", "Do A", "claude-code", follow_ups=("one",), wait="idle")
-    resolved = ResolvedTask(
-        ME,
-        Organization("org-1", "coder"),
-        Template("tpl-1", "claude-code", "org-1", "v-1"),
-        TemplateVersion("v-1", "v1", "tpl-1"),
-        None,
-    )
+    resolved = _resolved()
     action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want, follow_ups=("one",))
     backend = MemoryBackend()
     events: list[Event] = []
@@ -163,3 +167,42 @@ def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     assert run.result.outcome is Outcome.OK
     assert run.result.done == ["adopted (created, response lost)", "sent follow-up 1/1"]
     assert backend.inputs[run.result.task_id or ""] == ["Do A", "one"]
+
+
+def _create_run() -> tuple[TaskRun, MemoryBackend]:
+    want = DesiredTask("nightly", "a", "Do A", "claude-code", wait="idle")
+    resolved = _resolved()
+    action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want)
+    backend = MemoryBackend()
+    settings = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0)
+    return TaskRun(action, None, resolved, settings, lambda event: None, backend), backend
+
+
+def test_a_create_on_the_wire_when_stopped_is_reported_as_unknown_not_missing() -> None:
+    run, _ = _create_run()
+    run.start(0.0)
+    assert run.next_op(0.0) is not None
+    run.in_flight = True  # as the engine marks it: the request may have reached the server
+    run.interrupt()
+    assert run.result.outcome is Outcome.INTERRUPTED
+    assert run.result.error == "create outcome unknown; a re-run adopts it"
+
+
+def test_a_create_not_yet_sent_when_stopped_is_plainly_interrupted() -> None:
+    run, _ = _create_run()
+    run.start(0.0)
+    run.interrupt()
+    assert (run.result.outcome, run.result.error) == (Outcome.INTERRUPTED, "")
+
+
+def test_a_waiting_run_that_lost_contact_is_unknown_not_timed_out() -> None:
+    run, backend = _create_run()
+    backend.lose_next_create = False
+    run.start(0.0)
+    step(run, 0.0)
+    assert run.phase is Phase.WAIT
+    run.lose_contact("lost contact with the deployment")
+    assert run.result.outcome is Outcome.UNKNOWN
+    assert run.result.error == "lost contact with the deployment"
+    run.check_deadline(10_000.0)  # a deadline passing later changes nothing
+    assert run.result.outcome is Outcome.UNKNOWN

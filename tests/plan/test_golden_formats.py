@@ -88,6 +88,7 @@ GOLDEN_PLAN = """{
       "timeout_seconds": 600.0,
       "idle_grace_seconds": 5.0,
       "poll_interval_seconds": 2.0,
+      "lost_contact_after_seconds": 180.0,
       "on_drift": "report"
     },
     {
@@ -103,6 +104,7 @@ GOLDEN_PLAN = """{
       "timeout_seconds": 1800.0,
       "idle_grace_seconds": 5.0,
       "poll_interval_seconds": 2.0,
+      "lost_contact_after_seconds": 180.0,
       "on_drift": "replace"
     }
   ]
@@ -162,15 +164,25 @@ def test_the_golden_plan_reads_back_into_the_same_batch() -> None:
     assert saved.server_url == "https://coder.example.com"
 
 
+LATER_FIELDS = (
+    "on_drift",
+    "idle_grace_seconds",
+    "poll_interval_seconds",
+    "lost_contact_after_seconds",
+)
+
+
 def test_a_plan_saved_before_later_fields_existed_still_reads() -> None:
-    # A plan written before `on_drift`, the idle grace and the poll interval were stored: the
-    # fields it lacks take their defaults instead of making the plan "damaged".
+    # A plan written before `on_drift`, the idle grace, the poll interval and the lost-contact
+    # grace were stored: the fields it lacks take their defaults instead of making the plan
+    # "damaged".
     document = json.loads(GOLDEN_PLAN)
     for item in document["desired"]:
-        for later in ("on_drift", "idle_grace_seconds", "poll_interval_seconds"):
+        for later in LATER_FIELDS:
             del item[later]
     saved = planfile.load_plan("old.json", json.dumps(document))
     auth, docs = saved.batch.tasks
     assert (auth.on_drift, docs.on_drift) == ("report", "report")
     assert (auth.idle_grace_seconds, auth.poll_interval_seconds) == (5.0, 2.0)
+    assert auth.lost_contact_after_seconds == 180.0
     assert (auth.timeout_seconds, docs.wait, docs.template_version) == (600.0, "complete", "v2")

@@ -11,8 +11,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from runner import defaults
+from runner.cli import signals
 from runner.cli.commands.plan import manifest_options, plan_header, prepare, source
 from runner.cli.options import check_writable, confirm, parse_go_duration
+from runner.durations import format_seconds
 from runner.errors import (
     InvalidInputError,
     TasksError,
@@ -20,7 +22,7 @@ from runner.errors import (
 
 if TYPE_CHECKING:
     from runner.batch import Prepared
-    from runner.execute import ApplyReport, Event, ExecuteSettings
+    from runner.execute import ApplyReport, Event, ExecuteSettings, Notice
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,6 +62,12 @@ def run_options(func: F) -> F:
     metavar="DURATION",
     help="How long idle must hold before it counts (overrides the manifest), e.g. 5s.",
 )
+@click.option(
+    "--lost-contact-after",
+    metavar="DURATION",
+    help="Stop (exit 1, reports written) once polls have failed this long in a row "
+    f"(overrides the manifest; default {format_seconds(defaults.LOST_CONTACT_AFTER_SECONDS)}).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -77,12 +85,13 @@ def command(
     dry_run: bool,
     poll_interval: str | None,
     idle_grace: str | None,
+    lost_contact_after: str | None,
 ) -> None:
     """Make the deployment hold exactly the tasks FILE describes, then wait and report.
 
     FILE is a batch manifest, or a plan saved by `tasks plan --out` (refused when the
     deployment changed since). Exit codes: 0 done, 4 some tasks failed, 5 a wait timed out,
-    1 error, 3 invalid input, 130 interrupted.
+    1 error or lost contact, 3 invalid input, 130 interrupted (143 SIGTERM, 129 SIGHUP).
     """
     from runner.batch import check_saved
     from runner.execute import ExecuteSettings
@@ -94,9 +103,17 @@ def command(
         parallelism=parallelism,
         poll_interval=_duration(poll_interval, "--poll-interval"),
         idle_grace=_duration(idle_grace, "--idle-grace"),
+        lost_contact_after=_duration(lost_contact_after, "--lost-contact-after"),
     )
-    prepared = prepare(ctx, source(file, variables, env_names, backend), targets, replace, prune)
-    check_saved(prepared, file)
+    try:
+        prepared = prepare(
+            ctx, source(file, variables, env_names, backend), targets, replace, prune
+        )
+        check_saved(prepared, file)
+    except TasksError as error:
+        # CI reads the reports: a run that never started still says why.
+        report_failure(error, file, report_path=report_path, junit_path=junit_path)
+        raise
     plan = prepared.plan
     click.echo(plan_header(prepared))
     click.echo("")
@@ -120,6 +137,7 @@ def run_plan(
 ) -> int:
     """Execute, print progress and results, write the reports; return the exit code."""
     from runner import batch
+    from runner.render.safe_text import safe_text
     from runner.report.live import LiveProgress, PlainProgress
 
     live = sys.stdout.isatty() and os.environ.get("TERM") != "dumb"
@@ -135,13 +153,51 @@ def run_plan(
             started = True
         progress(event)
 
-    report = batch.run(prepared, settings, on_event=on_event)
+    def on_notice(notice: Notice) -> None:
+        if notice.warning:  # names a server's error: its text is made safe to print
+            click.echo(f"warning: {safe_text(notice.text)}", err=True)
+        elif not live:  # the live view shows life by itself
+            click.echo(notice.text)
+
+    report = batch.run(prepared, settings, on_event=on_event, on_notice=on_notice)
     progress.close()
     code = batch.exit_code(report)
+    stopped_by = signals.received()
+    if report.interrupted and stopped_by is not None:
+        code = 128 + stopped_by  # SIGTERM 143, SIGHUP 129, as the shell would report
     finish(report, code, report_path=report_path, junit_path=junit_path, command_name=command_name)
     if report.interrupted:
         click.echo("Interrupted. Re-run to continue: nothing is created or sent twice.", err=True)
+    if report.stopped is not None:
+        raise report.stopped  # rendered once at the edge, after the table and the reports
     return code
+
+
+def report_failure(
+    error: TasksError,
+    file: str,
+    *,
+    report_path: str | None,
+    junit_path: str | None,
+    command_name: str = "apply",
+) -> None:
+    """Write the reports of a run that failed before any task was touched."""
+    from runner.execute import ApplyReport
+
+    if not (report_path or junit_path or os.environ.get("GITHUB_STEP_SUMMARY")):
+        return
+    report = ApplyReport(batch=Path(file).name, results=(), stopped=error)
+    try:
+        finish(
+            report,
+            error.exit_code,
+            report_path=report_path,
+            junit_path=junit_path,
+            command_name=command_name,
+            quiet=True,
+        )
+    except TasksError as unwritable:  # the first error is the one to report
+        click.echo(f"warning: {unwritable.message}", err=True)
 
 
 def finish(
@@ -151,19 +207,22 @@ def finish(
     report_path: str | None,
     junit_path: str | None,
     command_name: str = "apply",
+    quiet: bool = False,
 ) -> None:
-    """The result table and summary, then the JSON, JUnit and step-summary files."""
+    """The result table and summary (unless `quiet`), then the JSON, JUnit and step-summary
+    files."""
     from runner.report import json_report
     from runner.report.junit import junit_xml
     from runner.report.markdown import markdown_summary
     from runner.report.table import pull_request_lines, result_table
 
-    click.echo("")
-    if report.results:
-        click.echo(result_table(report))
-    click.echo(report.summary(command_name))
-    for line in pull_request_lines(report):
-        click.echo(line)
+    if not quiet:
+        click.echo("")
+        if report.results:
+            click.echo(result_table(report))
+        click.echo(report.summary(command_name))
+        for line in pull_request_lines(report):
+            click.echo(line)
     if report_path:
         document = json_report.report_document(report, code, command_name=command_name)
         _write(report_path, json_report.dumps(document))
