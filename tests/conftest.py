@@ -6,13 +6,14 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from contract_schema import CHATS_SUBSET, SUBSETS, exchange_errors, undeclared_read
+from stepped_time import SteppedTime
 
 from runner.coder.provenance import ENV as READS_ENV
 
@@ -233,6 +234,18 @@ def make_sim() -> Iterator[object]:
         server.stop()  # type: ignore[attr-defined]
     for server in started:
         check_exchanges(server)
+
+
+@pytest.fixture
+def stepped_sim(make_sim: Callable[..., Any]) -> Callable[..., tuple[Any, SteppedTime]]:
+    """A factory like `make_sim` for deployments whose time moves only when the test advances
+    the `SteppedTime` it returns with the server."""
+
+    def factory(version: str = "2.34.2", **kwargs: object) -> tuple[Any, SteppedTime]:
+        now = SteppedTime()
+        return make_sim(version, now=now, **kwargs), now
+
+    return factory
 
 
 def sim_env(server: object) -> dict[str, str]:
