@@ -273,17 +273,10 @@ class CoderClient(ClientBase[ServerInfo]):
                 return task
         raise _task_not_found(name, owner, RESOURCE_NOT_FOUND)
 
-    def _task_request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> httpx.Response:
+    def _task_request(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """`_request` on a task route, where `Route not found.` means Tasks are switched off."""
         try:
-            return self._request(method, path, params=params, body=body, policy=policy)
+            return self._request(method, path, **request)
         except ApiError as exc:
             if is_route_not_found(exc):
                 raise UnsupportedServerError(
@@ -292,16 +285,8 @@ class CoderClient(ClientBase[ServerInfo]):
                 ) from None
             raise
 
-    def _task_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> Any:
-        return decode(self._task_request(method, path, params=params, body=body, policy=policy))
+    def _task_json(self, method: str, path: str, **request: Any) -> Any:
+        return decode(self._task_request(method, path, **request))
 
     def _task(self, data: Any, method: str, path: str) -> Task:
         if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
