@@ -86,19 +86,13 @@ class ClientBase(Generic[InfoT]):
         if not self._http.has_token:
             exc.details = (*exc.details, no_token_hint(self.connection))
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> httpx.Response:
+    def _request(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """`ApiTransport.request` with its options (`params`, `body`, `policy`), after learning
+        the server (unless `_server_first` is off); a 401 without a token says how to log in."""
         if self._server_first:
             _ = self.server
         try:
-            return self._http.request(method, path, params=params, body=body, policy=policy)
+            return self._http.request(method, path, **request)
         except AuthError as exc:
             self._hint_login(exc)
             raise
