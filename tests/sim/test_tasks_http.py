@@ -312,8 +312,9 @@ def test_send_before_active(sim: SimServer) -> None:
     ("version", "busy_status"),
     [("2.28.11", 502), ("2.29.0", 502), ("2.31.1", 502), ("2.32.0", 409), ("2.34.2", 409)],
 )
-def test_send_to_a_busy_agent(make_sim: Any, version: str, busy_status: int) -> None:
-    api = SimApi(make_sim(version))
+def test_send_to_a_busy_agent(stepped_sim: Any, version: str, busy_status: int) -> None:
+    server, now = stepped_sim(version)  # time stands still between the looks below
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok("[sim:work=20] long job")
     api.wait_state(task, "working")
     busy = api.send(task, "are you done?")
@@ -324,8 +325,10 @@ def test_send_to_a_busy_agent(make_sim: Any, version: str, busy_status: int) -> 
     }
 
 
-def test_send_when_idle_appends_to_the_transcript(sim: SimServer) -> None:
-    api = SimApi(sim)
+@pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
+def test_send_when_idle_appends_to_the_transcript(stepped_sim: Any, version: str) -> None:
+    server, now = stepped_sim(version)  # time stands still between the looks below
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok("[sim:work=1] start")
     api.wait_state(task, "idle")
     empty = api.send(task, "")
