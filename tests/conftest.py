@@ -7,13 +7,16 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Mapping, Sequence
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from contract_schema import CHATS_SUBSET, SUBSETS, exchange_errors, undeclared_read
+from stepped_time import SteppedTime
 
 from runner.coder.provenance import ENV as READS_ENV
 
@@ -206,6 +209,68 @@ def run_tasks(
     return Result(proc.returncode, proc.stdout, proc.stderr)
 
 
+@contextmanager
+def running_tasks(
+    args: Sequence[str], *, env: Mapping[str, str] | None = None, **popen: Any
+) -> Iterator[subprocess.Popen[Any]]:
+    """`start_tasks` for the block; afterwards the command is killed if it still runs, and its
+    pipes are closed."""
+    proc = start_tasks(args, env=env, **popen)
+    try:
+        yield proc
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+
+
+def read_until(
+    proc: subprocess.Popen[str], marker: str, deadline: float = 30.0, *, count: int = 1
+) -> str:
+    """Lines of stdout until `count` of them contain `marker` (the process keeps running)."""
+    seen = ""
+    found = 0
+    end = time.monotonic() + deadline
+    assert proc.stdout is not None
+    while time.monotonic() < end:
+        line = proc.stdout.readline()
+        if not line:
+            break
+        seen += line
+        if marker in line:
+            found += 1
+            if found == count:
+                return seen
+    raise AssertionError(f"never saw {count} x {marker!r}:\n{seen}")
+
+
+#: `apply` flags that make waits short against a test simulator.
+FAST_WAITS = ("--poll-interval", "50ms", "--idle-grace", "100ms")
+
+
+def write_manifest(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
+    """Write a manifest into the test's directory; its path."""
+    path = tmp_path / name
+    path.write_text(body)
+    return str(path)
+
+
+def clean(result: Result, server: Any) -> Result:
+    """`result`, checked to show no traceback and not `server`'s session token."""
+    assert "Traceback" not in result.output
+    assert server.token not in result.output
+    return result
+
+
+def ok(result: Result, server: Any, code: int = 0) -> Result:
+    """`result`, checked to exit with `code` and to be `clean`."""
+    assert result.code == code, result.output
+    return clean(result, server)
+
+
 def _start_sim(version: str, **kwargs: object) -> object:
     from runner.sim.server import SimServer
 
@@ -240,6 +305,18 @@ def make_sim() -> Iterator[object]:
         server.stop()  # type: ignore[attr-defined]
     for server in started:
         check_exchanges(server)
+
+
+@pytest.fixture
+def stepped_sim(make_sim: Callable[..., Any]) -> Callable[..., tuple[Any, SteppedTime]]:
+    """A factory like `make_sim` for deployments whose time moves only when the test advances
+    the `SteppedTime` it returns with the server."""
+
+    def factory(version: str = "2.34.2", **kwargs: object) -> tuple[Any, SteppedTime]:
+        now = SteppedTime()
+        return make_sim(version, now=now, **kwargs), now
+
+    return factory
 
 
 def sim_env(server: object) -> dict[str, str]:

@@ -14,9 +14,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-import httpx
-
 from runner.coder import routes
+from runner.coder.base import ClientBase, decode, unexpected
 from runner.coder.chat_models import (
     Chat,
     ChatMessage,
@@ -26,15 +25,14 @@ from runner.coder.chat_models import (
     SendResult,
 )
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerInfo
-from runner.coder.client import _decode, _unexpected
-from runner.coder.config import Connection, no_token_hint
+from runner.coder.config import Connection
 from runner.coder.errors import (
     is_agents_experiment_gate,
     is_archive_of_active_chat,
     is_route_not_found,
 )
 from runner.coder.models import User
-from runner.coder.transport import ApiTransport, RetryPolicy
+from runner.coder.transport import RetryPolicy
 from runner.coder.version import parse_version
 from runner.errors import (
     ApiError,
@@ -54,51 +52,39 @@ HISTORY_PAGE_SIZE = 200
 #: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
 ARCHIVE_PATIENCE_SECONDS = 15.0
 ARCHIVE_RETRY_SECONDS = 0.25
+#: Creates, sends and archives are never repeated blindly.
+WRITE = RetryPolicy.WRITE
 #: Coder's answer to archiving an archived chat (CHATS-CONTRACT 1.9).
 ALREADY_ARCHIVED_MESSAGE = "Chat is already archived."
 
 
-class ChatsClient:
-    """Typed access to a deployment's Chats API. Construct it like `CoderClient`."""
+class ChatsClient(ClientBase[ChatServerInfo]):
+    """Typed access to a deployment's Chats API. Construct it like `CoderClient`.
+
+    `server` is the build info plus the negotiated prefix; learning it raises
+    ChatsUnavailableError when no prefix answers.
+    """
 
     def __init__(self, connection: Connection, **transport_options: Any) -> None:
-        """`transport_options` go to `ApiTransport`: `on_debug`, `max_retries`, a test
-        `transport`, `sleep`, `clock`, `jitter`, `max_rate_limit_wait`."""
-        self.connection = connection
-        self._http = ApiTransport(connection, **transport_options)
-        self._server: ChatServerInfo | None = None
+        """`transport_options` go to `ApiTransport` (see `ClientBase`)."""
+        super().__init__(connection, **transport_options)
         self._organization_id: str | None = None
-
-    def close(self) -> None:
-        """Release the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> ChatsClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
 
     # -- negotiation ------------------------------------------------------------------------
 
-    @property
-    def server(self) -> ChatServerInfo:
-        """Buildinfo plus the negotiated prefix, once; ChatsUnavailableError when none answers."""
-        if self._server is None:
-            self._server = self._negotiate()
-        return self._server
-
-    def _negotiate(self) -> ChatServerInfo:
+    def _learn_server(self) -> ChatServerInfo:
         try:
             return self._probe()
         except AuthError as exc:
-            if not self._http.has_token:
-                exc.details = (*exc.details, no_token_hint(self.connection))
+            self._hint_login(exc)
             raise
 
     def _probe(self) -> ChatServerInfo:
         version, dashboard = self._buildinfo()
-        major, minor, patch = parse_version(version)
+        try:
+            major, minor, patch = parse_version(version)
+        except ValueError:
+            raise UnsupportedServerError(self._not_coder(version)) from None
         shown = f"v{major}.{minor}.{patch}"
         prefix = V2_PREFIX
         try:
@@ -124,27 +110,6 @@ class ChatsClient:
                 ) from None
         return ChatServerInfo(version, major, minor, patch, prefix, dashboard)
 
-    def _buildinfo(self) -> tuple[str, str]:
-        not_coder = f"{self.connection.url} does not look like a Coder deployment"
-        try:
-            response = self._http.request("GET", routes.BUILDINFO)
-        except NotFoundError:
-            raise UnsupportedServerError(
-                f"{not_coder}: GET {routes.BUILDINFO} answered 404"
-            ) from None
-        data = _decode(response)
-        version = data.get("version") if isinstance(data, Mapping) else None
-        if not isinstance(version, str):
-            raise UnsupportedServerError(f"{not_coder}: GET {routes.BUILDINFO} has no version")
-        try:
-            parse_version(version)
-        except ValueError:
-            raise UnsupportedServerError(
-                f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
-            ) from None
-        assert isinstance(data, Mapping)
-        return version, str(data.get("dashboard_url") or "")
-
     # -- users and organizations ------------------------------------------------------------
 
     def me(self) -> User:
@@ -154,7 +119,7 @@ class ChatsClient:
     def default_organization_id(self) -> str:
         """The token user's default organization (else their first by name), for create."""
         if self._organization_id is None:
-            data = _decode(self._request("GET", routes.MY_ORGANIZATIONS))
+            data = decode(self._request("GET", routes.MY_ORGANIZATIONS))
             orgs = [o for o in data or [] if isinstance(o, Mapping)]
             if not orgs:
                 raise InvalidInputError("the token's user belongs to no organization")
@@ -199,7 +164,7 @@ class ChatsClient:
             body["title"] = title
         if owner_id:
             body["owner_id"] = owner_id
-        return Chat.from_json(self._object("POST", server.prefix, body=body, write=True))
+        return Chat.from_json(self._object("POST", server.prefix, body=body, policy=WRITE))
 
     def list_chats(
         self,
@@ -242,11 +207,11 @@ class ChatsClient:
             pairs.append(("limit", str(page_size)))
             if after:
                 pairs.append(("after_id", after))
-            data = _decode(self._request("GET", f"{self.server.prefix}?{urlencode(pairs)}"))
+            data = decode(self._request("GET", f"{self.server.prefix}?{urlencode(pairs)}"))
             if data is None:
                 data = []  # Go encodes an empty slice as null
             if not isinstance(data, list):
-                raise _unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
+                raise unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
             page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
             fresh = [c for c in page if c.id not in seen]
             seen.update(c.id for c in fresh)
@@ -276,9 +241,9 @@ class ChatsClient:
         if limit:
             params["limit"] = str(limit)
         path = f"{self._chat(chat_id)}/messages"
-        data = _decode(self._request("GET", path, params=params or None))
+        data = decode(self._request("GET", path, params=params or None))
         if not isinstance(data, Mapping):
-            raise _unexpected(200, "GET", path, "expected a messages object")
+            raise unexpected(200, "GET", path, "expected a messages object")
         return MessagesPage(
             messages=_messages(data.get("messages")),
             queued=_messages(data.get("queued_messages")),
@@ -300,7 +265,7 @@ class ChatsClient:
         """The user's prompts in the chat, newest first."""
         path = f"{self._chat(chat_id)}/prompts"
         params = {"limit": str(limit)} if limit else None
-        data = _decode(self._request("GET", path, params=params))
+        data = decode(self._request("GET", path, params=params))
         items = data.get("prompts") if isinstance(data, Mapping) else None
         return [
             Prompt(int(p.get("id") or 0), str(p.get("text") or ""))
@@ -312,16 +277,16 @@ class ChatsClient:
         """A follow-up: inserted at once when the chat is idle, else queued (at most 20)."""
         body = {"content": [{"type": "text", "text": text}], "busy_behavior": busy_behavior}
         path = f"{self._chat(chat_id)}/messages"
-        return SendResult.from_json(self._object("POST", path, body=body, write=True))
+        return SendResult.from_json(self._object("POST", path, body=body, policy=WRITE))
 
     def interrupt(self, chat_id: str) -> Chat:
         """Stop the agent's current turn (the workspace keeps running)."""
         path = f"{self._chat(chat_id)}/interrupt"
-        return Chat.from_json(self._object("POST", path, write=True))
+        return Chat.from_json(self._object("POST", path, policy=WRITE))
 
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
-        self._request("PATCH", self._chat(chat_id), body={"archived": True}, write=True)
+        self._request("PATCH", self._chat(chat_id), body={"archived": True}, policy=WRITE)
 
     def retire(self, chat: Chat, *, patience: float = ARCHIVE_PATIENCE_SECONDS) -> None:
         """Stop a busy chat's turn, then archive it; the workspace is left alone.
@@ -365,7 +330,7 @@ class ChatsClient:
         if preset_id:
             body["template_version_preset_id"] = preset_id
         path = f"{routes.user(owner)}/workspaces"
-        return PinnedWorkspace.from_json(self._object("POST", path, body=body, write=True))
+        return PinnedWorkspace.from_json(self._object("POST", path, body=body, policy=WRITE))
 
     def get_workspace(self, workspace_id: str) -> PinnedWorkspace:
         """A workspace by id."""
@@ -383,33 +348,12 @@ class ChatsClient:
     def delete_workspace(self, workspace_id: str) -> None:
         """Start a delete build (archiving a chat leaves its workspace alone)."""
         path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"
-        self._request("POST", path, body={"transition": "delete"}, write=True)
+        self._request("POST", path, body={"transition": "delete"}, policy=WRITE)
 
     # -- internals --------------------------------------------------------------------------
 
     def _chat(self, chat_id: str) -> str:
         return f"{self.server.prefix}/{routes.segment(chat_id)}"
-
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        write: bool = False,
-    ) -> httpx.Response:
-        _ = self.server  # negotiate first: an unsupported server fails before anything else
-        policy = RetryPolicy.WRITE if write else RetryPolicy.READ
-        return self._http.request(method, path, params=params, body=body, policy=policy)
-
-    def _object(
-        self, method: str, path: str, *, body: Any = None, write: bool = False
-    ) -> Mapping[str, Any]:
-        data = _decode(self._request(method, path, body=body, write=write))
-        if not isinstance(data, Mapping):
-            raise _unexpected(200, method, path, "expected a JSON object")
-        return data
 
 
 def _messages(value: Any) -> tuple[ChatMessage, ...]:

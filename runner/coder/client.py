@@ -6,15 +6,14 @@ endpoints, the API generations and Coder's CLI conventions for naming tasks.
 
 from __future__ import annotations
 
-import random
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
 
-from runner.coder import provenance, routes
-from runner.coder.config import Connection, no_token_hint
+from runner.coder import routes
+from runner.coder.base import ClientBase, decode, unexpected
+from runner.coder.config import Connection
 from runner.coder.errors import RESOURCE_NOT_FOUND, is_route_not_found
 from runner.coder.models import (
     Organization,
@@ -25,7 +24,7 @@ from runner.coder.models import (
     TemplateVersion,
     User,
 )
-from runner.coder.transport import MAX_RATE_LIMIT_WAIT_SECONDS, ApiTransport, RetryPolicy
+from runner.coder.transport import RetryPolicy
 from runner.coder.version import (
     GENERATION_ROUTES,
     ServerInfo,
@@ -37,7 +36,6 @@ from runner.coder.version import (
 )
 from runner.errors import (
     ApiError,
-    AuthError,
     InvalidInputError,
     NotFoundError,
     TaskNotFoundError,
@@ -47,63 +45,27 @@ from runner.errors import (
 __all__ = ["CoderClient", "ServerInfo"]
 
 
-class CoderClient:
+class CoderClient(ClientBase[ServerInfo]):
     """Typed access to a Coder deployment's Tasks API, on both API generations.
 
-    Detects the generation lazily from buildinfo on first use. Retries reads on 5xx and
-    connection failures (bounded, with jitter), waits out 429 using `Retry-After`, and never
-    repeats a create or send blindly: a lost response raises `UncertainOutcomeError`.
-    `on_debug` receives one redacted line per request when set. `transport`, `sleep`, `clock`
-    and `jitter` exist for tests (a fake transport, no real sleeping).
+    Detects the generation lazily from buildinfo on first use (`server`: raises
+    UnsupportedServerError for < v2.28 or v2.37+). Retries reads on 5xx and connection
+    failures (bounded, with jitter), waits out 429 using `Retry-After`, and never repeats a
+    create or send blindly: a lost response raises `UncertainOutcomeError`. `on_debug` receives
+    one redacted line per request when set. `transport`, `sleep`, `clock` and `jitter` exist
+    for tests (a fake transport, no real sleeping).
     """
 
     def __init__(
-        self,
-        connection: Connection,
-        *,
-        on_debug: Callable[[str], None] | None = None,
-        max_retries: int = 4,
-        transport: httpx.BaseTransport | None = None,
-        sleep: Callable[[float], None] = time.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        jitter: Callable[[], float] = random.random,
-        max_rate_limit_wait: float = MAX_RATE_LIMIT_WAIT_SECONDS,
-        tasks_required: bool = True,
+        self, connection: Connection, *, tasks_required: bool = True, **transport_options: Any
     ) -> None:
         """`tasks_required=False` makes a client for templates, users and organizations only,
-        usable on a deployment without Tasks (the Chats backend resolves with it)."""
-        self.connection = connection
-        self._tasks_required = tasks_required
-        self._http = ApiTransport(
-            connection,
-            on_debug=on_debug,
-            max_retries=max_retries,
-            transport=transport,
-            sleep=sleep,
-            clock=clock,
-            jitter=jitter,
-            max_rate_limit_wait=max_rate_limit_wait,
-        )
-        self._server: ServerInfo | None = None
-
-    def close(self) -> None:
-        """Release the connection pool."""
-        self._http.close()
-
-    def __enter__(self) -> CoderClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()
+        usable on a deployment without Tasks (the Chats backend resolves with it).
+        `transport_options` go to `ApiTransport` (see `ClientBase`)."""
+        super().__init__(connection, **transport_options)
+        self._server_first = tasks_required
 
     # -- deployment -------------------------------------------------------------------------
-
-    @property
-    def server(self) -> ServerInfo:
-        """Buildinfo, fetched once. Raises UnsupportedServerError for < v2.28 or v2.37+."""
-        if self._server is None:
-            self._server = self._detect_server()
-        return self._server
 
     def notices(self) -> list[str]:
         """One-line notices for the user (e.g. Tasks deprecated on v2.35+); empty when none."""
@@ -111,11 +73,11 @@ class CoderClient:
 
     def me(self) -> User:
         """The user the token belongs to."""
-        return User.from_json(self._get_object(routes.USERS_ME))
+        return User.from_json(self._object("GET", routes.USERS_ME))
 
     def get_user(self, user: str) -> User:
         """A user by username, UUID or `me`."""
-        return User.from_json(self._get_object(routes.user(user)))
+        return User.from_json(self._object("GET", routes.user(user)))
 
     def my_organizations(self) -> list[Organization]:
         """The organizations the token's user belongs to."""
@@ -129,18 +91,18 @@ class CoderClient:
 
     def get_template(self, organization: str, name: str) -> Template:
         """A template by organization (name or UUID) and template name."""
-        return Template.from_json(self._get_object(routes.template(organization, name)))
+        return Template.from_json(self._object("GET", routes.template(organization, name)))
 
     def get_template_version(
         self, organization: str, template: str, version: str
     ) -> TemplateVersion:
         """A template version by organization, template name and version name."""
         path = routes.template_version_by_name(organization, template, version)
-        return TemplateVersion.from_json(self._get_object(path))
+        return TemplateVersion.from_json(self._object("GET", path))
 
     def template_version(self, version_id: str) -> TemplateVersion:
         """A template version by id."""
-        return TemplateVersion.from_json(self._get_object(routes.template_version(version_id)))
+        return TemplateVersion.from_json(self._object("GET", routes.template_version(version_id)))
 
     def presets(self, version_id: str) -> list[Preset]:
         """The presets of a template version (Coder sends Go's capitalised keys)."""
@@ -163,7 +125,7 @@ class CoderClient:
         if items is None and isinstance(data, Mapping) and "tasks" in data:
             items = []  # Go encodes an empty slice as null
         if not isinstance(items, list):
-            raise _unexpected(200, "GET", path, "no `tasks` list in the response")
+            raise unexpected(200, "GET", path, "no `tasks` list in the response")
         ga = self.server.supports_display_name
         return [Task.from_json(t, has_display_name=ga) for t in items if isinstance(t, Mapping)]
 
@@ -235,7 +197,7 @@ class CoderClient:
         path = self._tasks.action("me", task.id, "logs")
         data = self._task_json("GET", path)
         if not isinstance(data, Mapping):
-            raise _unexpected(200, "GET", path, "the logs response is not an object")
+            raise unexpected(200, "GET", path, "the logs response is not an object")
         return TaskLogs.from_json(data, has_snapshots=self.server.supports_pause)
 
     def pause_task(self, task: Task) -> None:
@@ -267,32 +229,14 @@ class CoderClient:
     def _tasks(self) -> routes.TaskRoutes:
         return routes.TaskRoutes(self.server.task_base)
 
-    def _detect_server(self) -> ServerInfo:
-        path = routes.BUILDINFO
-        not_coder = f"{self.connection.url} does not look like a Coder deployment"
-        try:
-            response = self._http.request("GET", path)
-        except NotFoundError:
-            raise UnsupportedServerError(f"{not_coder}: GET {path} answered 404") from None
-        try:
-            data = _decode(response)
-        except ApiError:
-            data = None
-        version = data.get("version") if isinstance(data, Mapping) else None
-        if not isinstance(version, str):
-            kind = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise UnsupportedServerError(
-                f"{not_coder}: GET {path} did not return Coder's build info ({kind})"
-            )
-        dashboard_url = str(data.get("dashboard_url") or "")
+    def _learn_server(self) -> ServerInfo:
+        version, dashboard_url = self._buildinfo()
         if is_development_build(version):
             return development_server_info(version, self._probe_generation(version), dashboard_url)
         try:
             return server_info(version, dashboard_url)
         except ValueError:
-            raise UnsupportedServerError(
-                f"{not_coder}: it reports the version {version!r}, which is not a Coder version"
-            ) from None
+            raise UnsupportedServerError(self._not_coder(version)) from None
 
     def _probe_generation(self, version: str) -> str:
         """The generation a development build's routes show: the first task list it answers.
@@ -329,35 +273,10 @@ class CoderClient:
                 return task
         raise _task_not_found(name, owner, RESOURCE_NOT_FOUND)
 
-    def _request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> httpx.Response:
-        if self._tasks_required:
-            _ = self.server  # detect first, so v2.37 and friends fail before anything else
+    def _task_request(self, method: str, path: str, **request: Any) -> httpx.Response:
+        """`_request` on a task route, where `Route not found.` means Tasks are switched off."""
         try:
-            return self._http.request(method, path, params=params, body=body, policy=policy)
-        except AuthError as exc:
-            if not self._http.has_token:
-                exc.details = (*exc.details, no_token_hint(self.connection))
-            raise
-
-    def _task_request(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> httpx.Response:
-        try:
-            return self._request(method, path, params=params, body=body, policy=policy)
+            return self._request(method, path, **request)
         except ApiError as exc:
             if is_route_not_found(exc):
                 raise UnsupportedServerError(
@@ -366,58 +285,26 @@ class CoderClient:
                 ) from None
             raise
 
-    def _task_json(
-        self,
-        method: str,
-        path: str,
-        *,
-        params: Mapping[str, str] | None = None,
-        body: Any = None,
-        policy: RetryPolicy = RetryPolicy.READ,
-    ) -> Any:
-        return _decode(self._task_request(method, path, params=params, body=body, policy=policy))
+    def _task_json(self, method: str, path: str, **request: Any) -> Any:
+        return decode(self._task_request(method, path, **request))
 
     def _task(self, data: Any, method: str, path: str) -> Task:
         if not isinstance(data, Mapping) or not isinstance(data.get("id"), str):
-            raise _unexpected(200, method, path, "expected a task object")
+            raise unexpected(200, method, path, "expected a task object")
         return Task.from_json(data, has_display_name=self.server.supports_display_name)
-
-    def _get_object(self, path: str) -> Mapping[str, Any]:
-        data = _decode(self._request("GET", path))
-        if not isinstance(data, Mapping):
-            raise _unexpected(200, "GET", path, "expected a JSON object")
-        return data
 
     def _get_list(
         self, path: str, *, params: Mapping[str, str] | None = None
     ) -> list[Mapping[str, Any]]:
-        data = _decode(self._request("GET", path, params=params))
+        data = decode(self._request("GET", path, params=params))
         if data is None:
             return []  # Go encodes an empty slice as null
         if not isinstance(data, list):
-            raise _unexpected(200, "GET", path, "expected a JSON array")
+            raise unexpected(200, "GET", path, "expected a JSON array")
         return [item for item in data if isinstance(item, Mapping)]
-
-
-def _decode(response: httpx.Response) -> Any:
-    if not response.content.strip():
-        return None
-    try:
-        return provenance.observe(response.json(), response)
-    except ValueError:
-        request = response.request
-        raise _unexpected(
-            response.status_code, request.method, request.url.path, "the body is not JSON"
-        ) from None
 
 
 def _task_not_found(name: str, owner: str, reason: str) -> TaskNotFoundError:
     return TaskNotFoundError(
         f"task {routes.go_quote(name)} not found for owner {routes.go_quote(owner)}: {reason}"
-    )
-
-
-def _unexpected(status: int, method: str, path: str, why: str) -> ApiError:
-    return ApiError(
-        status, f"unexpected response from the deployment: {why}", method=method, path=path
     )

@@ -18,29 +18,34 @@ def batch_document(batch: Batch) -> dict[str, Any]:
     }
 
 
+#: What a reader looks for first: the task's names and texts, then where it runs; the other
+#: fields follow in `DesiredTask.to_data` order.
+_LEADING = (
+    "name",
+    "coder_name",
+    "prompt",
+    "follow_ups",
+    "template",
+    "template_version",
+    "preset",
+    "organization",
+)
+_SECONDS = "_seconds"
+
+
 def task_document(task: DesiredTask) -> dict[str, Any]:
-    """One desired task as plain data; optional fields that are unset are left out."""
-    document: dict[str, Any] = {
-        "name": task.name,
-        "coder_name": task.coder_name,
-        "prompt": task.prompt,
-    }
-    if task.follow_ups:
-        document["follow_ups"] = list(task.follow_ups)
-    document["template"] = task.template
-    for key in ("template_version", "preset", "organization"):
-        value = getattr(task, key)
-        if value is not None:
-            document[key] = value
-    document.update(
-        owner=task.owner,
-        wait=task.wait,
-        timeout=format_duration(task.timeout_seconds),
-        idle_grace=format_duration(task.idle_grace_seconds),
-        poll_interval=format_duration(task.poll_interval_seconds),
-        lost_contact_after=format_duration(task.lost_contact_after_seconds),
-        on_drift=task.on_drift,
-    )
+    """One desired task as `DesiredTask.to_data` gives it, plus its coder name, source line and
+    matrix; durations as the manifest writes them (`timeout: 30m`); unset optional fields left
+    out."""
+    data = task.to_data()
+    data["coder_name"] = task.coder_name
+    document: dict[str, Any] = {}
+    for key, value in ({key: data.pop(key) for key in _LEADING} | data).items():
+        if value is None or value == []:
+            continue
+        if key.endswith(_SECONDS):
+            key, value = key[: -len(_SECONDS)], format_duration(value)
+        document[key] = value
     if task.origin is not None:
         document["source"] = f"{task.origin.file}:{task.origin.line}"
         if task.origin.matrix:

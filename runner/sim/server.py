@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from http.server import ThreadingHTTPServer
 from typing import Any
 
@@ -41,6 +41,7 @@ class SimServer:
 
     `time_scale` multiplies every server-side delay (builds, agent work, delete builds,
     rate-limit windows, Retry-After): 1.0 is real time, 0.01 is a hundred times faster.
+    `now` replaces the wall clock (Unix seconds), for callers that move time themselves.
     """
 
     url: str
@@ -61,6 +62,7 @@ class SimServer:
         lose_rate: float = 0.0,
         build_version: str = "",
         experiments: Sequence[str] = (),
+        now: Callable[[], float] | None = None,
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -68,7 +70,7 @@ class SimServer:
         self.host = host
         self.port = port
         self.latency_ms = latency_ms
-        self.clock = SimClock(time_scale)
+        self.clock = SimClock(time_scale, now)
         rng = random.Random(seed)
         self.directory = Directory(rng, self.clock.now())
         self.store = TaskStore(self.version, self.directory, self.clock, rng)

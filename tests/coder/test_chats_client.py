@@ -16,6 +16,7 @@ import httpx
 import pytest
 from chats_schema import chats_validator, load_chats_swagger
 from contract_schema import contract_errors
+from stepped_time import SteppedTime
 
 from runner.coder.chat_models import Chat
 from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX
@@ -58,8 +59,12 @@ class Recorder(httpx.HTTPTransport):
 def start() -> Iterator[Any]:
     servers: list[SimServer] = []
 
-    def factory(version: str, *experiments: str) -> tuple[SimServer, ChatsClient, Recorder]:
-        server = SimServer(coder_version=version, experiments=experiments, time_scale=TIME_SCALE)
+    def factory(
+        version: str, *experiments: str, now: SteppedTime | None = None
+    ) -> tuple[SimServer, ChatsClient, Recorder]:
+        server = SimServer(
+            coder_version=version, experiments=experiments, time_scale=TIME_SCALE, now=now
+        )
         server.start()
         servers.append(server)
         recorder = Recorder()
@@ -163,7 +168,8 @@ def test_client_drives_a_chat_on_every_generation(
 
 
 def test_listing_follows_every_page_and_filters_by_label(start: Any) -> None:
-    _, client, _ = start("2.38.0")
+    # Time stands still: no chat moves in the list (ordered by update) while it is paged.
+    _, client, _ = start("2.38.0", now=SteppedTime())
     mine = {client.create_chat(f"Task {i} [sim:work=1]", labels={"b": "one"}).id for i in range(57)}
     client.create_chat("Unrelated [sim:work=1]", labels={"b": "two"})
     client.create_chat("Unlabelled [sim:work=1]")

@@ -39,7 +39,7 @@ def test_reading_has_ai_task_from_a_template_version_fails(
     with CoderClient(Connection(url=server.url, token=server.token)) as client:
         chosen = client.get_template_version("coder", "claude-code", "v2")
         # What the old preflight did: read the flag from the decoded version body.
-        body = client._get_object(routes.template_version(chosen.id))
+        body = client._object("GET", routes.template_version(chosen.id))
         assert body.get("has_ai_task") is None
     problems = undeclared_reads(target)
     assert problems == [

@@ -13,18 +13,9 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from conftest import Result, run_tasks, sim_env
+from conftest import FAST_WAITS, ok, run_tasks, sim_env, write_manifest
 
 from runner import ownership
-
-FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
-
-
-def manifest(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(body)
-    return str(path)
-
 
 QUICK = """\
 version: 1
@@ -43,13 +34,6 @@ tasks:
     matrix:
       svc: [users, billing]
 """
-
-
-def ok(result: Result, sim: Any, code: int = 0) -> Result:
-    assert result.code == code, result.output
-    assert "Traceback" not in result.output
-    assert sim.token not in result.output
-    return result
 
 
 def created(sim: Any) -> list[str]:
@@ -87,11 +71,11 @@ def inputs(env: dict[str, str], name: str) -> list[str]:
 
 def test_apply_converges_and_second_apply_changes_nothing(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
-    path = manifest(tmp_path, QUICK)
+    path = write_manifest(tmp_path, QUICK)
     plan = ok(run_tasks(["plan", path, "--detailed-exitcode"], env=env), sim, code=2)
     assert "Plan: 3 to create, 0 to update, 0 to delete, 0 drifted." in plan.stdout
     assert "+ auth" in plan.stdout
-    first = ok(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    first = ok(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
     assert "sent follow-up 2/2" in first.stdout
     assert "Apply: 3 ok, 0 deleted, 0 unchanged, 0 failed, 0 timed out." in first.stdout
     auth = ownership.coder_name("nightly", "auth")
@@ -100,7 +84,7 @@ def test_apply_converges_and_second_apply_changes_nothing(sim: Any, tmp_path: Pa
         "Please also add unit tests.",
         "And docs.",
     ]
-    second = ok(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    second = ok(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
     assert "No changes." in second.stdout
     assert "Apply: 0 ok, 0 deleted, 3 unchanged" in second.stdout
     assert len(created(sim)) == 3
@@ -110,22 +94,22 @@ def test_apply_converges_and_second_apply_changes_nothing(sim: Any, tmp_path: Pa
 
 def test_apply_refuses_without_yes_when_stdin_is_not_a_terminal(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
-    result = run_tasks(["apply", manifest(tmp_path, QUICK), *FAST], env=env)
+    result = run_tasks(["apply", write_manifest(tmp_path, QUICK), *FAST_WAITS], env=env)
     assert result.code == 3, result.output
     assert "pass --yes" in result.stderr
     assert created(sim) == []
-    dry = ok(run_tasks(["apply", manifest(tmp_path, QUICK), "--dry-run"], env=env), sim)
+    dry = ok(run_tasks(["apply", write_manifest(tmp_path, QUICK), "--dry-run"], env=env), sim)
     assert "nothing was changed" in dry.stdout
     assert created(sim) == []
 
 
 def test_invalid_manifest_and_preflight_problems_exit_3(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
-    broken = manifest(tmp_path, "version: 1\nbatch: nightly\ntasks: 7\n", "broken.tasks.yaml")
+    broken = write_manifest(tmp_path, "version: 1\nbatch: nightly\ntasks: 7\n", "broken.tasks.yaml")
     result = run_tasks(["plan", broken, "--detailed-exitcode"], env=env)
     assert result.code == 3, result.output
     assert "broken.tasks.yaml:" in result.stderr
-    bad = manifest(
+    bad = write_manifest(
         tmp_path,
         "version: 1\nbatch: nightly\ntasks:\n"
         "  - {name: a, prompt: x, template: nope}\n"
@@ -155,17 +139,22 @@ tasks:
     both = "  - {name: keep, prompt: keep}\n  - {name: gone, prompt: gone, owner: bob}\n"
     ok(
         run_tasks(
-            ["apply", manifest(tmp_path, one.format(batch="nightly", tasks=both)), "--yes", *FAST],
+            [
+                "apply",
+                write_manifest(tmp_path, one.format(batch="nightly", tasks=both)),
+                "--yes",
+                *FAST_WAITS,
+            ],
             env=env,
         ),
         sim,
     )
     # Lookalikes: another batch whose name starts the same, and a task made by hand.
-    other = manifest(tmp_path, one.format(batch="nightly-2", tasks=both), "other.tasks.yaml")
-    ok(run_tasks(["apply", other, "--yes", *FAST], env=env), sim)
+    other = write_manifest(tmp_path, one.format(batch="nightly-2", tasks=both), "other.tasks.yaml")
+    ok(run_tasks(["apply", other, "--yes", *FAST_WAITS], env=env), sim)
     ok(run_tasks(["create", "--name", "nightly-foo", "by hand"], env=env), sim)
     ok(run_tasks(["create", "--name", "gone-foo", "by hand"], env=env), sim)
-    smaller = manifest(
+    smaller = write_manifest(
         tmp_path,
         one.format(batch="nightly", tasks="  - {name: keep, prompt: keep}\n"),
         "smaller.tasks.yaml",
@@ -176,7 +165,7 @@ tasks:
     gone = ownership.coder_name("nightly", "gone")
     assert f"  - gone  bob/{gone}" in plan.stdout
     assert "Plan: 0 to create, 0 to update, 1 to delete, 0 drifted." in plan.stdout
-    ok(run_tasks(["apply", smaller, "--prune", "--yes", *FAST], env=env), sim)
+    ok(run_tasks(["apply", smaller, "--prune", "--yes", *FAST_WAITS], env=env), sim)
     names = sorted(t["name"] for t in task_json(env))
     assert names == sorted(
         [
@@ -203,17 +192,18 @@ def test_drift_is_shown_and_replace_recreates(sim: Any, tmp_path: Path) -> None:
     )
     ok(
         run_tasks(
-            ["apply", manifest(tmp_path, body.format(prompt="old")), "--yes", *FAST], env=env
+            ["apply", write_manifest(tmp_path, body.format(prompt="old")), "--yes", *FAST_WAITS],
+            env=env,
         ),
         sim,
     )
-    changed = manifest(tmp_path, body.format(prompt="new"), "changed.tasks.yaml")
+    changed = write_manifest(tmp_path, body.format(prompt="new"), "changed.tasks.yaml")
     plan = ok(run_tasks(["plan", changed, "--detailed-exitcode"], env=env), sim)
     assert "! a" in plan.stdout and "prompt differs" in plan.stdout
     assert "Plan: 0 to create, 0 to update, 0 to delete, 1 drifted." in plan.stdout
-    left = ok(run_tasks(["apply", changed, "--yes", *FAST], env=env), sim)
+    left = ok(run_tasks(["apply", changed, "--yes", *FAST_WAITS], env=env), sim)
     assert "1 drifted" in left.stdout
-    replaced = ok(run_tasks(["apply", changed, "--yes", "--replace", *FAST], env=env), sim)
+    replaced = ok(run_tasks(["apply", changed, "--yes", "--replace", *FAST_WAITS], env=env), sim)
     assert "-/+ a" in replaced.stdout
     (task,) = task_json(env)
     assert task["initial_prompt"] == "new [sim:work=1]"
@@ -222,10 +212,10 @@ def test_drift_is_shown_and_replace_recreates(sim: Any, tmp_path: Path) -> None:
 
 def test_target_limits_the_plan(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
-    path = manifest(tmp_path, QUICK)
+    path = write_manifest(tmp_path, QUICK)
     plan = ok(run_tasks(["plan", path, "--target", "fix-users"], env=env), sim)
     assert "Plan: 1 to create, 0 to update, 0 to delete, 0 drifted." in plan.stdout
-    ok(run_tasks(["apply", path, "--target", "fix-users", "--yes", *FAST], env=env), sim)
+    ok(run_tasks(["apply", path, "--target", "fix-users", "--yes", *FAST_WAITS], env=env), sim)
     assert [t["name"] for t in task_json(env)] == [ownership.coder_name("nightly", "fix-users")]
     unknown = run_tasks(["plan", path, "--target", "nope"], env=env)
     assert unknown.code == 3
@@ -236,19 +226,19 @@ def test_saved_plan_is_applied_only_while_the_deployment_is_unchanged(
     sim: Any, tmp_path: Path
 ) -> None:
     env = sim_env(sim)
-    path = manifest(tmp_path, QUICK)
+    path = write_manifest(tmp_path, QUICK)
     saved = str(tmp_path / "plan.json")
     ok(run_tasks(["plan", path, "--out", saved, "--target", "fix-users"], env=env), sim)
     document = json.loads(Path(saved).read_text())
     assert document["format"] == "coder-tasks-plan" and document["format_version"] == 1
     assert [a["name"] for a in document["actions"]] == ["fix-users"]
-    ok(run_tasks(["apply", saved, "--yes", *FAST], env=env), sim)
+    ok(run_tasks(["apply", saved, "--yes", *FAST_WAITS], env=env), sim)
     assert len(created(sim)) == 1
     # Made before the change above: refused.
     stale = str(tmp_path / "stale.json")
     ok(run_tasks(["plan", path, "--out", stale], env=env), sim)
     ok(run_tasks(["create", "--name", ownership.coder_name("nightly", "auth"), "x"], env=env), sim)
-    refused = run_tasks(["apply", stale, "--yes", *FAST], env=env)
+    refused = run_tasks(["apply", stale, "--yes", *FAST_WAITS], env=env)
     assert refused.code == 1, refused.output
     assert "the deployment changed since" in refused.stderr
     assert len(created(sim)) == 2
@@ -272,9 +262,9 @@ tasks:
     result = run_tasks(
         [
             "apply",
-            manifest(tmp_path, body),
+            write_manifest(tmp_path, body),
             "--yes",
-            *FAST,
+            *FAST_WAITS,
             "--report",
             str(report),
             "--junit",
@@ -308,7 +298,7 @@ tasks:
 
 def test_unreachable_deployment_is_a_one_line_error(tmp_path: Path) -> None:
     env = {"CODER_URL": "http://127.0.0.1:9", "CODER_SESSION_TOKEN": "not-a-real-token"}
-    result = run_tasks(["plan", manifest(tmp_path, QUICK), "--detailed-exitcode"], env=env)
+    result = run_tasks(["plan", write_manifest(tmp_path, QUICK), "--detailed-exitcode"], env=env)
     assert result.code == 1, result.output
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
 
@@ -321,7 +311,7 @@ batch: slow
 tasks:
   - {name: slow, prompt: "slow [sim:work=900]", template: claude-code, timeout: 1s}
 """
-    result = run_tasks(["apply", manifest(tmp_path, body), "--yes", *FAST], env=env)
+    result = run_tasks(["apply", write_manifest(tmp_path, body), "--yes", *FAST_WAITS], env=env)
     ok(result, sim, code=5)
     assert "timeout: timed out: the agent was not idle" in result.stdout
 
@@ -345,8 +335,8 @@ def test_lost_responses_under_latency_and_rate_limits(
         f"version: 1\nbatch: chaos\ndefaults: {{template: claude-code, timeout: 60s}}\n"
         f"tasks:\n{tasks}"
     )
-    path = manifest(tmp_path, body)
-    result = run_tasks(["apply", path, "--yes", *FAST], env=env, timeout=120)
+    path = write_manifest(tmp_path, body)
+    result = run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env, timeout=120)
     ok(result, sim)
     assert "adopted (created, response lost)" in result.stdout
     assert "not sent again" in result.stdout
@@ -357,7 +347,7 @@ def test_lost_responses_under_latency_and_rate_limits(
     assert any(r.get("fault") == "after" for r in sim.requests)
     # The client paces on the rate-limit headers, so even these polls are not refused.
     assert not any(r["status"] == 429 for r in sim.requests)
-    again = ok(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    again = ok(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
     assert "No changes." in again.stdout
 
 
@@ -369,13 +359,13 @@ def test_name_held_by_a_hand_made_task_is_blocked_not_adopted(
     body = (
         "version: 1\nbatch: nightly\ntasks:\n  - {name: a, prompt: mine, template: claude-code}\n"
     )
-    path = manifest(tmp_path, body)
+    path = write_manifest(tmp_path, body)
     # Same name as the batch would use, but made by hand: its display name is not the batch's.
     ok(run_tasks(["create", "--name", ownership.coder_name("nightly", "a"), "mine"], env=env), sim)
     plan = ok(run_tasks(["plan", path, "--replace"], env=env), sim)
     assert "! a" in plan.stdout and "does not own" in plan.stdout
     assert plan.stdout.rstrip().endswith("0 drifted, 1 blocked.")
-    result = run_tasks(["apply", path, "--yes", "--replace", *FAST], env=env)
+    result = run_tasks(["apply", path, "--yes", "--replace", *FAST_WAITS], env=env)
     assert result.code == 1, result.output
     assert "blocked" in result.stdout
     assert [r for r in sim.requests if r["method"] == "DELETE"] == []

@@ -12,14 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import Result, run_tasks, sim_env
+from conftest import FAST_WAITS, Result, ok, run_tasks, sim_env, write_manifest
 
 from runner import ownership
 from runner.backends.chats import LABEL_BATCH, LABEL_ITEM, LABEL_SPEC
 from runner.coder.chats import ChatsClient
 from runner.coder.config import Connection
-
-FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 
 BATCH = """\
 version: 1
@@ -51,21 +49,8 @@ PROMPTS = {
 }
 
 
-def write(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(body)
-    return str(path)
-
-
 def tasks(args: list[str], sim: Any, timeout: float = 120) -> Result:
     return run_tasks(args, env=sim_env(sim), timeout=timeout)
-
-
-def ok(result: Result, sim: Any, code: int = 0) -> Result:
-    assert result.code == code, result.output
-    assert "Traceback" not in result.output
-    assert sim.token not in result.output
-    return result
 
 
 def client(sim: Any) -> ChatsClient:
@@ -112,8 +97,8 @@ def test_the_same_manifest_converges_on_v2_34_with_either_backend(
     make_sim: Any, tmp_path: Path, backend: str
 ) -> None:
     sim = make_sim("2.34.2")
-    path = write(tmp_path, BATCH)
-    first = ok(tasks(["apply", path, "--yes", "--backend", backend, *FAST], sim), sim)
+    path = write_manifest(tmp_path, BATCH)
+    first = ok(tasks(["apply", path, "--yes", "--backend", backend, *FAST_WAITS], sim), sim)
     assert "Apply: 3 ok" in first.stdout
     chats = batch_chats(sim)
     if backend == "chats":
@@ -124,7 +109,7 @@ def test_the_same_manifest_converges_on_v2_34_with_either_backend(
         assert not chats  # the Tasks backend made tasks, no chats
         assert sum(1 for m, p, s in writes(sim) if p.endswith("/tasks/admin") and s == 201) == 3
     mark = len(sim.requests)
-    second = ok(tasks(["apply", path, "--yes", "--backend", backend, *FAST], sim), sim)
+    second = ok(tasks(["apply", path, "--yes", "--backend", backend, *FAST_WAITS], sim), sim)
     assert "3 unchanged" in second.stdout
     assert writes(sim, mark) == []
 
@@ -133,9 +118,9 @@ def test_auto_runs_chats_on_v2_38_and_a_second_apply_changes_nothing(
     make_sim: Any, tmp_path: Path
 ) -> None:
     sim = make_sim("2.38.0")
-    path = write(tmp_path, BATCH)
+    path = write_manifest(tmp_path, BATCH)
     report = tmp_path / "report.json"
-    ok(tasks(["apply", path, "--yes", "--report", str(report), *FAST], sim), sim)
+    ok(tasks(["apply", path, "--yes", "--report", str(report), *FAST_WAITS], sim), sim)
     chats = batch_chats(sim)
     assert {k: len(v) for k, v in chats.items()} == {k: 1 for k in PROMPTS}
     (auth,) = chats["auth"]
@@ -143,7 +128,7 @@ def test_auto_runs_chats_on_v2_38_and_a_second_apply_changes_nothing(
     assert auth.title == "nightly: auth"  # v2.37+: the title is set on create
     assert auth.labels[LABEL_SPEC] and len(auth.labels[LABEL_SPEC]) == 16
     mark = len(sim.requests)
-    ok(tasks(["apply", path, "--yes", *FAST], sim), sim)
+    ok(tasks(["apply", path, "--yes", *FAST_WAITS], sim), sim)
     assert writes(sim, mark) == []
     # Observation is one labelled list, not a request per chat.
     lists = [
@@ -154,7 +139,7 @@ def test_auto_runs_chats_on_v2_38_and_a_second_apply_changes_nothing(
 
 def test_tasks_on_a_server_without_tasks_is_one_line(make_sim: Any, tmp_path: Path) -> None:
     sim = make_sim("2.38.0")
-    result = tasks(["plan", write(tmp_path, BATCH), "--backend", "tasks"], sim)
+    result = tasks(["plan", write_manifest(tmp_path, BATCH), "--backend", "tasks"], sim)
     assert result.code != 0
     assert result.stderr.count("\n") == 1 and "does not serve Coder Tasks" in result.stderr
     assert writes(sim) == []
@@ -162,7 +147,7 @@ def test_tasks_on_a_server_without_tasks_is_one_line(make_sim: Any, tmp_path: Pa
 
 def test_chats_on_a_server_without_chats_is_one_line(make_sim: Any, tmp_path: Path) -> None:
     sim = make_sim("2.31.1")
-    result = tasks(["plan", write(tmp_path, BATCH), "--backend", "chats"], sim)
+    result = tasks(["plan", write_manifest(tmp_path, BATCH), "--backend", "chats"], sim)
     assert result.code != 0
     assert result.stderr.count("\n") == 1 and "has no Chats API" in result.stderr
     assert writes(sim) == []
@@ -174,10 +159,10 @@ def test_faults_and_a_rate_limit_still_give_one_chat_per_task(
     """10% of requests fail before the server acts, 10% lose their answer after, plus a rate
     limit: each chat, each pinned workspace and each follow-up still happens exactly once."""
     sim = make_sim("2.38.0", fail_rate=0.1, lose_rate=0.1, rate_limit=60, seed=11)
-    path = write(tmp_path, BATCH)
+    path = write_manifest(tmp_path, BATCH)
     results = []
     for _ in range(4):  # a task may fail one apply (its wait timed out); the next converges it
-        results.append(tasks(["apply", path, "--yes", *FAST], sim, timeout=300))
+        results.append(tasks(["apply", path, "--yes", *FAST_WAITS], sim, timeout=300))
         assert "Traceback" not in results[-1].output
         if results[-1].code == 0:
             break
@@ -202,8 +187,8 @@ def test_prune_archives_only_the_batch_chats_and_deletes_only_its_workspaces(
     make_sim: Any, tmp_path: Path
 ) -> None:
     sim = make_sim("2.38.0")
-    path = write(tmp_path, BATCH)
-    ok(tasks(["apply", path, "--yes", *FAST], sim), sim)
+    path = write_manifest(tmp_path, BATCH)
+    ok(tasks(["apply", path, "--yes", *FAST_WAITS], sim), sim)
     coder = client(sim)
     by_hand = coder.create_chat("hand made [sim:work=1]", title="nightly: fix-users")
     other = coder.create_chat(
@@ -224,7 +209,14 @@ def test_prune_archives_only_the_batch_chats_and_deletes_only_its_workspaces(
     )
     pruned = ok(
         tasks(
-            ["apply", write(tmp_path, only_auth, "b2.tasks.yaml"), "--yes", "--prune", *FAST], sim
+            [
+                "apply",
+                write_manifest(tmp_path, only_auth, "b2.tasks.yaml"),
+                "--yes",
+                "--prune",
+                *FAST_WAITS,
+            ],
+            sim,
         ),
         sim,
     )
@@ -253,7 +245,7 @@ def test_another_owner_is_refused_before_anything_is_created(
     converge it: preflight refuses the task, located by its name, before any write."""
     sim = make_sim(version)
     body = BATCH.replace("  - name: auth\n", "  - name: auth\n    owner: alice\n")
-    result = tasks(["apply", write(tmp_path, body), "--yes", "--backend", "chats"], sim)
+    result = tasks(["apply", write_manifest(tmp_path, body), "--yes", "--backend", "chats"], sim)
     assert result.code != 0
     assert "Traceback" not in result.output
     assert result.stderr.count("\n") == 1
@@ -280,7 +272,7 @@ tasks:
   - name: broken
     prompt: "Do it {directive}"
 """
-    result = tasks(["apply", write(tmp_path, body), "--yes", *FAST], sim)
+    result = tasks(["apply", write_manifest(tmp_path, body), "--yes", *FAST_WAITS], sim)
     assert result.code != 0
     assert "failed" in result.stdout
     if message:
@@ -293,13 +285,13 @@ tasks:
 
 def test_a_changed_prompt_drifts_and_replace_recreates(make_sim: Any, tmp_path: Path) -> None:
     sim = make_sim("2.38.0")
-    ok(tasks(["apply", write(tmp_path, BATCH), "--yes", *FAST], sim), sim)
+    ok(tasks(["apply", write_manifest(tmp_path, BATCH), "--yes", *FAST_WAITS], sim), sim)
     changed = BATCH.replace("Add auth [sim:work=2]", "Add OAuth [sim:work=1]")
-    path = write(tmp_path, changed, "changed.tasks.yaml")
+    path = write_manifest(tmp_path, changed, "changed.tasks.yaml")
     planned = ok(tasks(["plan", path], sim), sim)
     assert "prompt differs" in planned.stdout
     (old,) = batch_chats(sim)["auth"]
-    ok(tasks(["apply", path, "--yes", "--replace", *FAST], sim, timeout=180), sim)
+    ok(tasks(["apply", path, "--yes", "--replace", *FAST_WAITS], sim, timeout=180), sim)
     (new,) = batch_chats(sim)["auth"]
     assert new.id != old.id
     assert [c.id for c in batch_chats(sim, archived=True)["auth"]] == [old.id]

@@ -6,8 +6,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import run_tasks, sim_env
-from test_apply_interrupt import start_apply
+from conftest import FAST_WAITS, run_tasks, sim_env, start_tasks
 
 BODY = """\
 version: 1
@@ -26,7 +25,8 @@ def test_two_applies_at_once_create_each_task_once(sim: Any, tmp_path: Path) -> 
     env = sim_env(sim)
     path = tmp_path / "twice.tasks.yaml"
     path.write_text(BODY)
-    procs = [start_apply(str(path), env) for _ in range(2)]
+    args = ["apply", str(path), "--yes", *FAST_WAITS, "--parallelism", "2"]
+    procs = [start_tasks(args, env=env) for _ in range(2)]
     outputs = [proc.communicate(timeout=120) for proc in procs]
     for proc, (out, err) in zip(procs, outputs, strict=True):
         assert proc.returncode == 0, out + err

@@ -8,15 +8,13 @@ from __future__ import annotations
 
 import json
 import signal
-import subprocess
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_tasks, sim_env, start_tasks
+from conftest import FAST_WAITS, read_until, run_tasks, running_tasks, sim_env
 
-FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms", "--parallelism", "2"]
+FAST = [*FAST_WAITS, "--parallelism", "2"]
 
 BODY = """\
 version: 1
@@ -29,30 +27,6 @@ tasks:
     matrix:
       n: [1, 2, 3, 4, 5]
 """
-
-
-def start_apply(path: str, env: dict[str, str], *extra: str) -> subprocess.Popen[str]:
-    return start_tasks(["apply", path, "--yes", *FAST, *extra], env=env)
-
-
-def read_until(
-    proc: subprocess.Popen[str], marker: str, deadline: float = 30.0, *, count: int = 1
-) -> str:
-    """Lines of stdout until `count` of them contain `marker` (the process keeps running)."""
-    seen = ""
-    found = 0
-    end = time.monotonic() + deadline
-    assert proc.stdout is not None
-    while time.monotonic() < end:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen += line
-        if marker in line:
-            found += 1
-            if found == count:
-                return seen
-    raise AssertionError(f"never saw {count} x {marker!r}:\n{seen}")
 
 
 def assert_converged(sim: Any, env: dict[str, str]) -> None:
@@ -73,8 +47,9 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
     path = tmp_path / "killed.tasks.yaml"
     path.write_text(BODY)
     report = tmp_path / "results.json"
-    proc = start_apply(str(path), env, "--report", str(report))
-    try:
+    with running_tasks(
+        ["apply", str(path), "--yes", *FAST, "--report", str(report)], env=env
+    ) as proc:
         read_until(proc, "sent follow-up 1/2")
         if how == "kill":
             proc.kill()
@@ -90,13 +65,6 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
             # The report says the run was interrupted, with the exit code the process had.
             document = json.loads(report.read_text())
             assert document["interrupted"] is True and document["exit_code"] == 130
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
     rerun = run_tasks(["apply", str(path), "--yes", *FAST], env=env, timeout=120)
     assert rerun.code == 0, rerun.output
     assert "Traceback" not in rerun.output

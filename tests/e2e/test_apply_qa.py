@@ -13,25 +13,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-from conftest import Result, run_tasks, sim_env, start_tasks
-
-FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
-
-
-def write(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
-    path = tmp_path / name
-    path.write_text(body)
-    return str(path)
-
-
-def clean(result: Result, sim: Any) -> Result:
-    assert "Traceback" not in result.output
-    assert sim.token not in result.output
-    return result
+from conftest import FAST_WAITS, clean, run_tasks, running_tasks, sim_env, write_manifest
 
 
 def test_failed_build_fails_the_task_at_once_not_at_its_timeout(sim: Any, tmp_path: Path) -> None:
-    path = write(
+    path = write_manifest(
         tmp_path,
         """\
 version: 1
@@ -46,7 +32,9 @@ tasks:
     started = time.monotonic()
     result = clean(
         run_tasks(
-            ["apply", path, "--yes", *FAST, "--report", str(report)], env=sim_env(sim), timeout=90
+            ["apply", path, "--yes", *FAST_WAITS, "--report", str(report)],
+            env=sim_env(sim),
+            timeout=90,
         ),
         sim,
     )
@@ -59,7 +47,7 @@ tasks:
 
 
 def test_destroy_reports_each_deletion_once_in_its_own_words(sim: Any, tmp_path: Path) -> None:
-    path = write(
+    path = write_manifest(
         tmp_path,
         """\
 version: 1
@@ -71,7 +59,7 @@ tasks:
 """,
     )
     env = sim_env(sim)
-    assert clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim).code == 0
+    assert clean(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim).code == 0
     summary = tmp_path / "summary.md"
     destroyed = clean(
         run_tasks(["destroy", path, "--yes"], env={**env, "GITHUB_STEP_SUMMARY": str(summary)}),
@@ -92,7 +80,7 @@ def test_rerun_waits_for_unchanged_tasks_instead_of_calling_them_done(
 ) -> None:
     # A CI job re-run after a timeout, or after an agent failed, must not turn green just
     # because there is nothing left to create or send.
-    path = write(
+    path = write_manifest(
         tmp_path,
         """\
 version: 1
@@ -106,7 +94,7 @@ tasks:
     )
     env = sim_env(sim)
     report = tmp_path / "results.json"
-    args = ["apply", path, "--yes", *FAST, "--report", str(report)]
+    args = ["apply", path, "--yes", *FAST_WAITS, "--report", str(report)]
     first = clean(run_tasks(args, env=env), sim)
     assert first.code == 4, first.output
     second = clean(run_tasks(args, env=env), sim)
@@ -124,7 +112,7 @@ def test_ctrl_c_while_a_request_waits_out_a_rate_limit_exits_at_once(
     # Three creates per 30 s (server time at half speed): the fourth waits for budget in a
     # worker thread. Ctrl-C must not wait for that worker, nor let it create afterwards.
     sim = make_sim("2.34.2", rate_limit=3, time_scale=0.5)
-    path = write(
+    path = write_manifest(
         tmp_path,
         """\
 version: 1
@@ -137,12 +125,11 @@ tasks:
       n: [1, 2, 3, 4, 5]
 """,
     )
-    proc = start_tasks(
+    with running_tasks(
         ["--debug", "apply", path, "--yes", "--parallelism", "1"],
         env=sim_env(sim),
         stderr=subprocess.STDOUT,  # one pipe: the debug lines cannot fill a second one
-    )
-    try:
+    ) as proc:
         assert proc.stdout is not None
         seen = ""
         # The fourth create waits for the rate-limit window (paced, or after a 429).
@@ -157,10 +144,6 @@ tasks:
         out, _ = proc.communicate(timeout=20)
         out = seen + out
         assert time.monotonic() - started < 5, "Ctrl-C waited for a rate-limited request"
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
     assert proc.returncode == 130, out
     assert "Traceback" not in out and "interrupted" in out
     created = [r for r in sim.requests if r["method"] == "POST" and r["status"] == 201]
@@ -169,7 +152,7 @@ tasks:
 
 def test_one_name_for_two_owners_gives_each_owner_their_task(sim: Any, tmp_path: Path) -> None:
     # The manifest allows a name once per owner; the plan must not mix the two up.
-    path = write(
+    path = write_manifest(
         tmp_path,
         """\
 version: 1
@@ -183,12 +166,12 @@ tasks:
     env = sim_env(sim)
     plan = clean(run_tasks(["plan", path], env=env), sim)
     assert "alice/review-" in plan.stdout and "bob/review-" in plan.stdout, plan.stdout
-    applied = clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    applied = clean(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
     assert applied.code == 0, applied.output
     listed = json.loads(run_tasks(["list", "--all", "-o", "json"], env=env).stdout)
     assert {(t["owner_name"], t["initial_prompt"]) for t in listed} == {
         ("alice", "for alice"),
         ("bob", "for bob"),
     }
-    again = clean(run_tasks(["apply", path, "--yes", *FAST], env=env), sim)
+    again = clean(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
     assert again.code == 0 and "No changes." in again.stdout, again.output

@@ -17,8 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, run_tasks, sim_env, start_tasks
-from test_apply_interrupt import read_until
+from conftest import ROOT, read_until, run_tasks, running_tasks, sim_env
 
 FAST = ["--poll-interval", "200ms", "--idle-grace", "100ms", "--parallelism", "2"]
 
@@ -32,20 +31,6 @@ tasks:
     matrix:
       n: [1, 2, 3]
 """
-
-
-@contextmanager
-def running(args: list[str], env: dict[str, str]) -> Iterator[subprocess.Popen[str]]:
-    proc = start_tasks(args, env=env)
-    try:
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait(timeout=10)
-        for stream in (proc.stdout, proc.stderr):
-            if stream is not None:
-                stream.close()
 
 
 def finish(proc: subprocess.Popen[str], timeout: float = 60) -> tuple[str, str]:
@@ -103,7 +88,7 @@ def test_a_deployment_that_stops_answering_ends_the_run_as_lost_contact(
         )
     with (
         sim_process() as (sim, env),
-        running(args, {**env, "GITHUB_STEP_SUMMARY": str(summary)}) as proc,
+        running_tasks(args, env={**env, "GITHUB_STEP_SUMMARY": str(summary)}) as proc,
     ):
         # Not on a terminal, a waiting apply prints how many tasks are in which state.
         seen = read_until(proc, "waiting: 0 done, 3 working")
@@ -140,7 +125,9 @@ def test_a_cancelled_job_still_prints_and_writes_every_report(
     manifest.write_text(LONG_WORK)
     summary = tmp_path / "summary.md"
     env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
-    with running(["apply", str(manifest), "--yes", *FAST, *reports(tmp_path)], env) as proc:
+    with running_tasks(
+        ["apply", str(manifest), "--yes", *FAST, *reports(tmp_path)], env=env
+    ) as proc:
         read_until(proc, "created", count=3)
         proc.send_signal(stop)
         out, err = finish(proc)
@@ -167,7 +154,7 @@ def test_an_interrupted_report_matches_the_tasks_on_the_server(
     manifest.write_text(body)
     env = sim_env(sim)
     args = ["apply", str(manifest), "--yes", "--parallelism", "4", *reports(tmp_path)]
-    with running(args, env) as proc:
+    with running_tasks(args, env=env) as proc:
         read_until(proc, "created", count=2)
         proc.send_signal(signal.SIGTERM)
         out, err = finish(proc)
@@ -205,8 +192,8 @@ def test_a_token_revoked_mid_apply_ends_with_reports(make_sim: Any, tmp_path: Pa
     sim = make_sim()
     manifest = tmp_path / "slow.tasks.yaml"
     manifest.write_text(LONG_WORK)
-    with running(
-        ["apply", str(manifest), "--yes", *FAST, *reports(tmp_path)], sim_env(sim)
+    with running_tasks(
+        ["apply", str(manifest), "--yes", *FAST, *reports(tmp_path)], env=sim_env(sim)
     ) as proc:
         read_until(proc, "created", count=3)
         admin = sim.directory.find_user("admin")

@@ -6,7 +6,7 @@ import json
 import time
 from typing import Any
 
-from conftest import run_tasks, sim_env, start_tasks
+from conftest import run_tasks, running_tasks, sim_env
 
 
 def _wait_until_working(name: str, env: dict[str, str]) -> None:
@@ -34,14 +34,12 @@ def test_watch_of_a_task_deleted_meanwhile_says_it_is_gone(sim: Any) -> None:
     env = sim_env(sim)
     assert run_tasks(["create", "--name", "watched", "work [sim:work=100000]"], env=env).code == 0
     _wait_until_working("watched", env)
-    watch = start_tasks(["status", "watched", "--watch", "--watch-interval", "50ms"], env=env)
-    try:
+    args = ["status", "watched", "--watch", "--watch-interval", "50ms"]
+    with running_tasks(args, env=env) as watch:
         assert watch.stdout is not None
         assert watch.stdout.readline().startswith("STATE CHANGED")
         assert run_tasks(["delete", "watched", "--yes"], env=env).code == 0
         _, stderr = watch.communicate(timeout=30)
-    finally:
-        watch.kill()
     assert watch.returncode == 1
     assert "Traceback" not in stderr
     assert stderr.strip().splitlines() == [

@@ -13,10 +13,9 @@ import json
 from pathlib import Path
 from typing import Any
 
-from conftest import run_tasks, sim_env
+from conftest import FAST_WAITS, run_tasks, sim_env
 
 NOT_AI = 'Template does not have a valid "coder_ai_task" resource.'
-FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 
 BATCH = """\
 version: 1
@@ -65,7 +64,7 @@ def test_apply_fails_each_non_ai_version_once_and_the_rest_converges(
     path = tmp_path / "pinned.tasks.yaml"
     path.write_text(BATCH)
     report = tmp_path / "results.json"
-    result = run_tasks(["apply", str(path), "--yes", "--report", str(report), *FAST], env=env)
+    result = run_tasks(["apply", str(path), "--yes", "--report", str(report), *FAST_WAITS], env=env)
     assert result.code == 4, result.output  # partial failure
     assert "Traceback" not in result.output
     # One create per bad version (claude-code v0, docker v1), none for the tasks sharing them.
@@ -92,7 +91,7 @@ def test_a_refused_version_is_not_retried_within_one_apply(make_sim: Any, tmp_pa
     env = sim_env(sim)
     path = tmp_path / "pinned.tasks.yaml"
     path.write_text(BATCH)
-    result = run_tasks(["apply", str(path), "--yes", "--parallelism", "1", *FAST], env=env)
+    result = run_tasks(["apply", str(path), "--yes", "--parallelism", "1", *FAST_WAITS], env=env)
     assert result.code == 4, result.output
     assert creates(sim, 400) == 2
     assert "Apply: 3 ok, 0 deleted, 0 unchanged, 5 failed, 0 timed out." in result.stdout

@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import subprocess
-import sys
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
@@ -30,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, TEST_TIME_SCALE, run_tasks, sim_env
+from conftest import TEST_TIME_SCALE, run_tasks, sim_env, start_tasks
 from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.control import currently_in_test_context
@@ -141,13 +140,6 @@ def note(text: str) -> None:
         event(text)
 
 
-def tasks_env(sim: SimServer) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
-    env.pop("GITHUB_STEP_SUMMARY", None)
-    env.update(sim_env(sim), NO_COLOR="1", HOME="/nonexistent-home")
-    return env
-
-
 def run_killed_at(
     sim: SimServer, gate: Gate, args: list[str], matcher: Matcher, *, after: bool
 ) -> bool:
@@ -156,15 +148,7 @@ def run_killed_at(
     Waits on the gate's event or the process's exit, never on a fixed sleep.
     """
     gate.arm(matcher, after=after)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "runner", *args],
-        env=tasks_env(sim),
-        cwd=str(ROOT),
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    proc = start_tasks(args, env=sim_env(sim), stdout=subprocess.DEVNULL)
     killed = False
     try:
         while proc.poll() is None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from stepped_time import step_per_look
+
 from runner import batch as service
 from runner.backends.tasks import TasksBackend
 from runner.batch import plan_batch
@@ -45,11 +47,20 @@ def test_busy_agent_is_waited_out_not_a_failure(sim: Any) -> None:
         assert inputs == ["quiet [sim:silent] [sim:work=60]", "next"]
 
 
-def test_follow_up_waits_for_idle_to_hold_not_the_blip_between_steps(make_sim: Any) -> None:
-    # A slower clock makes the agent's idle moment between its two steps long enough to see.
-    sim = make_sim("2.34.2", time_scale=0.2)
-    settings = ExecuteSettings(poll_interval=0.02, idle_grace=0.15)
-    with CoderClient(Connection(url=sim.url, token=sim.token)) as client:
+def test_follow_up_waits_for_idle_to_hold_not_the_blip_between_steps(stepped_sim: Any) -> None:
+    # The agent reports idle for 0.3 simulated seconds between its two steps. The simulator's
+    # time moves 0.25 s per list of the tasks, so the executor sees that idle on one or two
+    # polls (never none), a poll interval apart: far less than the grace, whatever the load.
+    sim, now = stepped_sim("2.34.2")
+    settings = ExecuteSettings(poll_interval=0.02, idle_grace=3)
+
+    def lists() -> int:
+        return sum(r["method"] == "GET" and r["path"] == "/api/v2/tasks" for r in sim.requests)
+
+    with (
+        CoderClient(Connection(url=sim.url, token=sim.token)) as client,
+        step_per_look(now, sim.clock.span(0.25), lists),
+    ):
         report = run(client, one("blip", "two steps [sim:work=2]", follow_ups=("next",)), settings)
         assert report.results[0].outcome is Outcome.OK, report.results[0]
         kinds = [t for t, _ in entries(client, "blip-")]

@@ -16,8 +16,12 @@ NOT_FOUND = "Resource not found or you do not have access to this resource"
 class SimApi:
     """Requests as one of the simulator's users, on the task routes its version serves."""
 
-    def __init__(self, server: SimServer, user: str = "admin") -> None:
+    def __init__(
+        self, server: SimServer, user: str = "admin", step: Callable[[], None] | None = None
+    ) -> None:
         self.server = server
+        #: What `wait` does between two looks: sleep a little, or move a stepped clock on.
+        self.step = step or (lambda: time.sleep(0.01))
         self.base = "/api/v2" if server.version.is_ga else "/api/experimental"
         self.http = httpx.Client(
             base_url=server.url,
@@ -66,12 +70,13 @@ class SimApi:
         until: Callable[[dict[str, Any]], bool],
         timeout: float = 10.0,
     ) -> dict[str, Any]:
-        """Poll the task until `until(task)` holds; fail the test after `timeout`."""
+        """Poll the task until `until(task)` holds, stepping between polls; fail the test after
+        `timeout` real seconds."""
         deadline = time.monotonic() + timeout
         current = self.get(task)
         while not until(current):
             assert time.monotonic() < deadline, f"timed out; last seen: {current}"
-            time.sleep(0.01)
+            self.step()
             current = self.get(task)
         return current
 

@@ -44,11 +44,12 @@ def test_unknown_user_is_400_until_v2_31_0_and_404_from_v2_31_1(
 
 
 @pytest.mark.parametrize("version", ["2.31.1", "2.34.2"])
-def test_current_state_is_synthesised_for_initializing_only(make_sim: Any, version: str) -> None:
+def test_current_state_is_synthesised_for_initializing_only(stepped_sim: Any, version: str) -> None:
     """CONTRACT 2.2 (GA synthesises a state when the task is `initializing`);
     `coderd/aitasks.go` at main a12b0518: `currentState == nil && Status == Initializing`.
-    Slow server time keeps `initializing` visible for seconds."""
-    api = SimApi(make_sim(version, time_scale=0.5))
+    Server time moves a tenth of a simulated second per look, so `initializing` is seen."""
+    server, now = stepped_sim(version)
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.1)))
     task = api.create_ok("[sim:work=1] hello")
     assert task["status"] == "pending" and task["current_state"] is None
     coming_up = api.wait(task, lambda t: t["status"] != "pending")

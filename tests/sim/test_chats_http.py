@@ -69,7 +69,7 @@ def test_label_filter_splits_at_the_first_colon_and_ands(make_sim: Any) -> None:
     }
 
 
-def test_search_query_and_pagination_errors(make_sim: Any) -> None:
+def test_search_query_and_pagination_errors(make_sim: Any, stepped_sim: Any) -> None:
     """Section 1.5 and `searchquery.Chats`: bare words and unknown keys are 400."""
     api = Api(make_sim("2.36.0"))
     bare = api.http.get(api.prefix, params={"q": "hello"}).json()
@@ -83,7 +83,7 @@ def test_search_query_and_pagination_errors(make_sim: Any) -> None:
     ]
     # `status:` arrives with GA only.
     assert api.http.get(api.prefix, params={"q": "status:running"}).status_code == 400
-    ga = Api(make_sim("2.37.0"))
+    ga = Api(stepped_sim("2.37.0")[0])  # time stands still: the new chat stays running
     ga.create()
     running = ga.http.get(ga.prefix, params={"q": "status:running"}).json()
     assert [c["status"] for c in running] == ["running"]

@@ -142,13 +142,14 @@ def test_tokens_look_like_coder_tokens(sim: SimServer) -> None:
         assert len(token_id) == 10 and len(secret) == 22
 
 
-def test_rate_limit(make_sim: Any) -> None:
-    server = make_sim("2.34.2", rate_limit=3)  # window: 60 s * 0.02 = 1.2 s
+def test_rate_limit(stepped_sim: Any) -> None:
+    # Time stands still until the test moves it: all four requests fall in one window.
+    server, now = stepped_sim("2.34.2", rate_limit=3)  # window: 60 s * 0.02 = 1.2 s
     api = SimApi(server)
     first = api.http.get("/api/v2/users/me")
     assert first.headers["X-RateLimit-Limit"] == "3"
     assert first.headers["X-RateLimit-Remaining"] == "2"
-    assert float(first.headers["X-RateLimit-Reset"]) >= int(time.time())  # scaled: a decimal
+    assert float(first.headers["X-RateLimit-Reset"]) >= int(now())  # scaled: a decimal
     api.http.get("/api/v2/users/me")
     api.http.get("/api/v2/users/me")
     limited = api.http.get("/api/v2/users/me")
@@ -164,7 +165,7 @@ def test_rate_limit(make_sim: Any) -> None:
     # httprate's sliding window still weighs the full window just ended: the budget is whole
     # again once that window has slid out too, a window after the current one ends.
     window = float(limited.headers["Retry-After"])
-    time.sleep(max(0.0, float(limited.headers["X-RateLimit-Reset"]) + window - time.time()))
+    now.advance(float(limited.headers["X-RateLimit-Reset"]) + window - now())
     assert api.http.get("/api/v2/users/me").status_code == 200
 
 

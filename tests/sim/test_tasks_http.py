@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import time
 import uuid
 from typing import Any
 
@@ -56,19 +55,23 @@ def test_v2_29_synthesises_state_for_an_initializing_task(make_sim: Any) -> None
     assert re.fullmatch(r"hello-there-[0-9a-f]{4}", task["name"])
 
 
-def test_task_comes_up_works_and_goes_idle(sim: SimServer) -> None:
-    api = SimApi(sim)
+@pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
+def test_task_comes_up_works_and_goes_idle(stepped_sim: Any, version: str) -> None:
+    # Time moves a tenth of a simulated second per look, so every state is seen, in order.
+    server, now = stepped_sim(version)
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.1)))
     task = api.create_ok("Write the docs")
     seen: list[tuple[str, str | None]] = []
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        current = api.get(task)
+
+    def record(current: dict[str, Any]) -> bool:
         step = (current["status"], state_of(current))
         if not seen or seen[-1] != step:
             seen.append(step)
-        if current["current_state"] and current["current_state"]["message"].startswith("Done"):
-            break
-        time.sleep(0.005)
+        return bool(current["current_state"]) and current["current_state"]["message"].startswith(
+            "Done"
+        )
+
+    current = api.wait(task, record, timeout=60)
     statuses = [s for s, _ in seen]
     assert statuses[-1] == "active"
     assert "initializing" in statuses
@@ -251,8 +254,11 @@ def test_display_name_limit_on_ga(make_sim: Any) -> None:
 
 
 @pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
-def test_delete_is_refused_during_a_build_then_keeps_the_name(slow_sim: Any, version: str) -> None:
-    api = SimApi(slow_sim(version))
+def test_delete_is_refused_during_a_build_then_keeps_the_name(
+    stepped_sim: Any, version: str
+) -> None:
+    server, now = stepped_sim(version)
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok(name="reuse-me")
     busy = api.http.delete(api.task_path(task))
     assert busy.status_code == 409
@@ -263,11 +269,13 @@ def test_delete_is_refused_during_a_build_then_keeps_the_name(slow_sim: Any, ver
     assert api.http.get(api.task_path(task)).status_code == 404
     assert api.http.get(f"{api.base}/tasks").json()["count"] == 0
     reserved = api.create(name="reuse-me")
-    assert reserved.status_code == 409
-    deadline = time.monotonic() + 5
-    while api.create(name="reuse-me").status_code == 409:
-        assert time.monotonic() < deadline, "the name stayed reserved"
-        time.sleep(0.01)
+    assert reserved.status_code == 409  # the delete build holds the name until it ends
+    for _ in range(1000):
+        now.advance(server.clock.span(0.5))
+        again = api.create(name="reuse-me")
+        if again.status_code != 409:
+            break
+    assert again.status_code == 201, "the name stayed reserved"
 
 
 def test_member_cannot_delete_or_send_to_others_tasks(sim: SimServer) -> None:
@@ -304,8 +312,9 @@ def test_send_before_active(sim: SimServer) -> None:
     ("version", "busy_status"),
     [("2.28.11", 502), ("2.29.0", 502), ("2.31.1", 502), ("2.32.0", 409), ("2.34.2", 409)],
 )
-def test_send_to_a_busy_agent(make_sim: Any, version: str, busy_status: int) -> None:
-    api = SimApi(make_sim(version))
+def test_send_to_a_busy_agent(stepped_sim: Any, version: str, busy_status: int) -> None:
+    server, now = stepped_sim(version)  # time stands still between the looks below
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok("[sim:work=20] long job")
     api.wait_state(task, "working")
     busy = api.send(task, "are you done?")
@@ -316,8 +325,10 @@ def test_send_to_a_busy_agent(make_sim: Any, version: str, busy_status: int) -> 
     }
 
 
-def test_send_when_idle_appends_to_the_transcript(sim: SimServer) -> None:
-    api = SimApi(sim)
+@pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
+def test_send_when_idle_appends_to_the_transcript(stepped_sim: Any, version: str) -> None:
+    server, now = stepped_sim(version)  # time stands still between the looks below
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok("[sim:work=1] start")
     api.wait_state(task, "idle")
     empty = api.send(task, "")
@@ -351,12 +362,14 @@ def test_directive_complete_and_build_fail(sim: SimServer) -> None:
     assert failed["workspace_agent_id"] is None
 
 
-def test_silent_agent_reports_no_state(sim: SimServer) -> None:
-    api = SimApi(sim)
+@pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
+def test_silent_agent_reports_no_state(stepped_sim: Any, version: str) -> None:
+    server, now = stepped_sim(version)
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.1)))
     task = api.create_ok("[sim:silent] [sim:work=1] quiet")
     active = api.wait(task, lambda t: t["status"] == "active")
     assert active["current_state"] is None
-    time.sleep(sim.clock.span(3))
+    now.advance(server.clock.span(3))
     assert api.get(task)["current_state"] is None
     api.wait(task, lambda t: len(api.logs(t).json()["logs"]) == 2)
 
@@ -373,8 +386,9 @@ def test_logs_of_a_task_that_is_not_active(sim: SimServer) -> None:
         assert response.json()["message"] == "Task status must be active."
 
 
-def test_pause_resume_and_snapshots(slow_sim: Any) -> None:
-    api = SimApi(slow_sim("2.34.2"))
+def test_pause_resume_and_snapshots(stepped_sim: Any) -> None:
+    server, now = stepped_sim("2.34.2")
+    api = SimApi(server, step=lambda: now.advance(server.clock.span(0.5)))
     task = api.create_ok("[sim:work=1] first job")
     api.wait_state(task, "idle")
     running = api.http.post(api.task_path(task, "/resume"))

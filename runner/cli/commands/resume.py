@@ -5,9 +5,9 @@ from __future__ import annotations
 import click
 
 from runner.cli.coder_help import CoderCommand, Example, coder_option
-from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import confirm, parse_go_duration, yes_option
+from runner.cli.pause_build import build_poll_option, pausable_task
 from runner.errors import TasksError
 from runner.readiness import wait_for_workspace
 from runner.render.safe_text import safe_text
@@ -31,23 +31,14 @@ EXAMPLES = (
     description="Return immediately after resuming the task.",
 )
 @yes_option()
-@coder_option(
-    "--poll-interval",
-    default="1s",
-    hidden=True,
-    type_help="duration",
-    description="How often to poll the task while its build runs. Only used in tests.",
-)
+@build_poll_option
 @click.pass_context
 def command(
     ctx: click.Context, identifier: str, no_wait: bool, yes: bool, poll_interval: str
 ) -> None:
     """Resume a task."""
     interval = parse_go_duration(poll_interval, flag="--poll-interval")
-    client = global_options(ctx).client()
-    client.require_pause_support("resume")  # before resolving: fail fast on old servers
-    with error_context(f'resolve task "{identifier}"'):
-        task = client.resolve_task(identifier)
+    client, task = pausable_task(ctx, identifier, "resume")
     display = task.full_name
     if task.status in ("error", "unknown"):
         raise TasksError(

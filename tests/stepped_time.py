@@ -1,0 +1,50 @@
+"""Time that moves only when a test moves it, for simulators whose states must be seen in order
+whatever the load on the machine."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+
+class SteppedTime:
+    """Unix seconds for the simulator's clock (`SimServer(now=...)`): frozen between steps."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._now = time.time()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float) -> None:
+        """Move the time `seconds` (real seconds of the simulator's clock) ahead."""
+        with self._lock:
+            self._now += seconds
+
+
+@contextmanager
+def step_per_look(now: SteppedTime, seconds: float, looks: Callable[[], int]) -> Iterator[None]:
+    """Move `now` on `seconds` each time `looks()` (e.g. the count of a client's polls) grows,
+    from a background thread, while the block runs: the client sees time advance one step per
+    look (never more between two looks), however slowly the machine runs it."""
+    stop = threading.Event()
+
+    def drive() -> None:
+        seen = looks()
+        while not stop.wait(0.005):
+            count = looks()
+            if count > seen:
+                seen = count
+                now.advance(seconds)
+
+    driver = threading.Thread(target=drive, daemon=True)
+    driver.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        driver.join()
