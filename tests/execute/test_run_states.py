@@ -363,6 +363,10 @@ class Driver:
         self.run.finish(reply, error, now)
         return reply if error is None else error
 
+    def change(self, **changes: Any) -> None:
+        """The task as the next poll lists it: `changes` applied."""
+        self.backend.update(self.task_id, **changes)
+
     def report(self, state: str, *, second: int) -> None:
         """The agent reports `state` anew (its report gets another timestamp)."""
         (task,) = self.backend.items
@@ -595,7 +599,7 @@ def test_a_paused_task_is_resumed_before_the_next_send() -> None:
     d = _sending()
     d.poll(1.0)
     assert d.run.state.step is Step.SEND
-    d.backend.update(d.task_id, status="paused")
+    d.change(status="paused")
     d.poll(2.0)
     assert d.run.state == FollowingUp(Step.RESUME_TO_SEND, Watch())  # the ready send is dropped
     d.poll(2.5)  # paused again: still to resume, said once
@@ -612,7 +616,7 @@ def test_a_failed_resume_is_tried_again_after_a_pause() -> None:
     d = Driver(ActionKind.NOOP, existing=True)
     d.run.start(0.0)
     assert d.run.state == Waiting(Step.WAIT, Watch())
-    d.backend.update(d.task_id, status="paused")
+    d.change(status="paused")
     d.poll(1.0)
     assert d.run.state == Waiting(Step.RESUME_TO_WAIT, Watch())
     d.backend.errors["resume"] = ServerError(500, "boom")
@@ -630,7 +634,7 @@ def test_a_failed_resume_is_tried_again_after_a_pause() -> None:
 def test_a_paused_task_on_a_server_that_cannot_resume_fails() -> None:
     d = _sending()
     d.backend.resumable = False
-    d.backend.update(d.task_id, status="paused")
+    d.change(status="paused")
     d.poll(1.0)
     assert d.run.state == Done(Outcome.FAILED)
     assert d.run.result.error == "the task is paused and this server cannot resume"
@@ -654,7 +658,7 @@ def test_a_task_missing_from_the_list_counts_polls_then_fails() -> None:
 
 def test_a_broken_task_is_given_time_then_fails() -> None:
     d = _sending()
-    d.backend.update(d.task_id, status="error")
+    d.change(status="error")
     d.poll(1.0)
     assert d.run.state == FollowingUp(Step.SETTLE, Watch(broken_since=1.0))
     d.poll(5.0)
@@ -666,16 +670,16 @@ def test_a_broken_task_is_given_time_then_fails() -> None:
 
 def test_a_broken_task_that_recovers_forgets_when_it_broke() -> None:
     d = _sending()
-    d.backend.update(d.task_id, status="error")
+    d.change(status="error")
     d.poll(1.0)
-    d.backend.update(d.task_id, status="active")
+    d.change(status="active")
     d.poll(2.0)
     assert d.run.state == FollowingUp(Step.SEND, Watch())
 
 
 def test_a_failed_build_fails_the_task_at_once() -> None:
     d = _sending()
-    d.backend.update(d.task_id, status="error", workspace_status="failed")
+    d.change(status="error", workspace_status="failed")
     d.poll(1.0)
     assert d.run.state == Done(Outcome.FAILED)
     assert d.run.result.error == "the workspace build failed; the task cannot run"
@@ -683,16 +687,16 @@ def test_a_failed_build_fails_the_task_at_once() -> None:
 
 def test_a_timeout_while_broken_names_the_status_and_waits_for_a_request_on_the_wire() -> None:
     d = _sending()
-    d.backend.update(d.task_id, status="unknown")
+    d.change(status="unknown")
     d.poll(1.0)
-    d.backend.update(d.task_id, status="active")
+    d.change(status="active")
     d.poll(2.0)
     assert d.run.state.step is Step.SEND
     assert d.run.next_op(2.0) is not None
     d.run.check_deadline(1000.0)  # a request is on the wire: its answer decides first
     assert d.run.state == FollowingUp(Step.SEND_ASKED, Watch())
     d.run.finish(None, AgentBusyError(409, "busy"), 1000.0)
-    d.backend.update(d.task_id, status="unknown")
+    d.change(status="unknown")
     d.poll(1001.0)
     d.run.check_deadline(1001.0)
     assert d.run.state == Done(Outcome.TIMEOUT)
