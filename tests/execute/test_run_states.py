@@ -339,6 +339,7 @@ class Driver:
             follow_ups=follow_ups,
         )
         self.events: list[str] = []
+        self.seen: list[Step] = []  # the step after each request, answer and poll
         self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend, versions)
 
     def _emit(self, event: Event) -> None:
@@ -356,11 +357,15 @@ class Driver:
             return None
         assert self.run.state.step.asked  # the state shows the request on the wire
         assert self.run.next_op(now) is None  # one request at a time
+        self.seen.append(self.run.state.step)
         try:
             reply, error = op(), None
         except Exception as failed:
             reply, error = None, failed
-        self.run.finish(reply, error, now)
+        try:
+            self.run.finish(reply, error, now)
+        finally:
+            self.seen.append(self.run.state.step)
         return reply if error is None else error
 
     def change(self, **changes: Any) -> None:
@@ -379,19 +384,18 @@ class Driver:
         listed = {t.id: t for t in self.backend.list_items(None, "")}
         by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
         self.run.observe(listed, by_name, now)
+        self.seen.append(self.run.state.step)
 
 
 def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     d = Driver(follow_ups=("one",))
     d.backend.errors["create"] = UncertainOutcomeError("the response was lost")
     run = d.run
-    steps = [run.state.step]
     run.start(0.0)
     assert isinstance(d.step(0.0), UncertainOutcomeError)
     assert run.state == Adopting(Doubt.LOST)
     d.poll(1.0)  # the listing finds the task the lost create made: adopted
     assert run.state == FollowingUp(Step.SETTLE, Watch())
-    steps.append(run.state.step)
     d.poll(2.0)  # idle (grace 0): ready for the follow-up
     assert run.state == FollowingUp(Step.SEND, Watch())
     assert d.step(2.0) == Sent(1, already_delivered=False)
@@ -405,6 +409,16 @@ def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     assert run.result.outcome is Outcome.OK
     assert run.result.done == ["adopted (created, response lost)", "sent follow-up 1/1"]
     assert d.backend.inputs[d.task_id] == ["Do A", "one"]
+    assert d.seen == [
+        Step.CREATE_ASKED,
+        Step.ADOPT,
+        Step.SETTLE,
+        Step.SEND,
+        Step.SEND_ASKED,
+        Step.WAIT,
+        Step.WAIT,
+        Step.DONE,
+    ]
 
 
 def test_a_create_on_the_wire_when_stopped_is_reported_as_unknown_not_missing() -> None:
