@@ -8,8 +8,10 @@ state (`run.state`), besides the result a report would show.
 
 from __future__ import annotations
 
+import contextlib
+import inspect
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
@@ -27,7 +29,7 @@ from runner.errors import (
     ServerError,
     UncertainOutcomeError,
 )
-from runner.execute.requests import Created, Deleted, Reply, Resumed, Sent
+from runner.execute.requests import Created, Deleted, Op, Reply, Resumed, Sent
 from runner.execute.results import Event, ItemDetails, Outcome
 from runner.execute.run import MISSING_POLLS, RunSettings, TaskRun, initial_state
 from runner.execute.state import (
@@ -339,7 +341,8 @@ class Driver:
             follow_ups=follow_ups,
         )
         self.events: list[str] = []
-        self.seen: list[Step] = []  # the step after each request, answer and poll
+        #: Every change of state the run made, as (step before, step after).
+        self.taken: list[tuple[Step, Step]] = []
         self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend, versions)
 
     def _emit(self, event: Event) -> None:
@@ -350,23 +353,67 @@ class Driver:
     def task_id(self) -> str:
         return self.run.result.task_id or ""
 
+    @property
+    def seen(self) -> list[Step]:
+        """The step after each change of state."""
+        return [after for _, after in self.taken]
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """Record the change of state one call to the run made (each makes one at most)."""
+        before = self.run.state
+        try:
+            yield
+        finally:
+            if self.run.state != before:
+                self.taken.append((before.step, self.run.state.step))
+                for taken in RECORDING:
+                    taken.add(self.taken[-1])
+
+    def start(self, now: float) -> None:
+        with self._call():
+            self.run.start(now)
+
+    def ask(self, now: float) -> Op | None:
+        with self._call():
+            return self.run.next_op(now)
+
+    def answer(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
+        with self._call():
+            self.run.finish(reply, error, now)
+
     def step(self, now: float) -> Reply | BaseException | None:
         """Make the request the run wants now and hand its answer back; None when it wants none."""
-        op = self.run.next_op(now)
+        op = self.ask(now)
         if op is None:
             return None
         assert self.run.state.step.asked  # the state shows the request on the wire
-        assert self.run.next_op(now) is None  # one request at a time
-        self.seen.append(self.run.state.step)
+        assert self.ask(now) is None  # one request at a time
         try:
             reply, error = op(), None
         except Exception as failed:
             reply, error = None, failed
-        try:
-            self.run.finish(reply, error, now)
-        finally:
-            self.seen.append(self.run.state.step)
+        self.answer(reply, error, now)
         return reply if error is None else error
+
+    def poll(self, now: float) -> None:
+        assert self.run.state.step.watches
+        listed = {t.id: t for t in self.backend.list_items(None, "")}
+        by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
+        with self._call():
+            self.run.observe(listed, by_name, now)
+
+    def deadline(self, now: float) -> None:
+        with self._call():
+            self.run.check_deadline(now)
+
+    def interrupt(self) -> None:
+        with self._call():
+            self.run.interrupt()
+
+    def lose_contact(self, why: str) -> None:
+        with self._call():
+            self.run.lose_contact(why)
 
     def change(self, **changes: Any) -> None:
         """The task as the next poll lists it: `changes` applied."""
@@ -379,19 +426,16 @@ class Driver:
             task.id, current_state=_with_state(task, state, second=second).current_state
         )
 
-    def poll(self, now: float) -> None:
-        assert self.run.state.step.watches
-        listed = {t.id: t for t in self.backend.list_items(None, "")}
-        by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
-        self.run.observe(listed, by_name, now)
-        self.seen.append(self.run.state.step)
+
+#: While a set is here, every Driver adds the transitions its run takes to it.
+RECORDING: list[set[tuple[Step, Step]]] = []
 
 
 def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     d = Driver(follow_ups=("one",))
     d.backend.errors["create"] = UncertainOutcomeError("the response was lost")
     run = d.run
-    run.start(0.0)
+    d.start(0.0)
     assert isinstance(d.step(0.0), UncertainOutcomeError)
     assert run.state == Adopting(Doubt.LOST)
     d.poll(1.0)  # the listing finds the task the lost create made: adopted
@@ -416,17 +460,16 @@ def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
         Step.SEND,
         Step.SEND_ASKED,
         Step.WAIT,
-        Step.WAIT,
         Step.DONE,
     ]
 
 
 def test_a_create_on_the_wire_when_stopped_is_reported_as_unknown_not_missing() -> None:
     d = Driver()
-    d.run.start(0.0)
-    assert d.run.next_op(0.0) is not None
+    d.start(0.0)
+    assert d.ask(0.0) is not None
     assert d.run.state == Creating(Step.CREATE_ASKED)
-    d.run.interrupt()
+    d.interrupt()
     assert d.run.state == Done(Outcome.INTERRUPTED)
     assert d.run.result.outcome is Outcome.INTERRUPTED
     assert d.run.result.error == "create outcome unknown; a re-run adopts it"
@@ -435,18 +478,18 @@ def test_a_create_on_the_wire_when_stopped_is_reported_as_unknown_not_missing() 
 def test_a_create_in_doubt_when_contact_is_lost_is_reported_as_unknown() -> None:
     d = Driver()
     d.backend.errors["create"] = ServerError(502, "bad gateway")
-    d.run.start(0.0)
+    d.start(0.0)
     d.step(0.0)
     assert d.run.state == Adopting(Doubt.LOST)
-    d.run.lose_contact("lost contact with the deployment")
+    d.lose_contact("lost contact with the deployment")
     assert d.run.state == Done(Outcome.UNKNOWN)
     assert d.run.result.error == "create outcome unknown; a re-run adopts it"
 
 
 def test_a_create_not_yet_sent_when_stopped_is_plainly_interrupted() -> None:
     d = Driver()
-    d.run.start(0.0)
-    d.run.interrupt()
+    d.start(0.0)
+    d.interrupt()
     assert d.run.state == Done(Outcome.INTERRUPTED)
     assert d.run.result.error == ""
 
@@ -454,11 +497,11 @@ def test_a_create_not_yet_sent_when_stopped_is_plainly_interrupted() -> None:
 def test_a_create_refused_for_the_token_goes_back_to_create_and_stops_the_run() -> None:
     d = Driver()
     d.backend.errors["create-before"] = AuthError(401, "unauthorized")
-    d.run.start(0.0)
+    d.start(0.0)
     with pytest.raises(AuthError):
         d.step(0.0)
     assert d.run.state == Creating()  # nothing was created: not in doubt
-    d.run.lose_contact("the token was refused")
+    d.lose_contact("the token was refused")
     assert d.run.state == Done(Outcome.UNKNOWN)
     assert d.run.result.error == "the token was refused"
 
@@ -467,8 +510,8 @@ def test_a_create_of_a_refused_version_ends_without_a_request() -> None:
     versions = VersionVerdicts()
     versions.settle("v-1", claimed=False, refused="not an AI task template")
     d = Driver(versions=versions)
-    d.run.start(0.0)
-    assert d.run.next_op(0.0) is None
+    d.start(0.0)
+    assert d.ask(0.0) is None
     assert d.run.state == Done(Outcome.FAILED)
     assert d.run.result.error == "not an AI task template"
     assert d.backend.items == []
@@ -478,8 +521,8 @@ def test_a_create_waits_while_another_create_tries_its_pinned_version() -> None:
     versions = VersionVerdicts()
     assert versions.claim("v-1", judged_before=False)  # another task's create is trying it
     d = Driver(versions=versions, template_version="v1")
-    d.run.start(0.0)
-    assert d.run.next_op(0.0) is None
+    d.start(0.0)
+    assert d.ask(0.0) is None
     assert d.run.state == Creating()  # still to create, nothing asked
     versions.settle("v-1", claimed=True, accepted=True)
     assert isinstance(d.step(1.0), Created)
@@ -489,7 +532,7 @@ def test_a_create_waits_while_another_create_tries_its_pinned_version() -> None:
 def test_a_taken_name_not_listed_is_created_again_after_a_pause() -> None:
     d = Driver()
     d.backend.errors["create-before"] = ConflictError(409, "name taken")
-    d.run.start(0.0)
+    d.start(0.0)
     assert isinstance(d.step(0.0), ConflictError)
     assert d.run.state == Adopting(Doubt.CONFLICT)
     d.poll(1.0)  # nothing of that name listed: held by a workspace being deleted
@@ -505,28 +548,49 @@ def test_a_taken_name_held_by_another_batch_is_not_adopted() -> None:
     d = Driver()
     d.backend.items.append(Task.from_json(task_json(d.want.coder_name, "Do A")))  # no mark
     d.backend.errors["create-before"] = ConflictError(409, "name taken")
-    d.run.start(0.0)
+    d.start(0.0)
     d.step(0.0)
     d.poll(1.0)
     assert d.run.state == Done(Outcome.FAILED)
     assert "belongs to another batch or was made by hand" in d.run.result.error
 
 
+def test_a_name_taken_by_the_same_task_of_this_batch_is_adopted() -> None:
+    d = Driver()
+    data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
+    d.backend.items.append(Task.from_json(data))  # a concurrent apply created it
+    d.backend.errors["create-before"] = ConflictError(409, "name taken")
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    assert d.run.result.done == ["adopted (created concurrently)"]
+    assert d.seen == [Step.CREATE_ASKED, Step.ADOPT, Step.WAIT]
+
+
+def test_a_created_task_with_follow_ups_settles_before_the_first() -> None:
+    d = Driver(follow_ups=("one",))
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    assert d.ask(0.0) is None  # nothing is sent before a poll shows the agent idle
+
+
 def test_a_created_task_with_nothing_to_wait_for_is_done() -> None:
     d = Driver(wait="none")
-    d.run.start(0.0)
+    d.start(0.0)
     assert isinstance(d.step(0.0), Created)
     assert d.run.state == Done(Outcome.OK)
 
 
 def test_a_delete_is_retried_until_accepted() -> None:
     d = Driver(ActionKind.DELETE, existing=True)
-    d.run.start(0.0)
+    d.start(0.0)
     assert d.run.state == Deleting()
     d.backend.errors["delete"] = ConflictError(409, "build running")
     assert isinstance(d.step(0.0), ConflictError)
     assert d.run.state == Deleting()  # to delete again, after a pause
-    assert d.run.next_op(0.5) is None
+    assert d.ask(0.5) is None
     assert isinstance(d.step(1.0), Deleted)
     assert d.run.state == Done(Outcome.DELETED)
     assert d.backend.items == []
@@ -534,7 +598,7 @@ def test_a_delete_is_retried_until_accepted() -> None:
 
 def test_a_delete_of_a_task_not_observed_fails_at_start() -> None:
     d = Driver(ActionKind.DELETE)
-    d.run.start(0.0)
+    d.start(0.0)
     assert d.run.state == Done(Outcome.FAILED)
     assert d.run.result.error == "the task to delete was not observed"
 
@@ -542,7 +606,7 @@ def test_a_delete_of_a_task_not_observed_fails_at_start() -> None:
 def test_a_replace_deletes_then_creates() -> None:
     d = Driver(ActionKind.REPLACE, existing=True)
     d.backend.errors["delete"] = NotFoundError(404, "gone")
-    d.run.start(0.0)
+    d.start(0.0)
     assert isinstance(d.step(0.0), NotFoundError)
     assert d.run.state == Creating()
     assert d.run.result.task_id is None
@@ -553,7 +617,7 @@ def test_a_replace_deletes_then_creates() -> None:
 def _sending(follow_ups: tuple[str, ...] = ("one", "two")) -> Driver:
     """A run of an existing task with follow-ups to send, idle (grace 0) at its first poll."""
     d = Driver(ActionKind.SEND, follow_ups=follow_ups, existing=True)
-    d.run.start(0.0)
+    d.start(0.0)
     assert d.run.state == FollowingUp(Step.SETTLE, Watch())
     return d
 
@@ -583,7 +647,7 @@ def test_a_ready_send_is_dropped_when_the_agent_works_again() -> None:
     d.report("working", second=3)
     d.poll(2.0)
     assert d.run.state == FollowingUp(Step.SETTLE, Watch())
-    assert d.run.next_op(2.0) is None
+    assert d.ask(2.0) is None
 
 
 def test_a_busy_agent_sends_the_run_back_to_settle() -> None:
@@ -601,7 +665,7 @@ def test_a_send_of_unknown_outcome_is_asked_again_after_reading_the_logs() -> No
     d.backend.errors["send"] = UncertainOutcomeError("the response was lost")
     assert isinstance(d.step(1.0), UncertainOutcomeError)
     assert d.run.state == FollowingUp(Step.SEND, Watch())  # still ready, after a pause
-    assert d.run.next_op(1.5) is None
+    assert d.ask(1.5) is None
     assert d.step(2.0) == Sent(1, already_delivered=True)  # the logs show it: not sent again
     assert d.backend.inputs[d.task_id] == ["Do A", "one"]
     assert d.run.state == Waiting(Step.WAIT, Watch())  # nothing was sent: no stale mark
@@ -628,7 +692,7 @@ def test_a_paused_task_is_resumed_before_the_next_send() -> None:
 
 def test_a_failed_resume_is_tried_again_after_a_pause() -> None:
     d = Driver(ActionKind.NOOP, existing=True)
-    d.run.start(0.0)
+    d.start(0.0)
     assert d.run.state == Waiting(Step.WAIT, Watch())
     d.change(status="paused")
     d.poll(1.0)
@@ -706,13 +770,13 @@ def test_a_timeout_while_broken_names_the_status_and_waits_for_a_request_on_the_
     d.change(status="active")
     d.poll(2.0)
     assert d.run.state.step is Step.SEND
-    assert d.run.next_op(2.0) is not None
-    d.run.check_deadline(1000.0)  # a request is on the wire: its answer decides first
+    assert d.ask(2.0) is not None
+    d.deadline(1000.0)  # a request is on the wire: its answer decides first
     assert d.run.state == FollowingUp(Step.SEND_ASKED, Watch())
-    d.run.finish(None, AgentBusyError(409, "busy"), 1000.0)
+    d.answer(None, AgentBusyError(409, "busy"), 1000.0)
     d.change(status="unknown")
     d.poll(1001.0)
-    d.run.check_deadline(1001.0)
+    d.deadline(1001.0)
     assert d.run.state == Done(Outcome.TIMEOUT)
     assert d.run.result.error == "timed out: 2 follow-up(s) not yet delivered (task status unknown)"
 
@@ -726,20 +790,20 @@ def test_an_agent_failing_before_all_follow_ups_fails_the_run() -> None:
 
 def test_a_waiting_run_that_lost_contact_is_unknown_not_timed_out() -> None:
     d = Driver()
-    d.run.start(0.0)
+    d.start(0.0)
     d.step(0.0)
     assert d.run.state == Waiting(Step.WAIT, Watch())
-    d.run.lose_contact("lost contact with the deployment")
+    d.lose_contact("lost contact with the deployment")
     assert d.run.state == Done(Outcome.UNKNOWN)
     assert d.run.result.error == "lost contact with the deployment"
-    d.run.check_deadline(10_000.0)  # a deadline passing later changes nothing
+    d.deadline(10_000.0)  # a deadline passing later changes nothing
     assert d.run.state == Done(Outcome.UNKNOWN)
     assert d.run.result.outcome is Outcome.UNKNOWN
 
 
 def test_a_wait_for_complete_ignores_idle() -> None:
     d = Driver(wait="complete")
-    d.run.start(0.0)
+    d.start(0.0)
     d.step(0.0)
     d.poll(1.0)
     assert d.run.state == Waiting(Step.WAIT, Watch())
@@ -758,3 +822,99 @@ def test_an_answer_that_changed_nothing_goes_back_to_the_step_that_asked(asked: 
     assert back.step in TRANSITIONS[asked] and not back.step.asked
     assert back.step in {before for before, after in _edges() if after is asked}
     assert getattr(back, "watch", watch) == watch  # what the polls showed is kept
+
+
+ASKED = [step for step in Step if step.asked]
+STOPPABLE = [step for step in Step if step is not Step.DONE]
+MISSABLE = [step for step in Step if step.watches and step is not Step.ADOPT]
+
+
+def reach(step: Step) -> Driver:
+    """A run driven to `step` the way an apply gets there."""
+    if step.phase is Phase.DELETE:
+        d = Driver(ActionKind.DELETE, existing=True)
+        d.start(0.0)
+    elif step.phase in (Phase.CREATE, Phase.ADOPT):
+        d = Driver()
+        d.start(0.0)
+        if step is Step.ADOPT:
+            d.backend.errors["create-before"] = ConflictError(409, "name taken")
+            d.step(0.0)
+    elif step.phase is Phase.FOLLOW_UPS:
+        d = _sending()
+        if step in (Step.SEND, Step.SEND_ASKED):
+            d.poll(1.0)
+        if step in (Step.RESUME_TO_SEND, Step.RESUME_TO_SEND_ASKED):
+            d.change(status="paused")
+            d.poll(1.0)
+    else:
+        d = Driver(ActionKind.NOOP, existing=True)
+        d.start(0.0)
+        if step is not Step.WAIT:
+            d.change(status="paused")
+            d.poll(1.0)
+    if step.asked:
+        assert d.ask(1.0) is not None
+    assert d.run.state.step is step
+    return d
+
+
+@pytest.mark.parametrize("step", STOPPABLE)
+def test_a_run_stopped_at_any_step_ends_at_once(step: Step) -> None:
+    d = reach(step)
+    d.interrupt()
+    assert d.run.state == Done(Outcome.INTERRUPTED)
+    in_doubt = step in (Step.CREATE_ASKED, Step.ADOPT)
+    assert d.run.result.error == ("create outcome unknown; a re-run adopts it" if in_doubt else "")
+    d.deadline(10_000.0)
+    d.lose_contact("lost contact")
+    assert d.run.state == Done(Outcome.INTERRUPTED)  # the first ending stands
+
+
+@pytest.mark.parametrize("asked", ASKED)
+def test_a_request_refused_for_the_token_leaves_the_run_where_it_asked(asked: Step) -> None:
+    d = reach(asked)
+    before = d.run.state
+    with pytest.raises(AuthError):
+        d.answer(None, AuthError(401, "unauthorized"), 2.0)
+    assert d.run.state == unasked(before)
+    assert not d.run.state.step.asked
+
+
+@pytest.mark.parametrize("step", MISSABLE)
+def test_a_poll_that_misses_the_task_only_counts(step: Step) -> None:
+    d = reach(step)
+    before = d.run.state
+    assert isinstance(before, (FollowingUp, Waiting))
+    d.backend.items.clear()
+    d.poll(2.0)
+    assert d.run.state == replace(before, watch=replace(before.watch, missing=1))
+
+
+def test_every_transition_in_the_table_is_taken_by_a_run() -> None:
+    """Every other test of this module, run again here, takes every transition of the table."""
+    taken: set[tuple[Step, Step]] = set()
+    RECORDING.append(taken)
+    try:
+        for test in _plain_tests():
+            test()
+        for step in STOPPABLE:
+            test_a_run_stopped_at_any_step_ends_at_once(step)
+        for step in ASKED:
+            test_a_request_refused_for_the_token_leaves_the_run_where_it_asked(step)
+        for step in MISSABLE:
+            test_a_poll_that_misses_the_task_only_counts(step)
+    finally:
+        RECORDING.remove(taken)
+    assert taken <= set(_edges())  # one call to a run changes its step once at most
+    assert sorted(set(_edges()) - taken, key=str) == []
+
+
+def _plain_tests() -> list[Any]:
+    """The tests of this module that take no arguments, but the one that runs them."""
+    this = test_every_transition_in_the_table_is_taken_by_a_run
+    return [
+        test
+        for name, test in sorted(globals().items())
+        if name.startswith("test_") and test is not this and not inspect.signature(test).parameters
+    ]
