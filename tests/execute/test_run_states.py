@@ -163,7 +163,7 @@ def test_a_transition_outside_the_table_is_refused(current: Any, to: Any) -> Non
 
 
 @pytest.mark.parametrize(("before", "after"), _edges())
-def test_every_transition_in_the_table_is_taken(before: Step, after: Step) -> None:
+def test_transition_accepts_every_change_in_the_table(before: Step, after: Step) -> None:
     current, to = _state_at(before), _state_at(after)
     assert transition(current, to) is to
 
