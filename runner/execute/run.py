@@ -52,6 +52,7 @@ from runner.execute.state import (
     Step,
     Waiting,
     Watch,
+    Watched,
     rewatched,
     transition,
     unasked,
@@ -69,9 +70,6 @@ if TYPE_CHECKING:
 MISSING_POLLS = 3
 #: Waiting budget for a prune delete (no manifest entry gives it a timeout).
 DELETE_TIMEOUT_SECONDS = 600.0
-
-#: A state whose task is watched by the polls.
-Watched = FollowingUp | Waiting
 
 
 @dataclass(frozen=True)

@@ -190,6 +190,8 @@ class Done:
 
 
 State = Deleting | Creating | Adopting | FollowingUp | Waiting | Done
+#: A state whose task the polls watch, with what they showed.
+Watched = FollowingUp | Waiting
 
 
 def transition(current: State, to: State) -> State:
@@ -214,7 +216,7 @@ def unasked(state: State) -> State:
     return state
 
 
-def rewatched(state: FollowingUp | Waiting, watch: Watch) -> State:
+def rewatched(state: Watched, watch: Watch) -> State:
     """`state` at the same step, with what the polls showed updated."""
     if isinstance(state, FollowingUp):
         return FollowingUp(state.step, watch)
