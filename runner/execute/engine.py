@@ -25,6 +25,7 @@ from runner.durations import format_seconds
 from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
 from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
+from runner.execute.state import Step
 from runner.execute.versions import VersionVerdicts
 from runner.observe import Observation
 from runner.plan import Action, ActionKind, Plan
@@ -214,15 +215,15 @@ class _Engine:
                 continue
             del self.futures[future]
             error = future.exception()
-            try:
+            # Stopping anyway: an auth error leaves the run at the step that asked.
+            with contextlib.suppress(TasksError):
                 self.runs[index].finish(None if error else future.result(), error, now)
-            except TasksError:  # stopping anyway (e.g. an auth error): the outcome stays unknown
-                self.runs[index].in_flight = False
 
     def _touch(self, index: int) -> None:
         """File a run again after something happened to it."""
         run = self.runs[index]
-        if run.done:
+        step = run.state.step
+        if step is Step.DONE:
             self.active.pop(index, None)
             self.watching.discard(index)
             self.overdue.discard(index)
@@ -231,7 +232,7 @@ class _Engine:
         if index not in self.queued:
             self.queued.add(index)
             heapq.heappush(self.ready, index)
-        if run.needs_observation:
+        if step.watches:
             self.watching.add(index)
         else:
             self.watching.discard(index)
@@ -251,16 +252,16 @@ class _Engine:
             index = heapq.heappop(self.ready)
             self.queued.discard(index)
             run = self.runs[index]
-            op = run.next_op(now)
+            op = run.next_op(now)  # the run's state now shows the request asked
+            step = run.state.step
             if op is not None:
-                run.in_flight = True
                 self.watching.discard(index)
                 self.futures[pool.submit(op)] = index
-            elif run.done:  # e.g. its template version was refused to another task
+            elif step is Step.DONE:  # e.g. its template version was refused to another task
                 self._touch(index)
-            elif not run.in_flight and run.not_before > now:
+            elif not step.asked and run.not_before > now:
                 heapq.heappush(self.timers, (run.not_before, index))
-            elif not run.in_flight and not run.needs_observation:
+            elif not step.asked and not step.watches:
                 # Waits on another run (a version's verdict): asked again when one finishes.
                 self.parked.add(index)
         if now - self.last_poll >= self.poll and self.watching:
@@ -293,7 +294,7 @@ class _Engine:
         for index in list(self.overdue):
             run = self.runs[index]
             run.check_deadline(now)
-            if run.done:
+            if run.state.step is Step.DONE:
                 self._touch(index)
 
     def _observe(self, now: float) -> None:
@@ -324,7 +325,7 @@ class _Engine:
             self.last_failure_notice = float("-inf")
         for index in watching:
             run = self.runs[index]
-            if run.needs_observation:
+            if run.state.step.watches:
                 run.observe(listed, by_name, now)
             self._touch(index)
 
@@ -361,7 +362,7 @@ class _Engine:
         states: dict[str, int] = {}
         for run in self.active.values():
             result = run.result
-            what = result.state or result.status or run.phase.value
+            what = result.state or result.status or run.state.step.phase.value
             states[what] = states.get(what, 0) + 1
         done = len(self.runs) - len(self.active)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]

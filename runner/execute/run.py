@@ -1,17 +1,17 @@
-"""One task's way through an apply: a small state machine driven by the engine.
+"""One task's way through an apply: its state (runner/execute/state.py) driven by the engine.
 
 The engine calls `next_op` to get the one request this task wants to make now (run on a worker
-thread), `finish` with that request's outcome, and `observe` with what each poll's list request
-showed. All state changes happen on the engine's thread; worker threads only make requests.
+thread), `finish` with that request's typed answer (runner/execute/requests.py), and `observe`
+with what each poll's list request showed. All state changes happen on the engine's thread;
+worker threads only make requests.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from runner import defaults, ownership
 from runner.coder.errors import is_not_an_ai_template
@@ -28,10 +28,38 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
+from runner.execute.requests import (
+    Created,
+    Op,
+    Reply,
+    Sent,
+    create_op,
+    delete_op,
+    resume_op,
+    send_op,
+)
 from runner.execute.results import Event, Outcome, TaskResult
+from runner.execute.state import (
+    Adopting,
+    Creating,
+    Deleting,
+    Done,
+    Doubt,
+    FollowingUp,
+    Phase,
+    SentMark,
+    State,
+    Step,
+    Waiting,
+    Watch,
+    Watched,
+    rewatched,
+    transition,
+    unasked,
+)
 from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
-from runner.plan import Action, ActionKind, delivered_count
+from runner.plan import Action, ActionKind
 from runner.preflight import ResolvedTask
 from runner.readiness import Readiness, ReadinessTracker, build_failed
 
@@ -43,50 +71,6 @@ MISSING_POLLS = 3
 #: Waiting budget for a prune delete (no manifest entry gives it a timeout).
 DELETE_TIMEOUT_SECONDS = 600.0
 
-Op = Callable[[], Any]
-
-
-class Phase(Enum):
-    DELETE = "delete"  # delete the existing task (prune, or the old one of a replace)
-    CREATE = "create"
-    ADOPT = "adopt"  # a create may have happened: find it by listing
-    FOLLOW_UPS = "follow_ups"
-    WAIT = "wait"
-    DONE = "done"
-
-
-#: Every phase change a run may make; anything else is a bug, caught where it happens.
-TRANSITIONS: Mapping[Phase, frozenset[Phase]] = {
-    Phase.DELETE: frozenset({Phase.CREATE, Phase.DONE}),
-    Phase.CREATE: frozenset({Phase.ADOPT, Phase.FOLLOW_UPS, Phase.WAIT, Phase.DONE}),
-    Phase.ADOPT: frozenset({Phase.CREATE, Phase.FOLLOW_UPS, Phase.WAIT, Phase.DONE}),
-    Phase.FOLLOW_UPS: frozenset({Phase.WAIT, Phase.DONE}),
-    Phase.WAIT: frozenset({Phase.DONE}),
-    Phase.DONE: frozenset(),
-}
-
-
-def transition(current: Phase, to: Phase) -> Phase:
-    """`to`, when a run in phase `current` may go there; RuntimeError otherwise."""
-    if to not in TRANSITIONS[current]:
-        raise RuntimeError(f"a task run cannot go from {current.value} to {to.value}")
-    return to
-
-
-class Doubt(Enum):
-    """Why a create may or may not have happened, so the listing that follows must decide."""
-
-    LOST = "lost"  # the response was lost, or the server failed part-way
-    CONFLICT = "conflict"  # the name is taken: by our own earlier create, or by another
-
-
-@dataclass(frozen=True)
-class Sent:
-    """What a send request did: follow-up `count` is now delivered, by it or before it."""
-
-    count: int
-    already_delivered: bool  # the logs showed it delivered, so nothing was sent
-
 
 @dataclass(frozen=True)
 class RunSettings:
@@ -97,6 +81,15 @@ class RunSettings:
     no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
     broken_after: float = defaults.BROKEN_AFTER_SECONDS
     dashboard_url: str = ""
+
+
+def initial_state(kind: ActionKind) -> State:
+    """Where a run of a plan action starts."""
+    if kind in (ActionKind.DELETE, ActionKind.REPLACE):
+        return Deleting()
+    if kind is ActionKind.CREATE:
+        return Creating()
+    return FollowingUp()
 
 
 class TaskRun:
@@ -115,7 +108,6 @@ class TaskRun:
         self.action = action
         self.backend = backend
         self.versions = versions or VersionVerdicts()  # shared by the runs of one apply
-        self._claimed_version = False  # this run's create is the one trying its version
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -135,105 +127,83 @@ class TaskRun:
             grace = self.desired.idle_grace_seconds if self.desired else defaults.IDLE_GRACE_SECONDS
         self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
         self.delivered = action.delivered if action.logs_verified else 0
-        self.deadline: float | None = None
-        self.not_before = 0.0
-        self.in_flight = False
-        self.ready_to_send = False
-        self.resuming = False
-        self._doubt: Doubt | None = None  # why the last create may or may not have happened
-        self._sent_marker: tuple[str, object] | None = None  # state seen when we last sent
-        self._sent_at = 0.0
-        self._broken_since: float | None = None
-        self._missing = 0
+        self.deadline: float | None = None  # when the wait runs out (set once, when it begins)
+        self.not_before = 0.0  # no request before this (a retry's pause)
         self._replaced_id = existing.id if action.kind is ActionKind.REPLACE and existing else ""
-        kind = action.kind
-        if kind in (ActionKind.DELETE, ActionKind.REPLACE):
-            self.phase = Phase.DELETE
-        elif kind is ActionKind.CREATE:
-            self.phase = Phase.CREATE
-        else:
-            self.phase = Phase.FOLLOW_UPS
+        self.state: State = initial_state(action.kind)
 
     # -- engine interface -----------------------------------------------------------------
 
     @property
     def done(self) -> bool:
-        return self.phase is Phase.DONE
-
-    @property
-    def needs_observation(self) -> bool:
-        """True when the next step depends on what the list shows."""
-        return not self.in_flight and self.phase in (Phase.ADOPT, Phase.FOLLOW_UPS, Phase.WAIT)
+        return self.state.step is Step.DONE
 
     def start(self, now: float) -> None:
         """Called once when the engine takes the run up."""
         self.result.started_at = time.time()
-        if self.phase is Phase.DELETE and self.task is None:
+        state = self.state
+        if isinstance(state, Deleting) and self.task is None:
             self._end(Outcome.FAILED, now, error="the task to delete was not observed")
             return
-        if self.phase is Phase.FOLLOW_UPS:
+        if isinstance(state, FollowingUp):
             self._begin_wait(now)
             if self.action.kind is ActionKind.NOOP:
                 self._event(f"nothing to change; waiting until the agent is {self._wait_mode()}")
             if not self._follow_ups_left():
-                self._after_follow_ups(now)
+                self._after_follow_ups(state.watch, now)
 
     def next_op(self, now: float) -> Op | None:
-        """The request this task wants to make now, or None."""
-        if self.in_flight or self.done or now < self.not_before:
+        """The request this task wants to make now, or None; the state then shows it asked."""
+        state = self.state
+        if state.step.asked or self.done or now < self.not_before:
             return None
-        backend = self.backend
-        if self.phase is Phase.DELETE and self.task is not None:
-            task = self.task
-            return lambda: backend.delete(task)
-        if self.phase is Phase.CREATE:
-            return self._create_op(backend, now)
-        if self.resuming and self.task is not None:
-            task = self.task
-            return lambda: backend.resume(task)
-        if self.phase is Phase.FOLLOW_UPS and self.ready_to_send and self.task is not None:
-            return self._send_op(backend, self.task)
+        if isinstance(state, Creating):
+            return self._create_op(now)
+        task = self.task
+        if task is None:
+            return None
+        if isinstance(state, Deleting):
+            self._go(Deleting(Step.DELETE_ASKED))
+            return delete_op(self.backend, task)
+        if state.step is Step.SEND and self.desired is not None:
+            self._go(FollowingUp(Step.SEND_ASKED, state.watch))
+            return send_op(self.backend, task, self.desired, self.delivered)
+        if state.step is Step.RESUME_TO_SEND:
+            self._go(FollowingUp(Step.RESUME_TO_SEND_ASKED, state.watch))
+            return resume_op(self.backend, task)
+        if isinstance(state, Waiting) and state.step is Step.RESUME_TO_WAIT:
+            self._go(Waiting(Step.RESUME_TO_WAIT_ASKED, state.watch))
+            return resume_op(self.backend, task)
         return None
 
-    def finish(self, outcome: Any, error: BaseException | None, now: float) -> None:
-        """Take the outcome of the request `next_op` gave."""
-        self.in_flight = False
+    def finish(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
+        """Take the answer to the request `next_op` gave: a reply, or the error it raised."""
+        state = self.state
         if isinstance(error, AuthError):
+            self._go(unasked(state))  # refused: nothing happened
             raise error
-        if self.resuming:
-            self._finish_resume(error, now)
-        elif self.phase is Phase.DELETE:
+        if isinstance(state, Deleting):
             self._finish_delete(error, now)
-        elif self.phase is Phase.CREATE:
-            self._finish_create(outcome, error, now)
-        elif self.phase is Phase.FOLLOW_UPS:
-            self._finish_send(outcome, error, now)
+        elif isinstance(state, Creating):
+            self._finish_create(reply, error, now)
+        elif isinstance(state, FollowingUp) and state.step is Step.SEND_ASKED:
+            self._finish_send(state, reply, error, now)
+        elif isinstance(state, (FollowingUp, Waiting)):
+            self._finish_resume(state, error, now)
 
     def observe(self, listed: dict[str, Task], by_name: dict[str, Task], now: float) -> None:
         """Take one poll's view: tasks by id and by lower-cased `owner/name`."""
-        if self.phase is Phase.ADOPT:
-            self._adopt(by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower()), now)
-            return
-        task = listed.get(self.result.task_id or "")
-        if task is None:
-            self._missing += 1
-            if self._missing >= MISSING_POLLS:
-                self._end(Outcome.FAILED, now, error="the task disappeared from the deployment")
-            return
-        self._missing = 0
-        self.task = task
-        self._record_task(task)
-        readiness = self._readiness(task, now)
-        if readiness is None:
-            return
-        if self.phase is Phase.FOLLOW_UPS:
-            self._observe_for_send(readiness, task, now)
-        elif self.phase is Phase.WAIT:
-            self._observe_for_wait(readiness, task, now)
+        state = self.state
+        if isinstance(state, Adopting):
+            found = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
+            self._adopt(state, found, now)
+        elif isinstance(state, (FollowingUp, Waiting)):
+            self._observe_watched(state, listed.get(self.result.task_id or ""), now)
 
     def check_deadline(self, now: float) -> None:
         """End the run with a timeout once its wait has run past the task's timeout."""
-        if self.done or self.in_flight or self.deadline is None or now < self.deadline:
+        state = self.state
+        if self.done or state.step.asked or self.deadline is None or now < self.deadline:
             return
         what = {
             Phase.DELETE: "the delete was still refused",
@@ -242,8 +212,8 @@ class TaskRun:
             Phase.ADOPT: "the create could not be confirmed",
             Phase.FOLLOW_UPS: f"{self._follow_ups_left()} follow-up(s) not yet delivered",
             Phase.WAIT: f"the agent was not {self._wait_mode()}",
-        }[self.phase]
-        if self._broken_since is not None and self.phase in (Phase.FOLLOW_UPS, Phase.WAIT):
+        }[state.step.phase]
+        if isinstance(state, (FollowingUp, Waiting)) and state.watch.broken_since is not None:
             what += f" (task status {self.result.status})"
         self._end(Outcome.TIMEOUT, now, error=f"timed out: {what}")
 
@@ -257,9 +227,9 @@ class TaskRun:
     def _stop(self, outcome: Outcome, why: str) -> None:
         if self.done:
             return
-        if (self.phase is Phase.CREATE and self.in_flight) or self.phase is Phase.ADOPT:
+        if self.state.step in (Step.CREATE_ASKED, Step.ADOPT):
             why = "create outcome unknown; a re-run adopts it"
-        self._go(Phase.DONE)
+        self._go(Done(outcome))
         self.result.outcome = outcome
         self.result.error = why
         self.result.finished_at = time.time()
@@ -271,7 +241,7 @@ class TaskRun:
             what = "deleted" if error is None else "already gone"
             if self.action.kind is ActionKind.REPLACE:
                 self._note(what)
-                self._go(Phase.CREATE)
+                self._go(Creating())
                 self.task = None
                 self.result.task_id = None
                 return
@@ -285,13 +255,14 @@ class TaskRun:
             # A build is still running (e.g. right after create): try again shortly.
             self._begin_wait(now)
             self.not_before = now + self.settings.poll_interval
+            self._go(Deleting())
             self._event(f"delete not accepted yet ({_reason(error)}); retrying")
             return
         self._fail(error, now)
 
     # -- create ---------------------------------------------------------------------------
 
-    def _create_op(self, backend: Backend, now: float) -> Op | None:
+    def _create_op(self, now: float) -> Op | None:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
@@ -300,58 +271,60 @@ class TaskRun:
         if refused is not None:
             self._end(Outcome.FAILED, now, error=refused)  # known bad: no create is sent
             return None
-        # Preflight judged the active version of a template; a pinned one only a create can.
-        pinned = desired.template_version is not None
-        if not self.versions.claim(version_id, judged_before=not pinned):
+        if not self.versions.claim(version_id, judged_before=not self._pinned()):
             return None  # another task's create is trying this version; wait for its verdict
-        self._claimed_version = pinned
-        return lambda: backend.create(desired, resolved)
+        self._go(Creating(Step.CREATE_ASKED))
+        return create_op(self.backend, desired, resolved)
 
-    def _finish_create(self, outcome: Any, error: BaseException | None, now: float) -> None:
-        self._settle_version(outcome, error)
-        if error is None and isinstance(outcome, Task):
-            self._took(outcome, "created", now)
+    def _pinned(self) -> bool:
+        """Preflight judged the active version of a template; a pinned one only a create can,
+        so each create of a pinned version is the one trying it (see VersionVerdicts)."""
+        return self.desired is not None and self.desired.template_version is not None
+
+    def _finish_create(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
+        self._settle_version(reply, error)
+        if error is None and isinstance(reply, Created):
+            self._took(reply.task, "created", now)
             return
         if isinstance(error, (UncertainOutcomeError, ServerError)):
-            self._doubt = Doubt.LOST
+            doubt = Doubt.LOST
             self._event(f"create outcome unknown ({_reason(error)}); checking the deployment")
         elif isinstance(error, ConflictError):
-            self._doubt = Doubt.CONFLICT
+            doubt = Doubt.CONFLICT
             self._event(f"name {self.action.coder_name!r} is taken; checking whose it is")
         else:
             self._fail(error, now)
             return
         self._begin_wait(now)
-        self._go(Phase.ADOPT)
+        self._go(Adopting(doubt))
 
-    def _settle_version(self, outcome: Any, error: BaseException | None) -> None:
+    def _settle_version(self, reply: Reply | None, error: BaseException | None) -> None:
         assert self.resolved is not None
-        claimed, self._claimed_version = self._claimed_version, False
         refused = is_not_an_ai_template(error)
         self.versions.settle(
             self.resolved.version.id,
-            claimed=claimed,
-            accepted=error is None and isinstance(outcome, Task),
+            claimed=self._pinned(),
+            accepted=error is None and isinstance(reply, Created),
             refused=_reason(error) if refused and error is not None else "",
         )
 
-    def _adopt(self, found: Task | None, now: float) -> None:
+    def _adopt(self, state: Adopting, found: Task | None, now: float) -> None:
         desired = self.desired
         assert desired is not None
         if found is not None and found.id == self._replaced_id:
             found = None  # the task being replaced, listed once more before it went
         if found is None:
-            if self._doubt is Doubt.CONFLICT:
+            if state.doubt is Doubt.CONFLICT:
                 # Held by a workspace still being deleted (or one that is not a task): wait.
                 self.not_before = now + self.settings.poll_interval
                 self._event("name still reserved (a workspace is being deleted?); waiting")
-            self._go(Phase.CREATE)
+            self._go(Creating())
             return
         ours = ownership.owns(desired.batch, found.name, self.backend.ownership_mark(found))
         if ours and found.initial_prompt.strip() == desired.prompt.strip():
             how = (
                 "adopted (created, response lost)"
-                if self._doubt is Doubt.LOST
+                if state.doubt is Doubt.LOST
                 else ("adopted (created concurrently)")
             )
             self._took(found, how, now)
@@ -375,128 +348,151 @@ class TaskRun:
         self._begin_wait(now)
         self._reset_tracker()
         if self._follow_ups_left():
-            self._go(Phase.FOLLOW_UPS)
+            self._go(FollowingUp())
         else:
-            self._after_follow_ups(now)
+            self._after_follow_ups(Watch(), now)
 
     # -- follow-ups -----------------------------------------------------------------------
 
-    def _send_op(self, backend: Backend, task: Task) -> Op:
-        desired = self.desired
-        assert desired is not None
-        already = self.delivered
-
-        def send() -> Sent:
-            # The logs decide, right before each send: a follow-up that an earlier (lost)
-            # send or a concurrent apply delivered is never sent again.
-            inputs = backend.delivered_inputs(task)
-            present = delivered_count(inputs, desired.prompt, desired.follow_ups)
-            if present > already:
-                return Sent(present, already_delivered=True)
-            backend.send(task, desired.follow_ups[already])
-            return Sent(already + 1, already_delivered=False)
-
-        return send
-
-    def _finish_send(self, outcome: Any, error: BaseException | None, now: float) -> None:
-        if error is None and isinstance(outcome, Sent):
-            count = outcome.count
-            if outcome.already_delivered:
-                self._note(f"the logs show {count} follow-up(s) delivered; not sent again")
-                self.delivered = max(self.delivered, count)
-                self._settle_again()
-            else:
-                self.delivered = count
-                self.result.follow_ups_sent += 1
-                self._note(f"sent follow-up {count}/{len(self._follow_ups())}")
-                self._settle_again(after_send=now)
-            if not self._follow_ups_left():
-                self._after_follow_ups(now)
+    def _finish_send(
+        self, state: FollowingUp, reply: Reply | None, error: BaseException | None, now: float
+    ) -> None:
+        if error is None and isinstance(reply, Sent):
+            self._sent(state.watch, reply, now)
             return
         if isinstance(error, AgentBusyError):
             self._event("agent busy; waiting for it to be idle")
-            self._settle_again()
+            self._settle(state.watch)
         elif isinstance(error, (UncertainOutcomeError, ServerError)):
             # The next attempt reads the logs first, so a send that landed is not repeated.
             self._event(f"send outcome unknown ({_reason(error)}); checking the logs")
             self.not_before = now + self.settings.poll_interval
+            self._go(FollowingUp(Step.SEND, state.watch))
         elif isinstance(error, (ApiError, TransportError, DeliveryUnverifiedError)):
             self._event(f"cannot send yet ({_reason(error)}); waiting")
-            self._settle_again()
+            self._settle(state.watch)
         else:
             self._fail(error, now)
 
-    def _observe_for_send(self, readiness: Readiness, task: Task, now: float) -> None:
-        if readiness in (Readiness.IDLE, Readiness.COMPLETE):
-            if not self.ready_to_send:
-                self.ready_to_send = True
-        elif readiness is Readiness.FAILED:
+    def _sent(self, watch: Watch, sent: Sent, now: float) -> None:
+        count = sent.count
+        if sent.already_delivered:
+            self._note(f"the logs show {count} follow-up(s) delivered; not sent again")
+            self.delivered = max(self.delivered, count)
+        else:
+            self.delivered = count
+            self.result.follow_ups_sent += 1
+            self._note(f"sent follow-up {count}/{len(self._follow_ups())}")
+            if self.task is not None:
+                watch = replace(watch, sent=SentMark.of(self.task, now))
+        if self._follow_ups_left():
+            self._settle(watch)
+        else:
+            self._reset_tracker()
+            self._after_follow_ups(watch, now)
+
+    def _settle(self, watch: Watch) -> None:
+        """Wait for the agent to be idle (again) before the next send."""
+        self._reset_tracker()
+        self._go(FollowingUp(Step.SETTLE, watch))
+
+    def _after_follow_ups(self, watch: Watch, now: float) -> None:
+        if self._wait_mode() == "none":
+            self._end(Outcome.OK, now)
+        else:
+            self._go(Waiting(Step.WAIT, watch))
+
+    def _observe_for_send(
+        self, state: FollowingUp, watch: Watch, readiness: Readiness, task: Task, now: float
+    ) -> None:
+        if readiness is Readiness.FAILED:
             self._end(
                 Outcome.FAILED,
                 now,
                 error=f"the agent reported failure before all follow-ups: {task.message}".strip(),
             )
+        elif state.step is Step.RESUME_TO_SEND:
+            self._go(replace(state, watch=watch))  # the resume goes out first, whatever it shows
+        elif readiness in (Readiness.IDLE, Readiness.COMPLETE):
+            self._go(FollowingUp(Step.SEND, watch))
         else:
-            self.ready_to_send = False
-
-    def _settle_again(self, after_send: float | None = None) -> None:
-        self.ready_to_send = False
-        self._reset_tracker()
-        if after_send is not None and self.task is not None:
-            self._sent_marker = _state_marker(self.task)
-            self._sent_at = after_send
-
-    def _after_follow_ups(self, now: float) -> None:
-        if self._wait_mode() == "none":
-            self._end(Outcome.OK, now)
-        else:
-            self._go(Phase.WAIT)
+            self._go(FollowingUp(Step.SETTLE, watch))
 
     # -- waiting --------------------------------------------------------------------------
 
-    def _readiness(self, task: Task, now: float) -> Readiness | None:
-        """Readiness after the checks every waiting phase shares; None when handled here."""
-        if self._sent_marker is not None:
-            # Until the agent reports anything new, the state we saw when sending is stale.
-            stale = _state_marker(task) == self._sent_marker
-            if stale and now - self._sent_at < self.settings.no_state_after:
-                return Readiness.NOT_READY
-            self._sent_marker = None
-        readiness = self.tracker.observe(task, now)
+    def _observe_watched(self, state: Watched, task: Task | None, now: float) -> None:
+        if task is None:
+            missing = state.watch.missing + 1
+            if missing >= MISSING_POLLS:
+                self._end(Outcome.FAILED, now, error="the task disappeared from the deployment")
+            else:
+                self._go(rewatched(state, replace(state.watch, missing=missing)))
+            return
+        self.task = task
+        self._record_task(task)
+        watch, readiness = self._readiness(state.watch, task, now)
         if readiness is Readiness.PAUSED:
-            if self.backend.can_resume:
-                if not self.resuming:
-                    self.resuming = True
-                    self._event("task is paused; resuming it")
-                return None
-            self._end(Outcome.FAILED, now, error="the task is paused and this server cannot resume")
-            return None
-        if readiness is Readiness.BROKEN:
-            if task.status == "error" and build_failed(task):
-                # A failed build stays failed; only a new build (by a person) could change it.
-                self._end(
-                    Outcome.FAILED,
-                    now,
-                    error=f"the workspace build {task.workspace_status}; the task cannot run",
-                )
-                return None
-            if self._broken_since is None:
-                self._broken_since = now
-            if now - self._broken_since >= self.settings.broken_after:
-                self._end(Outcome.FAILED, now, error=f"task status is {task.status}")
-            return None
-        self._broken_since = None
-        return readiness
+            self._paused(state, watch, now)
+        elif readiness is Readiness.BROKEN:
+            self._broken(state, watch, task, now)
+        elif isinstance(state, FollowingUp):
+            self._observe_for_send(state, watch, readiness, task, now)
+        else:
+            self._observe_for_wait(state, watch, readiness, task, now)
 
-    def _observe_for_wait(self, readiness: Readiness, task: Task, now: float) -> None:
+    def _readiness(self, watch: Watch, task: Task, now: float) -> tuple[Watch, Readiness]:
+        """What `task` means for the run, and the watch updated by seeing it."""
+        watch = replace(watch, missing=0)
+        if watch.sent is not None:
+            # Until the agent reports anything new, the state we saw when sending is stale.
+            if watch.sent.matches(task) and now - watch.sent.at < self.settings.no_state_after:
+                return watch, Readiness.NOT_READY
+            watch = replace(watch, sent=None)
+        readiness = self.tracker.observe(task, now)
+        if readiness not in (Readiness.PAUSED, Readiness.BROKEN):
+            watch = replace(watch, broken_since=None)
+        return watch, readiness
+
+    def _paused(self, state: Watched, watch: Watch, now: float) -> None:
+        if not self.backend.can_resume:
+            self._end(Outcome.FAILED, now, error="the task is paused and this server cannot resume")
+            return
+        to: State
+        if isinstance(state, FollowingUp):
+            to = FollowingUp(Step.RESUME_TO_SEND, watch)
+        else:
+            to = Waiting(Step.RESUME_TO_WAIT, watch)
+        if to.step is not state.step:
+            self._event("task is paused; resuming it")
+        self._go(to)
+
+    def _broken(self, state: Watched, watch: Watch, task: Task, now: float) -> None:
+        if task.status == "error" and build_failed(task):
+            # A failed build stays failed; only a new build (by a person) could change it.
+            self._end(
+                Outcome.FAILED,
+                now,
+                error=f"the workspace build {task.workspace_status}; the task cannot run",
+            )
+            return
+        since = now if watch.broken_since is None else watch.broken_since
+        if now - since >= self.settings.broken_after:
+            self._end(Outcome.FAILED, now, error=f"task status is {task.status}")
+            return
+        self._go(rewatched(state, replace(watch, broken_since=since)))
+
+    def _observe_for_wait(
+        self, state: Waiting, watch: Watch, readiness: Readiness, task: Task, now: float
+    ) -> None:
         mode = self._wait_mode()
         if readiness is Readiness.FAILED:
             self._end(Outcome.FAILED, now, error=f"the agent reported failure: {task.message}")
         elif readiness is Readiness.COMPLETE or (readiness is Readiness.IDLE and mode == "idle"):
             self._end(Outcome.OK, now)
+        else:
+            self._go(replace(state, watch=watch))
 
-    def _finish_resume(self, error: BaseException | None, now: float) -> None:
-        self.resuming = False
+    def _finish_resume(self, state: Watched, error: BaseException | None, now: float) -> None:
         if error is None:
             self._note("resumed")
         elif isinstance(error, ConflictError):
@@ -505,6 +501,10 @@ class TaskRun:
             self._event(f"resume failed ({_reason(error)}); will retry")
             self.not_before = now + self.settings.poll_interval
         self._reset_tracker()
+        if isinstance(state, FollowingUp):
+            self._go(FollowingUp(Step.SETTLE, state.watch))
+        else:
+            self._go(Waiting(Step.WAIT, state.watch))
 
     # -- helpers --------------------------------------------------------------------------
 
@@ -514,8 +514,8 @@ class TaskRun:
             idle_grace=self.tracker.idle_grace, no_state_after=self.tracker.no_state_after
         )
 
-    def _go(self, phase: Phase) -> None:
-        self.phase = transition(self.phase, phase)
+    def _go(self, to: State) -> None:
+        self.state = transition(self.state, to)
 
     def _follow_ups(self) -> tuple[str, ...]:
         return self.desired.follow_ups if self.desired else ()
@@ -563,17 +563,12 @@ class TaskRun:
     def _end(self, outcome: Outcome, now: float, *, error: str = "", note: str = "") -> None:
         if outcome is Outcome.OK and self.action.kind is ActionKind.NOOP:
             outcome = Outcome.UNCHANGED  # only waited: nothing was changed
-        self._go(Phase.DONE)
+        self._go(Done(outcome))
         self.result.outcome = outcome
         self.result.error = error
         self.result.finished_at = time.time()
         text = outcome.value + (f": {error}" if error else "") + (f" ({note})" if note else "")
         self._event(text, final=True)
-
-
-def _state_marker(task: Task) -> tuple[str, object]:
-    state = task.current_state
-    return (state.state if state else "", state.timestamp if state else None)
 
 
 def _reason(error: BaseException) -> str:

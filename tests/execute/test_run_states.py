@@ -1,65 +1,217 @@
-"""The task run's state machine: its transition table, and one run driven through it.
+"""The task run's state machine: its transition table, its typed states, and runs driven by hand.
 
-The run is driven by hand (no engine, no threads): `next_op` gives the request, the test runs it
-against an in-memory backend and hands the outcome to `finish`, and `observe` gets the list a
-poll would have shown.
+A run is driven without an engine or threads: `next_op` gives the request (the state then shows
+it asked), the test runs it against an in-memory backend and hands the typed answer to
+`finish`, and `observe` gets the list a poll would have shown. Every assertion is on the typed
+state (`run.state`), besides the result a report would show.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import contextlib
+import inspect
+import typing
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from plan.helpers import ME, task_json
 
-from runner.coder.models import Organization, Task, Template, TemplateVersion, User
+from runner.coder.models import Organization, Task, TaskState, Template, TemplateVersion, User
 from runner.coder.version import ServerInfo, server_info
-from runner.errors import UncertainOutcomeError
+from runner.errors import (
+    AgentBusyError,
+    AuthError,
+    ConflictError,
+    NotFoundError,
+    ServerError,
+    UncertainOutcomeError,
+)
+from runner.execute.requests import Created, Deleted, Op, Reply, Resumed, Sent
 from runner.execute.results import Event, ItemDetails, Outcome
-from runner.execute.run import TRANSITIONS, Phase, RunSettings, Sent, TaskRun, transition
+from runner.execute.run import MISSING_POLLS, RunSettings, TaskRun, initial_state
+from runner.execute.state import (
+    TRANSITIONS,
+    Adopting,
+    Creating,
+    Deleting,
+    Done,
+    Doubt,
+    FollowingUp,
+    Phase,
+    SentMark,
+    Step,
+    Waiting,
+    Watch,
+    transition,
+    unasked,
+)
+from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
 from runner.preflight import ResolvedTask
 
+STATE_CLASSES = (Deleting, Creating, Adopting, FollowingUp, Waiting, Done)
 
-def test_every_phase_leads_to_done_and_done_leads_nowhere() -> None:
-    assert TRANSITIONS[Phase.DONE] == frozenset()
-    for phase in Phase:
-        seen, todo = {phase}, [phase]
+# -- the table ---------------------------------------------------------------------------------
+
+
+def test_every_step_leads_to_done_and_done_leads_nowhere() -> None:
+    assert TRANSITIONS[Step.DONE] == frozenset()
+    assert set(TRANSITIONS) == set(Step)
+    for step in Step:
+        seen, todo = {step}, [step]
         while todo:
             for after in TRANSITIONS[todo.pop()]:
                 if after not in seen:
                     seen.add(after)
                     todo.append(after)
-        assert Phase.DONE in seen or phase is Phase.DONE, phase
+        assert Step.DONE in seen, step
+
+
+def test_every_step_may_be_stopped_and_stays_in_its_phase_or_moves_forward() -> None:
+    order = list(Phase)
+    for step, successors in TRANSITIONS.items():
+        if step is not Step.DONE:
+            assert Step.DONE in successors, step  # an interrupt or lost contact ends any step
+        for after in successors:
+            back = order.index(after.phase) < order.index(step.phase)
+            # Only a replace's delete and a create found not to have happened go back to create.
+            assert not back or after is Step.CREATE, (step, after)
+
+
+def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
+    asked = {step for step in Step if step.asked}
+    assert asked == {
+        Step.DELETE_ASKED,
+        Step.CREATE_ASKED,
+        Step.SEND_ASKED,
+        Step.RESUME_TO_SEND_ASKED,
+        Step.RESUME_TO_WAIT_ASKED,
+    }
+    for step in asked:
+        assert not (TRANSITIONS[step] & asked), step  # answered before anything else is asked
+        assert step not in TRANSITIONS[step]  # no request is answered by itself
+        assert not step.watches  # a poll never decides for a request on the wire
+    # Only the step that wants a request asks it.
+    askers = {before for before, after in _edges() if after.asked}
+    assert askers == {
+        Step.DELETE,
+        Step.CREATE,
+        Step.SEND,
+        Step.RESUME_TO_SEND,
+        Step.RESUME_TO_WAIT,
+    }
+
+
+def test_polls_decide_only_for_adoption_and_watched_steps() -> None:
+    watching = {step for step in Step if step.watches}
+    assert watching == {
+        Step.ADOPT,
+        Step.SETTLE,
+        Step.SEND,
+        Step.RESUME_TO_SEND,
+        Step.WAIT,
+        Step.RESUME_TO_WAIT,
+    }
+
+
+def test_each_state_class_holds_exactly_the_steps_of_its_phase() -> None:
+    held: dict[Step, type] = {}
+    for cls in STATE_CLASSES:
+        steps = typing.get_args(typing.get_type_hints(cls, include_extras=True)["step"])
+        if typing.get_origin(typing.get_type_hints(cls)["step"]) is typing.ClassVar:
+            (literal,) = steps
+            steps = typing.get_args(literal)
+        assert steps, cls
+        for step in steps:
+            assert step not in held, (step, cls, held.get(step))
+            held[step] = cls
+        assert len({step.phase for step in steps}) == 1, cls
+    assert set(held) == set(Step)
+    # "Ready to send" and a send on the wire exist only while follow-ups are sent.
+    assert held[Step.SEND] is FollowingUp and held[Step.SEND_ASKED] is FollowingUp
+
+
+def _edges() -> list[tuple[Step, Step]]:
+    """Every transition of the table, in the order of `Step` (the same in every process)."""
+    return [(before, after) for before in Step for after in Step if after in TRANSITIONS[before]]
 
 
 @pytest.mark.parametrize(
     ("current", "to"),
     [
-        (Phase.WAIT, Phase.FOLLOW_UPS),  # follow-ups are never sent after the wait began
-        (Phase.FOLLOW_UPS, Phase.CREATE),
-        (Phase.DONE, Phase.WAIT),
-        (Phase.DELETE, Phase.WAIT),
+        (Waiting(), FollowingUp(Step.SEND)),  # follow-ups are never sent after the wait began
+        (Waiting(), FollowingUp()),
+        (FollowingUp(), Creating()),
+        (FollowingUp(), FollowingUp(Step.SEND_ASKED)),  # a send is asked only when ready
+        (FollowingUp(Step.SEND_ASKED), FollowingUp(Step.RESUME_TO_SEND)),
+        (Creating(), Adopting(Doubt.LOST)),  # doubt comes only from a create's answer
+        (Creating(), FollowingUp()),  # a task is taken only from a create's answer
+        (Done(Outcome.OK), Waiting()),
+        (Done(Outcome.OK), Done(Outcome.FAILED)),
+        (Deleting(), Waiting()),
+        (Deleting(), Creating()),  # a replace creates only once its delete was answered
+        (Waiting(Step.RESUME_TO_WAIT_ASKED), Waiting(Step.RESUME_TO_WAIT_ASKED)),
     ],
 )
-def test_a_transition_outside_the_table_is_refused(current: Phase, to: Phase) -> None:
-    with pytest.raises(RuntimeError, match=f"from {current.value} to {to.value}"):
+def test_a_transition_outside_the_table_is_refused(current: Any, to: Any) -> None:
+    with pytest.raises(RuntimeError, match=f"from {current.step.value} to {to.step.value}"):
         transition(current, to)
 
 
-def test_a_transition_in_the_table_is_taken() -> None:
-    assert transition(Phase.ADOPT, Phase.CREATE) is Phase.CREATE
+@pytest.mark.parametrize(("before", "after"), _edges())
+def test_transition_accepts_every_change_in_the_table(before: Step, after: Step) -> None:
+    current, to = _state_at(before), _state_at(after)
+    assert transition(current, to) is to
+
+
+def _state_at(step: Step) -> Any:
+    if step is Step.ADOPT:
+        return Adopting(Doubt.CONFLICT)
+    if step is Step.DONE:
+        return Done(Outcome.OK)
+    cls = {Phase.DELETE: Deleting, Phase.CREATE: Creating, Phase.FOLLOW_UPS: FollowingUp}
+    return cls.get(step.phase, Waiting)(step)
+
+
+@pytest.mark.parametrize(
+    ("kind", "state"),
+    [
+        (ActionKind.DELETE, Deleting()),
+        (ActionKind.REPLACE, Deleting()),
+        (ActionKind.CREATE, Creating()),
+        (ActionKind.SEND, FollowingUp(Step.SETTLE, Watch())),
+        (ActionKind.NOOP, FollowingUp(Step.SETTLE, Watch())),
+    ],
+)
+def test_where_each_plan_action_starts(kind: ActionKind, state: Any) -> None:
+    assert initial_state(kind) == state
+
+
+def test_a_sent_mark_matches_until_the_agent_reports_anew() -> None:
+    task = Task.from_json(task_json("a", "Do A"))
+    mark = SentMark.of(task, 5.0)
+    assert (mark.state, mark.at) == ("idle", 5.0)
+    assert mark.matches(task)
+    assert not mark.matches(_with_state(task, "working", second=1))
+    assert not mark.matches(_with_state(task, "idle", second=2))  # a new report, same state
+
+
+# -- runs driven by hand -----------------------------------------------------------------------
 
 
 class MemoryBackend:
-    """Just enough of a backend for one run: a create whose response is lost, then sends."""
+    """Just enough of a backend for one run; `errors` makes the next request of a kind fail."""
 
     def __init__(self) -> None:
         self.items: list[Task] = []
         self.inputs: dict[str, list[str]] = {}
-        self.lose_next_create = True
+        self.errors: dict[str, BaseException] = {}
+        self.resumes = 0
+        self.resumable = True
 
     @property
     def kind(self) -> str:
@@ -71,7 +223,7 @@ class MemoryBackend:
 
     @property
     def can_resume(self) -> bool:
-        return True
+        return self.resumable
 
     def me(self) -> User:
         return ME
@@ -92,117 +244,678 @@ class MemoryBackend:
         return tuple(self.inputs[item.id])
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+        self._fail("create-before")
         data = task_json(desired.coder_name, desired.prompt, display_name=desired.display_name)
         task = Task.from_json(data)
         self.items.append(task)
         self.inputs[task.id] = [desired.prompt]
-        if self.lose_next_create:
-            self.lose_next_create = False
-            raise UncertainOutcomeError("the response was lost")
+        self._fail("create")  # made, but the answer did not come back
         return task
 
     def send(self, item: Task, text: str) -> None:
+        self._fail("send-before")
         self.inputs[item.id].append(text)
+        self._fail("send")
 
     def delete(self, item: Task) -> None:
-        self.items.remove(item)
+        self._fail("delete")
+        self.items = [t for t in self.items if t.id != item.id]
 
     def resume(self, item: Task) -> None:
-        pass
+        self._fail("resume")
+        self.resumes += 1
+        self.update(item.id, status="active")
 
     def details(self, item: Task) -> ItemDetails:
         return ItemDetails()
 
+    def update(self, task_id: str, **changes: Any) -> Task:
+        (found,) = [t for t in self.items if t.id == task_id]
+        changed = replace(found, **changes)
+        self.items = [changed if t.id == task_id else t for t in self.items]
+        return changed
 
-def _resolved() -> ResolvedTask:
+    def _fail(self, kind: str) -> None:
+        error = self.errors.pop(kind, None)
+        if error is not None:
+            raise error
+
+
+def _resolved(version: str = "v-1") -> ResolvedTask:
     return ResolvedTask(
         ME,
         Organization("org-1", "coder"),
         Template("tpl-1", "claude-code", "org-1", "v-1"),
-        TemplateVersion("v-1", "v1", "tpl-1"),
+        TemplateVersion(version, "v1", "tpl-1"),
         None,
     )
 
 
-def step(run: TaskRun, now: float) -> Any:
-    """Run the request the run wants now and hand its outcome back; None when it wants none."""
-    op = run.next_op(now)
-    if op is None:
-        return None
-    try:
-        outcome, error = op(), None
-    except Exception as failed:
-        outcome, error = None, failed
-    run.finish(outcome, error, now)
-    return outcome if error is None else error
+#: When the agent's first report is timestamped (plan.helpers.task_json).
+START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def poll(run: TaskRun, backend: MemoryBackend, now: float) -> None:
-    listed = {t.id: t for t in backend.list_items(None, "")}
-    by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
-    run.observe(listed, by_name, now)
+def _with_state(task: Task, state: str, *, second: int) -> Task:
+    return replace(task, current_state=TaskState(state, "", "", START.replace(second=second)))
+
+
+SETTINGS = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0, broken_after=10.0)
+
+
+class Driver:
+    """One run and its backend; `events` are the texts the run emitted (status lines left out)."""
+
+    def __init__(
+        self,
+        kind: ActionKind = ActionKind.CREATE,
+        *,
+        follow_ups: tuple[str, ...] = (),
+        wait: str = "idle",
+        existing: bool = False,
+        versions: VersionVerdicts | None = None,
+        template_version: str | None = None,
+    ) -> None:
+        self.want = DesiredTask(
+            "nightly",
+            "a",
+            "Do A",
+            "claude-code",
+            follow_ups=follow_ups,
+            wait=wait,
+            timeout_seconds=100.0,
+            template_version=template_version,
+        )
+        self.backend = MemoryBackend()
+        task = None
+        if existing:
+            data = task_json(self.want.coder_name, "Do A", display_name=self.want.display_name)
+            task = Task.from_json(data)
+            self.backend.items.append(task)
+            self.backend.inputs[task.id] = ["Do A"]
+        action = Action(
+            kind,
+            "a",
+            "alice",
+            self.want.coder_name,
+            self.want,
+            task_id=task.id if task else None,
+            follow_ups=follow_ups,
+        )
+        self.events: list[str] = []
+        #: Every change of state the run made, as (step before, step after).
+        self.taken: list[tuple[Step, Step]] = []
+        self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend, versions)
+
+    def _emit(self, event: Event) -> None:
+        if not event.status_only:
+            self.events.append(event.text)
+
+    @property
+    def task_id(self) -> str:
+        return self.run.result.task_id or ""
+
+    @property
+    def seen(self) -> list[Step]:
+        """The step after each change of state."""
+        return [after for _, after in self.taken]
+
+    @contextlib.contextmanager
+    def _call(self) -> Iterator[None]:
+        """Record the change of state one call to the run made (each makes one at most)."""
+        before = self.run.state
+        try:
+            yield
+        finally:
+            if self.run.state != before:
+                self.taken.append((before.step, self.run.state.step))
+                for taken in RECORDING:
+                    taken.add(self.taken[-1])
+
+    def start(self, now: float) -> None:
+        with self._call():
+            self.run.start(now)
+
+    def ask(self, now: float) -> Op | None:
+        with self._call():
+            return self.run.next_op(now)
+
+    def answer(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
+        with self._call():
+            self.run.finish(reply, error, now)
+
+    def step(self, now: float) -> Reply | BaseException | None:
+        """Make the request the run wants now and hand its answer back; None when it wants none."""
+        op = self.ask(now)
+        if op is None:
+            return None
+        assert self.run.state.step.asked  # the state shows the request on the wire
+        assert self.ask(now) is None  # one request at a time
+        try:
+            reply, error = op(), None
+        except Exception as failed:
+            reply, error = None, failed
+        self.answer(reply, error, now)
+        return reply if error is None else error
+
+    def poll(self, now: float) -> None:
+        assert self.run.state.step.watches
+        listed = {t.id: t for t in self.backend.list_items(None, "")}
+        by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
+        with self._call():
+            self.run.observe(listed, by_name, now)
+
+    def deadline(self, now: float) -> None:
+        with self._call():
+            self.run.check_deadline(now)
+
+    def interrupt(self) -> None:
+        with self._call():
+            self.run.interrupt()
+
+    def lose_contact(self, why: str) -> None:
+        with self._call():
+            self.run.lose_contact(why)
+
+    def change(self, **changes: Any) -> None:
+        """The task as the next poll lists it: `changes` applied."""
+        self.backend.update(self.task_id, **changes)
+
+    def report(self, state: str, *, second: int) -> None:
+        """The agent reports `state` anew (its report gets another timestamp)."""
+        (task,) = self.backend.items
+        self.backend.update(
+            task.id, current_state=_with_state(task, state, second=second).current_state
+        )
+
+
+#: While a set is here, every Driver adds the transitions its run takes to it.
+RECORDING: list[set[tuple[Step, Step]]] = []
 
 
 def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
-    want = DesiredTask("nightly", "a", "Do A", "claude-code", follow_ups=("one",), wait="idle")
-    resolved = _resolved()
-    action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want, follow_ups=("one",))
-    backend = MemoryBackend()
-    events: list[Event] = []
-    settings = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0)
-    run = TaskRun(action, None, resolved, settings, events.append, backend)
-    phases = [run.phase]
-    run.start(0.0)
-    assert isinstance(step(run, 0.0), UncertainOutcomeError)
-    phases.append(run.phase)
-    poll(run, backend, 1.0)  # the listing finds the task the lost create made: adopted
-    phases.append(run.phase)
-    poll(run, backend, 2.0)  # idle (grace 0): ready for the follow-up
-    assert step(run, 2.0) == Sent(1, already_delivered=False)
-    phases.append(run.phase)
-    # The state seen at the send is stale until the agent reports anew (or no_state_after).
-    poll(run, backend, 8.0)
-    phases.append(run.phase)
-    assert phases == [Phase.CREATE, Phase.ADOPT, Phase.FOLLOW_UPS, Phase.WAIT, Phase.DONE]
+    d = Driver(follow_ups=("one",))
+    d.backend.errors["create"] = UncertainOutcomeError("the response was lost")
+    run = d.run
+    d.start(0.0)
+    assert isinstance(d.step(0.0), UncertainOutcomeError)
+    assert run.state == Adopting(Doubt.LOST)
+    d.poll(1.0)  # the listing finds the task the lost create made: adopted
+    assert run.state == FollowingUp(Step.SETTLE, Watch())
+    d.poll(2.0)  # idle (grace 0): ready for the follow-up
+    assert run.state == FollowingUp(Step.SEND, Watch())
+    assert d.step(2.0) == Sent(1, already_delivered=False)
+    # The last follow-up went out: the wait begins, the state seen at the send marked stale.
+    assert isinstance(run.state, Waiting) and run.state.step is Step.WAIT
+    assert run.state.watch.sent == SentMark("idle", START, 2.0)
+    d.poll(3.0)  # the same report as at the send: stale, so not idle yet
+    assert isinstance(run.state, Waiting) and run.state.watch.sent is not None
+    d.poll(8.0)  # no_state_after passed without a new report: the agent counts as idle
+    assert run.state == Done(Outcome.OK)
     assert run.result.outcome is Outcome.OK
     assert run.result.done == ["adopted (created, response lost)", "sent follow-up 1/1"]
-    assert backend.inputs[run.result.task_id or ""] == ["Do A", "one"]
-
-
-def _create_run() -> tuple[TaskRun, MemoryBackend]:
-    want = DesiredTask("nightly", "a", "Do A", "claude-code", wait="idle")
-    resolved = _resolved()
-    action = Action(ActionKind.CREATE, "a", "alice", want.coder_name, want)
-    backend = MemoryBackend()
-    settings = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0)
-    return TaskRun(action, None, resolved, settings, lambda event: None, backend), backend
+    assert d.backend.inputs[d.task_id] == ["Do A", "one"]
+    assert d.seen == [
+        Step.CREATE_ASKED,
+        Step.ADOPT,
+        Step.SETTLE,
+        Step.SEND,
+        Step.SEND_ASKED,
+        Step.WAIT,
+        Step.DONE,
+    ]
 
 
 def test_a_create_on_the_wire_when_stopped_is_reported_as_unknown_not_missing() -> None:
-    run, _ = _create_run()
-    run.start(0.0)
-    assert run.next_op(0.0) is not None
-    run.in_flight = True  # as the engine marks it: the request may have reached the server
-    run.interrupt()
-    assert run.result.outcome is Outcome.INTERRUPTED
-    assert run.result.error == "create outcome unknown; a re-run adopts it"
+    d = Driver()
+    d.start(0.0)
+    assert d.ask(0.0) is not None
+    assert d.run.state == Creating(Step.CREATE_ASKED)
+    d.interrupt()
+    assert d.run.state == Done(Outcome.INTERRUPTED)
+    assert d.run.result.outcome is Outcome.INTERRUPTED
+    assert d.run.result.error == "create outcome unknown; a re-run adopts it"
+
+
+def test_a_create_in_doubt_when_contact_is_lost_is_reported_as_unknown() -> None:
+    d = Driver()
+    d.backend.errors["create"] = ServerError(502, "bad gateway")
+    d.start(0.0)
+    d.step(0.0)
+    assert d.run.state == Adopting(Doubt.LOST)
+    d.lose_contact("lost contact with the deployment")
+    assert d.run.state == Done(Outcome.UNKNOWN)
+    assert d.run.result.error == "create outcome unknown; a re-run adopts it"
 
 
 def test_a_create_not_yet_sent_when_stopped_is_plainly_interrupted() -> None:
-    run, _ = _create_run()
-    run.start(0.0)
-    run.interrupt()
-    assert (run.result.outcome, run.result.error) == (Outcome.INTERRUPTED, "")
+    d = Driver()
+    d.start(0.0)
+    d.interrupt()
+    assert d.run.state == Done(Outcome.INTERRUPTED)
+    assert d.run.result.error == ""
+
+
+def test_a_create_refused_for_the_token_goes_back_to_create_and_stops_the_run() -> None:
+    d = Driver()
+    d.backend.errors["create-before"] = AuthError(401, "unauthorized")
+    d.start(0.0)
+    with pytest.raises(AuthError):
+        d.step(0.0)
+    assert d.run.state == Creating()  # nothing was created: not in doubt
+    d.lose_contact("the token was refused")
+    assert d.run.state == Done(Outcome.UNKNOWN)
+    assert d.run.result.error == "the token was refused"
+
+
+def test_a_create_of_a_refused_version_ends_without_a_request() -> None:
+    versions = VersionVerdicts()
+    versions.settle("v-1", claimed=False, refused="not an AI task template")
+    d = Driver(versions=versions)
+    d.start(0.0)
+    assert d.ask(0.0) is None
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "not an AI task template"
+    assert d.backend.items == []
+
+
+def test_a_create_waits_while_another_create_tries_its_pinned_version() -> None:
+    versions = VersionVerdicts()
+    assert versions.claim("v-1", judged_before=False)  # another task's create is trying it
+    d = Driver(versions=versions, template_version="v1")
+    d.start(0.0)
+    assert d.ask(0.0) is None
+    assert d.run.state == Creating()  # still to create, nothing asked
+    versions.settle("v-1", claimed=True, accepted=True)
+    assert isinstance(d.step(1.0), Created)
+    assert d.run.state == Waiting(Step.WAIT, Watch())  # no follow-ups: straight to the wait
+
+
+def test_a_taken_name_not_listed_is_created_again_after_a_pause() -> None:
+    d = Driver()
+    d.backend.errors["create-before"] = ConflictError(409, "name taken")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), ConflictError)
+    assert d.run.state == Adopting(Doubt.CONFLICT)
+    d.poll(1.0)  # nothing of that name listed: held by a workspace being deleted
+    assert d.run.state == Creating()
+    assert d.run.not_before == 2.0
+    assert d.step(1.5) is None  # not before the pause is over
+    assert isinstance(d.step(2.0), Created)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    assert "name still reserved (a workspace is being deleted?); waiting" in d.events
+
+
+def test_a_taken_name_held_by_another_batch_is_not_adopted() -> None:
+    d = Driver()
+    d.backend.items.append(Task.from_json(task_json(d.want.coder_name, "Do A")))  # no mark
+    d.backend.errors["create-before"] = ConflictError(409, "name taken")
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert "belongs to another batch or was made by hand" in d.run.result.error
+
+
+def test_a_name_taken_by_the_same_task_of_this_batch_is_adopted() -> None:
+    d = Driver()
+    data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
+    d.backend.items.append(Task.from_json(data))  # a concurrent apply created it
+    d.backend.errors["create-before"] = ConflictError(409, "name taken")
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    assert d.run.result.done == ["adopted (created concurrently)"]
+    assert d.seen == [Step.CREATE_ASKED, Step.ADOPT, Step.WAIT]
+
+
+def test_a_created_task_with_follow_ups_settles_before_the_first() -> None:
+    d = Driver(follow_ups=("one",))
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    assert d.ask(0.0) is None  # nothing is sent before a poll shows the agent idle
+
+
+def test_a_created_task_with_nothing_to_wait_for_is_done() -> None:
+    d = Driver(wait="none")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    assert d.run.state == Done(Outcome.OK)
+
+
+def test_a_delete_is_retried_until_accepted() -> None:
+    d = Driver(ActionKind.DELETE, existing=True)
+    d.start(0.0)
+    assert d.run.state == Deleting()
+    d.backend.errors["delete"] = ConflictError(409, "build running")
+    assert isinstance(d.step(0.0), ConflictError)
+    assert d.run.state == Deleting()  # to delete again, after a pause
+    assert d.ask(0.5) is None
+    assert isinstance(d.step(1.0), Deleted)
+    assert d.run.state == Done(Outcome.DELETED)
+    assert d.backend.items == []
+
+
+def test_a_delete_of_a_task_not_observed_fails_at_start() -> None:
+    d = Driver(ActionKind.DELETE)
+    d.start(0.0)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "the task to delete was not observed"
+
+
+def test_a_replace_deletes_then_creates() -> None:
+    d = Driver(ActionKind.REPLACE, existing=True)
+    d.backend.errors["delete"] = NotFoundError(404, "gone")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), NotFoundError)
+    assert d.run.state == Creating()
+    assert d.run.result.task_id is None
+    assert isinstance(d.step(0.0), Created)
+    assert d.run.result.done == ["already gone", "created"]
+
+
+def _sending(follow_ups: tuple[str, ...] = ("one", "two")) -> Driver:
+    """A run of an existing task with follow-ups to send, idle (grace 0) at its first poll."""
+    d = Driver(ActionKind.SEND, follow_ups=follow_ups, existing=True)
+    d.start(0.0)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    return d
+
+
+def test_follow_ups_are_sent_one_per_idle_agent() -> None:
+    d = _sending()
+    d.poll(1.0)
+    assert d.run.state == FollowingUp(Step.SEND, Watch())
+    assert d.step(1.0) == Sent(1, already_delivered=False)
+    state = d.run.state
+    assert isinstance(state, FollowingUp) and state.step is Step.SETTLE
+    assert state.watch.sent is not None and state.watch.sent.at == 1.0
+    d.poll(2.0)  # the report seen at the send: stale
+    assert d.run.state == state
+    d.report("idle", second=9)
+    d.poll(3.0)  # a new idle report: the mark is cleared and the agent is ready
+    assert d.run.state == FollowingUp(Step.SEND, Watch())
+    assert d.step(3.0) == Sent(2, already_delivered=False)
+    assert isinstance(d.run.state, Waiting)
+    assert d.backend.inputs[d.task_id] == ["Do A", "one", "two"]
+
+
+def test_a_ready_send_is_dropped_when_the_agent_works_again() -> None:
+    d = _sending()
+    d.poll(1.0)
+    assert d.run.state.step is Step.SEND
+    d.report("working", second=3)
+    d.poll(2.0)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    assert d.ask(2.0) is None
+
+
+def test_a_busy_agent_sends_the_run_back_to_settle() -> None:
+    d = _sending()
+    d.poll(1.0)
+    d.backend.errors["send-before"] = AgentBusyError(409, "busy")
+    assert isinstance(d.step(1.0), AgentBusyError)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    assert d.backend.inputs[d.task_id] == ["Do A"]
+
+
+def test_a_send_of_unknown_outcome_is_asked_again_after_reading_the_logs() -> None:
+    d = _sending(("one",))
+    d.poll(1.0)
+    d.backend.errors["send"] = UncertainOutcomeError("the response was lost")
+    assert isinstance(d.step(1.0), UncertainOutcomeError)
+    assert d.run.state == FollowingUp(Step.SEND, Watch())  # still ready, after a pause
+    assert d.ask(1.5) is None
+    assert d.step(2.0) == Sent(1, already_delivered=True)  # the logs show it: not sent again
+    assert d.backend.inputs[d.task_id] == ["Do A", "one"]
+    assert d.run.state == Waiting(Step.WAIT, Watch())  # nothing was sent: no stale mark
+    assert "the logs show 1 follow-up(s) delivered; not sent again" in d.run.result.done
+    assert d.run.result.follow_ups_sent == 0
+
+
+def test_a_paused_task_is_resumed_before_the_next_send() -> None:
+    d = _sending()
+    d.poll(1.0)
+    assert d.run.state.step is Step.SEND
+    d.change(status="paused")
+    d.poll(2.0)
+    assert d.run.state == FollowingUp(Step.RESUME_TO_SEND, Watch())  # the ready send is dropped
+    d.poll(2.5)  # paused again: still to resume, said once
+    assert d.run.state == FollowingUp(Step.RESUME_TO_SEND, Watch())
+    assert d.events.count("task is paused; resuming it") == 1
+    assert isinstance(d.step(3.0), Resumed)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch())
+    d.poll(4.0)
+    assert d.run.state.step is Step.SEND
+    assert d.backend.resumes == 1
+
+
+def test_a_failed_resume_is_tried_again_after_a_pause() -> None:
+    d = Driver(ActionKind.NOOP, existing=True)
+    d.start(0.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    d.change(status="paused")
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.RESUME_TO_WAIT, Watch())
+    d.backend.errors["resume"] = ServerError(500, "boom")
+    assert isinstance(d.step(1.0), ServerError)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    assert d.run.not_before == 2.0
+    d.poll(2.0)  # still paused
+    assert d.run.state == Waiting(Step.RESUME_TO_WAIT, Watch())
+    assert isinstance(d.step(2.0), Resumed)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    d.poll(3.0)
+    assert d.run.state == Done(Outcome.UNCHANGED)  # only waited: nothing was changed
+
+
+def test_a_paused_task_on_a_server_that_cannot_resume_fails() -> None:
+    d = _sending()
+    d.backend.resumable = False
+    d.change(status="paused")
+    d.poll(1.0)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "the task is paused and this server cannot resume"
+
+
+def test_a_task_missing_from_the_list_counts_polls_then_fails() -> None:
+    d = _sending()
+    gone = d.backend.items.pop()
+    for polls in range(1, MISSING_POLLS):
+        d.poll(float(polls))
+        assert d.run.state == FollowingUp(Step.SETTLE, Watch(missing=polls))
+    d.backend.items.append(gone)
+    d.poll(10.0)  # listed again: the count starts over
+    assert d.run.state == FollowingUp(Step.SEND, Watch())
+    d.backend.items.pop()
+    for polls in range(1, MISSING_POLLS + 1):
+        d.poll(10.0 + polls)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "the task disappeared from the deployment"
+
+
+def test_a_broken_task_is_given_time_then_fails() -> None:
+    d = _sending()
+    d.change(status="error")
+    d.poll(1.0)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch(broken_since=1.0))
+    d.poll(5.0)
+    assert d.run.state == FollowingUp(Step.SETTLE, Watch(broken_since=1.0))
+    d.poll(11.0)  # broken_after (10 s) passed
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "task status is error"
+
+
+def test_a_broken_task_that_recovers_forgets_when_it_broke() -> None:
+    d = _sending()
+    d.change(status="error")
+    d.poll(1.0)
+    d.change(status="active")
+    d.poll(2.0)
+    assert d.run.state == FollowingUp(Step.SEND, Watch())
+
+
+def test_a_failed_build_fails_the_task_at_once() -> None:
+    d = _sending()
+    d.change(status="error", workspace_status="failed")
+    d.poll(1.0)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.error == "the workspace build failed; the task cannot run"
+
+
+def test_a_timeout_while_broken_names_the_status_and_waits_for_a_request_on_the_wire() -> None:
+    d = _sending()
+    d.change(status="unknown")
+    d.poll(1.0)
+    d.change(status="active")
+    d.poll(2.0)
+    assert d.run.state.step is Step.SEND
+    assert d.ask(2.0) is not None
+    d.deadline(1000.0)  # a request is on the wire: its answer decides first
+    assert d.run.state == FollowingUp(Step.SEND_ASKED, Watch())
+    d.answer(None, AgentBusyError(409, "busy"), 1000.0)
+    d.change(status="unknown")
+    d.poll(1001.0)
+    d.deadline(1001.0)
+    assert d.run.state == Done(Outcome.TIMEOUT)
+    assert d.run.result.error == "timed out: 2 follow-up(s) not yet delivered (task status unknown)"
+
+
+def test_an_agent_failing_before_all_follow_ups_fails_the_run() -> None:
+    d = _sending()
+    d.report("failed", second=4)
+    d.poll(1.0)
+    assert d.run.state == Done(Outcome.FAILED)
 
 
 def test_a_waiting_run_that_lost_contact_is_unknown_not_timed_out() -> None:
-    run, backend = _create_run()
-    backend.lose_next_create = False
-    run.start(0.0)
-    step(run, 0.0)
-    assert run.phase is Phase.WAIT
-    run.lose_contact("lost contact with the deployment")
-    assert run.result.outcome is Outcome.UNKNOWN
-    assert run.result.error == "lost contact with the deployment"
-    run.check_deadline(10_000.0)  # a deadline passing later changes nothing
-    assert run.result.outcome is Outcome.UNKNOWN
+    d = Driver()
+    d.start(0.0)
+    d.step(0.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    d.lose_contact("lost contact with the deployment")
+    assert d.run.state == Done(Outcome.UNKNOWN)
+    assert d.run.result.error == "lost contact with the deployment"
+    d.deadline(10_000.0)  # a deadline passing later changes nothing
+    assert d.run.state == Done(Outcome.UNKNOWN)
+    assert d.run.result.outcome is Outcome.UNKNOWN
+
+
+def test_a_wait_for_complete_ignores_idle() -> None:
+    d = Driver(wait="complete")
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    d.report("complete", second=5)
+    d.poll(2.0)
+    assert d.run.state == Done(Outcome.OK)
+
+
+@pytest.mark.parametrize("asked", [step for step in Step if step.asked])
+def test_an_answer_that_changed_nothing_goes_back_to_the_step_that_asked(asked: Step) -> None:
+    watch = Watch(missing=1)
+    state = _state_at(asked)
+    if isinstance(state, (FollowingUp, Waiting)):
+        state = replace(state, watch=watch)
+    back = unasked(state)
+    assert back.step in TRANSITIONS[asked] and not back.step.asked
+    assert back.step in {before for before, after in _edges() if after is asked}
+    assert getattr(back, "watch", watch) == watch  # what the polls showed is kept
+
+
+ASKED = [step for step in Step if step.asked]
+STOPPABLE = [step for step in Step if step is not Step.DONE]
+MISSABLE = [step for step in Step if step.watches and step is not Step.ADOPT]
+
+
+def reach(step: Step) -> Driver:
+    """A run driven to `step` the way an apply gets there."""
+    if step.phase is Phase.DELETE:
+        d = Driver(ActionKind.DELETE, existing=True)
+        d.start(0.0)
+    elif step.phase in (Phase.CREATE, Phase.ADOPT):
+        d = Driver()
+        d.start(0.0)
+        if step is Step.ADOPT:
+            d.backend.errors["create-before"] = ConflictError(409, "name taken")
+            d.step(0.0)
+    elif step.phase is Phase.FOLLOW_UPS:
+        d = _sending()
+        if step in (Step.SEND, Step.SEND_ASKED):
+            d.poll(1.0)
+        if step in (Step.RESUME_TO_SEND, Step.RESUME_TO_SEND_ASKED):
+            d.change(status="paused")
+            d.poll(1.0)
+    else:
+        d = Driver(ActionKind.NOOP, existing=True)
+        d.start(0.0)
+        if step is not Step.WAIT:
+            d.change(status="paused")
+            d.poll(1.0)
+    if step.asked:
+        assert d.ask(1.0) is not None
+    assert d.run.state.step is step
+    return d
+
+
+@pytest.mark.parametrize("step", STOPPABLE)
+def test_a_run_stopped_at_any_step_ends_at_once(step: Step) -> None:
+    d = reach(step)
+    d.interrupt()
+    assert d.run.state == Done(Outcome.INTERRUPTED)
+    in_doubt = step in (Step.CREATE_ASKED, Step.ADOPT)
+    assert d.run.result.error == ("create outcome unknown; a re-run adopts it" if in_doubt else "")
+    d.deadline(10_000.0)
+    d.lose_contact("lost contact")
+    assert d.run.state == Done(Outcome.INTERRUPTED)  # the first ending stands
+
+
+@pytest.mark.parametrize("asked", ASKED)
+def test_a_request_refused_for_the_token_leaves_the_run_where_it_asked(asked: Step) -> None:
+    d = reach(asked)
+    before = d.run.state
+    with pytest.raises(AuthError):
+        d.answer(None, AuthError(401, "unauthorized"), 2.0)
+    assert d.run.state == unasked(before)
+    assert not d.run.state.step.asked
+
+
+@pytest.mark.parametrize("step", MISSABLE)
+def test_a_poll_that_misses_the_task_only_counts(step: Step) -> None:
+    d = reach(step)
+    before = d.run.state
+    assert isinstance(before, (FollowingUp, Waiting))
+    d.backend.items.clear()
+    d.poll(2.0)
+    assert d.run.state == replace(before, watch=replace(before.watch, missing=1))
+
+
+def test_every_transition_in_the_table_is_taken_by_a_run() -> None:
+    """Every other test of this module, run again here, takes every transition of the table."""
+    taken: set[tuple[Step, Step]] = set()
+    RECORDING.append(taken)
+    try:
+        for test in _plain_tests():
+            test()
+        for step in STOPPABLE:
+            test_a_run_stopped_at_any_step_ends_at_once(step)
+        for step in ASKED:
+            test_a_request_refused_for_the_token_leaves_the_run_where_it_asked(step)
+        for step in MISSABLE:
+            test_a_poll_that_misses_the_task_only_counts(step)
+    finally:
+        RECORDING.remove(taken)
+    assert taken <= set(_edges())  # one call to a run changes its step once at most
+    assert sorted(set(_edges()) - taken, key=str) == []
+
+
+def _plain_tests() -> list[Any]:
+    """The tests of this module that take no arguments, but the one that runs them."""
+    this = test_every_transition_in_the_table_is_taken_by_a_run
+    return [
+        test
+        for name, test in sorted(globals().items())
+        if name.startswith("test_") and test is not this and not inspect.signature(test).parameters
+    ]

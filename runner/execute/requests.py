@@ -1,0 +1,82 @@
+"""The requests a task run makes, each on a worker thread, and their typed answers.
+
+A request either answers with one of the `Reply` values below or raises; the run's state says
+which request an answer belongs to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from runner.coder.models import Task
+from runner.manifest.model import DesiredTask
+from runner.plan import delivered_count
+from runner.preflight import ResolvedTask
+
+if TYPE_CHECKING:
+    from runner.backends import Backend
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """The delete was accepted."""
+
+
+@dataclass(frozen=True)
+class Created:
+    task: Task
+
+
+@dataclass(frozen=True)
+class Sent:
+    """What a send request did: follow-up `count` is now delivered, by it or before it."""
+
+    count: int
+    already_delivered: bool  # the logs showed it delivered, so nothing was sent
+
+
+@dataclass(frozen=True)
+class Resumed:
+    """The resume was accepted."""
+
+
+Reply = Deleted | Created | Sent | Resumed
+Op = Callable[[], Reply]
+
+
+def delete_op(backend: Backend, task: Task) -> Op:
+    def delete() -> Deleted:
+        backend.delete(task)
+        return Deleted()
+
+    return delete
+
+
+def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) -> Op:
+    return lambda: Created(backend.create(desired, resolved))
+
+
+def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) -> Op:
+    """Send follow-up number `delivered + 1`, unless the logs show it delivered already."""
+
+    def send() -> Sent:
+        # The logs decide, right before each send: a follow-up that an earlier (lost)
+        # send or a concurrent apply delivered is never sent again.
+        inputs = backend.delivered_inputs(task)
+        present = delivered_count(inputs, desired.prompt, desired.follow_ups)
+        if present > delivered:
+            return Sent(present, already_delivered=True)
+        backend.send(task, desired.follow_ups[delivered])
+        return Sent(delivered + 1, already_delivered=False)
+
+    return send
+
+
+def resume_op(backend: Backend, task: Task) -> Op:
+    def resume() -> Resumed:
+        backend.resume(task)
+        return Resumed()
+
+    return resume
