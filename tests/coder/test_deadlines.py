@@ -77,6 +77,16 @@ def trickle(conn: socket.socket, stop: threading.Event) -> None:
         conn.sendall(b" ")
 
 
+def trickle_head(conn: socket.socket, stop: threading.Event) -> None:
+    """The status line and headers one byte a second: each byte is well within any read
+    timeout, and the whole head would take minutes."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 200 + b"\r\n\r\n"
+    for byte in head:
+        conn.sendall(bytes([byte]))
+        if stop.wait(1.0):
+            return
+
+
 @pytest.fixture
 def bad_server() -> Iterator[
     Callable[[Callable[[socket.socket, threading.Event], None]], BadServer]
@@ -122,6 +132,20 @@ def test_a_trickling_body_fails_at_the_deadline(bad_server: Callable[..., BadSer
     assert code == 1
     assert len(lines) == 1 and "within the 3 s request deadline" in lines[0], lines
     assert took < 20  # the body alone would take 100 s
+
+
+def test_trickling_headers_fail_at_the_deadline(bad_server: Callable[..., BadServer]) -> None:
+    """No read waits long, so only a deadline over the whole exchange, headers included,
+    stops it (the body's deadline never starts: the headers never end)."""
+    server = bad_server(trickle_head)
+    code, lines, took = tasks_against(server, "--request-timeout", "3")
+    assert code == 1
+    assert lines == [
+        f"error: GET /api/v2/buildinfo: no complete response from {server.url} within the 3 s "
+        "request deadline (--request-timeout / TASKS_REQUEST_TIMEOUT)"
+    ]
+    assert server.accepted == 1
+    assert took < 20  # the head alone would take over 200 s
 
 
 def test_the_deadline_comes_from_the_environment(bad_server: Callable[..., BadServer]) -> None:
