@@ -1,0 +1,129 @@
+"""An apply stopped by a signal while a request is on the server: before any change (preflight),
+and in the middle of creates. The simulator holds the named requests on arrival, with their
+replies not yet sent, so the signal lands exactly there; nothing waits on a clock.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import run_tasks, sim_env, start_tasks
+
+#: Generous bounds on waiting for an event; a pass takes a fraction of them.
+EVENT_TIMEOUT = 60.0
+
+MANIFEST = """\
+version: 1
+batch: stopped
+defaults: {template: claude-code, wait: none}
+tasks:
+  - name: "job-{{ matrix.n }}"
+    prompt: "job {{ matrix.n }}"
+    matrix:
+      n: [1, 2, 3]
+"""
+
+
+def reports(tmp_path: Path) -> list[str]:
+    return ["--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")]
+
+
+def stop_held(sim: Any, proc: Any, stop: signal.Signals) -> tuple[str, str]:
+    """Signal `proc` (a request of it held on the server), then let the server go on."""
+    try:
+        proc.send_signal(stop)
+        out, err = proc.communicate(timeout=EVENT_TIMEOUT)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+        assert sim.arrivals.release(timeout=EVENT_TIMEOUT)
+    return str(out), str(err)
+
+
+@pytest.mark.parametrize(
+    ("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
+)
+def test_a_signal_during_preflight_writes_every_report(
+    make_sim: Any, tmp_path: Path, stop: signal.Signals, code: int
+) -> None:
+    sim = make_sim()
+    manifest = tmp_path / "stopped.tasks.yaml"
+    manifest.write_text(MANIFEST)
+    summary = tmp_path / "summary.md"
+    env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
+    # Preflight resolves the template: GET /api/v2/organizations/{org}/templates/claude-code.
+    sim.arrivals.hold("GET", "/api/v2/organizations/")
+    proc = start_tasks(["apply", str(manifest), "--yes", *reports(tmp_path)], env=env)
+    assert sim.arrivals.wait("GET", "/api/v2/organizations/", timeout=EVENT_TIMEOUT)
+    out, err = stop_held(sim, proc, stop)
+    assert proc.returncode == code, out + err
+    assert "Traceback" not in err
+    assert err.splitlines() == [f"Interrupted by {stop.name}: nothing was changed."]
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["interrupted"] is True and document["exit_code"] == code
+    assert document["tasks"] == []
+    assert document["error"] == (
+        f"interrupted by {stop.name} before the plan was made; nothing was changed"
+    )
+    junit = ET.fromstring((tmp_path / "r.xml").read_text())
+    suite = junit.find("testsuite")
+    assert suite is not None and suite.get("errors") == "1"
+    error = junit.find("testsuite/testcase/error")
+    assert error is not None and stop.name in (error.get("message") or "")
+    written = summary.read_text()
+    assert "(interrupted)" in written and f"interrupted by {stop.name}" in written
+    # Nothing was changed, and nothing is left half-done.
+    assert [r for r in sim.requests if r["method"] != "GET"] == []
+    listed = run_tasks(["list", "--all", "-o", "json"], env=sim_env(sim))
+    assert listed.code == 0 and json.loads(listed.stdout) == [], listed.output
+
+
+@pytest.mark.parametrize(
+    ("version", "creates"),
+    [("2.28.11", "/api/experimental/tasks/"), ("2.34.2", "/api/v2/tasks/")],
+    ids=["v2.28", "v2.34"],
+)
+def test_creates_in_flight_at_sigterm_are_reported_unknown_and_adopted_by_a_rerun(
+    make_sim: Any, tmp_path: Path, version: str, creates: str
+) -> None:
+    sim = make_sim(version)
+    manifest = tmp_path / "stopped.tasks.yaml"
+    manifest.write_text(MANIFEST)
+    env = sim_env(sim)
+    sim.arrivals.hold("POST", creates)
+    args = ["apply", str(manifest), "--yes", "--parallelism", "2", *reports(tmp_path)]
+    proc = start_tasks(args, env=env)
+    # Both workers' creates are on the server, their replies not sent; the third waits.
+    assert sim.arrivals.wait("POST", creates, count=2, timeout=EVENT_TIMEOUT)
+    out, err = stop_held(sim, proc, signal.SIGTERM)
+    assert proc.returncode == 143, out + err
+    assert "Traceback" not in err and "Re-run" in err
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["interrupted"] is True and document["exit_code"] == 143
+    unknown = [
+        t for t in document["tasks"] if t["error"] == "create outcome unknown; a re-run adopts it"
+    ]
+    assert len(unknown) == 2, document["tasks"]
+    assert all(t["outcome"] == "interrupted" and t["id"] is None for t in unknown)
+    # Released, the server carried out both creates the client never heard back from.
+    on_server = json.loads(run_tasks(["list", "--all", "-o", "json"], env=env).stdout)
+    assert {t["name"] for t in on_server} == {t["coder_name"] for t in unknown}
+    # A re-run adopts them and creates only the third: one create per task in all.
+    rerun = run_tasks(["apply", str(manifest), "--yes", *reports(tmp_path)], env=env)
+    assert rerun.code == 0, rerun.output
+    done = json.loads((tmp_path / "r.json").read_text())
+    by_name = {t["name"]: t for t in done["tasks"]}
+    for task in unknown:
+        assert by_name[task["name"]]["action"] == "noop", by_name[task["name"]]
+        assert by_name[task["name"]]["id"] in {t["id"] for t in on_server}
+    listed = json.loads(run_tasks(["list", "--all", "-o", "json"], env=env).stdout)
+    assert sorted(t["name"] for t in listed) == sorted({t["name"] for t in listed})
+    assert len(listed) == 3
+    posted = [r for r in sim.requests if r["method"] == "POST" and r["path"].startswith(creates)]
+    assert [r["status"] for r in posted] == [201] * 3
