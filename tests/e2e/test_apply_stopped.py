@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from conftest import run_tasks, sim_env, start_tasks
+from test_apply_trust import BY_SIGNAL, reports, summary_env
 
 #: Generous bounds on waiting for an event; a pass takes a fraction of them.
 EVENT_TIMEOUT = 60.0
@@ -29,10 +30,6 @@ tasks:
 """
 
 
-def reports(tmp_path: Path) -> list[str]:
-    return ["--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")]
-
-
 def stop_held(sim: Any, proc: Any, stop: signal.Signals) -> tuple[str, str]:
     """Signal `proc` (a request of it held on the server), then let the server go on."""
     try:
@@ -46,17 +43,14 @@ def stop_held(sim: Any, proc: Any, stop: signal.Signals) -> tuple[str, str]:
     return str(out), str(err)
 
 
-@pytest.mark.parametrize(
-    ("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
-)
+@BY_SIGNAL
 def test_a_signal_during_preflight_writes_every_report(
     make_sim: Any, tmp_path: Path, stop: signal.Signals, code: int
 ) -> None:
     sim = make_sim()
     manifest = tmp_path / "stopped.tasks.yaml"
     manifest.write_text(MANIFEST)
-    summary = tmp_path / "summary.md"
-    env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
+    env, summary = summary_env(sim, tmp_path)
     # Preflight resolves the template: GET /api/v2/organizations/{org}/templates/claude-code.
     sim.arrivals.hold("GET", "/api/v2/organizations/")
     proc = start_tasks(["apply", str(manifest), "--yes", *reports(tmp_path)], env=env)
