@@ -63,6 +63,11 @@ class Arrivals:
         with self._changed:
             self._hold = (method, path_prefix)
 
+    def clear(self) -> None:
+        """Forget the requests seen so far (what `wait` counts)."""
+        with self._changed:
+            self._seen.clear()
+
     def release(self, *, timeout: float) -> bool:
         """Let held requests go on; whether all of them were answered within `timeout` s."""
         with self._changed:

@@ -6,7 +6,9 @@ replies not yet sent, so the signal lands exactly there; nothing waits on a cloc
 from __future__ import annotations
 
 import json
+import queue
 import signal
+import threading
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from typing import Any
@@ -15,8 +17,13 @@ import pytest
 from conftest import run_tasks, sim_env, start_tasks
 from test_apply_trust import BY_SIGNAL, reports, summary_env
 
+from runner import defaults
+
 #: Generous bounds on waiting for an event; a pass takes a fraction of them.
 EVENT_TIMEOUT = 60.0
+
+#: The same tasks with a follow-up each: observing must read their logs.
+LATER = 'prompt: "job {{ matrix.n }}"\n    follow_ups: ["later"]'
 
 MANIFEST = """\
 version: 1
@@ -121,3 +128,40 @@ def test_creates_in_flight_at_sigterm_are_reported_unknown_and_adopted_by_a_reru
     assert len(listed) == 3
     posted = [r for r in sim.requests if r["method"] == "POST" and r["path"].startswith(creates)]
     assert [r["status"] for r in posted] == [201] * 3
+
+
+def test_a_signal_while_observing_drops_the_log_reads_not_yet_begun(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """Observing reads the logs of every task with follow-ups, PARALLELISM at a time; stopped,
+    the reads still queued are not made (a CI runner's grace period is short)."""
+    sim = make_sim()
+    env = sim_env(sim)
+    manifest = tmp_path / "stopped.tasks.yaml"
+    count = 2 * defaults.PARALLELISM
+    many = MANIFEST.replace("n: [1, 2, 3]", f"n: {list(range(count))}")
+    manifest.write_text(many)
+    assert run_tasks(["apply", str(manifest), "--yes"], env=env).code == 0
+    manifest.write_text(many.replace('prompt: "job {{ matrix.n }}"', LATER))
+    logs = "/api/v2/tasks/"  # GET /api/v2/tasks/{owner}/{id}/logs; the list has no slash
+    sim.arrivals.clear()  # the first apply read each task it made
+    sim.arrivals.hold("GET", logs)
+    proc = start_tasks(["apply", str(manifest), "--yes", *reports(tmp_path)], env=env)
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: [lines.put(line) for line in proc.stderr], daemon=True).start()
+    begun = defaults.PARALLELISM
+    try:
+        assert sim.arrivals.wait("GET", logs, count=begun, timeout=EVENT_TIMEOUT)
+        proc.send_signal(signal.SIGTERM)
+        # Reported and about to exit, while the reads begun are still held on the server.
+        assert lines.get(timeout=EVENT_TIMEOUT) == "Interrupted by SIGTERM: nothing was changed.\n"
+    finally:
+        assert sim.arrivals.release(timeout=EVENT_TIMEOUT)
+        proc.wait(timeout=EVENT_TIMEOUT)
+        if proc.stdout is not None:
+            proc.stdout.close()
+    assert proc.returncode == 143
+    document = json.loads((tmp_path / "r.json").read_text())
+    assert document["interrupted"] is True and document["tasks"] == []
+    logs_read = {r["path"] for r in sim.requests if r["path"].endswith("/logs")}
+    assert len(logs_read) == begun, logs_read
