@@ -3,7 +3,8 @@
 
 A benchmark prints a row as one line `ROW {json}`; `bench/run.py` passes every other line
 through and prints all rows as one table at the end. `--quick` (or `TASKS_BENCH_QUICK=1`) asks
-each benchmark for a smaller run.
+each benchmark for a smaller run; `--only SCRIPT[.PART]` (or `TASKS_BENCH_ONLY`) runs one
+script, or one part of it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,26 @@ ROW_PREFIX = "ROW "
 def quick() -> bool:
     """Whether a smaller, faster run was asked for."""
     return "--quick" in sys.argv[1:] or os.environ.get("TASKS_BENCH_QUICK") == "1"
+
+
+def only() -> str:
+    """What `--only` (or `TASKS_BENCH_ONLY`) selects: `script` or `script.part`; "" for all."""
+    args = sys.argv[1:]
+    for number, arg in enumerate(args):
+        if arg.startswith("--only="):
+            return arg.split("=", 1)[1]
+        if arg == "--only" and number + 1 < len(args):
+            return args[number + 1]
+    return os.environ.get("TASKS_BENCH_ONLY", "")
+
+
+def selected(script: str, part: str = "") -> bool:
+    """Whether `--only` asks for this script (or this part of it)."""
+    wanted = only()
+    if not wanted:
+        return True
+    name, _, piece = wanted.partition(".")
+    return name == script and (not piece or not part or piece == part)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,8 @@ served from this process over loopback, and counts requests on the simulator's s
 - 1,000 creates under Coder's 512 requests/minute limit: the wall time versus the limit's bound
   (N requests at L per window take N/L windows; the window is scaled with `time_scale` so the
   run takes seconds), and the number of 429 answers.
+
+Parts for `--only apply_load.PART`: `floor`, `create_loop`, `rate_limit`.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from _proof import (
     clean_env,
     emit,
     quick,
+    selected,
     tasks_argv,
     timed_run,
     write_manifest,
@@ -114,9 +117,12 @@ def main() -> int:
     small = quick()
     with tempfile.TemporaryDirectory() as directory:
         work = Path(directory)
-        apply_versus_floor(work, 500 if small else 1000, 1 if small else 2)
-        create_loop_versus_apply(work, 200, 20 if small else 100)
-        under_rate_limit(work, 1000, 0.1 if small else 0.2)
+        if selected("apply_load", "floor"):
+            apply_versus_floor(work, 500 if small else 1000, 1 if small else 2)
+        if selected("apply_load", "create_loop"):
+            create_loop_versus_apply(work, 200, 20 if small else 100)
+        if selected("apply_load", "rate_limit"):
+            under_rate_limit(work, 1000, 0.1 if small else 0.2)
     return 0
 
 

@@ -4,7 +4,8 @@ Each script runs with this interpreter, one by one (they measure wall time: runn
 side would skew each other). A script reports measurements as `ROW {json}` lines (see
 `bench/_proof.py`); every other line is passed through as it comes. The table at the end is
 Markdown, headed by the machine it ran on, ready for the README. `--quick` asks every script for
-a smaller run. Exits non-zero when a script failed or a target was missed.
+a smaller run; `--only SCRIPT[.PART]` runs one script or one part of it, e.g.
+`--only apply_load.rate_limit`. Exits non-zero when a script failed or a target was missed.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from _proof import ROW_PREFIX, Row
+from _proof import ROW_PREFIX, Row, only, selected
 
 HERE = Path(__file__).resolve().parent
 
@@ -80,11 +81,15 @@ def table(rows: list[Row]) -> str:
 def main() -> int:
     """Run each `bench/*.py` except this file and the `_` helpers; print the table."""
     extra = [arg for arg in sys.argv[1:] if arg == "--quick"]
+    if only():
+        extra += ["--only", only()]
     started_on = machine()
     rows: list[Row] = []
     failed: list[str] = []
     for script in sorted(HERE.glob("*.py")):
         if script.name == Path(__file__).name or script.name.startswith("_"):
+            continue
+        if not selected(script.stem):
             continue
         print(f"==> {script.relative_to(HERE.parent)}", flush=True)
         found, ok = run_script(script, extra)
@@ -92,7 +97,7 @@ def main() -> int:
         if not ok:
             failed.append(script.name)
     print()
-    print(f"Measured on {started_on}{' (--quick)' if extra else ''}:")
+    print(f"Measured on {started_on}{' (' + ' '.join(extra) + ')' if extra else ''}:")
     print()
     print(table(rows))
     missed = [row.what.strip() for row in rows if not row.met]

@@ -20,11 +20,20 @@ from runner.errors import (
     EXIT_OK,
     EXIT_PARTIAL_FAILURE,
     EXIT_WAIT_TIMEOUT,
+    InterruptedRunError,
     InvalidInputError,
     TasksError,
     UnsupportedServerError,
 )
-from runner.execute import ApplyReport, Event, ExecuteSettings, Notice, Outcome, execute
+from runner.execute import (
+    ApplyReport,
+    Event,
+    ExecuteSettings,
+    Notice,
+    Outcome,
+    TaskResult,
+    execute,
+)
 from runner.manifest.model import BACKENDS, Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
@@ -228,6 +237,32 @@ def run(
         on_event=on_event,
         on_notice=on_notice,
     )
+
+
+def interrupted_before_run(name: str, plan: Plan | None, how: str) -> ApplyReport:
+    """The report of a run interrupted (`how`: `SIGTERM`, ...) before its plan ran.
+
+    Nothing was changed: every planned task is interrupted, not started; without a plan (still
+    in preflight, observing or planning) the report says so as its error.
+    """
+    if plan is None:
+        error = InterruptedRunError(
+            f"interrupted by {how} before the plan was made; nothing was changed"
+        )
+        return ApplyReport(batch=name, results=(), interrupted=True, stopped=error)
+    results = tuple(
+        TaskResult(
+            name=action.name,
+            owner=action.owner,
+            coder_name=action.coder_name,
+            action=action.kind.value,
+            task_id=action.task_id,
+            outcome=Outcome.INTERRUPTED,
+            error=f"not started: interrupted by {how} before the plan ran",
+        )
+        for action in plan.actions
+    )
+    return ApplyReport(batch=plan.batch, results=results, interrupted=True)
 
 
 def exit_code(report: ApplyReport) -> int:

@@ -196,5 +196,11 @@ class PartialFailureError(TasksError):
     exit_code = EXIT_PARTIAL_FAILURE
 
 
+class InterruptedRunError(TasksError):
+    """Ctrl-C or a stop signal ended a run before it changed anything."""
+
+    exit_code = EXIT_INTERRUPTED
+
+
 class ChatsUnavailableError(UnsupportedServerError):
     """The deployment serves no Chats API (Coder Agents): too old, or the experiment is off."""

@@ -150,8 +150,12 @@ def observe(
         return base
     wanted = _tasks_needing_logs(batch.tasks, base, resolved)
     targets = [o for o in base.tasks if o.task.id in wanted]
-    with ThreadPoolExecutor(max_workers=max(1, parallelism)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
         results = list(pool.map(lambda item: read_inputs(backend, item), targets))
+    finally:
+        # Stopped (Ctrl-C, SIGTERM), the reads not yet begun are dropped, not waited for.
+        pool.shutdown(wait=False, cancel_futures=True)
     read = {item.task.id: result for item, result in zip(targets, results, strict=True)}
     observed = [read.get(item.task.id, item) for item in base.tasks]
     return replace(base, tasks=tuple(observed))

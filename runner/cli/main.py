@@ -15,7 +15,7 @@ import click
 
 from runner import __version__, defaults
 from runner.cli.context import GlobalOptions
-from runner.cli.signals import Terminated, stop_like_ctrl_c
+from runner.cli.signals import Terminated, received, stop_like_ctrl_c
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
 from runner.render.safe_text import safe_text
 from runner.secrets import redact
@@ -151,9 +151,10 @@ def run(argv: list[str] | None = None) -> int:
     try:
         with stop_like_ctrl_c():
             result = cli.main(args=argv, prog_name="tasks", standalone_mode=False)
-    except click.exceptions.Abort:
+    except click.exceptions.Abort:  # click's word for a KeyboardInterrupt it caught
         click.echo("Aborted!", err=True)
-        return EXIT_INTERRUPTED
+        stopped_by = received()
+        return EXIT_INTERRUPTED if stopped_by is None else 128 + stopped_by
     except click.exceptions.Exit as done:
         return int(done.exit_code or 0)
     except click.UsageError as usage:

@@ -12,6 +12,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from types import FrameType
 
+from runner.errors import EXIT_INTERRUPTED
+
 _HANDLED = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
@@ -25,6 +27,13 @@ class Terminated(KeyboardInterrupt):
     @property
     def exit_code(self) -> int:
         return 128 + self.signum
+
+
+def describe(stop: KeyboardInterrupt) -> tuple[str, int]:
+    """How a stop came (`SIGTERM`, `SIGHUP` or `Ctrl-C`) and the exit code it means."""
+    if isinstance(stop, Terminated):
+        return signal.Signals(stop.signum).name, stop.exit_code
+    return "Ctrl-C", EXIT_INTERRUPTED
 
 
 _received: list[int] = []

@@ -5,7 +5,9 @@ Coder limits each caller per exact URL path (by IP up to v2.31, by user from v2.
 window's count still weighs by its overlap with the last minute. Every response says
 `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` (the current window's end).
 
-Per path this pacer spends what the server says remains, minus requests still in flight. Once
+Per path this pacer spends what the server says remains, minus every request the server may
+have counted after the answer's own: those still in flight, and those answered while it was on
+the way (httprate counts in arrival order, which parallel requests do not keep). Once
 that is gone, the budget comes back only as the window slides: after a burst nothing frees
 before the window ends, and from then on about `limit` per window. So the first request after
 running dry waits for the window's end plus one step (`window / limit`), and later ones follow
@@ -42,10 +44,12 @@ SKEW_TOLERANCE_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Grant:
-    """Leave to send one request: its number on the path, and the seconds paced before it."""
+    """Leave to send one request: its number on the path, the seconds paced before it, and how
+    many answers the path had when it was given."""
 
     number: int
     waited: float
+    answers: int = 0
 
 
 @dataclass
@@ -72,9 +76,11 @@ class _Route:
                 entry[1] = min(max(entry[1], start), end - 1e-6)
                 return
 
-    #: Requests granted so far, and the grant number of the newest answer learnt from.
+    #: Requests granted so far, the grant number of the newest answer learnt from, and the
+    #: answers (or losses) seen so far.
     granted: int = 0
     learnt: int = 0
+    answers: int = 0
 
 
 class RatePacer:
@@ -107,7 +113,7 @@ class RatePacer:
                 due = self._due(route, now)
                 if due <= now:
                     self._spend(route, now)
-                    return Grant(route.granted, waited)
+                    return Grant(route.granted, waited, route.answers)
             if not waited and self._on_wait is not None:
                 self._on_wait(path, due - now)
             # In short naps, so what other requests learn meanwhile (the window) counts.
@@ -135,8 +141,10 @@ class RatePacer:
             if grant.number < route.learnt:
                 return
             route.learnt = grant.number
-            # Requests still in flight may not be counted in `remaining` yet.
-            left = max(0, remaining - route.in_flight)
+            # Not counted in `remaining` may be any request still in flight, and any answered
+            # while this one was on the way: the server may have counted those after this one.
+            overtaken = route.answers - 1 - grant.answers
+            left = max(0, remaining - route.in_flight - overtaken)
             previous = route.count(reset - 2 * self._window, reset - self._window)
             if same_window and previous == 0:
                 # Nothing slides out of this window, so more cannot have come free: a higher
@@ -166,12 +174,14 @@ class RatePacer:
             route = self._routes.get(path)
             if route is not None:
                 route.in_flight = max(0, route.in_flight - 1)
+                route.answers += 1  # the server may have counted it all the same
 
     # -- rules (called with the lock held) --------------------------------------------------
 
     def _answered(self, route: _Route, headers: Mapping[str, str]) -> tuple[int, float] | None:
         """End one in-flight request and learn limit, window and clock: (remaining, reset)."""
         route.in_flight = max(0, route.in_flight - 1)
+        route.answers += 1
         self._learn_clock(headers)
         parsed = _parse(headers)
         if parsed is None:

@@ -1,8 +1,8 @@
 """HTTP to one Coder deployment: headers, deadlines, TLS, retries, rate limits and debug lines.
 
-Every request has a connect timeout and an overall deadline that covers the whole response,
-body included, so a server that accepts and never answers, or trickles its body, fails at the
-deadline instead of hanging.
+Every request has a connect timeout and an overall deadline that covers the whole exchange,
+status line, headers and body (`runner.coder.deadline`), so a server that accepts and never
+answers, or trickles its headers or body, fails at the deadline instead of hanging.
 
 The retry rules follow what is safe to repeat; they are decided on the failure's type:
 
@@ -33,6 +33,7 @@ from urllib.parse import unquote_plus
 import httpx
 
 from runner import __version__
+from runner.coder import deadline
 from runner.coder.config import Connection, is_secret_header
 from runner.coder.errors import error_from_response
 from runner.coder.pacing import RatePacer
@@ -119,7 +120,7 @@ class ApiTransport:
         self._client = httpx.Client(
             base_url=connection.url,
             headers=headers,
-            # Each phase may take the whole deadline; `_receive` enforces the overall one.
+            # Each phase may take the whole deadline; `self._deadline` enforces the overall one.
             timeout=httpx.Timeout(
                 self._request_timeout, connect=min(self._connect_timeout, self._request_timeout)
             ),
@@ -127,6 +128,8 @@ class ApiTransport:
             transport=transport,
             follow_redirects=False,
         )
+        self._deadline = deadline.Deadline(clock)
+        deadline.install(self._client, connection.url, self._deadline)
         self._log(f"deployment {connection.url}; headers: {describe_headers(headers)}")
 
     @property
@@ -234,35 +237,14 @@ class ApiTransport:
     # -- decisions ----------------------------------------------------------------------------
 
     def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
-        """Send and read the whole response, or raise httpx.ReadTimeout at the deadline.
-
-        httpx bounds each read, not the sum: the body's reads may take only what was left of
-        the deadline when it began, and the deadline is checked after every chunk, so a body
-        that trickles cannot outlive it.
-        """
-        response = self._client.send(request, stream=True)
-        if response.is_stream_consumed:  # already read in memory (a mock transport)
-            return response
-        try:
-            timeouts = request.extensions.get("timeout")
-            if isinstance(timeouts, dict):  # httpcore reads it when the body phase starts
-                timeouts["read"] = max(0.001, self._left(started))
-            chunks: list[bytes] = []
-            for chunk in response.iter_raw():
-                chunks.append(chunk)
-                if self._left(started) <= 0:
-                    raise httpx.ReadTimeout("request deadline passed", request=request)
-        finally:
-            response.close()
-        return httpx.Response(
-            response.status_code,
-            headers=response.headers,
-            content=b"".join(chunks),
-            request=request,
-        )
-
-    def _left(self, started: float) -> float:
-        return self._request_timeout - (self._clock() - started)
+        """Send and read the whole response, or raise an httpx timeout at the deadline."""
+        with self._deadline.until(started + self._request_timeout):
+            response = self._client.send(request, stream=True)
+            try:
+                response.read()
+            finally:
+                response.close()
+        return response
 
     def _can_retry_failure(
         self, failure: TransportError, policy: RetryPolicy, retries: int, deadline_retries: int

@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote, urlsplit
@@ -41,6 +42,71 @@ class RequestLog:
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+
+
+class Arrivals:
+    """API requests as they arrive, before latency, faults or any answer, and a gate that holds
+    the ones a test names: so a test can act while a request is on the server, its reply not
+    yet sent (e.g. stop the client in the middle of a create), then let the server go on."""
+
+    #: Longest a request is held, should a test never release it.
+    MAX_HOLD_SECONDS = 120.0
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self._seen: deque[tuple[str, str]] = deque(maxlen=limit)  # bounded, as the log
+        self._hold: tuple[str, str] | None = None
+        self._held = 0  # held requests not yet answered
+        self._changed = threading.Condition()
+
+    def hold(self, method: str, path_prefix: str) -> None:
+        """Hold every later `method` request under `path_prefix` until `release`."""
+        with self._changed:
+            self._hold = (method, path_prefix)
+
+    def clear(self) -> None:
+        """Forget the requests seen so far (what `wait` counts)."""
+        with self._changed:
+            self._seen.clear()
+
+    def release(self, *, timeout: float) -> bool:
+        """Let held requests go on; whether all of them were answered within `timeout` s."""
+        with self._changed:
+            self._hold = None
+            self._changed.notify_all()
+            return self._changed.wait_for(lambda: self._held == 0, timeout)
+
+    def wait(self, method: str, path_prefix: str, *, count: int = 1, timeout: float) -> bool:
+        """Whether `count` `method` requests under `path_prefix` arrived within `timeout` s."""
+
+        def arrived() -> bool:
+            found = [p for m, p in self._seen if m == method and p.startswith(path_prefix)]
+            return len(found) >= count
+
+        with self._changed:
+            return self._changed.wait_for(arrived, timeout)
+
+    @contextlib.contextmanager
+    def arrive(self, method: str, path: str) -> Iterator[None]:
+        """Around serving one request: note it, and hold it while the gate says so."""
+
+        def holding() -> bool:
+            hold = self._hold
+            return hold is not None and method == hold[0] and path.startswith(hold[1])
+
+        with self._changed:
+            self._seen.append((method, path))
+            held = holding()
+            self._held += held
+            self._changed.notify_all()
+            if held:
+                self._changed.wait_for(lambda: not holding(), self.MAX_HOLD_SECONDS)
+        try:
+            yield
+        finally:
+            if held:
+                with self._changed:
+                    self._held -= 1
+                    self._changed.notify_all()
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):
@@ -82,13 +148,17 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         if path.startswith(CONTROL_PREFIX):
             self._control(path, body)
             return
+        with self.sim.arrivals.arrive(self.command, path):
+            self._serve_api(path, parts.query, query, body)
+
+    def _serve_api(self, path: str, raw_query: str, query: dict[str, str], body: bytes) -> None:
         sim = self.sim
         if sim.latency_ms > 0:
             time.sleep(sim.latency_ms / 1000)
         entry: dict[str, Any] = {
             "method": self.command,
             "path": path,
-            "query": parts.query,
+            "query": raw_query,
             "status": 0,
         }
         fault = sim.faults.take(self.command, path)
@@ -105,7 +175,7 @@ class SimRequestHandler(BaseHTTPRequestHandler):
         status, payload, headers = self._answer(path, query, body)
         entry["status"] = status
         if sim.exchanges is not None:  # contract tests judge every answer afterwards
-            sim.exchanges.append({**entry, "query": parts.query, "body": body, "payload": payload})
+            sim.exchanges.append({**entry, "query": raw_query, "body": body, "payload": payload})
         if fault is not None:
             entry["fault"] = "after"
             sim.request_log.add(entry)

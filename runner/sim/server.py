@@ -24,7 +24,7 @@ from runner.sim.chats.workspaces import install as install_workspace_routes
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory
 from runner.sim.faults import Faults
-from runner.sim.handler import RequestLog, SimRequestHandler
+from runner.sim.handler import Arrivals, RequestLog, SimRequestHandler
 from runner.sim.ratelimit import RateLimiter
 from runner.sim.routes import Api
 from runner.sim.tasks import TaskStore
@@ -81,6 +81,7 @@ class SimServer:
         )
         self.faults = Faults(fail_rate=fail_rate, lose_rate=lose_rate, seed=seed)
         self.request_log = RequestLog()
+        self.arrivals = Arrivals()
         #: Every answered request with its bodies, when a test sets a list here (None: off).
         self.exchanges: list[dict[str, Any]] | None = None
         self.tasks_enabled = tasks_enabled

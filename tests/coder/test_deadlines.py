@@ -77,6 +77,16 @@ def trickle(conn: socket.socket, stop: threading.Event) -> None:
         conn.sendall(b" ")
 
 
+def trickle_head(conn: socket.socket, stop: threading.Event) -> None:
+    """The status line and headers one byte a second: each byte is well within any read
+    timeout, and the whole head would take minutes."""
+    head = b"HTTP/1.1 200 OK\r\n" + b"X-Padding: " + b"x" * 200 + b"\r\n\r\n"
+    for byte in head:
+        conn.sendall(bytes([byte]))
+        if stop.wait(1.0):
+            return
+
+
 @pytest.fixture
 def bad_server() -> Iterator[
     Callable[[Callable[[socket.socket, threading.Event], None]], BadServer]
@@ -100,19 +110,26 @@ def tasks_against(server: BadServer, *args: str) -> tuple[int, list[str], float]
     return result.code, result.stderr.splitlines(), time.monotonic() - started
 
 
-def test_a_server_that_never_answers_fails_at_the_deadline(
+@pytest.mark.parametrize(
+    ("behave", "seconds"), [(stall, 2), (trickle_head, 3)], ids=["silent", "trickling-headers"]
+)
+def test_a_server_that_never_completes_its_headers_fails_at_the_deadline(
     bad_server: Callable[..., BadServer],
+    behave: Callable[[socket.socket, threading.Event], None],
+    seconds: int,
 ) -> None:
-    server = bad_server(stall)
-    code, lines, took = tasks_against(server, "--request-timeout", "2s")
+    """Silent, or each byte well within any read timeout: only a deadline over the whole
+    exchange, status line and headers included, stops it."""
+    server = bad_server(behave)
+    code, lines, took = tasks_against(server, "--request-timeout", f"{seconds}s")
     assert code == 1
     assert lines == [
-        f"error: GET /api/v2/buildinfo: no complete response from {server.url} within the 2 s "
-        "request deadline (--request-timeout / TASKS_REQUEST_TIMEOUT)"
+        f"error: GET /api/v2/buildinfo: no complete response from {server.url} within the "
+        f"{seconds} s request deadline (--request-timeout / TASKS_REQUEST_TIMEOUT)"
     ]
     # A deployment that never answered is not asked again: one deadline, not two.
     assert server.accepted == 1
-    assert took < 15
+    assert took < 20  # the trickling head alone would take over 200 s
 
 
 def test_a_trickling_body_fails_at_the_deadline(bad_server: Callable[..., BadServer]) -> None:

@@ -65,3 +65,35 @@ def test_without_rate_headers_nothing_is_paced() -> None:
         grant = pacer.acquire("/x")
         pacer.observe("/x", grant, {})
     assert clock.now == 1_000_000_010.0
+
+
+def test_an_answer_counted_before_an_earlier_grant_does_not_overstate_the_budget() -> None:
+    """Two parallel requests reach the server in the other order than they were granted.
+
+    httprate counts requests and computes `X-RateLimit-Remaining` in arrival order under one
+    lock (limiter.go, v0.15), so the later grant's answer says one more remains than the
+    earlier grant's, though both were counted. Learnt last, it must not be taken at its word:
+    the request answered while it was on the way may have been counted after it.
+    """
+    clock = FakeTime()
+    clock.now = 1_000_000_020.0  # the start of a one-minute window
+    limiter = RateLimiter(10, SimClock(1.0, clock))
+    pacer = RatePacer(wall=clock, sleep=clock.sleep)
+    path = "/api/v2/tasks/me"
+    for _ in range(10):  # the first window's whole budget
+        grant = pacer.acquire(path)
+        pacer.observe(path, grant, limiter.check("10.0.0.1", path).headers)
+    clock.now += 90  # half the next window: half the previous window's weight is gone
+    first, second = pacer.acquire(path), pacer.acquire(path)
+    to_second = limiter.check("10.0.0.1", path)  # the server counts `second` first,
+    to_first = limiter.check("10.0.0.1", path)
+    pacer.observe(path, first, to_first.headers)  # and `first`'s answer comes back first
+    pacer.observe(path, second, to_second.headers)
+    assert to_second.headers["X-RateLimit-Remaining"] == "4"
+    # What the pacer grants without waiting goes out at once, as parallel workers send it;
+    # no answer comes back before the server counts them all.
+    answers = []
+    while not pacer.acquire(path).waited:
+        answers.append(limiter.check("10.0.0.1", path))
+    assert [a.headers["X-RateLimit-Remaining"] for a in answers if a.allowed] == ["2", "1", "0"]
+    assert [a for a in answers if not a.allowed] == []

@@ -42,6 +42,12 @@ def reports(tmp_path: Path) -> list[str]:
     return ["--report", str(tmp_path / "r.json"), "--junit", str(tmp_path / "r.xml")]
 
 
+def summary_env(sim: Any, tmp_path: Path) -> tuple[dict[str, str], Path]:
+    """The environment for `sim` with a GitHub step summary file, and that file."""
+    summary = tmp_path / "summary.md"
+    return {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}, summary
+
+
 def read_reports(tmp_path: Path) -> tuple[dict[str, Any], ET.Element]:
     document = json.loads((tmp_path / "r.json").read_text())
     junit = ET.fromstring((tmp_path / "r.xml").read_text())
@@ -114,17 +120,20 @@ def test_a_deployment_that_stops_answering_ends_the_run_as_lost_contact(
     assert "❔" in summary.read_text()
 
 
-@pytest.mark.parametrize(
+#: Each stop signal a job gets, with the exit code it means.
+BY_SIGNAL = pytest.mark.parametrize(
     ("stop", "code"), [(signal.SIGTERM, 143), (signal.SIGHUP, 129)], ids=["SIGTERM", "SIGHUP"]
 )
+
+
+@BY_SIGNAL
 def test_a_cancelled_job_still_prints_and_writes_every_report(
     make_sim: Any, tmp_path: Path, stop: signal.Signals, code: int
 ) -> None:
     sim = make_sim()
     manifest = tmp_path / "slow.tasks.yaml"
     manifest.write_text(LONG_WORK)
-    summary = tmp_path / "summary.md"
-    env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
+    env, summary = summary_env(sim, tmp_path)
     with running_tasks(
         ["apply", str(manifest), "--yes", *FAST, *reports(tmp_path)], env=env
     ) as proc:

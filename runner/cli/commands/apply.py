@@ -114,15 +114,24 @@ def command(
         # CI reads the reports: a run that never started still says why.
         report_failure(error, file, report_path=report_path, junit_path=junit_path)
         raise
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP in preflight, observe, plan
+        ctx.exit(
+            report_interrupted(stop, file, None, report_path=report_path, junit_path=junit_path)
+        )
     plan = prepared.plan
-    click.echo(plan_header(prepared))
-    click.echo("")
-    click.echo(render_plan(plan))
-    if dry_run:
-        click.echo("Dry run: preflight passed; nothing was changed.")
-        return
-    if plan.has_changes:
-        confirm("Apply these changes?", yes=yes)
+    try:
+        click.echo(plan_header(prepared))
+        click.echo("")
+        click.echo(render_plan(plan))
+        if dry_run:
+            click.echo("Dry run: preflight passed; nothing was changed.")
+            return
+        if plan.has_changes:
+            confirm("Apply these changes?", yes=yes)
+    except KeyboardInterrupt as stop:
+        ctx.exit(
+            report_interrupted(stop, file, prepared, report_path=report_path, junit_path=junit_path)
+        )
     code = run_plan(prepared, settings, report_path=report_path, junit_path=junit_path)
     ctx.exit(code)
 
@@ -170,6 +179,39 @@ def run_plan(
         click.echo("Interrupted. Re-run to continue: nothing is created or sent twice.", err=True)
     if report.stopped is not None:
         raise report.stopped  # rendered once at the edge, after the table and the reports
+    return code
+
+
+def report_interrupted(
+    stop: KeyboardInterrupt,
+    file: str,
+    prepared: Prepared | None,
+    *,
+    report_path: str | None,
+    junit_path: str | None,
+    command_name: str = "apply",
+) -> int:
+    """Print and write the reports of a run stopped before its plan ran; its exit code.
+
+    With a plan, its tasks are listed as not started; without one, the reports say so.
+    """
+    from runner import batch
+
+    how, code = signals.describe(stop)
+    name = prepared.batch.name if prepared is not None else Path(file).name
+    report = batch.interrupted_before_run(name, prepared.plan if prepared else None, how)
+    try:
+        finish(
+            report,
+            code,
+            report_path=report_path,
+            junit_path=junit_path,
+            command_name=command_name,
+            quiet=prepared is None,
+        )
+    except TasksError as unwritable:
+        click.echo(f"warning: {unwritable.message}", err=True)
+    click.echo(f"Interrupted by {how}: nothing was changed.", err=True)
     return code
 
 

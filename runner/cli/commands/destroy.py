@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.commands.apply import report_failure, run_options, run_plan
+from runner.cli.commands.apply import report_failure, report_interrupted, run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
 from runner.cli.manifest_options import backend_option, manifest_input_options
@@ -47,12 +47,35 @@ def command(
             error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
         )
         raise
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP while observing
+        ctx.exit(
+            report_interrupted(
+                stop,
+                file,
+                None,
+                command_name="destroy",
+                report_path=report_path,
+                junit_path=junit_path,
+            )
+        )
     plan = prepared.plan
-    click.echo(plan_header(prepared, counted=False))
-    click.echo("")
-    click.echo(render_plan(plan, destroying=True))
-    if plan.has_changes:
-        confirm(f"Delete these {plan.to_delete} task(s)?", yes=yes)
+    try:
+        click.echo(plan_header(prepared, counted=False))
+        click.echo("")
+        click.echo(render_plan(plan, destroying=True))
+        if plan.has_changes:
+            confirm(f"Delete these {plan.to_delete} task(s)?", yes=yes)
+    except KeyboardInterrupt as stop:
+        ctx.exit(
+            report_interrupted(
+                stop,
+                file,
+                prepared,
+                command_name="destroy",
+                report_path=report_path,
+                junit_path=junit_path,
+            )
+        )
     code = run_plan(
         prepared,
         ExecuteSettings(parallelism=parallelism),
