@@ -295,7 +295,7 @@ class TaskRun:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
-        version_id = resolved.version.id
+        version_id = resolved.version_id
         refused = self.versions.refusal(version_id)
         if refused is not None:
             self._end(Outcome.FAILED, now, error=refused)  # known bad: no create is sent
@@ -329,7 +329,7 @@ class TaskRun:
         claimed, self._claimed_version = self._claimed_version, False
         refused = is_not_an_ai_template(error)
         self.versions.settle(
-            self.resolved.version.id,
+            self.resolved.version_id,
             claimed=claimed,
             accepted=error is None and isinstance(outcome, Task),
             refused=_reason(error) if refused and error is not None else "",

@@ -27,8 +27,7 @@ def task_document(task: DesiredTask) -> dict[str, Any]:
     }
     if task.follow_ups:
         document["follow_ups"] = list(task.follow_ups)
-    document["template"] = task.template
-    for key in ("template_version", "preset", "organization"):
+    for key in ("template", "template_version", "preset", "organization"):
         value = getattr(task, key)
         if value is not None:
             document[key] = value
