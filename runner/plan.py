@@ -315,9 +315,10 @@ def drift_reasons(
     if task.initial_prompt.strip() != desired.prompt.strip():
         reasons.append("prompt differs")
     # No template in the manifest pins nothing (a chat's agent picks its environment), so
-    # there is no template to differ from; one the item lacks (a chat made without) differs.
+    # there is no template to differ from; one the item lacks (a chat bound to no workspace)
+    # differs. A workspace that could not be read is not taken for a missing one.
     wanted = desired.template
-    if wanted is not None and not task.template_id:
+    if wanted is not None and not task.template_id and task.workspace_id is None:
         reasons.append(f"no template pinned, manifest says {wanted!r}")
     elif wanted is not None and task.template_name and task.template_name.lower() != wanted.lower():
         reasons.append(f"template is {task.template_name!r}, manifest says {wanted!r}")

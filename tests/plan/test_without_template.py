@@ -49,6 +49,17 @@ def test_a_template_the_item_lacks_or_differs_from_is_drift() -> None:
     assert action.reasons == ("template is 'goose', manifest says 'claude-code'",)
 
 
+def test_a_workspace_that_could_not_be_read_is_not_taken_for_none() -> None:
+    # The chat is bound to a workspace the backend failed to read: no template is known, but
+    # one is pinned; reporting drift (and replacing, under on_drift: replace) would be wrong.
+    data = task_json("a-423903", "P", display_name="nightly: a")
+    data.update(template_id="", template_version_id="", template_name="")
+    (action,) = make_plan(
+        make_batch("nightly", free(template="claude-code")), observation(Task.from_json(data))
+    ).actions
+    assert action.kind is ActionKind.NOOP, action.reasons
+
+
 def test_a_saved_plan_without_a_template_reads_back() -> None:
     batch = make_batch("nightly", free())
     plan = make_plan(batch, observation())
