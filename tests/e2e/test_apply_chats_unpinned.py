@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from test_apply_chats import (
+    BATCH,
     FAST,
     batch_chats,
     client,
@@ -153,19 +154,17 @@ def test_another_owner_is_refused_in_one_plain_line(
     assert writes(sim) == []
 
 
-PRUNE = """\
-version: 1
-batch: nightly
-defaults:
-  template: claude-code
-  timeout: 60s
-tasks:
+#: The chats batch's header (batch `nightly`, template `claude-code`), with its own tasks.
+PRUNE = (
+    BATCH[: BATCH.index("tasks:\n") + len("tasks:\n")]
+    + """\
   - name: keep
     prompt: "Keep going [sim:work=1]"
   - name: slow
     prompt: "Work a very long time [sim:work=100000]"
     wait: none
 """
+)
 
 
 def test_prune_interrupts_a_busy_chat_archives_it_and_deletes_only_its_workspace(
