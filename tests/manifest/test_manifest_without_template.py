@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import run_tasks
 
 from runner.errors import Location, ManifestError
 from runner.manifest import load_batch
@@ -63,3 +64,19 @@ def test_a_location_without_a_column_is_file_and_line() -> None:
     assert str(Location("b.yaml", 7, 0)) == "b.yaml:7"
     assert str(Location("b.yaml", 7, 3, "tasks[1]")) == "b.yaml:7:3: tasks[1]"
     assert str(Location("b.yaml", 0, 0)) == "b.yaml"
+
+
+def test_validate_refuses_it_only_where_the_manifest_insists_on_tasks(tmp_path: Path) -> None:
+    path, _ = load(tmp_path)
+    assert run_tasks(["validate", path]).stdout == f"{path}: ok (2 tasks)\n"
+    insisting = tmp_path / "tasks.tasks.yaml"
+    insisting.write_text(
+        BODY.replace("batch: free\n", "batch: free\ndefaults:\n  backend: tasks\n")
+    )
+    result = run_tasks(["validate", str(insisting)])
+    assert result.code == 3
+    assert result.stderr.splitlines() == [
+        f"{insisting}:9: task 'anywhere': Tasks needs a template (Coder Tasks creates every task "
+        "from one); set `template` in the task or in defaults, or run the batch on chats",
+        "error: 1 problem in 1 of 1 files",
+    ]
