@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -24,6 +25,12 @@ REFERENCE = Path(
 
 #: Fast server time for tests: one simulated second takes 20 ms.
 TEST_TIME_SCALE = 0.02
+
+# A shell starts background jobs with SIGINT ignored, and a child inherits that: the `tasks`
+# commands the tests interrupt with SIGINT would then never see it. Take Ctrl-C as a terminal
+# gives it, however the suite was started.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 _HELP_GOLDENS = ("", "create_", "delete_", "list_", "logs_", "pause_", "resume_", "send_")
 _LOG_GOLDENS = (

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
@@ -39,7 +40,8 @@ def inert(result: Result, *, shows: bool = True) -> Result:
 
 def test_imperative_commands_neutralise_server_text(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
-    prompt = f"{PAYLOAD} review [sim:work=400]"
+    # Work that outlasts the test however loaded the machine: the message stays the working one.
+    prompt = f"{PAYLOAD} review [sim:work=100000]"
 
     created = inert(run_tasks(["create", "--name", "hostile-1", prompt], env=env), shows=False)
     assert created.code == 0, created.output
@@ -50,13 +52,13 @@ def test_imperative_commands_neutralise_server_text(sim: Any, tmp_path: Path) ->
     assert "No template version found by name" in bad_version.stderr
 
     # The agent's status message quotes the prompt once it starts working.
-    for _ in range(100):
+    deadline = time.monotonic() + 120
+    while True:
         as_json = run_tasks(["status", "hostile-1", "-o", "json"], env=env)
         state = json.loads(as_json.stdout).get("current_state") or {}
         if "looking into" in str(state.get("message", "")):
             break
-    else:
-        raise AssertionError("the agent never reported working")
+        assert time.monotonic() < deadline, "the agent never reported working"
     # JSON keeps the characters exactly as the server sent them.
     assert "\x1b]0;pwned\x07\x1b[2J\x9b1m\x08" in state["message"]
 
