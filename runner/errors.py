@@ -47,7 +47,8 @@ class ConfigError(TasksError):
 class Location:
     """Where in a source file something is: 1-based line and column, and the key path.
 
-    Line 0 means the file as a whole (e.g. it is missing or a directory): only the file is shown.
+    Line 0 means the file as a whole (e.g. it is missing or a directory): only the file is shown;
+    column 0 means the line as a whole (e.g. a task entry): `file:line`.
     """
 
     file: str
@@ -56,7 +57,9 @@ class Location:
     path: str = ""
 
     def __str__(self) -> str:
-        prefix = f"{self.file}:{self.line}:{self.column}" if self.line > 0 else self.file
+        prefix = self.file
+        if self.line > 0:
+            prefix += f":{self.line}:{self.column}" if self.column > 0 else f":{self.line}"
         return f"{prefix}: {self.path}" if self.path else prefix
 
 

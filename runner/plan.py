@@ -314,12 +314,18 @@ def drift_reasons(
     reasons = []
     if task.initial_prompt.strip() != desired.prompt.strip():
         reasons.append("prompt differs")
-    if task.template_name and task.template_name.lower() != desired.template.lower():
-        reasons.append(f"template is {task.template_name!r}, manifest says {desired.template!r}")
+    # No template in the manifest pins nothing (a chat's agent picks its environment), so
+    # there is no template to differ from; one the item lacks (a chat bound to no workspace)
+    # differs. A workspace that could not be read is not taken for a missing one.
+    wanted = desired.template
+    if wanted is not None and not task.template_id and task.workspace_id is None:
+        reasons.append(f"no template pinned, manifest says {wanted!r}")
+    elif wanted is not None and task.template_name and task.template_name.lower() != wanted.lower():
+        reasons.append(f"template is {task.template_name!r}, manifest says {wanted!r}")
     if (
         desired.template_version is not None
         and resolved is not None
-        and task.template_version_id != resolved.version.id
+        and task.template_version_id != resolved.version_id
     ):
         reasons.append(f"template version differs from pinned {desired.template_version!r}")
     return tuple(reasons)

@@ -12,7 +12,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
 from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
-from runner.errors import ApiError, AuthError, InvalidInputError
+from runner.errors import (
+    ApiError,
+    AuthError,
+    InvalidInputError,
+    LocatedError,
+    Location,
+    ManifestError,
+)
 from runner.manifest.model import DesiredTask
 from runner.resolve import (
     NoDefaultPreset,
@@ -31,13 +38,22 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class ResolvedTask:
-    """The deployment objects one desired task stands for."""
+    """The deployment objects one desired task stands for.
+
+    Template and version are None for a chat without a template (the agent picks its own
+    environment); the organization too when the manifest names none (the user's default).
+    """
 
     owner: User
-    organization: Organization
-    template: Template
-    version: TemplateVersion
+    organization: Organization | None
+    template: Template | None
+    version: TemplateVersion | None
     preset: Preset | None
+
+    @property
+    def version_id(self) -> str:
+        """The pinned template version's id; empty when nothing is pinned."""
+        return self.version.id if self.version is not None else ""
 
 
 class PreflightError(InvalidInputError):
@@ -59,14 +75,38 @@ def task_key(task: DesiredTask) -> str:
     return f"{task.owner}/{task.name.lower()}"
 
 
+def located(task: DesiredTask, problem: str) -> LocatedError:
+    """`problem` of one desired task, at its manifest entry: `file:line: task 'name': problem`."""
+    origin = task.origin
+    where = Location(origin.file, origin.line, 0) if origin else Location("<batch>", 0, 0)
+    return LocatedError(where, f"task {task.name!r}: {problem}")
+
+
+def require_templates(tasks: Sequence[DesiredTask]) -> None:
+    """Tasks creates every task from a template: a ManifestError locating each task without one."""
+    errors = [
+        located(
+            task,
+            "Tasks needs a template (Coder Tasks creates every task from one); set `template` "
+            "in the task or in defaults, or run the batch on chats",
+        )
+        for task in tasks
+        if task.template is None
+    ]
+    if errors:
+        raise ManifestError(errors)
+
+
 def preflight(
     client: CoderClient, tasks: Sequence[DesiredTask], *, ai_templates: bool = True
 ) -> dict[str, ResolvedTask]:
     """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems.
 
-    `ai_templates`: templates must be AI-task templates (Tasks); a chat's pinned workspace
-    may use any template.
+    `ai_templates`: templates must be AI-task templates (Tasks), so every task needs one; a
+    chat's pinned workspace may use any template, and a chat needs none.
     """
+    if ai_templates:
+        require_templates(tasks)
     resolver = _Preflight(client, ai_templates)
     resolved: dict[str, ResolvedTask] = {}
     problems: dict[str, list[str]] = {}
@@ -96,16 +136,21 @@ class _Preflight:
     def resolve(self, task: DesiredTask) -> ResolvedTask:
         resolver = self.resolver
         owner = _problem(lambda: resolver.owner(task.owner), f"owner {task.owner!r} not found")
-        organization = self.organization(task.organization, task.template)
+        if task.template is None:
+            # A chat without a template: only the organization it is made in, if named.
+            named = self.organization(task.organization, None) if task.organization else None
+            return ResolvedTask(owner, named, None, None, None)
+        name = task.template
+        organization = self.organization(task.organization, name)
         template = _problem(
-            lambda: resolver.template(organization, task.template),
-            f"template {task.template!r} not found in organization {organization.name!r}",
+            lambda: resolver.template(organization, name),
+            f"template {name!r} not found in organization {organization.name!r}",
         )
         version = self.version(organization, template, task.template_version)
         preset = self.preset(version, task.preset) if task.preset is not None else None
         return ResolvedTask(owner, organization, template, version, preset)
 
-    def organization(self, wanted: str | None, template: str) -> Organization:
+    def organization(self, wanted: str | None, template: str | None) -> Organization:
         try:
             return self.resolver.organization(wanted, template)
         except UnknownOrganization as error:

@@ -19,19 +19,20 @@ from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.errors import is_queue_full
-from runner.coder.models import Task, TaskState, User
+from runner.coder.models import Task, TaskState, TemplateVersion, User
 from runner.coder.version import ServerInfo
 from runner.errors import (
     AgentBusyError,
     ApiError,
     ConflictError,
+    ManifestError,
     ServerError,
     TasksError,
     UncertainOutcomeError,
 )
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
-from runner.preflight import PreflightError, ResolvedTask, preflight, task_key
+from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
 LABEL_ITEM = ownership.ITEM_LABEL
@@ -44,8 +45,8 @@ def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
     """A short stable digest of what a chat is made from: prompt, template, version, preset."""
     spec = [
         desired.prompt.strip(),
-        resolved.template.id,
-        resolved.version.id,
+        resolved.template.id if resolved.template else "",
+        resolved.version_id,
         resolved.preset.id if resolved.preset else "",
     ]
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
@@ -113,27 +114,18 @@ class ChatsBackend:
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         resolved = preflight(self.client, desired, ai_templates=False)
         me = self.me()
-        info = self.chats.server
-        problems: dict[str, list[str]] = {}
-        for task in desired:
-            owner = resolved[task_key(task)].owner
-            if owner.id == me.id:
-                continue
-            if info.supports_owner_id:
-                # GA creates it with `owner_id`, but lists and sends are the owner's alone
-                # (CHATS-CONTRACT 1.4, 1.5): the batch could neither find it nor follow it up.
-                why = "only its owner can list it and send to it, so this batch could not follow it"
-            else:
-                why = (
-                    "another owner needs Coder v2.37 or later, this deployment runs "
-                    f"{info.short_version}"
-                )
-            problem = (
-                f"owner {task.owner!r}: a chat belongs to the token's user ({me.username}); {why}"
-            )
-            problems.setdefault(problem, []).append(task.name)
-        if problems:
-            raise PreflightError(problems)
+        # Refused on every version: only a chat's owner can list it or send to it
+        # (CHATS-CONTRACT 1.4, 1.5), and what GA's `owner_id` needs is unsettled (open
+        # question 7), so a chat made for another user could neither be followed up nor found
+        # again after a lost response.
+        refused = [
+            located(task, _other_owner(owner.username, me.username))
+            for task in desired
+            for owner in [resolved[task_key(task)].owner]
+            if owner.id != me.id
+        ]
+        if refused:
+            raise ManifestError(refused)
         return resolved
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
@@ -157,12 +149,19 @@ class ChatsBackend:
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         info = self.chats.server
-        workspace = self._pinned_workspace(desired, resolved)
+        # Without a template nothing is pinned: the agent picks a template and provisions a
+        # workspace only when it needs one (CHATS-CONTRACT 1.3, `workspace_id`).
+        version = resolved.version
+        workspace = self._pinned_workspace(desired, resolved, version) if version else None
+        organization = resolved.organization
         chat = self.chats.create_chat(
             desired.prompt,
-            organization_id=resolved.organization.id if info.requires_organization else None,
+            # None: the client takes the user's default organization where one is required.
+            organization_id=organization.id
+            if organization and info.requires_organization
+            else None,
             labels=chat_labels(desired, resolved),
-            workspace_id=workspace.id,
+            workspace_id=workspace.id if workspace else None,
             title=desired.display_name,
         )
         with self._lock:
@@ -221,7 +220,9 @@ class ChatsBackend:
 
     # -- internals ------------------------------------------------------------------------
 
-    def _pinned_workspace(self, desired: DesiredTask, resolved: ResolvedTask) -> PinnedWorkspace:
+    def _pinned_workspace(
+        self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
+    ) -> PinnedWorkspace:
         """The item's workspace: the one an earlier (lost or half-done) create made, else new.
 
         Looked up by its name first, so a create whose response was lost, or whose chat was
@@ -229,17 +230,17 @@ class ChatsBackend:
         """
         name = workspace_name(desired.batch, desired.name)
         owner = resolved.owner.username
-        workspace = self._adoptable(desired, resolved, name)
+        workspace = self._adoptable(resolved, version, name)
         if workspace is None:
             try:
                 workspace = self.chats.create_workspace(
                     name,
-                    resolved.version.id,
+                    version.id,
                     owner=owner,
                     preset_id=resolved.preset.id if resolved.preset else None,
                 )
             except (ConflictError, UncertainOutcomeError, ServerError):
-                workspace = self._adoptable(desired, resolved, name)
+                workspace = self._adoptable(resolved, version, name)
                 if workspace is None:
                     raise
         with self._lock:
@@ -247,7 +248,7 @@ class ChatsBackend:
         return workspace
 
     def _adoptable(
-        self, desired: DesiredTask, resolved: ResolvedTask, name: str
+        self, resolved: ResolvedTask, version: TemplateVersion, name: str
     ) -> PinnedWorkspace | None:
         found = self.chats.workspace_by_name(resolved.owner.username, name)
         if found is None:
@@ -256,7 +257,7 @@ class ChatsBackend:
             # The workspace of a replaced chat, still being deleted: its name frees up soon.
             raise ConflictError(409, f"workspace {name!r} is still being deleted")
         wanted_preset = resolved.preset.id if resolved.preset else None
-        if found.template_version_id != resolved.version.id or (
+        if found.template_version_id != version.id or (
             wanted_preset and found.preset_id != wanted_preset
         ):
             raise TasksError(
@@ -322,6 +323,14 @@ class ChatsBackend:
             updated_at=chat.updated_at,
             raw=chat.raw,
         )
+
+
+def _other_owner(owner: str, me: str) -> str:
+    return (
+        f"owner {owner!r}: chats belong to the token's user ({me}), and only a chat's owner "
+        f"can list it or send to it, so this batch could neither follow up nor find a chat "
+        f"made for {owner}; run it with {owner}'s token"
+    )
 
 
 def _state(chat: Chat) -> tuple[str, str]:

@@ -55,7 +55,7 @@ class TasksBackend:
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         return self.client.create_task(
             owner=resolved.owner.username,
-            template_version_id=resolved.version.id,
+            template_version_id=resolved.version_id,
             prompt=desired.prompt,
             name=desired.coder_name,
             preset_id=resolved.preset.id if resolved.preset else None,

@@ -266,7 +266,7 @@ class TaskRun:
         desired = self.desired
         resolved = self.resolved
         assert desired is not None and resolved is not None
-        version_id = resolved.version.id
+        version_id = resolved.version_id
         refused = self.versions.refusal(version_id)
         if refused is not None:
             self._end(Outcome.FAILED, now, error=refused)  # known bad: no create is sent
@@ -302,7 +302,7 @@ class TaskRun:
         assert self.resolved is not None
         refused = is_not_an_ai_template(error)
         self.versions.settle(
-            self.resolved.version.id,
+            self.resolved.version_id,
             claimed=self._pinned(),
             accepted=error is None and isinstance(reply, Created),
             refused=_reason(error) if refused and error is not None else "",

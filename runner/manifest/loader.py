@@ -137,13 +137,23 @@ class _TaskBuilder:
         sources: dict[str, list[PathPart]] = {
             key: ["tasks", index] if key in entry else ["defaults"] for key in fields
         }
-        missing = [key for key in ("template", "prompt") if key not in fields]
+        # No template is allowed: on Chats the agent then picks its own environment (Tasks
+        # preflight refuses it, once the backend is known).
+        missing = [key for key in ("prompt",) if key not in fields]
         for key in missing:
             if key not in self.broken_defaults:  # else its problem is already reported
                 self.error(here, f'missing "{key}"; set it in this task or in defaults')
+        unpinned = []
+        if "template" not in fields and "template" not in self.broken_defaults:
+            unpinned = [key for key in ("template_version", "preset") if key in fields]
+        for key in unpinned:
+            self.error(
+                [*sources[key], key],
+                f"{key} needs a template; set `template` in this task or in defaults",
+            )
         durations = self.durations(fields, sources)
         combos = self.combinations(index, entry)
-        if missing or durations is None or combos is None:
+        if missing or unpinned or durations is None or combos is None:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -254,7 +264,7 @@ class _TaskBuilder:
             batch=self.batch,
             name=name,
             prompt=prompt,
-            template=text["template"] or "",
+            template=text["template"],
             owner=owner,
             template_version=text["template_version"],
             preset=text["preset"],

@@ -33,7 +33,7 @@ class DesiredTask:
     batch: str
     name: str  # the manifest's name, without the batch marker
     prompt: str
-    template: str
+    template: str | None = None  # None: a chat whose agent picks its own environment
     owner: str = "me"
     template_version: str | None = None  # None: the template's active version
     preset: str | None = None
@@ -82,9 +82,12 @@ class DesiredTask:
                 values[spec.name] = data[spec.name]
             elif spec.default is MISSING:
                 raise KeyError(spec.name)
-        for name in ("name", "prompt", "template", "owner", "wait", "on_drift"):
+        for name in ("name", "prompt", "owner", "wait", "on_drift"):
             if name in values and not isinstance(values[name], str):
                 raise TypeError(f"{name} is not text")
+        template = values.get("template")
+        if template is not None and not isinstance(template, str):
+            raise TypeError("template is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         for number in (

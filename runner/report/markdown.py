@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
 from runner.render.safe_text import safe_text
 
@@ -21,7 +23,7 @@ _ICONS = {
 def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str:
     """A heading, the summary line and one table row per task (each linked to the dashboard)."""
     lines = [
-        f"### tasks {command_name}: `{_escape(report.batch)}`",
+        f"### tasks {command_name}: {_code(report.batch)}",
         "",
         report.summary(command_name) + (" (interrupted)" if report.interrupted else ""),
         "",
@@ -45,12 +47,10 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
 def _row(result: TaskResult) -> str:
     outcome = result.outcome
     icon = _ICONS.get(outcome, "…") if outcome else "…"
-    name = _escape(result.name)
-    task = f"[{name}]({result.link})" if result.link else name
     message = result.error or result.last_message or result.message
     cells = [
         icon,
-        task,
+        _link(result.name, result.link),
         _escape(result.owner),
         outcome.value if outcome else "unfinished",
         _escape(result.status) or "-",
@@ -63,15 +63,58 @@ def _row(result: TaskResult) -> str:
 
 def _pull_request_line(result: TaskResult, pull_request: PullRequest) -> str:
     """`- [title](url) open, +12 −3 (auth)`."""
-    title = _escape(pull_request.title) or pull_request.url
-    state = f"{pull_request.state}, " if pull_request.state else ""
+    title = pull_request.title.strip() or pull_request.url
+    state = f"{_escape(pull_request.state)}, " if pull_request.state else ""
     counts = f"+{pull_request.additions} −{pull_request.deletions}"
-    return f"- [{_link_text(title)}]({pull_request.url}) {state}{counts} ({_escape(result.name)})"
+    return f"- {_link(title, pull_request.url)} {state}{counts} ({_escape(result.name)})"
 
 
-def _link_text(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
+#: Characters that end or split a link destination or a table cell, percent-encoded in URLs.
+#: `%` stays as it is, so a URL that is already encoded is not encoded twice.
+_URL_SAFE = frozenset(
+    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#@!$&'*+,;=%"
+)
+
+#: Inline Markdown that could turn server text into a link, code, HTML or another table cell.
+_INLINE = str.maketrans(
+    {
+        "\\": "\\\\",
+        "|": "\\|",
+        "`": "\\`",
+        "[": "\\[",
+        "]": "\\]",
+        "<": "&lt;",
+        ">": "&gt;",
+    }
+)
+
+
+def _link(text: str, url: str) -> str:
+    """`[text](url)`, both made inert; plain text when there is no http(s) URL to link to."""
+    shown = _escape(text)
+    if not url.lower().startswith(("https://", "http://")):
+        return shown
+    return f"[{shown}]({_url(url)})"
+
+
+def _url(url: str) -> str:
+    """A link destination that stays one: spaces, parentheses, brackets, pipes, backticks,
+    angle brackets and line breaks percent-encoded (UTF-8, as browsers do)."""
+    return "".join(
+        char if char in _URL_SAFE else "".join(f"%{byte:02X}" for byte in char.encode())
+        for char in url.strip()
+    )
+
+
+def _code(text: str) -> str:
+    """A code span holding `text` as it is: fenced by more backticks than any run inside it
+    (CommonMark: escapes do not work in code spans)."""
+    one_line = " ".join(text.splitlines()).strip()
+    fence = "`" * (max(map(len, re.findall("`+", one_line)), default=0) + 1)
+    padding = " " if one_line.startswith("`") or one_line.endswith("`") else ""
+    return f"{fence}{padding}{one_line}{padding}{fence}"
 
 
 def _escape(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ").strip()
+    """Server text for one table cell or one line: one line, no Markdown structure."""
+    return " ".join(text.splitlines()).strip().translate(_INLINE)

@@ -236,23 +236,6 @@ def test_prune_archives_only_the_batch_chats_and_deletes_only_its_workspaces(
     assert kept == {"scratch"}
 
 
-@pytest.mark.parametrize(("version", "why"), [("2.34.2", "v2.37"), ("2.38.0", "only its owner")])
-def test_another_owner_is_refused_before_anything_is_created(
-    make_sim: Any, tmp_path: Path, version: str, why: str
-) -> None:
-    """Before v2.37 a chat cannot have another owner; from v2.37 it can (`owner_id`), but only
-    its owner may list it or send to it (CHATS-CONTRACT 1.4, 1.5), so a batch could not
-    converge it: preflight refuses the task, located by its name, before any write."""
-    sim = make_sim(version)
-    body = BATCH.replace("  - name: auth\n", "  - name: auth\n    owner: alice\n")
-    result = tasks(["apply", write_manifest(tmp_path, body), "--yes", "--backend", "chats"], sim)
-    assert result.code != 0
-    assert "Traceback" not in result.output
-    assert result.stderr.count("\n") == 1
-    assert "owner 'alice'" in result.stderr and why in result.stderr and "auth" in result.stderr
-    assert writes(sim) == []
-
-
 @pytest.mark.parametrize(
     ("directive", "message"),
     [("[sim:error]", ""), ("[sim:requires-action]", "needs tool results")],

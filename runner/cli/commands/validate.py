@@ -19,6 +19,7 @@ def command(files: tuple[str, ...], variables: tuple[str, ...], env_names: tuple
     """
     from runner.manifest import load_batch
     from runner.manifest.variables import parse_var_options
+    from runner.preflight import require_templates
 
     values = parse_var_options(variables)
     bad_files = 0
@@ -26,6 +27,8 @@ def command(files: tuple[str, ...], variables: tuple[str, ...], env_names: tuple
     for path in files:
         try:
             batch = load_batch(path, variables=values, env_names=env_names)
+            if batch.backend == "tasks":  # else only the server decides whether Tasks runs it
+                require_templates(batch.tasks)
         except ManifestError as error:
             bad_files += 1
             problems += len(error.errors)
