@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 import socket
 import threading
 import time
@@ -47,21 +48,25 @@ class RequestLog:
 class Arrivals:
     """API requests as they arrive, before latency, faults or any answer, and a gate that holds
     the ones a test names: so a test can act while a request is on the server, its reply not
-    yet sent (e.g. stop the client in the middle of a create), then let the server go on."""
+    yet sent (e.g. stop the client in the middle of a create), then let the server go on.
+
+    Requests are named by method and a path prefix, in which `*` stands for one path segment
+    (`/api/*/tasks/*/*/send`: a task's follow-ups, whatever the route generation or task).
+    """
 
     #: Longest a request is held, should a test never release it.
     MAX_HOLD_SECONDS = 120.0
 
     def __init__(self, limit: int = 10_000) -> None:
         self._seen: deque[tuple[str, str]] = deque(maxlen=limit)  # bounded, as the log
-        self._hold: tuple[str, str] | None = None
+        self._hold: tuple[str, re.Pattern[str]] | None = None
         self._held = 0  # held requests not yet answered
         self._changed = threading.Condition()
 
     def hold(self, method: str, path_prefix: str) -> None:
         """Hold every later `method` request under `path_prefix` until `release`."""
         with self._changed:
-            self._hold = (method, path_prefix)
+            self._hold = (method, _prefix(path_prefix))
 
     def clear(self) -> None:
         """Forget the requests seen so far (what `wait` counts)."""
@@ -78,8 +83,10 @@ class Arrivals:
     def wait(self, method: str, path_prefix: str, *, count: int = 1, timeout: float) -> bool:
         """Whether `count` `method` requests under `path_prefix` arrived within `timeout` s."""
 
+        prefix = _prefix(path_prefix)
+
         def arrived() -> bool:
-            found = [p for m, p in self._seen if m == method and p.startswith(path_prefix)]
+            found = [p for m, p in self._seen if m == method and prefix.match(p)]
             return len(found) >= count
 
         with self._changed:
@@ -91,7 +98,7 @@ class Arrivals:
 
         def holding() -> bool:
             hold = self._hold
-            return hold is not None and method == hold[0] and path.startswith(hold[1])
+            return hold is not None and method == hold[0] and hold[1].match(path) is not None
 
         with self._changed:
             self._seen.append((method, path))
@@ -107,6 +114,11 @@ class Arrivals:
                 with self._changed:
                     self._held -= 1
                     self._changed.notify_all()
+
+
+def _prefix(pattern: str) -> re.Pattern[str]:
+    """A path prefix where `*` stands for one path segment."""
+    return re.compile("[^/]+".join(re.escape(part) for part in pattern.split("*")))
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):

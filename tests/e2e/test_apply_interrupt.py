@@ -1,7 +1,9 @@
 """An apply killed or interrupted mid-run, then run again, converges without duplicates.
 
-The witnesses are the simulator's request log (successful creates) and each task's logs
-(every follow-up exactly once, in order).
+The stop lands while a follow-up is on the server, its reply not yet sent (the simulator holds
+it), so the stopped run cannot know whether it was delivered; the held follow-ups are then
+served, and the re-run must find them delivered. The witnesses are the simulator's request log
+(successful creates) and each task's logs (every follow-up exactly once, in order).
 """
 
 from __future__ import annotations
@@ -12,9 +14,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_WAITS, read_until, run_tasks, running_tasks, sim_env
+from conftest import FAST_WAITS, run_tasks, running_tasks, sim_env
 
 FAST = [*FAST_WAITS, "--parallelism", "2"]
+#: A task's follow-ups, on either route generation.
+SEND = "/api/*/tasks/*/*/send"
+EVENTS = 60.0
 
 BODY = """\
 version: 1
@@ -47,10 +52,11 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
     path = tmp_path / "killed.tasks.yaml"
     path.write_text(BODY)
     report = tmp_path / "results.json"
+    sim.arrivals.hold("POST", SEND)
     with running_tasks(
         ["apply", str(path), "--yes", *FAST, "--report", str(report)], env=env
     ) as proc:
-        read_until(proc, "sent follow-up 1/2")
+        assert sim.arrivals.wait("POST", SEND, timeout=EVENTS)
         if how == "kill":
             proc.kill()
             proc.wait(timeout=10)
@@ -65,6 +71,8 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
             # The report says the run was interrupted, with the exit code the process had.
             document = json.loads(report.read_text())
             assert document["interrupted"] is True and document["exit_code"] == 130
+    # The follow-ups the stopped run left on the server are delivered after all.
+    assert sim.arrivals.release(timeout=EVENTS)
     rerun = run_tasks(["apply", str(path), "--yes", *FAST], env=env, timeout=120)
     assert rerun.code == 0, rerun.output
     assert "Traceback" not in rerun.output
