@@ -105,30 +105,26 @@ def command(
         idle_grace=_duration(idle_grace, "--idle-grace"),
         lost_contact_after=_duration(lost_contact_after, "--lost-contact-after"),
     )
+    prepared: Prepared | None = None
     try:
-        prepared = prepare(
-            ctx, source(file, variables, env_names, backend), targets, replace, prune
-        )
-        check_saved(prepared, file)
-    except TasksError as error:
-        # CI reads the reports: a run that never started still says why.
-        report_failure(error, file, report_path=report_path, junit_path=junit_path)
-        raise
-    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP in preflight, observe, plan
-        ctx.exit(
-            report_interrupted(stop, file, None, report_path=report_path, junit_path=junit_path)
-        )
-    plan = prepared.plan
-    try:
+        try:
+            prepared = prepare(
+                ctx, source(file, variables, env_names, backend), targets, replace, prune
+            )
+            check_saved(prepared, file)
+        except TasksError as error:
+            # CI reads the reports: a run that never started still says why.
+            report_failure(error, file, report_path=report_path, junit_path=junit_path)
+            raise
         click.echo(plan_header(prepared))
         click.echo("")
-        click.echo(render_plan(plan))
+        click.echo(render_plan(prepared.plan))
         if dry_run:
             click.echo("Dry run: preflight passed; nothing was changed.")
             return
-        if plan.has_changes:
+        if prepared.plan.has_changes:
             confirm("Apply these changes?", yes=yes)
-    except KeyboardInterrupt as stop:
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP before the plan runs
         ctx.exit(
             report_interrupted(stop, file, prepared, report_path=report_path, junit_path=junit_path)
         )

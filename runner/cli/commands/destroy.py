@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from runner.cli.commands.apply import report_failure, report_interrupted, run_options, run_plan
@@ -10,6 +12,9 @@ from runner.cli.context import global_options
 from runner.cli.manifest_options import backend_option, manifest_input_options
 from runner.cli.options import confirm
 from runner.errors import TasksError
+
+if TYPE_CHECKING:
+    from runner.batch import Prepared
 
 
 @click.command("destroy")
@@ -38,34 +43,23 @@ def command(
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
 
+    prepared: Prepared | None = None
     try:
-        prepared = batch.prepare_destroy(
-            global_options(ctx), source(file, variables, env_names, backend)
-        )
-    except TasksError as error:
-        report_failure(
-            error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
-        )
-        raise
-    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP while observing
-        ctx.exit(
-            report_interrupted(
-                stop,
-                file,
-                None,
-                command_name="destroy",
-                report_path=report_path,
-                junit_path=junit_path,
+        try:
+            prepared = batch.prepare_destroy(
+                global_options(ctx), source(file, variables, env_names, backend)
             )
-        )
-    plan = prepared.plan
-    try:
+        except TasksError as error:
+            report_failure(
+                error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
+            )
+            raise
         click.echo(plan_header(prepared, counted=False))
         click.echo("")
-        click.echo(render_plan(plan, destroying=True))
-        if plan.has_changes:
-            confirm(f"Delete these {plan.to_delete} task(s)?", yes=yes)
-    except KeyboardInterrupt as stop:
+        click.echo(render_plan(prepared.plan, destroying=True))
+        if prepared.plan.has_changes:
+            confirm(f"Delete these {prepared.plan.to_delete} task(s)?", yes=yes)
+    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP before the plan runs
         ctx.exit(
             report_interrupted(
                 stop,
