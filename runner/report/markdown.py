@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
 from runner.render.safe_text import safe_text
@@ -69,11 +70,10 @@ def _pull_request_line(result: TaskResult, pull_request: PullRequest) -> str:
     return f"- {_link(title, pull_request.url)} {state}{counts} ({_escape(result.name)})"
 
 
-#: Characters that end or split a link destination or a table cell, percent-encoded in URLs.
-#: `%` stays as it is, so a URL that is already encoded is not encoded twice.
-_URL_SAFE = frozenset(
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~:/?#@!$&'*+,;=%"
-)
+#: Kept as they are in link destinations; everything else that could end or split one (spaces,
+#: parentheses, brackets, pipes, backticks, angle brackets, line breaks) is percent-encoded.
+#: `%` stays, so a URL that is already encoded is not encoded twice.
+_URL_SAFE = ":/?#@!$&'*+,;=%"
 
 #: Inline Markdown that could turn server text into a link, code, HTML or another table cell.
 _INLINE = str.maketrans(
@@ -98,12 +98,8 @@ def _link(text: str, url: str) -> str:
 
 
 def _url(url: str) -> str:
-    """A link destination that stays one: spaces, parentheses, brackets, pipes, backticks,
-    angle brackets and line breaks percent-encoded (UTF-8, as browsers do)."""
-    return "".join(
-        char if char in _URL_SAFE else "".join(f"%{byte:02X}" for byte in char.encode())
-        for char in url.strip()
-    )
+    """A link destination that stays one (UTF-8 percent-encoding, as browsers do)."""
+    return quote(url.strip(), safe=_URL_SAFE)
 
 
 def _code(text: str) -> str:
