@@ -143,6 +143,9 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
         `title` is sent to v2.37+ only; `owner_id` (another owner) needs v2.37+.
         """
+        self._refuse_token(
+            "the chat's prompt, labels or title", prompt, title or "", *(labels or {}).values()
+        )
         server = self.server
         if owner_id and not server.supports_owner_id:
             raise UnsupportedServerError(
@@ -275,6 +278,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def send_message(self, chat_id: str, text: str, *, busy_behavior: str = "queue") -> SendResult:
         """A follow-up: inserted at once when the chat is idle, else queued (at most 20)."""
+        self._refuse_token("the message", text)
         body = {"content": [{"type": "text", "text": text}], "busy_behavior": busy_behavior}
         path = f"{self._chat(chat_id)}/messages"
         return SendResult.from_json(self._object("POST", path, body=body, policy=WRITE))
