@@ -58,8 +58,17 @@ class Backend(Protocol):
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
-    def send(self, item: Task, text: str) -> None:
-        """Send a follow-up; raises AgentBusyError when the agent is working."""
+    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
+        """After a create: the item to keep where the deployment holds more than one for
+        `desired` (concurrent applies), retiring `created` before anything is sent to it when
+        another is kept. Where names are unique, `created` itself."""
+
+    def send(self, item: Task, text: str) -> bool:
+        """Send a follow-up; raises AgentBusyError when the agent is working.
+
+        False: the same text was found delivered (by a concurrent apply) meanwhile, and this
+        copy was withdrawn before the agent saw it.
+        """
 
     def delete(self, item: Task) -> None:
         """Delete the item (done once it is gone)."""

@@ -168,21 +168,55 @@ class ChatsBackend:
             self._prompts[chat.id] = desired.prompt
         return self._as_task(chat, desired.batch)
 
-    def send(self, item: Task, text: str) -> None:
+    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
+        """The item's chats by its labels (CHATS-CONTRACT 1.5): the oldest is kept; `created`,
+        when younger, is interrupted and archived before anything is sent to it. Its pinned
+        workspace is the survivor's too (adopted by name), so it stays."""
+        labels = {LABEL_BATCH: desired.batch, LABEL_ITEM: desired.name}
+        found = {chat.id: chat for chat in self.chats.list_chats(labels=labels)}
+        if created.id not in found or len(found) == 1:
+            return created
+        kept = ownership.survivor(found.values())
+        if kept.id == created.id:
+            return created
+        self.chats.retire(found[created.id])
+        return self._as_task(kept, desired.batch)
+
+    def send(self, item: Task, text: str) -> bool:
         """Send only after the agent answered our last message (the executor reads the
-        history right before each send, so that is known without another request)."""
+        history right before each send, so that is known without another request).
+
+        Two applies can both read the history before either sends: the later send then finds
+        the agent busy and is queued, and is withdrawn when the same text is already in the
+        history or earlier in the queue (the survivor's history decides)."""
         with self._lock:
             answered = self._answered.pop(item.id, True)
         if not answered:
             raise AgentBusyError(409, "the agent has not answered the last message yet")
         try:
-            self.chats.send_message(item.id, text)
+            result = self.chats.send_message(item.id, text)
         except ApiError as error:
             if is_queue_full(error):
                 raise AgentBusyError(
                     error.status, error.api_message, method=error.method, path=error.path
                 ) from None
             raise
+        if (
+            not result.queued
+            or result.queued_id is None
+            or not self._sent_already(item, text, result.queued_id)
+        ):
+            return True
+        self.chats.unqueue(item.id, result.queued_id)
+        return False
+
+    def _sent_already(self, item: Task, text: str, queued_id: int) -> bool:
+        """Whether `text`, queued as `queued_id`, is the newest user message or queued before."""
+        page = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE)
+        newest = next((m for m in page.messages if m.role == "user"), None)
+        if newest is not None and newest.text.strip() == text.strip():
+            return True
+        return any(q.id < queued_id and q.text.strip() == text.strip() for q in page.queued)
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
@@ -195,8 +229,18 @@ class ChatsBackend:
             ours = workspace is not None and workspace.name.lower() == (
                 workspace_name(batch, item_label).lower()
             )
-            if workspace is not None and ours and workspace.transition != "delete":
+            if (
+                workspace is not None
+                and ours
+                and workspace.transition != "delete"
+                and not self._still_used(chat, batch, item_label)
+            ):
                 self.chats.delete_workspace(workspace.id)
+
+    def _still_used(self, chat: Chat, batch: str, item: str) -> bool:
+        """Whether another live chat of the item (a duplicate's survivor) uses its workspace."""
+        others = self.chats.list_chats(labels={LABEL_BATCH: batch, LABEL_ITEM: item})
+        return any(c.id != chat.id and c.workspace_id == chat.workspace_id for c in others)
 
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")

@@ -62,8 +62,12 @@ class TasksBackend:
             display_name=desired.display_name,
         )
 
-    def send(self, item: Task, text: str) -> None:
+    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
+        return created  # task names are unique: a concurrent create got a 409 and adopted
+
+    def send(self, item: Task, text: str) -> bool:
         self.client.send_input(item, text)
+        return True
 
     def delete(self, item: Task) -> None:
         self.client.delete_task(item)

@@ -22,7 +22,7 @@ from runner.errors import (
     TaskNotFoundError,
     UnsupportedServerError,
 )
-from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels
+from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels, survivor
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
@@ -71,10 +71,9 @@ def _chat(client: ChatsClient, identifier: str) -> Chat:
         found = client.list_chats(labels=chat_labels(batch, name))
     if not found:
         raise TaskNotFoundError(f'no chat of batch "{batch}" is named "{name}"')
-    if len(found) > 1:
-        ids = ", ".join(chat.id for chat in found)
-        raise InvalidInputError(f'"{text}" names {len(found)} chats ({ids}); name one by UUID')
-    return found[0]
+    # Two applies that raced leave two until the next apply archives one; the one every
+    # apply keeps is the one named.
+    return survivor(found)
 
 
 def chat_name(chat: Chat) -> str:

@@ -283,6 +283,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         path = f"{self._chat(chat_id)}/messages"
         return SendResult.from_json(self._object("POST", path, body=body, policy=WRITE))
 
+    def unqueue(self, chat_id: str, queued_id: int) -> None:
+        """Withdraw a queued message (CHATS-CONTRACT 1.10); one promoted meanwhile stays."""
+        path = f"{self._chat(chat_id)}/queue/{queued_id}"
+        with contextlib.suppress(NotFoundError):  # newer Coder: 404 once it is gone
+            self._request("DELETE", path, policy=RetryPolicy.DELETE)
+
     def interrupt(self, chat_id: str) -> Chat:
         """Stop the agent's current turn (the workspace keeps running)."""
         path = f"{self._chat(chat_id)}/interrupt"

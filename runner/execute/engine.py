@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from runner import defaults
+from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.durations import format_seconds
 from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
@@ -312,7 +312,10 @@ class _Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
-                by_name[f"{task.owner_name}/{task.name}".lower()] = task
+                key = f"{task.owner_name}/{task.name}".lower()
+                other = by_name.get(key)
+                # Two of one name (applies raced on Chats): every run takes the same one.
+                by_name[key] = task if other is None else ownership.survivor((other, task))
         if self.failing_since is not None:
             self.notify(
                 Notice(

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
+from runner.errors import ApiError, TransportError, UncertainOutcomeError
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
 from runner.preflight import ResolvedTask
@@ -26,7 +27,8 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Created:
-    task: Task
+    task: Task  # the item kept: the one created, or an older one a concurrent apply made
+    retired: str = ""  # the id of the one created, when it was retired as a duplicate
 
 
 @dataclass(frozen=True)
@@ -55,7 +57,19 @@ def delete_op(backend: Backend, task: Task) -> Op:
 
 
 def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) -> Op:
-    return lambda: Created(backend.create(desired, resolved))
+    """Create, then make sure the item has one live instance (the oldest is kept)."""
+
+    def create() -> Created:
+        created = backend.create(desired, resolved)
+        try:
+            kept = backend.keep_one(desired, created)
+        except (ApiError, TransportError) as error:
+            # Created, but not confirmed alone: the listing that adopts it decides.
+            why = f"created; not yet confirmed alone ({error.message})"
+            raise UncertainOutcomeError(why) from error
+        return Created(kept, retired="" if kept.id == created.id else created.id)
+
+    return create
 
 
 def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) -> Op:
@@ -68,7 +82,8 @@ def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) 
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
             return Sent(present, already_delivered=True)
-        backend.send(task, desired.follow_ups[delivered])
+        if not backend.send(task, desired.follow_ups[delivered]):
+            return Sent(delivered + 1, already_delivered=True)
         return Sent(delivered + 1, already_delivered=False)
 
     return send

@@ -284,7 +284,13 @@ class TaskRun:
     def _finish_create(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
         self._settle_version(reply, error)
         if error is None and isinstance(reply, Created):
-            self._took(reply.task, "created", now)
+            how = "created"
+            if reply.retired:
+                how = (
+                    f"created {reply.retired} as a concurrent apply did; kept the older "
+                    f"{reply.task.id} and archived {reply.retired}"
+                )
+            self._took(reply.task, how, now)
             return
         if isinstance(error, (UncertainOutcomeError, ServerError)):
             doubt = Doubt.LOST

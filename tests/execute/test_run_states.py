@@ -252,10 +252,14 @@ class MemoryBackend:
         self._fail("create")  # made, but the answer did not come back
         return task
 
-    def send(self, item: Task, text: str) -> None:
+    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
+        return created  # names are unique here, as on Tasks
+
+    def send(self, item: Task, text: str) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")
+        return True
 
     def delete(self, item: Task) -> None:
         self._fail("delete")
