@@ -387,7 +387,14 @@ def is_chats_route(reference: Path, method: str, path: str) -> bool:
     if method == "GET" and _WORKSPACE_BY_NAME.match(path):
         path = _ANY_WORKSPACE
     experimental = path.replace("/api/v2/chats", "/api/experimental/chats", 1)
+    if method == "DELETE" and _UNQUEUE.fullmatch(experimental):
+        return True
     return documented_operation(chats, method, experimental) is not None
+
+
+#: Withdraw a queued message: CHATS-CONTRACT 1.10 lists it, the swagger subset does not; 204
+#: with no body, as `deleteChatQueuedMessage` in coderd/chats.go (erickirt/coder 12083441).
+_UNQUEUE = re.compile(r"/api/experimental/chats/[0-9a-f-]{36}/queue/[0-9]+")
 
 
 #: CONTRACT 1.5: every error is `{message, detail?, validations?}`.

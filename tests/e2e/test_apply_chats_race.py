@@ -1,0 +1,140 @@
+"""Two applies of one batch at once on Chats: one chat per item, every follow-up once.
+
+Chats have no unique name and chat create no idempotency key, so both applies may create a chat
+for the same item. Each run lists the item's chats by its labels after creating; every run keeps
+the oldest (then smallest id) and archives its own younger one before sending it anything. A
+follow-up both runs send at once is queued behind the other's copy and withdrawn. The
+simulator's stores are the witnesses.
+"""
+
+from __future__ import annotations
+
+import collections
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FAST_WAITS, clean, run_tasks, sim_env, start_tasks, write_manifest
+
+from runner.backends.chats import LABEL_BATCH, LABEL_ITEM
+from runner.coder.chats import ChatsClient
+from runner.coder.config import Connection
+
+ITEMS = 20
+BODY = f"""\
+version: 1
+batch: race
+defaults: {{template: claude-code, timeout: 90s}}
+tasks:
+  - name: "job-{{{{ matrix.n }}}}"
+    prompt: "job {{{{ matrix.n }}}} [sim:work=2]"
+    # A follow-up turn long enough (0.5 s real) that a duplicate queued behind it is
+    # withdrawn before the agent could take it.
+    follow_ups: ["more [sim:work=25]"]
+    matrix:
+      n: {list(range(1, ITEMS + 1))}
+"""
+SERVERS = [("2.34.2", ("--backend", "chats")), ("2.38.0", ())]
+CHATS = "/api/*/chats"  # chat creates (and sends) on either route generation
+EVENTS = 60.0
+
+
+def chats_of(sim: Any, *, archived: bool) -> dict[str, list[Any]]:
+    client = ChatsClient(Connection(url=sim.url, token=sim.token))
+    found: dict[str, list[Any]] = collections.defaultdict(list)
+    for chat in client.list_chats(labels={LABEL_BATCH: "race"}, archived=archived):
+        found[chat.labels[LABEL_ITEM]].append(chat)
+    return found
+
+
+def user_messages(sim: Any, chat_id: str) -> list[str]:
+    client = ChatsClient(Connection(url=sim.url, token=sim.token))
+    return [m.text for m in client.history(chat_id) if m.role == "user"]
+
+
+def finish(procs: list[Any], sim: Any) -> list[str]:
+    outputs = []
+    for proc in procs:
+        out, err = proc.communicate(timeout=240)
+        assert proc.returncode == 0, out + err
+        assert "Traceback" not in out + err and sim.token not in out + err
+        outputs.append(out + err)
+    return outputs
+
+
+def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
+    """Every item has one live chat with its prompt and follow-up once; returns how many
+    duplicates were archived (each untouched but for its prompt, and said by its run)."""
+    live = chats_of(sim, archived=False)
+    assert sorted(live) == sorted(f"job-{n}" for n in range(1, ITEMS + 1))
+    for item, chats in live.items():
+        assert len(chats) == 1, (item, [c.id for c in chats])
+        n = item.removeprefix("job-")
+        assert user_messages(sim, chats[0].id) == [f"job {n} [sim:work=2]", "more [sim:work=25]"]
+        assert chats[0].workspace_id  # pinned, and its workspace alive
+        workspace = next(w for w in sim.store.workspaces if w.id == chats[0].workspace_id)
+        assert workspace.latest.transition != "delete"
+    archived = [chat for chats in chats_of(sim, archived=True).values() for chat in chats]
+    for chat in archived:
+        item = chat.labels[LABEL_ITEM]
+        assert user_messages(sim, chat.id) == [f"job {item.removeprefix('job-')} [sim:work=2]"]
+        # The one archived shares the survivor's workspace, which stays.
+        assert chat.workspace_id == live[item][0].workspace_id
+    said = {i for out in outputs for i in re.findall(r"and archived ([0-9a-f-]{36})", out)}
+    assert said == {chat.id for chat in archived}
+    return len(archived)
+
+
+def assert_third_apply_changes_nothing(sim: Any, path: str, backend: tuple[str, ...]) -> None:
+    mark = len(sim.requests)
+    third = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=sim_env(sim)), sim)
+    assert third.code == 0, third.output
+    assert f"{ITEMS} unchanged" in third.stdout
+    assert [r for r in sim.requests[mark:] if r["method"] != "GET"] == []
+
+
+@pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
+def test_two_applies_started_together_keep_one_chat_per_item(
+    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+) -> None:
+    sim = make_sim(version)
+    path = write_manifest(tmp_path, BODY)
+    args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", str(ITEMS)]
+    # Every chat create of both runs is held until all have arrived, so every item is
+    # created twice: the worst race there is.
+    sim.arrivals.hold("POST", CHATS)
+    procs = [start_tasks(args, env=sim_env(sim)) for _ in range(2)]
+    try:
+        assert sim.arrivals.wait("POST", CHATS, count=2 * ITEMS, timeout=EVENTS)
+        assert sim.arrivals.release(timeout=EVENTS)
+        outputs = finish(procs, sim)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    assert assert_one_chat_per_item(sim, outputs) == ITEMS
+    assert_third_apply_changes_nothing(sim, path, backend)
+
+
+@pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
+def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
+    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+) -> None:
+    sim = make_sim(version)
+    path = write_manifest(tmp_path, BODY)
+    args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", "4"]
+    first = start_tasks(args, env=sim_env(sim))
+    procs = [first]
+    try:
+        # The second starts once the first is creating: it observes some chats made, plans
+        # follow-ups for them and creates the rest, racing the first for both.
+        assert sim.arrivals.wait("POST", CHATS, timeout=EVENTS)
+        procs.append(start_tasks(args, env=sim_env(sim)))
+        outputs = finish(procs, sim)
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
+    assert_one_chat_per_item(sim, outputs)
+    assert_third_apply_changes_nothing(sim, path, backend)
