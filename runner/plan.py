@@ -219,7 +219,7 @@ def _duplicates(
         if options.targets and name not in options.targets:
             continue
         kept = observation.find(task.owner_name, task.name)
-        why = f"a duplicate of {kept.task.id if kept else 'another'}, which is kept"
+        why = f"{task.id} duplicates {kept.task.id if kept else 'another'}, which is kept"
         actions.append(
             Action(
                 ActionKind.DELETE, name, task.owner_name, task.name, task_id=task.id, reasons=(why,)

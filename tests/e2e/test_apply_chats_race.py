@@ -10,6 +10,7 @@ simulator's stores are the witnesses.
 from __future__ import annotations
 
 import collections
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -86,14 +87,6 @@ def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
     return len(archived)
 
 
-def assert_third_apply_changes_nothing(sim: Any, path: str, backend: tuple[str, ...]) -> None:
-    mark = len(sim.requests)
-    third = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=sim_env(sim)), sim)
-    assert third.code == 0, third.output
-    assert f"{ITEMS} unchanged" in third.stdout
-    assert [r for r in sim.requests[mark:] if r["method"] != "GET"] == []
-
-
 @pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
 def test_two_applies_started_together_keep_one_chat_per_item(
     make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
@@ -114,7 +107,7 @@ def test_two_applies_started_together_keep_one_chat_per_item(
             if proc.poll() is None:
                 proc.kill()
     assert assert_one_chat_per_item(sim, outputs) == ITEMS
-    assert_third_apply_changes_nothing(sim, path, backend)
+    assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
 
 
 @pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
@@ -137,4 +130,64 @@ def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
             if proc.poll() is None:
                 proc.kill()
     assert_one_chat_per_item(sim, outputs)
-    assert_third_apply_changes_nothing(sim, path, backend)
+    assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
+
+
+ONE = """\
+version: 1
+batch: race
+defaults: {template: claude-code, timeout: 60s}
+tasks:
+  - name: job
+    prompt: "job [sim:work=1]"
+"""
+
+
+@pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
+def test_a_duplicate_on_the_deployment_is_planned_and_removed(
+    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+) -> None:
+    sim = make_sim(version)
+    env = sim_env(sim)
+    path = write_manifest(tmp_path, ONE)
+    applied = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=env), sim)
+    assert applied.code == 0, applied.output
+    (kept,) = chats_of(sim, archived=False)["job"]
+    # What a lost race leaves: a younger chat with the item's labels, bound to its workspace.
+    client = ChatsClient(Connection(url=sim.url, token=sim.token))
+    younger = client.create_chat(
+        "job [sim:work=1]",
+        labels=dict(kept.labels),
+        workspace_id=kept.workspace_id,
+        organization_id=kept.organization_id or None,
+    )
+    if version == "2.38.0":  # imperative commands show chats where no Tasks are served
+        # `<batch>/<name>` names the one every apply keeps rather than refusing.
+        for command in (["status", "race/job", "-o", "json"], ["logs", "race/job"]):
+            shown = clean(run_tasks(command, env=env), sim)
+            assert shown.code == 0, shown.output
+        status = run_tasks(["status", "race/job", "-o", "json"], env=env)
+        assert json.loads(status.stdout)["id"] == kept.id
+
+    plan = clean(run_tasks(["plan", path, *backend], env=env), sim)
+    assert plan.code == 0, plan.output
+    assert "Plan: 0 to create, 0 to update, 1 to delete, 0 drifted." in plan.stdout
+    assert f"delete: {younger.id} duplicates {kept.id}, which is kept" in plan.stdout
+    mark = len(sim.requests)
+    removed = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=env), sim)
+    assert removed.code == 0, removed.output
+    assert [c.id for c in chats_of(sim, archived=False)["job"]] == [kept.id]
+    assert [c.id for c in chats_of(sim, archived=True)["job"]] == [younger.id]
+    # The survivor still uses the workspace: no delete build, nothing sent to the survivor.
+    changes = [(r["method"], r["path"]) for r in sim.requests[mark:] if r["method"] != "GET"]
+    assert not [c for c in changes if c[1].endswith("/builds") or kept.id in c[1]], changes
+    assert_third_apply_changes_nothing_for(sim, path, backend, count=1)
+
+
+def assert_third_apply_changes_nothing_for(
+    sim: Any, path: str, backend: tuple[str, ...], count: int
+) -> None:
+    mark = len(sim.requests)
+    again = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=sim_env(sim)), sim)
+    assert again.code == 0 and f"{count} unchanged" in again.stdout, again.output
+    assert [r for r in sim.requests[mark:] if r["method"] != "GET"] == []
