@@ -147,6 +147,9 @@ def observe(
     listed: list[Task] = []
     if all_visible:
         listed = backend.list_items(None, batch.name)
+        # Pruning or destroying: what the batch made for items it no longer wants goes too.
+        wanted = {t.coder_name.lower() for t in batch.tasks}
+        listed += [t for t in backend.leftovers(batch.name) if t.name.lower() not in wanted]
     else:
         names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
         for name in names:

@@ -387,14 +387,20 @@ def is_chats_route(reference: Path, method: str, path: str) -> bool:
     if method == "GET" and _WORKSPACE_BY_NAME.match(path):
         path = _ANY_WORKSPACE
     experimental = path.replace("/api/v2/chats", "/api/experimental/chats", 1)
-    if method == "DELETE" and _UNQUEUE.fullmatch(experimental):
+    if any(method == m and pattern.fullmatch(experimental) for m, pattern in _BEYOND_SUBSET):
         return True
     return documented_operation(chats, method, experimental) is not None
 
 
-#: Withdraw a queued message: CHATS-CONTRACT 1.10 lists it, the swagger subset does not; 204
-#: with no body, as `deleteChatQueuedMessage` in coderd/chats.go (erickirt/coder 12083441).
-_UNQUEUE = re.compile(r"/api/experimental/chats/[0-9a-f-]{36}/queue/[0-9]+")
+#: Operations a Chats batch uses that the swagger subsets lack, each followed from its source.
+_BEYOND_SUBSET = (
+    # Withdraw a queued message: listed in CHATS-CONTRACT 1.10; 204 with no body, as
+    # `deleteChatQueuedMessage` in coderd/chats.go (erickirt/coder 12083441).
+    ("DELETE", re.compile(r"/api/experimental/chats/[0-9a-f-]{36}/queue/[0-9]+")),
+    # The user's workspaces, to find pinned ones no chat is bound to: `{workspaces, count}`
+    # (`codersdk.WorkspacesResponse`), filtered by the `owner:` term of `searchquery.Workspaces`.
+    ("GET", re.compile(r"/api/v2/workspaces")),
+)
 
 
 #: CONTRACT 1.5: every error is `{message, detail?, validations?}`.

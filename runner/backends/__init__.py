@@ -46,6 +46,10 @@ class Backend(Protocol):
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
+    def leftovers(self, batch: str) -> list[Task]:
+        """What `batch` made that no item of it uses, as items to delete when pruning or
+        destroying (Chats: its pinned workspaces no live chat of the batch is bound to)."""
+
     def ownership_mark(self, item: Task) -> str | None:
         """The mark beside the name that ownership reads; None where the server has none."""
 

@@ -32,6 +32,7 @@ from runner.errors import (
 )
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
+from runner.pinned import release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -85,6 +86,7 @@ class ChatsBackend:
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
         self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
+        self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
 
     @property
     def kind(self) -> str:
@@ -132,6 +134,20 @@ class ChatsBackend:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
         return [self._as_task(chat, batch) for chat in chats]
+
+    def leftovers(self, batch: str) -> list[Task]:
+        """The token user's workspaces named with `batch`'s marker that no live chat of the
+        batch is bound to (e.g. a run stopped between the workspace's create and its chat's)."""
+        me = self.me()
+        used = {c.workspace_id for c in self.chats.list_chats(labels={LABEL_BATCH: batch})}
+        found = []
+        for workspace in self.chats.workspaces_of(me.username):
+            item = ownership.base_name(batch, workspace.name)
+            if item and workspace.id not in used and workspace.transition != "delete":
+                found.append(_leftover(workspace, batch, item, me))
+        with self._lock:
+            self._leftovers.update(task.id for task in found)
+        return found
 
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
@@ -220,27 +236,14 @@ class ChatsBackend:
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
+        with self._lock:
+            leftover = item.id in self._leftovers
+        if leftover:
+            self.chats.delete_workspace(item.id)
+            return
         chat = self.chats.get_chat(item.id)
         self.chats.retire(chat)
-        batch = chat.labels.get(LABEL_BATCH, "")
-        item_label = chat.labels.get(LABEL_ITEM, "")
-        if chat.workspace_id and batch and item_label:
-            workspace = self._workspace(chat.workspace_id)
-            ours = workspace is not None and workspace.name.lower() == (
-                workspace_name(batch, item_label).lower()
-            )
-            if (
-                workspace is not None
-                and ours
-                and workspace.transition != "delete"
-                and not self._still_used(chat, batch, item_label)
-            ):
-                self.chats.delete_workspace(workspace.id)
-
-    def _still_used(self, chat: Chat, batch: str, item: str) -> bool:
-        """Whether another live chat of the item (a duplicate's survivor) uses its workspace."""
-        others = self.chats.list_chats(labels={LABEL_BATCH: batch, LABEL_ITEM: item})
-        return any(c.id != chat.id and c.workspace_id == chat.workspace_id for c in others)
+        release_workspace(self.chats, chat)
 
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")
@@ -367,6 +370,36 @@ class ChatsBackend:
             updated_at=chat.updated_at,
             raw=chat.raw,
         )
+
+
+def _leftover(workspace: PinnedWorkspace, batch: str, item: str, me: User) -> Task:
+    """A leftover workspace as an item of the batch: named and marked as its chat would be."""
+    return Task(
+        id=workspace.id,
+        name=workspace.name,
+        owner_id=me.id,
+        owner_name=me.username,
+        organization_id=str(workspace.raw.get("organization_id") or ""),
+        display_name=ownership.display_name(batch, item),
+        template_id=workspace.template_id,
+        template_version_id=workspace.template_version_id,
+        template_name=str(workspace.raw.get("template_name") or ""),
+        template_display_name="",
+        workspace_id=workspace.id,
+        workspace_name=workspace.name,
+        workspace_status=workspace.status,
+        workspace_build_number=0,
+        workspace_agent_id=None,
+        workspace_agent_lifecycle=None,
+        workspace_agent_healthy=None,
+        workspace_app_id=None,
+        initial_prompt="",
+        status="active",
+        current_state=None,
+        created_at=None,
+        updated_at=None,
+        raw=workspace.raw,
+    )
 
 
 def _other_owner(owner: str, me: str) -> str:

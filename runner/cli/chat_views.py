@@ -23,6 +23,7 @@ from runner.errors import (
     UnsupportedServerError,
 )
 from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels, survivor
+from runner.pinned import release_workspace
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
@@ -143,7 +144,8 @@ def chat_delete(
 ) -> None:
     """Archive chats (Coder has no chat delete), stopping busy ones first.
 
-    Every name is resolved before anything changes; the chats' workspaces are left alone.
+    Every name is resolved before anything changes. A workspace a batch pinned for a chat
+    goes with it once no other live chat of its item uses it; others are left alone.
     """
     chats: list[Chat] = []
     for identifier in identifiers:
@@ -154,5 +156,6 @@ def chat_delete(
     for chat in chats:
         with error_context(f'archive chat "{chat_name(chat)}"'):
             client.retire(chat)
+            release_workspace(client, chat)
         stamp = go_stamp(datetime.now().astimezone())
         click.echo(safe_line(f"Archived chat {chat_name(chat)} at {stamp}"))

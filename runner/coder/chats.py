@@ -355,6 +355,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         except NotFoundError:
             return None
 
+    def workspaces_of(self, owner: str) -> list[PinnedWorkspace]:
+        """`owner`'s workspaces (not deleted): `GET /api/v2/workspaces?q=owner:<owner>`."""
+        data = self._object("GET", f"/api/v2/workspaces?{urlencode({'q': f'owner:{owner}'})}")
+        items = data.get("workspaces")
+        return [PinnedWorkspace.from_json(w) for w in items or [] if isinstance(w, Mapping)]
+
     def delete_workspace(self, workspace_id: str) -> None:
         """Start a delete build (archiving a chat leaves its workspace alone)."""
         path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"
