@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+import pytest
 from conftest import sim_env, start_tasks
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -114,26 +115,26 @@ ChatApplyLoop.TestCase.settings = _profile()
 TestChatApplyLoopUnderFailure = ChatApplyLoop.TestCase
 
 
-def test_scripted_chat_loop_covers_every_fault_and_a_race() -> None:
-    """Fixed runs on both versions: each fault, a kill before and after the server acts,
-    concurrent applies (with a lost response), prune and replace; then the final checks."""
-    for version in sorted(VERSIONS):
-        machine = ChatApplyLoop()
-        machine.start(version)
-        try:
-            machine.add_task("beta", PROMPTS[1])
-            machine.add_follow_up(Fixed("beta"), FOLLOW_UPS[0])
-            machine.apply_concurrently("lose", 1, prune=False)
-            machine.apply_killed(False, False, "lose", 1, 2, writes_only=True, after=True)
-            machine.add_follow_up(Fixed("alpha"), FOLLOW_UPS[1])
-            machine.change_prompt(Fixed("beta"), PROMPTS[2])
-            machine.apply_killed(True, False, "5xx", 2, 1, writes_only=True, after=False)
-            machine.remove_task(Fixed("alpha"))
-            machine.add_task("gamma", PROMPTS[0])
-            machine.add_follow_up(Fixed("gamma"), FOLLOW_UPS[2])
-            machine.apply_concurrently("429", 2, prune=True)
-            machine.apply(True, True, "chaos", 1)
-            machine.hand_made_untouched()
-            assert machine.kills == [True, True, False]
-        finally:
-            machine.teardown()
+@pytest.mark.parametrize("version", sorted(VERSIONS))
+def test_scripted_chat_loop_covers_every_fault_and_a_race(version: str) -> None:
+    """A fixed run: concurrent applies (under a lost response, then 429s), each fault, a kill
+    after the server acted and one before, prune and replace; then the final checks."""
+    machine = ChatApplyLoop()
+    machine.start(version)
+    try:
+        machine.add_task("beta", PROMPTS[1])
+        machine.add_follow_up(Fixed("beta"), FOLLOW_UPS[0])
+        machine.apply_concurrently("lose", 1, prune=False)
+        machine.add_follow_up(Fixed("alpha"), FOLLOW_UPS[1])
+        machine.apply_killed(False, False, "lose", 1, 1, writes_only=True, after=True)
+        machine.change_prompt(Fixed("beta"), PROMPTS[2])
+        machine.apply_killed(False, True, "5xx", 2, 1, writes_only=True, after=False)
+        machine.remove_task(Fixed("alpha"))
+        machine.add_task("gamma", PROMPTS[0])
+        machine.add_follow_up(Fixed("gamma"), FOLLOW_UPS[2])
+        machine.apply_concurrently("429", 2, prune=True)
+        machine.apply(True, True, "chaos", 1)
+        machine.hand_made_untouched()
+        assert machine.kills == [True, True, False]
+    finally:
+        machine.teardown()
