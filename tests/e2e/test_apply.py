@@ -316,6 +316,16 @@ tasks:
     assert "timeout: timed out: the agent was not idle" in result.stdout
 
 
+#: Four tasks with two follow-ups each, for the runs under lost responses and rate limits.
+CHAOS = (
+    "version: 1\nbatch: chaos\ndefaults: {template: claude-code, timeout: 60s}\ntasks:\n"
+    + "".join(
+        f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
+        for i in range(4)
+    )
+)
+
+
 @pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
 def test_lost_responses_under_latency_and_rate_limits(
     make_sim: Any, tmp_path: Path, version: str
@@ -327,15 +337,7 @@ def test_lost_responses_under_latency_and_rate_limits(
     sim.faults.add(method="POST", path=r"/tasks/[a-z]+$", when="after", times=2, status=0)
     sim.faults.add(method="POST", path=r"/send$", when="after", times=2, status=0)
     sim.faults.add(method="GET", path=r"/tasks$", when="before", times=2, status=503)
-    tasks = "".join(
-        f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
-        for i in range(4)
-    )
-    body = (
-        f"version: 1\nbatch: chaos\ndefaults: {{template: claude-code, timeout: 60s}}\n"
-        f"tasks:\n{tasks}"
-    )
-    path = write_manifest(tmp_path, body)
+    path = write_manifest(tmp_path, CHAOS)
     result = run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env, timeout=120)
     ok(result, sim)
     assert "adopted (created, response lost)" in result.stdout
@@ -370,15 +372,7 @@ def test_lost_responses_under_latency_and_rate_limits_on_chats(
     sim.faults.add(method="POST", path=r"^/api/[^/]+/chats$", when="after", times=2, status=0)
     sim.faults.add(method="POST", path=r"/messages$", when="after", times=2, status=0)
     sim.faults.add(method="GET", path=r"^/api/[^/]+/chats$", when="before", times=2, status=503)
-    tasks = "".join(
-        f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
-        for i in range(4)
-    )
-    body = (
-        f"version: 1\nbatch: chaos\ndefaults: {{template: claude-code, timeout: 60s}}\n"
-        f"tasks:\n{tasks}"
-    )
-    path = write_manifest(tmp_path, body)
+    path = write_manifest(tmp_path, CHAOS)
     result = run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=env, timeout=120)
     ok(result, sim)
     assert "adopted (created, response lost)" in result.stdout

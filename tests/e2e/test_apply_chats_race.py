@@ -10,8 +10,10 @@ simulator's stores are the witnesses.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +54,18 @@ def chats_of(sim: Any, *, archived: bool) -> dict[str, list[Any]]:
 def user_messages(sim: Any, chat_id: str) -> list[str]:
     client = ChatsClient(Connection(url=sim.url, token=sim.token))
     return [m.text for m in client.history(chat_id) if m.role == "user"]
+
+
+@contextlib.contextmanager
+def applies() -> Iterator[list[Any]]:
+    """The runs the block starts (appended to the list), killed afterwards if still running."""
+    procs: list[Any] = []
+    try:
+        yield procs
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                proc.kill()
 
 
 def finish(procs: list[Any], sim: Any) -> list[str]:
@@ -97,15 +111,11 @@ def test_two_applies_started_together_keep_one_chat_per_item(
     # Every chat create of both runs is held until all have arrived, so every item is
     # created twice: the worst race there is.
     sim.arrivals.hold("POST", CHATS)
-    procs = [start_tasks(args, env=sim_env(sim)) for _ in range(2)]
-    try:
+    with applies() as procs:
+        procs += [start_tasks(args, env=sim_env(sim)) for _ in range(2)]
         assert sim.arrivals.wait("POST", CHATS, count=2 * ITEMS, timeout=EVENTS)
         assert sim.arrivals.release(timeout=EVENTS)
         outputs = finish(procs, sim)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
     assert assert_one_chat_per_item(sim, outputs) == ITEMS
     assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
 
@@ -120,9 +130,8 @@ def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
     # The first run's chat creates wait on the server from its first; the second starts on that
     # event, so it observes no chat and plans to create every item, as the first does.
     sim.arrivals.hold("POST", CHATS)
-    first = start_tasks(args, env=sim_env(sim))
-    procs = [first]
-    try:
+    with applies() as procs:
+        procs.append(start_tasks(args, env=sim_env(sim)))
         assert sim.arrivals.wait("POST", CHATS, timeout=EVENTS)
         procs.append(start_tasks(args, env=sim_env(sim)))
         # Both runs' first four creates (their parallelism) are on the server: let them go
@@ -130,10 +139,6 @@ def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
         assert sim.arrivals.wait("POST", CHATS, count=8, timeout=EVENTS)
         assert sim.arrivals.release(timeout=EVENTS)
         outputs = finish(procs, sim)
-    finally:
-        for proc in procs:
-            if proc.poll() is None:
-                proc.kill()
     assert assert_one_chat_per_item(sim, outputs) >= 4  # at least the four held together
     assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
 

@@ -402,7 +402,8 @@ class ApplyLoop(RuleBasedStateMachine):
         self.hand_made_untouched()
 
 
-def _profile() -> settings:
+def profile(suite_examples: int = 2) -> settings:
+    """`TASKS_PROOF_EXAMPLES` random examples when set, else `suite_examples` derandomized."""
     examples = int(os.environ.get("TASKS_PROOF_EXAMPLES", "0"))
     common = {
         "deadline": None,
@@ -412,10 +413,10 @@ def _profile() -> settings:
         return settings(max_examples=examples, stateful_step_count=8, **common)
     # The suite's profile: few derandomized examples, so that `make test` stays fast; the
     # scripted run below covers every fault and both kill points whatever these draw.
-    return settings(max_examples=2, stateful_step_count=5, derandomize=True, **common)
+    return settings(max_examples=suite_examples, stateful_step_count=5, derandomize=True, **common)
 
 
-ApplyLoop.TestCase.settings = _profile()
+ApplyLoop.TestCase.settings = profile()
 TestApplyLoopUnderFailure = ApplyLoop.TestCase
 
 

@@ -10,12 +10,8 @@ witness, read over its API.
 
 from __future__ import annotations
 
-import os
-from typing import Any
-
 import pytest
 from conftest import sim_env, start_tasks
-from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import initialize, rule
 from test_proof_stateful import (
@@ -28,6 +24,7 @@ from test_proof_stateful import (
     ApplyLoop,
     Fixed,
     note,
+    profile,
     write_manifest,
 )
 
@@ -98,20 +95,9 @@ class ChatApplyLoop(ApplyLoop):
         faults.fail_rate = faults.lose_rate = 0.0
 
 
-def _profile() -> settings:
-    examples = int(os.environ.get("TASKS_PROOF_EXAMPLES", "0"))
-    common: dict[str, Any] = {
-        "deadline": None,
-        "suppress_health_check": [HealthCheck.too_slow, HealthCheck.filter_too_much],
-    }
-    if examples:
-        return settings(max_examples=examples, stateful_step_count=8, **common)
-    # One derandomized example in the suite; the scripted run below covers every fault, both
-    # kill points and concurrent applies on both versions whatever it draws.
-    return settings(max_examples=1, stateful_step_count=5, derandomize=True, **common)
-
-
-ChatApplyLoop.TestCase.settings = _profile()
+# One derandomized example in the suite; the scripted runs below cover every fault, both kill
+# points and concurrent applies on both versions whatever it draws.
+ChatApplyLoop.TestCase.settings = profile(suite_examples=1)
 TestChatApplyLoopUnderFailure = ChatApplyLoop.TestCase
 
 
