@@ -62,8 +62,8 @@ class TasksBackend:
             display_name=desired.display_name,
         )
 
-    def send(self, item: Task, text: str) -> None:
-        self.client.send_input(item, text)
+    def send(self, item: Task, text: str, *, after: str) -> None:
+        self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
 
     def delete(self, item: Task) -> None:
         self.client.delete_task(item)
