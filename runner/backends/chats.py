@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 
 from runner import ownership
 from runner.backends.chat_inputs import answered, typed_inputs
+from runner.backends.conflicts import NameConflicts
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
@@ -85,6 +86,7 @@ class ChatsBackend:
         self._prompts: dict[str, str] = {}  # chat id -> first user message (never changes)
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
+        self.conflicts = NameConflicts()
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
 
     @property
@@ -239,7 +241,15 @@ class ChatsBackend:
                     owner=owner,
                     preset_id=resolved.preset.id if resolved.preset else None,
                 )
-            except (ConflictError, UncertainOutcomeError, ServerError):
+            except ConflictError as refused:
+                found = self.conflicts.holder(
+                    refused,
+                    owner,
+                    name,
+                    lambda: self.chats.workspace_by_owner_and_name(owner, name),
+                )
+                workspace = self._judged(PinnedWorkspace.from_json(found), resolved, version)
+            except (UncertainOutcomeError, ServerError):
                 workspace = self._adoptable(resolved, version, name)
                 if workspace is None:
                     raise
@@ -251,8 +261,13 @@ class ChatsBackend:
         self, resolved: ResolvedTask, version: TemplateVersion, name: str
     ) -> PinnedWorkspace | None:
         found = self.chats.workspace_by_name(resolved.owner.username, name)
-        if found is None:
-            return None
+        return None if found is None else self._judged(found, resolved, version)
+
+    def _judged(
+        self, found: PinnedWorkspace, resolved: ResolvedTask, version: TemplateVersion
+    ) -> PinnedWorkspace:
+        """`found`, when it is the item's pinned workspace as the manifest wants it."""
+        name = found.name
         if found.transition == "delete":
             # The workspace of a replaced chat, still being deleted: its name frees up soon.
             raise ConflictError(409, f"workspace {name!r} is still being deleted")

@@ -350,9 +350,8 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def workspace_by_name(self, owner: str, name: str) -> PinnedWorkspace | None:
         """`owner`'s workspace named `name` (not deleted), or None: adopts a lost create."""
-        path = f"{routes.user(owner)}/workspace/{routes.segment(name)}"
         try:
-            return PinnedWorkspace.from_json(self._object("GET", path))
+            return PinnedWorkspace.from_json(self.workspace_by_owner_and_name(owner, name))
         except NotFoundError:
             return None
 

@@ -20,11 +20,12 @@ from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.ownership import BATCH_LABEL, ITEM_LABEL
-from runner.render.chat_tables import chat_table
 from runner.readiness import Readiness, ReadinessTracker
+from runner.render.chat_tables import chat_table
 
 ME = {"id": str(uuid4()), "username": "admin"}
 PREFIX = "/api/v2/chats"
+ARCHIVE_REFUSED = "Cannot archive an active chat. Interrupt or wait for the chat to finish first."
 
 
 def chat_json(status: str, chat_id: str) -> dict[str, Any]:
@@ -63,16 +64,20 @@ class FakeAgents:
         if (method, path) == ("GET", chat):
             return _json(200, chat_json(self.status, self.chat_id))
         if (method, path) == ("GET", f"{chat}/messages"):
-            message = {"id": 1, "chat_id": self.chat_id, "role": "user", "created_at":
-                       "2026-11-10T09:10:01Z", "content": [{"type": "text", "text": "Do it"}]}  # fmt: skip
+            message = {
+                "id": 1,
+                "chat_id": self.chat_id,
+                "role": "user",
+                "created_at": "2026-11-10T09:10:01Z",
+                "content": [{"type": "text", "text": "Do it"}],
+            }
             return _json(200, {"messages": [message], "queued_messages": [], "has_more": False})
         if (method, path) == ("POST", f"{chat}/interrupt"):
             self.status = "waiting"
             return _json(200, chat_json(self.status, self.chat_id))
         if (method, path) == ("PATCH", chat):
             if self.status not in ("waiting", "error"):
-                return _json(409, {"message": "Cannot archive an active chat. Interrupt or "
-                                   "wait for the chat to finish first."})  # fmt: skip
+                return _json(409, {"message": ARCHIVE_REFUSED})
             return httpx.Response(204)
         return _json(404, {"message": "Route not found."})
 
@@ -82,8 +87,8 @@ class FakeAgents:
 
 
 def _json(status: int, body: Any) -> httpx.Response:
-    return httpx.Response(status, content=json.dumps(body).encode(),
-                          headers={"Content-Type": "application/json"})  # fmt: skip
+    headers = {"Content-Type": "application/json"}
+    return httpx.Response(status, content=json.dumps(body).encode(), headers=headers)
 
 
 def test_an_unknown_status_is_waited_on_as_busy_and_shown_as_sent() -> None:
