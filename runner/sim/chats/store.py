@@ -343,6 +343,8 @@ class ChatStore:
                 if archived == chat.archived:
                     state = "archived" if archived else "not archived"
                     raise ApiError(400, f"Chat is already {state}.")
+                # Only `waiting` and `error` chats are archived (CHATS-CONTRACT 7.2, main
+                # `chatstate/transitions.go`); before the refactor, any chat was (1.9).
                 if (
                     archived
                     and self.gen.state_refactor
