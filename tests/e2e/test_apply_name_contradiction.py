@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_WAITS, clean, run_tasks, sim_env, write_manifest
+from conftest import FAST_WAITS, Result, clean, run_tasks, sim_env, write_manifest
 
 from runner import ownership
 from runner.backends.conflicts import CONTRADICTION_TRIES
@@ -49,15 +49,19 @@ def lookups(sim: Any) -> list[int]:
     return [r["status"] for r in sim.requests if r["method"] == "GET" and r["path"] == name]
 
 
+def apply_refused(sim: Any, tmp_path: Path, backend: str, times: int) -> tuple[Any, Result]:
+    """Apply the batch while the next `times` creates are answered 409 and make nothing."""
+    method, path = CREATES[backend]
+    sim.faults.add(method=method, path=path, status=409, times=times)
+    args = ["apply", write_manifest(tmp_path, BATCH), "--yes", "--backend", backend]
+    return sim, clean(run_tasks([*args, *FAST_WAITS], env=sim_env(sim), timeout=120), sim)
+
+
 @pytest.mark.parametrize(("backend", "version"), [("tasks", "2.34.2"), ("chats", "2.38.0")])
 def test_a_name_refused_but_never_found_fails_the_task_with_both_answers(
     make_sim: Any, tmp_path: Path, backend: str, version: str
 ) -> None:
-    sim = make_sim(version)
-    method, path = CREATES[backend]
-    sim.faults.add(method=method, path=path, status=409, times=1000)
-    args = ["apply", write_manifest(tmp_path, BATCH), "--yes", "--backend", backend]
-    result = clean(run_tasks([*args, *FAST_WAITS], env=sim_env(sim), timeout=120), sim)
+    sim, result = apply_refused(make_sim(version), tmp_path, backend, times=1000)
     assert result.code == 1, result.output
     assert (
         f"Coder refused to create admin/{NAME} as taken "
@@ -73,11 +77,7 @@ def test_a_name_refused_but_never_found_fails_the_task_with_both_answers(
 def test_a_contradiction_that_clears_before_the_last_try_converges(
     make_sim: Any, tmp_path: Path, backend: str, version: str
 ) -> None:
-    sim = make_sim(version)
-    method, path = CREATES[backend]
-    sim.faults.add(method=method, path=path, status=409, times=CONTRADICTION_TRIES - 1)
-    args = ["apply", write_manifest(tmp_path, BATCH), "--yes", "--backend", backend]
-    result = clean(run_tasks([*args, *FAST_WAITS], env=sim_env(sim), timeout=120), sim)
+    sim, result = apply_refused(make_sim(version), tmp_path, backend, CONTRADICTION_TRIES - 1)
     assert result.code == 0, result.output
     assert "Apply: 1 ok" in result.output
     assert creates(sim, backend) == [409] * (CONTRADICTION_TRIES - 1) + [201]
