@@ -67,9 +67,10 @@ class Backend(Protocol):
         `desired` (concurrent applies), retiring `created` before anything is sent to it when
         another is kept. Where names are unique, `created` itself."""
 
-    def send(self, item: Task, text: str) -> bool:
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send a follow-up; raises AgentBusyError when the agent is working.
 
+        `after` is the batch's input it follows (the prompt, or the follow-up before it).
         False: the same text was found delivered (by a concurrent apply) meanwhile, and this
         copy was withdrawn before the agent saw it.
         """

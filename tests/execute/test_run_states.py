@@ -255,7 +255,7 @@ class MemoryBackend:
     def keep_one(self, desired: DesiredTask, created: Task) -> Task:
         return created  # names are unique here, as on Tasks
 
-    def send(self, item: Task, text: str) -> bool:
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")
