@@ -229,9 +229,10 @@ class ChatsBackend:
         return False
 
     def _sent_already(self, item: Task, text: str, queued_id: int) -> bool:
-        """Whether `text`, queued as `queued_id`, is the newest user message or queued before."""
+        """Whether `text`, queued as `queued_id`, is the newest user message or queued before
+        (v2.32 to v2.34 also store the workspace's context as a user message without text)."""
         page = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE)
-        newest = next((m for m in page.messages if m.role == "user"), None)
+        newest = next((m for m in page.messages if m.role == "user" and m.text), None)
         if newest is not None and newest.text.strip() == text.strip():
             return True
         return any(q.id < queued_id and q.text.strip() == text.strip() for q in page.queued)

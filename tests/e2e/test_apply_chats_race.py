@@ -53,7 +53,7 @@ def chats_of(sim: Any, *, archived: bool) -> dict[str, list[Any]]:
 
 def user_messages(sim: Any, chat_id: str) -> list[str]:
     client = ChatsClient(Connection(url=sim.url, token=sim.token))
-    return [m.text for m in client.history(chat_id) if m.role == "user"]
+    return [m.text for m in client.history(chat_id) if m.role == "user" and m.text]
 
 
 @contextlib.contextmanager

@@ -45,7 +45,7 @@ class ChatApplyLoop(ApplyLoop):
         return ChatsClient(Connection(url=self.sim.url, token=self.sim.token))
 
     def user_messages(self, chat_id: str) -> list[str]:
-        return [m.text for m in self.client().history(chat_id) if m.role == "user"]
+        return [m.text for m in self.client().history(chat_id) if m.role == "user" and m.text]
 
     def make_hand(self) -> dict[str, tuple[str, list[str]]]:
         made = {}
