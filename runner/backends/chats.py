@@ -13,6 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from runner import ownership
 from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
@@ -74,6 +75,26 @@ def workspace_name(batch: str, name: str) -> str:
     return ownership.coder_name(batch, name)
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """What the manifest asks of one item, and the digest its chat's `tasks/spec` carries."""
+
+    digest: str
+    desired: DesiredTask
+    resolved: ResolvedTask
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """What a chat was made from, as a `Task` shows it: prompt, template and workspace."""
+
+    prompt: str = ""
+    template_id: str = ""
+    template_version_id: str = ""
+    template_name: str = ""
+    workspace_name: str = ""
+
+
 class ChatsBackend:
     """Chats as batch items; `tasks_client` resolves templates, users and organizations."""
 
@@ -85,6 +106,7 @@ class ChatsBackend:
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
         self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
+        self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
 
     @property
     def kind(self) -> str:
@@ -126,6 +148,10 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
+        with self._lock:
+            for task in desired:
+                found = resolved[task_key(task)]
+                self._specs[(task.batch, task.name)] = _Spec(spec_hash(task, found), task, found)
         return resolved
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
@@ -202,8 +228,9 @@ class ChatsBackend:
         raise TasksError("chats cannot be paused or resumed")
 
     def details(self, item: Task) -> ItemDetails:
-        """The pull request Coder tracks for the chat now, and its last assistant message."""
-        chat = self.chats.get_chat(item.id)
+        """The pull request and Coder's turn summary from the chat's row in the last poll
+        (`item.raw`); the newest messages are read only when the row has no summary."""
+        chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
         diff = chat.diff_status
         pull_request = None
         if diff is not None and diff.url:
@@ -214,8 +241,10 @@ class ChatsBackend:
                 additions=diff.additions,
                 deletions=diff.deletions,
             )
-        newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
-        said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
+        said = chat.turn_summary
+        if not said:
+            newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
+            said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
         return ItemDetails(pull_request=pull_request, last_message=said)
 
     # -- internals ------------------------------------------------------------------------
@@ -291,11 +320,45 @@ class ChatsBackend:
                 return message.text
         return ""
 
+    def _origin(self, chat: Chat, batch: str, item: str | None) -> _Origin:
+        """What `chat` was made from, read from its labels where they vouch for it.
+
+        A `tasks/spec` label equal to the manifest's digest says the chat was made from that
+        prompt, template, version and preset, so neither its history nor its workspace is read
+        (a thousand unchanged chats cost their list pages). Only a chat of a manifest item whose
+        label differs or is missing is read, to say how it drifted; a chat the manifest no
+        longer names is only ever deleted, so nothing of it is read.
+        """
+        with self._lock:
+            spec = self._specs.get((batch, item)) if item else None
+        if spec is None or item is None:
+            return _Origin()
+        resolved = spec.resolved
+        # Unpinned, the agent may provision a workspace of its own: nothing to compare it to.
+        bound = resolved.template is None or chat.workspace_id is not None
+        if chat.labels.get(LABEL_SPEC) == spec.digest and bound:
+            template = resolved.template
+            return _Origin(
+                prompt=spec.desired.prompt,
+                template_id=template.id if template else "",
+                template_version_id=resolved.version_id,
+                template_name=template.name if template else "",
+                workspace_name=workspace_name(batch, item) if template else "",
+            )
+        workspace = self._workspace(chat.workspace_id) if chat.workspace_id else None
+        return _Origin(
+            prompt=self._first_prompt(chat),
+            template_id=workspace.template_id if workspace else "",
+            template_version_id=workspace.template_version_id if workspace else "",
+            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
+            workspace_name=workspace.name if workspace else "",
+        )
+
     def _as_task(self, chat: Chat, batch: str) -> Task:
         item = item_name(chat, batch)
         me = self.me()
         name = ownership.coder_name(batch, item) if item else ""
-        workspace = self._workspace(chat.workspace_id) if item and chat.workspace_id else None
+        origin = self._origin(chat, batch, item)
         state, message = _state(chat)
         return Task(
             id=chat.id,
@@ -304,19 +367,19 @@ class ChatsBackend:
             owner_name=chat.owner_username or (me.username if chat.owner_id == me.id else ""),
             organization_id=chat.organization_id or "",
             display_name=ownership.display_name(batch, item) if item else None,
-            template_id=workspace.template_id if workspace else "",
-            template_version_id=workspace.template_version_id if workspace else "",
-            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
+            template_id=origin.template_id,
+            template_version_id=origin.template_version_id,
+            template_name=origin.template_name,
             template_display_name="",
             workspace_id=chat.workspace_id,
-            workspace_name=workspace.name if workspace else "",
+            workspace_name=origin.workspace_name,
             workspace_status="",
             workspace_build_number=0,
             workspace_agent_id=None,
             workspace_agent_lifecycle=None,
             workspace_agent_healthy=None,
             workspace_app_id=None,
-            initial_prompt=self._first_prompt(chat) if item else "",
+            initial_prompt=origin.prompt,
             status="active",
             current_state=TaskState(state, message, "", chat.updated_at),
             created_at=chat.created_at,

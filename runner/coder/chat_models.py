@@ -131,6 +131,13 @@ class Chat:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
 
+    @property
+    def turn_summary(self) -> str:
+        """`last_turn_summary`: Coder's summary of the last turn, where it sends one (string or
+        null; CHATS-CONTRACT 1.2)."""
+        value = self.raw.get("last_turn_summary")
+        return value if isinstance(value, str) else ""
+
 
 @dataclass(frozen=True)
 class MessagePart:

@@ -13,7 +13,7 @@ import heapq
 import queue
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -23,6 +23,7 @@ from runner import defaults
 from runner.coder.models import Task
 from runner.durations import format_seconds
 from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
+from runner.execute.details import read_details
 from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
@@ -105,7 +106,8 @@ def execute(
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
     if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
-        _read_details(backend, [(run.result, run.task) for run in runs] + static)
+        items = [(run.result, run.task) for run in runs] + static
+        read_details(backend, items, settings.parallelism)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -456,24 +458,6 @@ def _lost_contact_after(plan: Plan) -> float:
     """The most patient task's grace: the run stops only when every task would."""
     graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
     return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
-
-
-def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:
-    """Each remaining item's pull request and last message, once, after the run.
-
-    What cannot be read is left out: the run's outcome is already decided.
-    """
-    for result, task in items:
-        if task is None or result.outcome is Outcome.DELETED:
-            continue
-        try:
-            details = backend.details(task)
-        except AuthError:
-            raise
-        except (ApiError, TransportError):
-            continue
-        result.pull_request = details.pull_request
-        result.last_message = details.last_message
 
 
 def _static_result(
