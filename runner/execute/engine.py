@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING, Any
 
 from runner import defaults
 from runner.coder.models import Task
-from runner.durations import format_seconds
-from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
+from runner.errors import ApiError, AuthError, TasksError, TransportError
+from runner.execute.contact import Contact
 from runner.execute.details import read_details
 from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
@@ -41,8 +41,6 @@ if TYPE_CHECKING:
 DEFAULT_PARALLELISM = defaults.PARALLELISM
 #: On a stop, how long requests already sent may take to answer before they count as unknown.
 IN_FLIGHT_GRACE_SECONDS = 2.0
-#: At most this long between two reports of polls still failing.
-FAILURE_NOTICE_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -162,9 +160,7 @@ class _Engine:
         self.overdue: set[int] = set()
         self.watching: set[int] = set()
         self.parked: set[int] = set()
-        self.failing_since: float | None = None  # first of the current run of failed polls
-        self.failed_polls = 0
-        self.last_failure_notice = float("-inf")
+        self.contact = Contact(limits.lost_contact_after, notify)
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
@@ -289,7 +285,7 @@ class _Engine:
         for index in changed:
             self._touch(index)
         now = time.monotonic()
-        if self.failing_since is not None:
+        if self.contact.failing:
             return  # no deadline passes while the deployment cannot be seen
         while self.deadlines and self.deadlines[0][0] <= now:
             self.overdue.add(heapq.heappop(self.deadlines)[1])
@@ -306,55 +302,22 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner, self.batch)
+                with self.contact.bound(now):
+                    tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError) as error:
-                self._poll_failed(error, time.monotonic())
+                self.stopped = self.contact.failed(error, now, time.monotonic())
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
                 by_name[f"{task.owner_name}/{task.name}".lower()] = task
-        if self.failing_since is not None:
-            self.notify(
-                Notice(
-                    f"reached the deployment again after {self.failed_polls} failed poll(s)",
-                    warning=True,
-                )
-            )
-            self.failing_since = None
-            self.failed_polls = 0
-            self.last_failure_notice = float("-inf")
+        self.contact.reached()
         for index in watching:
             run = self.runs[index]
             if run.state.step.watches:
                 run.observe(listed, by_name, now)
             self._touch(index)
-
-    def _poll_failed(self, error: ApiError | TransportError, now: float) -> None:
-        """Report consecutive failed polls; past the grace period, give the run up."""
-        self.failed_polls += 1
-        if self.failing_since is None:
-            self.failing_since = now
-        lost_for = now - self.failing_since
-        grace = self.limits.lost_contact_after
-        reason = error.message
-        if lost_for >= grace:
-            self.stopped = LostContactError(
-                f"lost contact with the deployment: {self.failed_polls} poll(s) failed over "
-                f"{format_seconds(round(lost_for, 1))} (last: {reason})"
-            )
-            return
-        if now - self.last_failure_notice >= min(FAILURE_NOTICE_EVERY, grace / 3):
-            self.last_failure_notice = now
-            left = format_seconds(round(grace - lost_for, 1))
-            self.notify(
-                Notice(
-                    f"cannot reach the deployment ({self.failed_polls} failed poll(s)): "
-                    f"{reason}; giving up in {left}",
-                    warning=True,
-                )
-            )
 
     def _progress(self, now: float) -> None:
         """A line of counts at intervals, so a long wait shows life in a log."""

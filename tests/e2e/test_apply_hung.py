@@ -1,0 +1,72 @@
+"""`--lost-contact-after` bounds the whole outage, even when the deployment hangs.
+
+A server that accepts requests and never answers is the worst case: each request would run to
+its own deadline (60 s by default) and be tried again. The simulator holds every poll on arrival
+and never answers it; the apply must end by the lost-contact window plus a little, on Tasks and
+on Chats. Nothing here sleeps: the test waits on the simulator's arrivals and the process.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import sim_env, start_tasks, write_manifest
+
+#: The lost-contact window of the test, and what the end may take beyond it on a loaded
+#: machine (the process's exit, a last poll interval); far below the 60 s request deadline.
+WINDOW_SECONDS = 3.0
+SLACK_SECONDS = 6.0
+EVENT_TIMEOUT = 60.0
+
+MANIFEST = """\
+version: 1
+batch: hung
+defaults: {template: claude-code, timeout: 10m}
+tasks:
+  - name: "job-{{ matrix.n }}"
+    prompt: "job {{ matrix.n }} [sim:work=600]"
+    matrix:
+      n: [1, 2]
+"""
+
+
+@pytest.mark.parametrize(
+    ("version", "backend", "creates", "polls"),
+    [
+        ("2.34.2", "tasks", "/api/v2/tasks/", "/api/v2/tasks"),
+        ("2.34.2", "chats", "/api/experimental/chats", "/api/experimental/chats"),
+        ("2.38.0", "chats", "/api/v2/chats", "/api/v2/chats"),
+    ],
+    ids=["v2.34-tasks", "v2.34-chats", "v2.38"],
+)
+def test_a_hung_server_ends_the_apply_within_the_lost_contact_window(
+    make_sim: Any, tmp_path: Path, version: str, backend: str, creates: str, polls: str
+) -> None:
+    sim = make_sim(version)
+    manifest = write_manifest(tmp_path, MANIFEST)
+    args = ["apply", manifest, "--yes", "--backend", backend]
+    args += ["--poll-interval", "200ms", "--lost-contact-after", f"{WINDOW_SECONDS:g}s"]
+    proc = start_tasks(args, env=sim_env(sim))
+    try:
+        assert sim.arrivals.wait("POST", creates, count=2, timeout=EVENT_TIMEOUT)
+        # Both agents work for ten minutes: from here on the apply only polls, and every poll
+        # is held on the server, never answered.
+        sim.arrivals.hold("GET", polls)
+        sim.arrivals.clear()
+        assert sim.arrivals.wait("GET", polls, timeout=EVENT_TIMEOUT)
+        held_at = time.monotonic()
+        out, err = proc.communicate(timeout=WINDOW_SECONDS + 30)
+        ended_after = time.monotonic() - held_at
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+        sim.arrivals.release(timeout=EVENT_TIMEOUT)
+    assert proc.returncode == 1, out + err
+    assert "Traceback" not in err
+    assert "lost contact with the deployment" in out + err
+    assert "lost-contact window" in out + err, out + err
+    assert ended_after <= WINDOW_SECONDS + SLACK_SECONDS, ended_after
