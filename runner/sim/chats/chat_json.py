@@ -49,7 +49,7 @@ def chat_json(
     if gen.structured_error:
         if chat.last_error is not None:
             body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
-        body["last_turn_summary"] = None
+        body["last_turn_summary"] = chat.turn_summary
     else:
         body["last_error"] = chat.last_error
     pr = chat.pull_request
