@@ -19,7 +19,7 @@ import pytest
 
 from runner.backends.chats import LABEL_BATCH, LABEL_SPEC, ChatsBackend
 from runner.batch import plan_batch, run
-from runner.coder.chats import LIST_PAGE_SIZE, ChatsClient
+from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.execute import ExecuteSettings, Outcome
@@ -30,6 +30,7 @@ PREFIX = "/api/v2/chats"
 ONE_CHAT = re.compile(r"^/api/v2/chats/[0-9a-f-]{36}(/.*)?$")
 WORKSPACE_READ = re.compile(r"^/api/v2/(workspaces/[0-9a-f-]{36}|users/[^/]+/workspace/)")
 SETTINGS = ExecuteSettings(parallelism=8, poll_interval=0.1, idle_grace=0.05)
+THOUSAND = 1000
 #: Requests a batch makes whatever its size: build info, the route probe, the user, the
 #: organization, the template and its version (preflight), the first observation's list.
 CONSTANT = 12
@@ -129,9 +130,9 @@ def test_a_poll_over_a_thousand_chats_is_at_most_three_list_pages(make_sim: Any)
             client.create_chat(f"job {number} [sim:work=100000]", labels=labels)
 
         with ThreadPoolExecutor(max_workers=4) as pool:
-            list(pool.map(make, range(LIST_PAGE_SIZE)))
-        for count in (LIST_PAGE_SIZE, LIST_PAGE_SIZE + 1):
-            if count > LIST_PAGE_SIZE:
+            list(pool.map(make, range(THOUSAND)))
+        for count in (THOUSAND, THOUSAND + 1):
+            if count > THOUSAND:
                 make(count)
             before = len(sim.requests)
             found = client.list_chats(labels={LABEL_BATCH: "scale"})
