@@ -228,8 +228,8 @@ class ChatsBackend:
         raise TasksError("chats cannot be paused or resumed")
 
     def details(self, item: Task) -> ItemDetails:
-        """The pull request and Coder's turn summary from the chat's row in the last poll
-        (`item.raw`); the newest messages are read only when the row has no summary."""
+        """The pull request and Coder's label of the last turn, from the chat's row in the last
+        poll (`item.raw`); the newest messages are read only from servers without turn labels."""
         chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
         diff = chat.diff_status
         pull_request = None
@@ -242,7 +242,7 @@ class ChatsBackend:
                 deletions=diff.deletions,
             )
         said = chat.turn_summary
-        if not said:
+        if said is None:  # a server without turn labels: the newest messages say it
             newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
             said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
         return ItemDetails(pull_request=pull_request, last_message=said)
@@ -252,26 +252,26 @@ class ChatsBackend:
     def _pinned_workspace(
         self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
     ) -> PinnedWorkspace:
-        """The item's workspace: the one an earlier (lost or half-done) create made, else new.
+        """The item's workspace: new, else the one an earlier (lost or half-done) create made.
 
-        Looked up by its name first, so a create whose response was lost, or whose chat was
-        never made, is adopted rather than made twice.
+        Created first: Coder refuses a name that is taken (409), and only then, or when the
+        answer was lost, is it looked up by name and adopted rather than made twice. So a
+        workspace costs one request, not a lookup and a create.
         """
         name = workspace_name(desired.batch, desired.name)
         owner = resolved.owner.username
-        workspace = self._adoptable(resolved, version, name)
-        if workspace is None:
-            try:
-                workspace = self.chats.create_workspace(
-                    name,
-                    version.id,
-                    owner=owner,
-                    preset_id=resolved.preset.id if resolved.preset else None,
-                )
-            except (ConflictError, UncertainOutcomeError, ServerError):
-                workspace = self._adoptable(resolved, version, name)
-                if workspace is None:
-                    raise
+        try:
+            workspace = self.chats.create_workspace(
+                name,
+                version.id,
+                owner=owner,
+                preset_id=resolved.preset.id if resolved.preset else None,
+            )
+        except (ConflictError, UncertainOutcomeError, ServerError):
+            found = self._adoptable(resolved, version, name)
+            if found is None:
+                raise
+            workspace = found
         with self._lock:
             self._workspaces[workspace.id] = workspace
         return workspace

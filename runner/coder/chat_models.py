@@ -132,9 +132,12 @@ class Chat:
         return self.status in IDLE_STATUSES
 
     @property
-    def turn_summary(self) -> str:
-        """`last_turn_summary`: Coder's summary of the last turn, where it sends one (string or
-        null; CHATS-CONTRACT 1.2)."""
+    def turn_summary(self) -> str | None:
+        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
+        none: a turn running, ended in error, or not yet labelled); None from a server that
+        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
+        if "last_turn_summary" not in self.raw:
+            return None
         value = self.raw.get("last_turn_summary")
         return value if isinstance(value, str) else ""
 
