@@ -9,6 +9,7 @@ task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -16,6 +17,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from runner import ownership
+from runner.backends.chat_labels import (
+    LABEL_FOLLOW_UPS,
+    completes,
+    follow_ups_digest,
+    proven_inputs,
+)
 from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
@@ -29,6 +36,7 @@ from runner.errors import (
     ManifestError,
     ServerError,
     TasksError,
+    TransportError,
     UncertainOutcomeError,
 )
 from runner.execute.results import ItemDetails, PullRequest
@@ -107,6 +115,7 @@ class ChatsBackend:
         self._me: User | None = None
         self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
+        self._inputs: dict[str, tuple[str, ...]] = {}  # chat id -> inputs read before a send
 
     @property
     def kind(self) -> str:
@@ -166,12 +175,19 @@ class ChatsBackend:
         return f"/agents/{item.id}"
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+        spec = self._spec_of(item)
+        if spec is not None:
+            proven = chat_labels_proof(item, spec)
+            if proven is not None:
+                return proven
         history = self.chats.history(item.id)
         users = [n for n, m in enumerate(history) if m.role == "user"]
         answered = any(m.role == "assistant" for m in history[users[-1] + 1 :]) if users else True
+        inputs = tuple(history[n].text for n in users)
         with self._lock:
             self._answered[item.id] = answered
-        return tuple(history[n].text for n in users)
+            self._inputs[item.id] = inputs
+        return inputs
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         info = self.chats.server
@@ -201,6 +217,8 @@ class ChatsBackend:
             answered = self._answered.pop(item.id, True)
         if not answered:
             raise AgentBusyError(409, "the agent has not answered the last message yet")
+        with self._lock:
+            before = self._inputs.pop(item.id, None)
         try:
             self.chats.send_message(item.id, text)
         except ApiError as error:
@@ -209,6 +227,27 @@ class ChatsBackend:
                     error.status, error.api_message, method=error.method, path=error.path
                 ) from None
             raise
+        spec = self._spec_of(item)
+        if spec is not None and before is not None:
+            desired = spec.desired
+            if completes(before, desired.prompt, desired.follow_ups, text):
+                self._label_delivered(item, desired.follow_ups)
+
+    def _label_delivered(self, item: Task, follow_ups: Sequence[str]) -> None:
+        """Mark every follow-up delivered (labels are replaced whole, so all are sent)."""
+        labels = dict(_labels(item))
+        labels[LABEL_FOLLOW_UPS] = follow_ups_digest(follow_ups)
+        # Only a saving for later plans: without it they read the history instead.
+        with contextlib.suppress(ApiError, TransportError):
+            self.chats.set_labels(item.id, labels)
+
+    def _spec_of(self, item: Task) -> _Spec | None:
+        """The manifest's spec for `item` when its `tasks/spec` label still matches it."""
+        labels = _labels(item)
+        key = (labels.get(LABEL_BATCH, ""), labels.get(LABEL_ITEM, ""))
+        with self._lock:
+            spec = self._specs.get(key)
+        return spec if spec is not None and labels.get(LABEL_SPEC) == spec.digest else None
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
@@ -386,6 +425,19 @@ class ChatsBackend:
             updated_at=chat.updated_at,
             raw=chat.raw,
         )
+
+
+def _labels(item: Task) -> Mapping[str, str]:
+    """The labels of the chat `item` stands for, as the server last showed them."""
+    labels = item.raw.get("labels")
+    if not isinstance(labels, Mapping):
+        return {}
+    return {str(k): v for k, v in labels.items() if isinstance(v, str)}
+
+
+def chat_labels_proof(item: Task, spec: _Spec) -> tuple[str, ...] | None:
+    """The inputs `item`'s labels prove delivered for `spec`, else None."""
+    return proven_inputs(_labels(item), spec.desired.prompt, spec.desired.follow_ups)
 
 
 def _other_owner(owner: str, me: str) -> str:

@@ -287,6 +287,10 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         path = f"{self._chat(chat_id)}/interrupt"
         return Chat.from_json(self._object("POST", path, policy=WRITE))
 
+    def set_labels(self, chat_id: str, labels: Mapping[str, str]) -> None:
+        """Replace the chat's labels whole (`PATCH`; CHATS-CONTRACT 1.9 and 2)."""
+        self._request("PATCH", self._chat(chat_id), body={"labels": dict(labels)}, policy=WRITE)
+
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, policy=WRITE)

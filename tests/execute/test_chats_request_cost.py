@@ -144,3 +144,57 @@ def test_a_poll_over_a_thousand_chats_is_at_most_three_list_pages(make_sim: Any)
         before = len(sim.requests)
         assert len(client.list_chats(labels={LABEL_BATCH: "scale"}, page_size=2000)) == count
         assert len(sim.requests) - before == 1
+
+
+def follow_up_batch(count: int, follow_ups: tuple[str, ...]) -> Batch:
+    tasks = tuple(
+        DesiredTask("scale", f"c{n}", f"job {n}", None, follow_ups=follow_ups) for n in range(count)
+    )
+    return Batch("scale", tasks)
+
+
+def history_reads(requests: list[dict[str, Any]]) -> list[str]:
+    return [r["path"] for r in requests if r["method"] == "GET" and r["path"].endswith("/messages")]
+
+
+def test_delivered_follow_ups_are_read_from_a_label_until_the_list_changes(make_sim: Any) -> None:
+    count = 8
+    sim = make_sim("2.38.0", time_scale=0.05)
+    two = ("add tests", "add docs")
+    with backend(sim) as chats:
+        first = run(plan_batch(chats, follow_up_batch(count, two)), SETTINGS)
+    assert all(r.outcome is Outcome.OK for r in first.results), first.summary()
+    # One label write per chat, after its last follow-up went out.
+    patches = [r for r in sim.requests if r["method"] == "PATCH"]
+    assert len(patches) == count
+    with backend(sim) as chats:
+        before = len(sim.requests)
+        plan = plan_batch(chats, follow_up_batch(count, two)).plan
+    assert {a.kind for a in plan.actions} == {ActionKind.NOOP}
+    assert {a.delivered for a in plan.actions} == {2}
+    assert per_chat_reads(sim.requests[before:]) == []
+    # A third follow-up: the label no longer proves anything, so each history is read, and
+    # only the new follow-up is sent, once.
+    three = (*two, "add a changelog")
+    with backend(sim) as chats:
+        before = len(sim.requests)
+        prepared = plan_batch(chats, follow_up_batch(count, three))
+        assert [a.follow_ups for a in prepared.plan.actions] == [("add a changelog",)] * count
+        report = run(prepared, SETTINGS)
+    assert all(r.outcome is Outcome.OK for r in report.results), report.summary()
+    sends = [
+        r
+        for r in sim.requests[before:]
+        if r["method"] == "POST" and r["path"].endswith("/messages")
+    ]
+    assert len(sends) == count
+    assert len(history_reads(sim.requests[before:])) >= count
+    with ChatsClient(Connection(url=sim.url, token=sim.token)) as client:
+        for chat in client.list_chats(labels={LABEL_BATCH: "scale"}):
+            said = [m.text for m in client.history(chat.id) if m.role == "user"]
+            assert said[1:] == list(three), said  # every follow-up exactly once, in order
+    with backend(sim) as chats:
+        before = len(sim.requests)
+        again = plan_batch(chats, follow_up_batch(count, three)).plan
+    assert {a.kind for a in again.actions} == {ActionKind.NOOP}
+    assert per_chat_reads(sim.requests[before:]) == []
