@@ -52,10 +52,11 @@ PINNED = Kind("Chats, pinned", "2.38.0", "chats", "claude-code", ("/api/v2/chats
 
 def manifest(path: Path, kind: Kind, count: int, *, wait: str, prompt: str) -> Path:
     template = f"template: {kind.template}, " if kind.template else ""
+    timeout = WAIT_TIMEOUT if wait != "none" else "10m"
     lines = [
         "version: 1",
         "batch: scale",
-        f"defaults: {{{template}wait: {wait}, timeout: {WAIT_TIMEOUT if wait != 'none' else '10m'}}}",
+        f"defaults: {{{template}wait: {wait}, timeout: {timeout}}}",
         "tasks:",
     ]
     for number in range(count):
@@ -155,7 +156,7 @@ def main() -> int:
         if selected("chats_scale", "create") or selected("chats_scale", "report"):
             create_and_report(work, large)
         if selected("chats_scale", "waiting"):
-            for count in (50, 500, large):
+            for count in (50, 500) if quick() else (50, 500, 1000):
                 for kind in (TASKS, CHATS):
                     requests, polls = waiting(work, kind, count)
                     what = f"{kind.label}: requests per waiting poll at {count:,} items"

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import queue
-import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from runner import defaults
@@ -24,14 +21,15 @@ from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.contact import Contact
 from runner.execute.details import read_details
-from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
+from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
+from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
+from runner.execute.workers import Workers
 from runner.observe import Observation
-from runner.plan import Action, ActionKind, Plan
+from runner.plan import Plan
 from runner.preflight import ResolvedTask, task_key
-from runner.readiness import reached
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -86,13 +84,13 @@ def execute(
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
-        if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
+        if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
             run = TaskRun(action, task, found, run_settings, emit, backend, versions)
             runs.append(run)
             results.append(run.result)
         else:
-            result = _static_result(backend, action, task, run_settings.dashboard_url)
+            result = static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
     limits = _Limits(
@@ -166,7 +164,7 @@ class _Engine:
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = _Workers(self.parallelism)
+        pool = Workers(self.parallelism)
         try:
             now = time.monotonic()
             self.last_progress = now
@@ -238,7 +236,7 @@ class _Engine:
             self.has_deadline.add(index)
             heapq.heappush(self.deadlines, (run.deadline, index))
 
-    def _step(self, pool: _Workers) -> None:
+    def _step(self, pool: Workers) -> None:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
             _, index = heapq.heappop(self.timers)
@@ -334,84 +332,6 @@ class _Engine:
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
 
 
-class _Workers:
-    """A fixed set of daemon threads running requests, `parallelism` at a time.
-
-    Daemon threads, unlike a ThreadPoolExecutor's, are not waited for when the process exits:
-    after Ctrl-C, a worker still sleeping out a rate limit (up to minutes) must neither keep
-    the command from exiting nor send its request once the run has been reported interrupted.
-    """
-
-    def __init__(self, count: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._threads = [
-            threading.Thread(target=self._work, name=f"apply-{n}", daemon=True)
-            for n in range(count)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, job: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._jobs.put((future, job))
-        return future
-
-    def close(self) -> None:
-        """Stop the workers once the queued jobs are done."""
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
-
-    def abandon(self) -> None:
-        """Cancel queued jobs and leave running ones behind (they die with the process)."""
-        while True:
-            try:
-                item = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[0].cancel()
-        for _ in self._threads:
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            future, job = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = job()
-            except BaseException as error:  # handed to the engine thread, which decides
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-
-def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float) -> bool:
-    """True for a task with nothing to change whose agent has not yet done what `wait` asks.
-
-    A re-run after a timeout, or while agents still work, waits for them as the first run
-    would have, and reports a failed agent as failed, rather than calling them unchanged. A
-    paused task is left paused: nothing in the plan asks to resume it. An active task whose
-    agent never reports a state counts as idle once it is older than `no_state_after`.
-    """
-    desired = action.desired
-    if action.kind is not ActionKind.NOOP or desired is None or task is None:
-        return False
-    if desired.wait == "none" or task.status == "paused":
-        return False
-    silent_for = None
-    if task.created_at is not None:
-        silent_for = (datetime.now(timezone.utc) - task.created_at).total_seconds()
-    return not reached(task, desired.wait, silent_for, no_state_after)
-
-
 def _poll_interval(plan: Plan) -> float:
     intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
@@ -421,29 +341,3 @@ def _lost_contact_after(plan: Plan) -> float:
     """The most patient task's grace: the run stops only when every task would."""
     graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
     return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
-
-
-def _static_result(
-    backend: Backend, action: Action, task: Task | None, dashboard_url: str
-) -> TaskResult:
-    outcome = {
-        ActionKind.NOOP: Outcome.UNCHANGED,
-        ActionKind.DRIFT: Outcome.DRIFTED,
-        ActionKind.CONFLICT: Outcome.BLOCKED,
-    }[action.kind]
-    result = TaskResult(
-        name=action.name,
-        owner=action.owner,
-        coder_name=action.coder_name,
-        action=action.kind.value,
-        task_id=action.task_id,
-        outcome=outcome,
-        error="; ".join(action.reasons),
-    )
-    if task is not None:
-        result.status = task.status
-        result.state = task.state
-        result.message = task.message
-        if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
-    return result
