@@ -177,7 +177,7 @@ class ChatsBackend:
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
         spec = self._spec_of(item)
         if spec is not None:
-            proven = chat_labels_proof(item, spec)
+            proven = _proven(item, spec)
             if proven is not None:
                 return proven
         history = self.chats.history(item.id)
@@ -435,7 +435,7 @@ def _labels(item: Task) -> Mapping[str, str]:
     return {str(k): v for k, v in labels.items() if isinstance(v, str)}
 
 
-def chat_labels_proof(item: Task, spec: _Spec) -> tuple[str, ...] | None:
+def _proven(item: Task, spec: _Spec) -> tuple[str, ...] | None:
     """The inputs `item`'s labels prove delivered for `spec`, else None."""
     return proven_inputs(_labels(item), spec.desired.prompt, spec.desired.follow_ups)
 
