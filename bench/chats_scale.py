@@ -97,7 +97,7 @@ def create_run(work: Path, kind: Kind, count: int) -> tuple[int, float, float]:
 def create_and_report(work: Path, count: int) -> None:
     runs = {kind.label: create_run(work, kind, count) for kind in (TASKS, CHATS, PINNED)}
     tasks_per_item = runs["Tasks"][0] / count
-    for kind, limit in ((TASKS, 1.5), (CHATS, 1.5), (PINNED, 3.5)):
+    for kind, limit in ((TASKS, 1.5), (CHATS, 1.5), (PINNED, 2.5)):
         requests, seconds, _ = runs[kind.label]
         if selected("chats_scale", "create"):
             what = f"{kind.label}: requests per created item, {count:,} created and waited for"
