@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from runner.sim.chats.generation import ChatGeneration
-from runner.sim.chats.record import ChatRecord, QueuedMessage, StoredMessage, text_part
+from runner.sim.chats.record import (
+    ChatRecord,
+    PullRequest,
+    QueuedMessage,
+    StoredMessage,
+    text_part,
+)
 from runner.sim.clock import rfc3339
 from runner.sim.directory import Directory
 
@@ -52,23 +58,8 @@ def chat_json(
         body["last_turn_summary"] = chat.turn_summary
     else:
         body["last_error"] = chat.last_error
-    pr = chat.pull_request
-    if pr is not None:
-        body["diff_status"] = {
-            "chat_id": chat.id,
-            "url": f"https://github.com/example/repo/pull/{pr.number}",
-            "pull_request_state": "open",
-            "pull_request_title": pr.title,
-            "pull_request_draft": False,
-            "changes_requested": False,
-            "additions": 12,
-            "deletions": 3,
-            "changed_files": 2,
-            "base_branch": "main",
-            "head_branch": pr.head_branch,
-            "pr_number": pr.number,
-            "refreshed_at": rfc3339(pr.at),
-        }
+    if chat.pull_request is not None:
+        body["diff_status"] = _diff_status(chat.id, chat.pull_request)
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -90,6 +81,25 @@ def chat_json(
         body["client_type"] = chat.client_type
         body["children"] = []
     return body
+
+
+def _diff_status(chat_id: str, pr: PullRequest) -> dict[str, Any]:
+    """`diff_status`: the pull request Coder tracks for the chat."""
+    return {
+        "chat_id": chat_id,
+        "url": f"https://github.com/example/repo/pull/{pr.number}",
+        "pull_request_state": "open",
+        "pull_request_title": pr.title,
+        "pull_request_draft": False,
+        "changes_requested": False,
+        "additions": 12,
+        "deletions": 3,
+        "changed_files": 2,
+        "base_branch": "main",
+        "head_branch": pr.head_branch,
+        "pr_number": pr.number,
+        "refreshed_at": rfc3339(pr.at),
+    }
 
 
 def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:
