@@ -198,3 +198,19 @@ def test_delivered_follow_ups_are_read_from_a_label_until_the_list_changes(make_
         again = plan_batch(chats, follow_up_batch(count, three)).plan
     assert {a.kind for a in again.actions} == {ActionKind.NOOP}
     assert per_chat_reads(sim.requests[before:]) == []
+
+
+def test_servers_without_turn_labels_read_each_chats_newest_messages_for_the_reports(
+    make_sim: Any,
+) -> None:
+    """v2.33 sends no `last_turn_summary` (CHATS-CONTRACT 1.2; added 2026-05-06, #24942): the
+    reports read each chat's newest messages, once, for what the agent said last."""
+    sim = make_sim("2.33.0", experiments=("agents",), time_scale=0.05)
+    with backend(sim) as chats:
+        before = len(sim.requests)
+        report = run(plan_batch(chats, batch(3)), SETTINGS)
+    assert all(r.last_message.startswith("I worked on: job") for r in report.results)
+    reads = history_reads(sim.requests[before:])
+    assert sorted(reads) == sorted(
+        f"/api/experimental/chats/{r.task_id}/messages" for r in report.results
+    )
