@@ -53,9 +53,10 @@ def test_a_hung_server_ends_the_apply_within_the_lost_contact_window(
     try:
         assert sim.arrivals.wait("POST", creates, count=2, timeout=EVENT_TIMEOUT)
         # Both agents work for ten minutes: from here on the apply only polls, and every poll
-        # is held on the server, never answered.
-        sim.arrivals.hold("GET", polls)
+        # is held on the server, never answered. (Cleared first: a poll held before the clear
+        # would be forgotten, and no other would come while it hangs.)
         sim.arrivals.clear()
+        sim.arrivals.hold("GET", polls)
         assert sim.arrivals.wait("GET", polls, timeout=EVENT_TIMEOUT)
         held_at = time.monotonic()
         out, err = proc.communicate(timeout=WINDOW_SECONDS + 30)
