@@ -2,18 +2,24 @@
 
 A server that accepts requests and never answers is the worst case: each request would run to
 its own deadline (60 s by default) and be tried again. The simulator holds every poll on arrival
-and never answers it; the apply must end by the lost-contact window plus a little, on Tasks and
-on Chats. Nothing here sleeps: the test waits on the simulator's arrivals and the process.
+and never answers it, or (`tasks sim` in its own process) is stopped by SIGSTOP; the apply must
+end by the lost-contact window plus a little, on Tasks and on Chats. The in-process simulator's
+arrivals say when the polls hang; the stopped one is asked until the chats exist.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
-from conftest import sim_env, start_tasks, write_manifest
+from conftest import ROOT, sim_env, start_tasks, write_manifest
 
 #: The lost-contact window of the test, and what the end may take beyond it on a loaded
 #: machine (the process's exit, a last poll interval); far below the 60 s request deadline.
@@ -71,3 +77,56 @@ def test_a_hung_server_ends_the_apply_within_the_lost_contact_window(
     assert "lost contact with the deployment" in out + err
     assert "lost-contact window" in out + err, out + err
     assert ended_after <= WINDOW_SECONDS + SLACK_SECONDS, ended_after
+
+
+def test_a_stopped_server_process_ends_the_apply_within_the_lost_contact_window(
+    tmp_path: Path,
+) -> None:
+    """`tasks sim` in its own process, SIGSTOPped once the chats exist: the kernel still
+    accepts connections, and nothing ever answers them."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CODER_", "TASKS_"))}
+    argv = [sys.executable, "-m", "runner", "sim", "--port", "0", "--coder-version", "2.38.0"]
+    server = subprocess.Popen(
+        argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=str(ROOT), env=env
+    )
+    proc = None
+    try:
+        assert server.stdout is not None
+        url = server.stdout.readline().strip().split("=", 1)[1]
+        token = server.stdout.readline().strip().split("=", 1)[1]
+        manifest = write_manifest(tmp_path, MANIFEST)
+        args = ["apply", manifest, "--yes", "--poll-interval", "200ms"]
+        args += ["--lost-contact-after", f"{WINDOW_SECONDS:g}s"]
+        proc = start_tasks(args, env={"CODER_URL": url, "CODER_SESSION_TOKEN": token})
+        listed = labelled_chats(url, token, count=2)
+        assert len(listed) == 2, listed
+        server.send_signal(signal.SIGSTOP)
+        stopped_at = time.monotonic()
+        out, err = proc.communicate(timeout=WINDOW_SECONDS + 30)
+        ended_after = time.monotonic() - stopped_at
+    finally:
+        if proc is not None and proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+        server.send_signal(signal.SIGCONT)
+        server.terminate()
+        server.communicate(timeout=10)
+    assert proc.returncode == 1, out + err
+    assert "Traceback" not in err
+    assert "lost contact with the deployment" in out + err
+    # The window, plus at most one poll interval before the first poll that hangs.
+    assert ended_after <= WINDOW_SECONDS + SLACK_SECONDS, ended_after
+
+
+def labelled_chats(url: str, token: str, *, count: int) -> list[Any]:
+    """The batch's chats once `count` exist (asked every 50 ms, for at most a minute)."""
+    headers = {"Coder-Session-Token": token}
+    params = {"label": "tasks/batch:hung"}
+    ends = time.monotonic() + EVENT_TIMEOUT
+    found: list[Any] = []
+    while time.monotonic() < ends:
+        found = httpx.get(f"{url}/api/v2/chats", params=params, headers=headers).json() or []
+        if len(found) >= count:
+            break
+        time.sleep(0.05)
+    return found
