@@ -36,6 +36,10 @@ class Contact:
         """Whether the last poll failed."""
         return self.failing_since is not None
 
+    def closes_at(self) -> float | None:
+        """When the window of the current outage closes; None while polls succeed."""
+        return None if self.failing_since is None else self.failing_since + self.grace
+
     def bound(self, started: float) -> AbstractContextManager[None]:
         """Around a poll started at `started`: its requests end by the window's close."""
         opened = started if self.failing_since is None else self.failing_since

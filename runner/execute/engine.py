@@ -260,11 +260,11 @@ class _Engine:
             elif not step.asked and not step.watches:
                 # Waits on another run (a version's verdict): asked again when one finishes.
                 self.parked.add(index)
-        if now - self.last_poll >= self.poll and self.watching:
+        if self.watching and now >= self._next_poll():
             self._observe(now)
             self.last_poll = now
         self._progress(now)
-        timeout = max(0.01, min(self.poll, self.last_poll + self.poll - time.monotonic()))
+        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
@@ -292,6 +292,13 @@ class _Engine:
             run.check_deadline(now)
             if run.state.step is Step.DONE:
                 self._touch(index)
+
+    def _next_poll(self) -> float:
+        """When to poll next: a poll interval after the last, or when the lost-contact window
+        closes, so that a run whose polls fail fast ends then, not a poll interval later."""
+        due = self.last_poll + self.poll
+        closes = self.contact.closes_at()
+        return due if closes is None else min(due, closes)
 
     def _observe(self, now: float) -> None:
         watching = sorted(self.watching)

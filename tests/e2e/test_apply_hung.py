@@ -130,3 +130,30 @@ def labelled_chats(url: str, token: str, *, count: int) -> list[Any]:
             break
         time.sleep(0.05)
     return found
+
+
+def test_polls_that_fail_fast_end_the_apply_when_the_window_closes(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """Every poll reset at once (the server closes the connection unanswered): the apply ends
+    when the window closes, not at the first poll after it (polls are 10 s apart here)."""
+    sim = make_sim("2.38.0")
+    manifest = write_manifest(tmp_path, MANIFEST)
+    args = ["apply", manifest, "--yes", "--poll-interval", "10s", "--lost-contact-after", "1s"]
+    proc = start_tasks(args, env=sim_env(sim))
+    try:
+        assert sim.arrivals.wait("POST", "/api/v2/chats", count=2, timeout=EVENT_TIMEOUT)
+        sim.faults.add(method="GET", path=r"^/api/v2/chats$", status=0, times=10_000)
+        sim.arrivals.clear()
+        # The first poll that fails opens the window (the first, or one 10 s later).
+        assert sim.arrivals.wait("GET", "/api/v2/chats", timeout=EVENT_TIMEOUT)
+        failing_since = time.monotonic()
+        out, err = proc.communicate(timeout=EVENT_TIMEOUT)
+        ended_after = time.monotonic() - failing_since
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate(timeout=10)
+    assert proc.returncode == 1, out + err
+    assert "lost contact with the deployment" in out + err
+    assert ended_after <= 1 + SLACK_SECONDS, ended_after  # the next poll would be at 10 s
