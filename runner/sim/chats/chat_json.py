@@ -26,19 +26,7 @@ def chat_json(
     gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
 ) -> dict[str, Any]:
     """`codersdk.Chat` for the simulated generation."""
-    body: dict[str, Any] = {"id": chat.id}
-    if gen.org_scoped:
-        owner = directory.user(chat.owner_id)
-        body.update(
-            {
-                "organization_id": chat.org_id,
-                "owner_id": chat.owner_id,
-                "owner_username": owner.username,
-                "owner_name": owner.name,
-            }
-        )
-    else:
-        body["owner_id"] = chat.owner_id
+    body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
         if chat.build_id:
@@ -85,6 +73,19 @@ def chat_json(
         body["client_type"] = chat.client_type
         body["children"] = []
     return body
+
+
+def _owner(gen: ChatGeneration, directory: Directory, chat: ChatRecord) -> dict[str, Any]:
+    """The owner fields: with the organization and the owner's names from v2.34."""
+    if not gen.org_scoped:
+        return {"owner_id": chat.owner_id}
+    owner = directory.user(chat.owner_id)
+    return {
+        "organization_id": chat.org_id,
+        "owner_id": chat.owner_id,
+        "owner_username": owner.username,
+        "owner_name": owner.name,
+    }
 
 
 def _diff_status(chat_id: str, pr: PullRequest) -> dict[str, Any]:
