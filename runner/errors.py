@@ -172,7 +172,8 @@ class UncertainOutcomeError(TransportError):
 
 
 class UnsupportedServerError(TasksError):
-    """The deployment does not serve Coder Tasks (v2.38+, switched off or not opted in, or older than v2.28)."""
+    """The deployment does not serve Coder Tasks (v2.38+, switched off or not opted in, or older
+    than v2.28)."""
 
 
 class TaskNotFoundError(TasksError):

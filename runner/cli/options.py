@@ -1,4 +1,4 @@
-"""Options and argument helpers shared by the imperative task commands."""
+"""Options and argument helpers shared by the commands (no command module imports another)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,42 @@ def yes_option() -> Callable[[F], F]:
         type_help="bool",
         description="Bypass confirmation prompts.",
     )
+
+
+def manifest_input_options(function: F) -> F:
+    """Add `--var KEY=VALUE` (as `variables`) and `--env NAME` (as `env_names`)."""
+    function = click.option(
+        "--env",
+        "env_names",
+        multiple=True,
+        metavar="NAME",
+        help="Let templates read this environment variable as {{ env.NAME }}. Repeatable.",
+    )(function)
+    function = click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a template variable {{ vars.KEY }}, overriding the manifest's vars. Repeatable.",
+    )(function)
+    return function
+
+
+def backend_option(function: F) -> F:
+    """Add `--backend auto|tasks|chats` (as `backend`), the choice `runner.choice` makes.
+
+    A plain click option: the task commands' help stays Coder's own, byte for byte.
+    """
+    from runner.manifest.model import BACKENDS
+
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        show_default=True,
+        help="The Coder API to run on: tasks, chats (Coder Agents), or auto (Tasks where the "
+        "server serves them, Chats otherwise). Overrides a manifest's defaults.backend.",
+    )(function)
 
 
 def parse_go_duration(text: str, *, flag: str) -> float:

@@ -50,11 +50,12 @@ class CoderClient(ClientBase[ServerInfo]):
     """Typed access to a Coder deployment's Tasks API, on both API generations.
 
     Detects the generation lazily from buildinfo on first use (`server`: raises
-    UnsupportedServerError for < v2.28, and from v2.35 when the task routes are not served). Retries reads on 5xx and connection
-    failures (bounded, with jitter), waits out 429 using `Retry-After`, and never repeats a
-    create or send blindly: a lost response raises `UncertainOutcomeError`. `on_debug` receives
-    one redacted line per request when set. `transport`, `sleep`, `clock` and `jitter` exist
-    for tests (a fake transport, no real sleeping).
+    UnsupportedServerError for < v2.28, and from v2.35 when the task routes are not served).
+    Retries reads on 5xx and connection failures (bounded, with jitter), waits out 429 using
+    `Retry-After`, and never repeats a create or send blindly: a lost response raises
+    `UncertainOutcomeError`. `on_debug` receives one redacted line per request when set.
+    `transport`, `sleep`, `clock` and `jitter` exist for tests (a fake transport, no real
+    sleeping).
     """
 
     def __init__(

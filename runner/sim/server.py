@@ -3,7 +3,8 @@
 It follows CONTRACT.md for the chosen `coder_version`: 2.28.x serves the experimental routes
 only; 2.29 to 2.37 serve `/api/v2/tasks` and `/api/experimental/tasks` (2.36 unless switched
 off, 2.37 only when switched on: `enable_ai_tasks`); 2.38+ serves no task route. See
-`runner.sim.directives` for the `[sim:…]` directives that steer the simulated agent, and `runner.sim.faults` for fault injection.
+`runner.sim.directives` for the `[sim:…]` directives that steer the simulated agent, and
+`runner.sim.faults` for fault injection.
 """
 
 from __future__ import annotations

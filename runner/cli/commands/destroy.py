@@ -9,8 +9,7 @@ import click
 from runner.cli.commands.apply import report_failure, report_interrupted, run_options, run_plan
 from runner.cli.commands.plan import source
 from runner.cli.context import global_options
-from runner.cli.manifest_options import backend_option, manifest_input_options
-from runner.cli.options import confirm
+from runner.cli.options import backend_option, confirm, manifest_input_options
 from runner.errors import TasksError
 
 if TYPE_CHECKING:

@@ -9,8 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from runner.cli.context import global_options
-from runner.cli.manifest_options import backend_option, manifest_input_options
-from runner.cli.options import check_writable
+from runner.cli.options import backend_option, check_writable, manifest_input_options
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
 from runner.render.safe_text import safe_text
 

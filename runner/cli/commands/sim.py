@@ -52,8 +52,9 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     default=defaults.SIM_CODER_VERSION,
     show_default=True,
     help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
-    "2.37 (Tasks only with --enable-ai-tasks), 2.38+ (no Tasks). A development build such as v0.0.0-devel+abc123 behaves as 2.34.2 "
-    "(v2.30.0-devel+abc123 as 2.30.0) and reports itself as written.",
+    "2.37 (Tasks only with --enable-ai-tasks), 2.38+ (no Tasks). A development build such as "
+    "v0.0.0-devel+abc123 behaves as 2.34.2 (v2.30.0-devel+abc123 as 2.30.0) and reports itself "
+    "as written.",
 )
 @click.option(
     "--build-version",
