@@ -113,6 +113,54 @@ def backend_option(function: F) -> F:
     )(function)
 
 
+def plan_flags(function: F) -> F:
+    """--var, --env, --backend, --target, --replace and --prune (shared by plan and apply)."""
+    decorators = [
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="NAME",
+            help="Limit the plan to this task of the batch. Repeatable.",
+        ),
+        click.option(
+            "--replace",
+            is_flag=True,
+            help="Delete and re-create drifted tasks (prompt, template or pinned version).",
+        ),
+        click.option(
+            "--prune",
+            is_flag=True,
+            help="Delete tasks this batch owns that are no longer in the manifest.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return manifest_input_options(backend_option(function))
+
+
+def run_options(function: F) -> F:
+    """--yes, --parallelism, --report, --junit (shared by apply and destroy)."""
+    from runner import defaults
+
+    decorators = [
+        click.option("-y", "--yes", is_flag=True, help="Apply without asking for confirmation."),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=defaults.PARALLELISM,
+            show_default=True,
+            help="Requests in flight at once. Coder's rate limit (512 requests/minute per "
+            "route by default) is kept by pacing on its rate-limit headers, whatever this is.",
+        ),
+        click.option("--report", "report_path", metavar="FILE", help="Write results as JSON."),
+        click.option("--junit", "junit_path", metavar="FILE", help="Write results as JUnit XML."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
+
+
 def parse_go_duration(text: str, *, flag: str) -> float:
     """Seconds in a Go duration such as `1s`, `250ms` or `1m30s` (the one grammar)."""
     try:
