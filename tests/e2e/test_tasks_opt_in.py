@@ -44,15 +44,20 @@ def chat_posts(sim: Any) -> list[str]:
     return [r["path"] for r in sim.requests if r["method"] == "POST" and "/chats" in r["path"]]
 
 
+def apply_header(sim: Any, tmp_path: Path) -> tuple[str, str]:
+    """Apply the batch with `auto`; its manifest path and the plan header it printed."""
+    path = write_manifest(tmp_path, BATCH)
+    applied = run_tasks(["apply", path, *RUN], env=sim_env(sim))
+    assert applied.code == 0, applied.output
+    return path, applied.stdout.splitlines()[0]
+
+
 def test_v2_37_with_tasks_enabled_runs_a_batch_and_lists_it_on_tasks(
     make_sim: Any, tmp_path: Path
 ) -> None:
     sim = make_sim("2.37.0", enable_ai_tasks=True)
     env = sim_env(sim)
-    path = write_manifest(tmp_path, BATCH)
-    applied = run_tasks(["apply", path, *RUN], env=env)
-    assert applied.code == 0, applied.output
-    header = applied.stdout.splitlines()[0]
+    _, header = apply_header(sim, tmp_path)
     assert header.startswith("Batch 'optin' (1 task) on Tasks (auto: this server serves Tasks)")
     assert "against Coder v2.37.0+sim" in header
     assert chat_posts(sim) == []
@@ -73,10 +78,7 @@ def test_without_tasks_auto_runs_on_chats_and_list_shows_chats(
 ) -> None:
     sim = make_sim(version, enable_ai_tasks=enable_ai_tasks)
     env = sim_env(sim)
-    path = write_manifest(tmp_path, BATCH)
-    applied = run_tasks(["apply", path, *RUN], env=env)
-    assert applied.code == 0, applied.output
-    header = applied.stdout.splitlines()[0]
+    path, header = apply_header(sim, tmp_path)
     assert header.startswith("Batch 'optin' (1 task) on Chats (auto: this server serves no Tasks)")
     assert len([p for p in chat_posts(sim) if p.endswith("/chats")]) == 1
     # The task routes were asked once, by the choice, and answered 404 "Route not found.".
