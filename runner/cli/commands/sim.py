@@ -140,6 +140,11 @@ def command(
         server.start()
     except OSError as error:
         raise InvalidInputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    _serve(server, time_scale)
+
+
+def _serve(server: Any, time_scale: float) -> None:
+    """Print the deployment's URL and token, then serve until SIGINT or SIGTERM."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
