@@ -171,7 +171,7 @@ class ApiTransport:
             try:
                 response = self._receive(request, started)
             except httpx.TransportError as exc:
-                self._pacer.abandon(route)
+                self._pacer.abandon(route, grant)
                 failure = self._classify(exc, method, path)
                 self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
                 if isinstance(failure, DeadlineExceededError):
