@@ -11,15 +11,16 @@ import re
 from collections.abc import Sequence
 from functools import lru_cache
 from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import LocatedError
 from runner.manifest.fastcheck import Check, UnsupportedSchema, compile_check
 from runner.manifest.wording import kind, quote, suggestion
 from runner.manifest.yamltree import Document, PathPart
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "batch.schema.json"
 
@@ -51,8 +52,12 @@ def validator() -> Draft202012Validator:
     """A validator for the schema, built once.
 
     Local `$ref`s are inlined first: resolving them per value is most of jsonschema's time on a
-    large batch, and the inlined schema means exactly the same.
+    large batch, and the inlined schema means exactly the same. Imported here: a valid file
+    never needs jsonschema (the fast check answers), and importing it costs more start-up than
+    the rest of a small load.
     """
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_inlined_schema())
 
 
