@@ -6,8 +6,9 @@ Both are measured as CPU time, best of several interleaved rounds, so that other
 machine does not skew the ratio. The `fresh` part measures the same in a new process each
 (start-up and imports included, as a `tasks plan` pays them; target at most 2x), and the
 start-up alone: a process that only imports what a valid load needs, against one that imports
-yaml (at most 3x: the interpreter's own start is in both). The batch is 10,000 tasks written out (plus a few matrices), the
-shape a generated manifest has; a small file of large matrices does more work per byte.
+yaml (at most 3x: the interpreter's own start is in both). The batch is 10,000 tasks written
+out (plus a few matrices), the shape a generated manifest has; a small file of large matrices
+does more work per byte.
 """
 
 from __future__ import annotations
