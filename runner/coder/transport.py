@@ -244,6 +244,10 @@ class ApiTransport:
                 response.read()
             finally:
                 response.close()
+        # httpx binds the stream to its response (BoundSyncStream, httpx/_client.py), a cycle
+        # that only the cyclic collector frees: each poll's whole body would stay until then
+        # (with thousands of tasks held, rarely). Read and closed, the stream is done with.
+        response.stream = httpx.ByteStream(b"")
         return response
 
     def _can_retry_failure(
