@@ -16,8 +16,12 @@ from runner.coder.models import _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
 IDLE_STATUSES = ("waiting", "error", "requires_action")
-#: Statuses in which the agent is (or is about to be) working.
+#: Statuses in which the agent is (or is about to be) working. Any status not named in these
+#: lists (a newer Coder's, e.g. the `paused` of PR #29215) counts as busy (CHATS-CONTRACT 7.2).
 BUSY_STATUSES = ("pending", "running", "interrupting")
+#: The only statuses Coder archives from; any other is interrupted first (CHATS-CONTRACT 7.2,
+#: `chatstate/transitions.go`: archive is allowed from `waiting` and `error` only).
+ARCHIVABLE_STATUSES = ("waiting", "error")
 
 
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
