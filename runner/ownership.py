@@ -84,6 +84,27 @@ def survival_order(item: _Dated) -> tuple[datetime, str]:
     return (item.created_at or _NEVER, item.id)
 
 
+class _Named(_Dated, Protocol):
+    @property
+    def owner_name(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=_Named)
+
+
+def by_name(items: Iterable[NamedT]) -> dict[str, NamedT]:
+    """`items` by lower-cased `owner/name`; where two share one (applies raced on Chats), the
+    survivor, so every run of every apply follows the same one."""
+    found: dict[str, NamedT] = {}
+    for item in items:
+        key = f"{item.owner_name}/{item.name}".lower()
+        found[key] = survivor((found.get(key, item), item))
+    return found
+
+
 def survivor(items: Iterable[DatedT]) -> DatedT:
     """The one of several items of one name a batch keeps. Every run of every apply picks the
     same one from the same items, so they converge on it."""
