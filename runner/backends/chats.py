@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from runner.backends.chat_labels import (
     follow_ups_digest,
     proven_inputs,
 )
+from runner.backends.chat_listing import SharedListing
 from runner.backends.conflicts import NameConflicts
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
@@ -120,6 +122,7 @@ class ChatsBackend:
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
+        self._listings: dict[str, SharedListing] = {}  # batch -> its chats, listed after creates
 
     @property
     def kind(self) -> str:
@@ -230,8 +233,17 @@ class ChatsBackend:
         """The item's chats by its labels (CHATS-CONTRACT 1.5): the oldest is kept; `created`,
         when younger, is interrupted and archived before anything is sent to it. Its pinned
         workspace is the survivor's too (adopted by name), so it stays."""
-        labels = {LABEL_BATCH: desired.batch, LABEL_ITEM: desired.name}
-        found = {chat.id: chat for chat in self.chats.list_chats(labels=labels)}
+        answered_at = time.monotonic()
+        with self._lock:
+            listing = self._listings.setdefault(
+                desired.batch,
+                SharedListing(lambda: self.chats.list_chats(labels={LABEL_BATCH: desired.batch})),
+            )
+        found = {
+            chat.id: chat
+            for chat in listing.since(answered_at)
+            if chat.labels.get(LABEL_ITEM) == desired.name
+        }
         if created.id not in found or len(found) == 1:
             return created
         kept = ownership.survivor(found.values())
