@@ -32,9 +32,9 @@ defaults: {{template: claude-code, timeout: 90s}}
 tasks:
   - name: "job-{{{{ matrix.n }}}}"
     prompt: "job {{{{ matrix.n }}}} [sim:work=2]"
-    # A follow-up turn long enough (0.5 s real) that a duplicate queued behind it is
+    # A follow-up turn long enough (2 s real) that a duplicate queued behind it is
     # withdrawn before the agent could take it.
-    follow_ups: ["more [sim:work=25]"]
+    follow_ups: ["more [sim:work=100]"]
     matrix:
       n: {list(range(1, ITEMS + 1))}
 """
@@ -86,7 +86,7 @@ def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
     for item, chats in live.items():
         assert len(chats) == 1, (item, [c.id for c in chats])
         n = item.removeprefix("job-")
-        assert user_messages(sim, chats[0].id) == [f"job {n} [sim:work=2]", "more [sim:work=25]"]
+        assert user_messages(sim, chats[0].id) == [f"job {n} [sim:work=2]", "more [sim:work=100]"]
         assert chats[0].workspace_id  # pinned, and its workspace alive
         workspace = next(w for w in sim.store.workspaces if w.id == chats[0].workspace_id)
         assert workspace.latest.transition != "delete"
