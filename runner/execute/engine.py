@@ -23,6 +23,7 @@ from runner import defaults
 from runner.coder.models import Task
 from runner.durations import format_seconds
 from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
+from runner.execute.expectations import judge
 from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
@@ -106,6 +107,7 @@ def execute(
     interrupted = engine.run()
     if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
         _read_details(backend, [(run.result, run.task) for run in runs] + static)
+    judge(plan.actions, results)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -474,6 +476,7 @@ def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | Non
             continue
         result.pull_request = details.pull_request
         result.last_message = details.last_message
+        result.details_read = True
 
 
 def _static_result(
