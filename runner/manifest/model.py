@@ -103,10 +103,14 @@ class DesiredTask:
         return (self.owner, self.name)
 
     def to_data(self) -> dict[str, Any]:
-        """The task as plain data (every field but `batch` and `origin`), in field order."""
+        """The task as plain data (every field but `batch` and `origin`, and `expect` when
+        empty), in field order."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _stored_fields()}
         data["follow_ups"] = list(self.follow_ups)
-        data["expect"] = self.expect.to_data()
+        # Left out when empty: a plan without expectations is exactly what version 1 wrote.
+        expect = data.pop("expect").to_data()
+        if expect:
+            data["expect"] = expect
         return data
 
     @classmethod
