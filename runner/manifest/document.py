@@ -41,7 +41,7 @@ def task_document(task: DesiredTask) -> dict[str, Any]:
     data["coder_name"] = task.coder_name
     document: dict[str, Any] = {}
     for key, value in ({key: data.pop(key) for key in _LEADING} | data).items():
-        if value is None or value == [] or value == {}:
+        if value is None or value == []:
             continue
         if key.endswith(_SECONDS):
             key, value = key[: -len(_SECONDS)], format_duration(value)
