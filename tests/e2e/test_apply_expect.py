@@ -146,6 +146,15 @@ def test_tasks_final_message_must_match_the_pattern(make_sim: Any, tmp_path: Pat
         "message: wanted tests pass, got Done: Fix the flaky test"
     ]
 
+    # Expectations are not what is created: changed, they are no drift, and the next apply
+    # judges the same results by the new ones.
+    Path(path).write_text(TASKS_MESSAGES.replace('"tests pass"', '"^Done: Fix the flaky"'))
+    plan = run_tasks(["plan", path, "--detailed-exitcode"], env=sim_env(sim))
+    ok(plan, sim, 0)
+    again, document, _ = _apply(path, sim_env(sim), tmp_path)
+    ok(again, sim, 0)
+    assert [(t["action"], t["outcome"]) for t in document["tasks"]] == [("noop", "unchanged")] * 2
+
 
 def test_one_task_missing_its_expectation_exits_4_not_1(make_sim: Any, tmp_path: Path) -> None:
     """Every task failed, but by its result: a missed expectation, not an error of the run."""
