@@ -42,10 +42,8 @@ def _apply(path: str, env: dict[str, str], tmp_path: Path) -> tuple[Any, dict[st
 def test_chats_without_the_pull_request_fail_with_what_was_wanted_and_found(
     make_sim: Any, tmp_path: Path
 ) -> None:
-    sim = make_sim("2.38.0")
-    env = sim_env(sim)
-    summary = tmp_path / "summary.md"
-    env["GITHUB_STEP_SUMMARY"] = str(summary)
+    sim, summary = make_sim("2.38.0"), tmp_path / "summary.md"
+    env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
     path = write_manifest(tmp_path, FOUR_CHATS)
 
     applied, document, junit = _apply(path, env, tmp_path)
