@@ -84,7 +84,7 @@ class TasksBackend:
     def resume(self, item: Task) -> None:
         self.client.resume_task(item)
 
-    def details(self, item: Task) -> ItemDetails:
+    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         # The agent's last word is its state message; a pull request, its state's link.
         uri = item.current_state.uri if item.current_state else ""
         return ItemDetails(pull_request=pull_request_from_uri(uri), last_message=item.message)

@@ -8,7 +8,7 @@ never a silent pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from runner.execute.results import Expectation, Outcome, PullRequest, TaskResult
 from runner.manifest.model import Expectations
@@ -36,6 +36,19 @@ def judge(actions: Sequence[Action], results: Sequence[TaskResult]) -> None:
             result.outcome = Outcome.FAILED
             unmet = "; ".join(e.one_line() for e in result.unmet)
             result.error = f"expectation unmet: {unmet}"
+
+
+def matches_text(
+    actions: Sequence[Action], results: Sequence[TaskResult]
+) -> Callable[[TaskResult], bool]:
+    """Whether a result (in plan order, as `actions`) has a `message` expectation, which is
+    matched against the agent's own last words."""
+    wanted = {
+        id(result)
+        for action, result in zip(actions, results, strict=True)
+        if action.desired is not None and action.desired.expect.message is not None
+    }
+    return lambda result: id(result) in wanted
 
 
 def check(

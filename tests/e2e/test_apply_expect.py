@@ -211,3 +211,47 @@ def test_merged_on_tasks_is_refused_before_anything_is_created(
     assert f"{path}:7:" in applied.stderr
     assert "task 'opens': expect.pull_request: merged cannot be checked on Tasks" in applied.stderr
     assert not any(e["method"] == "POST" for e in sim.exchanges)
+
+
+CHAT_MESSAGES = """\
+version: 1
+batch: said
+defaults:
+  timeout: 60s
+  expect:
+    message: "opened pull request #\\\\d+"
+tasks:
+  - name: opens
+    prompt: "Add auth and open a pull request [sim:pr] [sim:work=1]"
+  - name: reads
+    prompt: "Read the code [sim:work=1]"
+"""
+
+
+def test_chats_last_assistant_text_must_match_the_pattern(make_sim: Any, tmp_path: Path) -> None:
+    """Matched against the assistant's own words: read from the history, not the turn's label
+    (`last_turn_summary`, which the model writes)."""
+    sim = make_sim("2.38.0")
+    path = write_manifest(tmp_path, CHAT_MESSAGES)
+
+    applied, document, _ = _apply(path, sim_env(sim), tmp_path)
+
+    ok(applied, sim, 4)
+    opens, reads = document["tasks"]
+    assert opens["outcome"] == "ok" and opens["expectations"][0]["met"] is True
+    assert opens["last_message"].startswith("I opened pull request #")
+    assert reads["outcome"] == "failed"
+    assert reads["expectations"] == [
+        {
+            "check": "message",
+            "want": "opened pull request #\\d+",
+            "got": "I worked on: Read the code. What next?",
+            "met": False,
+        }
+    ]
+    histories = {
+        e["path"] for e in sim.exchanges if e["method"] == "GET" and e["path"].endswith("/messages")
+    }
+    assert {f"/{t['id']}/messages" for t in (opens, reads)} <= {
+        "/" + p.rsplit("/", 2)[-2] + "/messages" for p in histories
+    }

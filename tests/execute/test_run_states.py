@@ -266,7 +266,7 @@ class MemoryBackend:
         self.resumes += 1
         self.update(item.id, status="active")
 
-    def details(self, item: Task) -> ItemDetails:
+    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         return ItemDetails()
 
     def update(self, task_id: str, **changes: Any) -> Task:

@@ -11,7 +11,13 @@ from __future__ import annotations
 from typing import Any
 
 from runner.sim.chats.generation import ChatGeneration
-from runner.sim.chats.record import ChatRecord, QueuedMessage, StoredMessage, text_part
+from runner.sim.chats.record import (
+    ChatRecord,
+    PullRequest,
+    QueuedMessage,
+    StoredMessage,
+    text_part,
+)
 from runner.sim.clock import rfc3339
 from runner.sim.directory import Directory
 
@@ -20,19 +26,7 @@ def chat_json(
     gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
 ) -> dict[str, Any]:
     """`codersdk.Chat` for the simulated generation."""
-    body: dict[str, Any] = {"id": chat.id}
-    if gen.org_scoped:
-        owner = directory.user(chat.owner_id)
-        body.update(
-            {
-                "organization_id": chat.org_id,
-                "owner_id": chat.owner_id,
-                "owner_username": owner.username,
-                "owner_name": owner.name,
-            }
-        )
-    else:
-        body["owner_id"] = chat.owner_id
+    body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
         if chat.build_id:
@@ -53,26 +47,11 @@ def chat_json(
     if gen.structured_error:
         if chat.last_error is not None:
             body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
-        body["last_turn_summary"] = None
+        body["last_turn_summary"] = chat.turn_summary
     else:
         body["last_error"] = chat.last_error
-    pr = chat.pull_request
-    if pr is not None:
-        body["diff_status"] = {
-            "chat_id": chat.id,
-            "url": f"https://github.com/example/repo/pull/{pr.number}",
-            "pull_request_state": "open",
-            "pull_request_title": pr.title,
-            "pull_request_draft": False,
-            "changes_requested": False,
-            "additions": 12,
-            "deletions": 3,
-            "changed_files": 2,
-            "base_branch": "main",
-            "head_branch": pr.head_branch,
-            "pr_number": pr.number,
-            "refreshed_at": rfc3339(pr.at),
-        }
+    if chat.pull_request is not None:
+        body["diff_status"] = _diff_status(chat.id, chat.pull_request)
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -94,6 +73,38 @@ def chat_json(
         body["client_type"] = chat.client_type
         body["children"] = []
     return body
+
+
+def _owner(gen: ChatGeneration, directory: Directory, chat: ChatRecord) -> dict[str, Any]:
+    """The owner fields: with the organization and the owner's names from v2.34."""
+    if not gen.org_scoped:
+        return {"owner_id": chat.owner_id}
+    owner = directory.user(chat.owner_id)
+    return {
+        "organization_id": chat.org_id,
+        "owner_id": chat.owner_id,
+        "owner_username": owner.username,
+        "owner_name": owner.name,
+    }
+
+
+def _diff_status(chat_id: str, pr: PullRequest) -> dict[str, Any]:
+    """`diff_status`: the pull request Coder tracks for the chat."""
+    return {
+        "chat_id": chat_id,
+        "url": f"https://github.com/example/repo/pull/{pr.number}",
+        "pull_request_state": "open",
+        "pull_request_title": pr.title,
+        "pull_request_draft": False,
+        "changes_requested": False,
+        "additions": 12,
+        "deletions": 3,
+        "changed_files": 2,
+        "base_branch": "main",
+        "head_branch": pr.head_branch,
+        "pr_number": pr.number,
+        "refreshed_at": rfc3339(pr.at),
+    }
 
 
 def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:
