@@ -39,6 +39,11 @@ def _apply(path: str, env: dict[str, str], tmp_path: Path) -> tuple[Any, dict[st
     return applied, json.loads(report.read_text()), ET.parse(junit).getroot()
 
 
+def _checked(check: str, want: str, got: str, met: bool) -> dict[str, Any]:
+    """One entry of a task's `expectations` in the JSON report."""
+    return {"check": check, "want": want, "got": got, "met": met}
+
+
 def test_chats_without_the_pull_request_fail_with_what_was_wanted_and_found(
     make_sim: Any, tmp_path: Path
 ) -> None:
@@ -127,14 +132,8 @@ def test_tasks_final_message_must_match_the_pattern(make_sim: Any, tmp_path: Pat
     assert " on Tasks " in applied.stdout.splitlines()[0]
     green, red = document["tasks"]
     assert green["outcome"] == "ok"
-    assert green["expectations"] == [
-        {
-            "check": "message",
-            "want": "tests pass",
-            "got": "Done: Fix the flaky test until the tests pass",
-            "met": True,
-        }
-    ]
+    got = "Done: Fix the flaky test until the tests pass"
+    assert green["expectations"] == [_checked("message", "tests pass", got, True)]
     assert red["outcome"] == "failed"
     assert red["expectations"] == [
         {"check": "message", "want": "tests pass", "got": "Done: Fix the flaky test", "met": False}
@@ -241,14 +240,8 @@ def test_chats_last_assistant_text_must_match_the_pattern(make_sim: Any, tmp_pat
     assert opens["outcome"] == "ok" and opens["expectations"][0]["met"] is True
     assert opens["last_message"].startswith("I opened pull request #")
     assert reads["outcome"] == "failed"
-    assert reads["expectations"] == [
-        {
-            "check": "message",
-            "want": "opened pull request #\\d+",
-            "got": "I worked on: Read the code. What next?",
-            "met": False,
-        }
-    ]
+    got = "I worked on: Read the code. What next?"
+    assert reads["expectations"] == [_checked("message", "opened pull request #\\d+", got, False)]
     histories = {
         e["path"] for e in sim.exchanges if e["method"] == "GET" and e["path"].endswith("/messages")
     }
