@@ -31,6 +31,11 @@ class Backend(Protocol):
         """The server's version, dashboard URL and capabilities."""
 
     @property
+    def unique_names(self) -> bool:
+        """Whether the server refuses a second item of a name; where not, concurrent applies
+        may both create one, and the first poll after a create keeps the oldest."""
+
+    @property
     def can_resume(self) -> bool:
         """Whether a paused item can be resumed before sending to it."""
 
@@ -62,10 +67,9 @@ class Backend(Protocol):
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
-    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
-        """After a create: the item to keep where the deployment holds more than one for
-        `desired` (concurrent applies), retiring `created` before anything is sent to it when
-        another is kept. Where names are unique, `created` itself."""
+    def retire(self, item: Task) -> None:
+        """Set aside `item`, a younger duplicate of a kept item (applies raced), before
+        anything is sent to it; what the kept one uses stays (Chats: interrupt and archive)."""
 
     def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send a follow-up; raises AgentBusyError when the agent is working.

@@ -13,7 +13,6 @@ import contextlib
 import hashlib
 import json
 import threading
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -25,7 +24,6 @@ from runner.backends.chat_labels import (
     follow_ups_digest,
     proven_inputs,
 )
-from runner.backends.chat_listing import SharedListing
 from runner.backends.conflicts import NameConflicts
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
@@ -122,7 +120,6 @@ class ChatsBackend:
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
-        self._listings: dict[str, SharedListing] = {}  # batch -> its chats, listed after creates
 
     @property
     def kind(self) -> str:
@@ -139,6 +136,10 @@ class ChatsBackend:
             generation="chats",
             dashboard_url=info.dashboard_url,
         )
+
+    @property
+    def unique_names(self) -> bool:
+        return False  # chats have no name, and chat create no idempotency key
 
     @property
     def can_resume(self) -> bool:
@@ -229,28 +230,10 @@ class ChatsBackend:
             self._prompts[chat.id] = desired.prompt
         return self._as_task(chat, desired.batch)
 
-    def keep_one(self, desired: DesiredTask, created: Task) -> Task:
-        """The item's chats by its labels (CHATS-CONTRACT 1.5): the oldest is kept; `created`,
-        when younger, is interrupted and archived before anything is sent to it. Its pinned
-        workspace is the survivor's too (adopted by name), so it stays."""
-        answered_at = time.monotonic()
-        with self._lock:
-            listing = self._listings.setdefault(
-                desired.batch,
-                SharedListing(lambda: self.chats.list_chats(labels={LABEL_BATCH: desired.batch})),
-            )
-        found = {
-            chat.id: chat
-            for chat in listing.since(answered_at)
-            if chat.labels.get(LABEL_ITEM) == desired.name
-        }
-        if created.id not in found or len(found) == 1:
-            return created
-        kept = ownership.survivor(found.values())
-        if kept.id == created.id:
-            return created
-        self.chats.retire(found[created.id])
-        return self._as_task(kept, desired.batch)
+    def retire(self, item: Task) -> None:
+        """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
+        too (adopted by name), so it stays."""
+        self.chats.retire(self.chats.get_chat(item.id))
 
     def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send only after the agent answered `after`, the batch's last input (the executor

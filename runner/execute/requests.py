@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
-from runner.errors import ApiError, TransportError, UncertainOutcomeError
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
 from runner.preflight import ResolvedTask
@@ -27,8 +26,17 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Created:
-    task: Task  # the item kept: the one created, or an older one a concurrent apply made
-    retired: str = ""  # the id of the one created, when it was retired as a duplicate
+    task: Task
+
+
+@dataclass(frozen=True)
+class Retired:
+    """A younger duplicate was set aside; the run follows the kept one."""
+
+
+@dataclass(frozen=True)
+class NotYet:
+    """Watching a chat another run sends to: its next follow-up is not in the history yet."""
 
 
 @dataclass(frozen=True)
@@ -44,7 +52,7 @@ class Resumed:
     """The resume was accepted."""
 
 
-Reply = Deleted | Created | Sent | Resumed
+Reply = Deleted | Created | Retired | Sent | NotYet | Resumed
 Op = Callable[[], Reply]
 
 
@@ -57,31 +65,35 @@ def delete_op(backend: Backend, task: Task) -> Op:
 
 
 def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) -> Op:
-    """Create, then make sure the item has one live instance (the oldest is kept)."""
-
-    def create() -> Created:
-        created = backend.create(desired, resolved)
-        try:
-            kept = backend.keep_one(desired, created)
-        except (ApiError, TransportError) as error:
-            # Created, but not confirmed alone: the listing that adopts it decides.
-            why = f"created; not yet confirmed alone ({error.message})"
-            raise UncertainOutcomeError(why) from error
-        return Created(kept, retired="" if kept.id == created.id else created.id)
-
-    return create
+    return lambda: Created(backend.create(desired, resolved))
 
 
-def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) -> Op:
-    """Send follow-up number `delivered + 1`, unless the logs show it delivered already."""
+def retire_op(backend: Backend, task: Task) -> Op:
+    def retire() -> Retired:
+        backend.retire(task)
+        return Retired()
 
-    def send() -> Sent:
+    return retire
+
+
+def send_op(
+    backend: Backend, task: Task, desired: DesiredTask, delivered: int, *, sends: bool = True
+) -> Op:
+    """Send follow-up number `delivered + 1`, unless the logs show it delivered already.
+
+    Without `sends` (a run whose own create lost a race: the run that made the kept chat
+    sends), only the logs are read, and `NotYet` says the follow-up is not there yet.
+    """
+
+    def send() -> Sent | NotYet:
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
         inputs = backend.delivered_inputs(task)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
             return Sent(present, already_delivered=True)
+        if not sends:
+            return NotYet()
         after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
         if not backend.send(task, desired.follow_ups[delivered], after=after):
             return Sent(delivered + 1, already_delivered=True)
