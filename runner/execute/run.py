@@ -133,8 +133,10 @@ class TaskRun:
         self.deadline: float | None = None  # when the wait runs out (set once, when it begins)
         self.not_before = 0.0  # no request before this (a retry's pause)
         self._replaced_id = existing.id if action.kind is ActionKind.REPLACE and existing else ""
-        # The chat this run created until a poll confirms no older one of its item is live.
+        # The chat this run created and follows; every poll checks no older one of its item is
+        # live (the first may not show one whose create began earlier but ended later).
         self.created_id = ""
+        self.confirmed = False  # a poll has shown the chat created alone
         # The run's own create lost a race: it watches the kept chat, the run that made it sends.
         self.observer = False
         self.state: State = initial_state(action.kind)
@@ -211,9 +213,9 @@ class TaskRun:
             found = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
             self._adopt(state, found, now)
         elif isinstance(state, (FollowingUp, Waiting)):
-            if self.created_id and self._lost_race(by_name):
+            if state.step in (Step.SETTLE, Step.WAIT) and self._lost_race(by_name):
                 return
-            if isinstance(state, Waiting) and self._wait_mode() == "none":
+            if self._wait_mode() == "none" and isinstance(state, Waiting) and self.confirmed:
                 self._end(Outcome.OK, now)  # waited only for the create to be confirmed alone
                 return
             self._observe_watched(state, listed.get(self.result.task_id or ""), now)
@@ -363,15 +365,16 @@ class TaskRun:
         )
 
     def _lost_race(self, by_name: dict[str, Task]) -> bool:
-        """The first poll after the create (its listing began after the create answered, so
-        it shows any older chat of the item): where another live one is kept (oldest by
-        `created_at`, then id; see ownership.survivor), set the one created aside before
-        anything is sent to it. Costs no request beyond the poll's list pages."""
-        created, self.created_id = self.created_id, ""
-        kept = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
-        if kept is None or kept.id in (created, self._replaced_id):
+        """Whether another live chat of the item is kept (oldest by `created_at`, then id; see
+        ownership.survivor) over the one this run created, which is then set aside. The first
+        poll after the create (its listing began after the create answered) decides before
+        anything is sent; no request beyond the poll's list pages."""
+        if not self.created_id:
             return False
-        self.created_id = created
+        kept = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
+        if kept is None or kept.id in (self.created_id, self._replaced_id):
+            self.confirmed = self.confirmed or kept is not None
+            return False
         self._go(Retiring(kept))
         return True
 
@@ -452,7 +455,7 @@ class TaskRun:
         self._go(FollowingUp(Step.SETTLE, watch))
 
     def _after_follow_ups(self, watch: Watch, now: float) -> None:
-        if self._wait_mode() == "none" and not self.created_id:
+        if self._wait_mode() == "none" and (self.confirmed or not self.created_id):
             self._end(Outcome.OK, now)
         else:
             self._go(Waiting(Step.WAIT, watch))

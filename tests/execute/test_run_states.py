@@ -1015,3 +1015,20 @@ def test_an_archive_refused_is_tried_again_after_a_poll_interval() -> None:
     assert d.step(1.5) is None  # not before the poll interval
     d.step(2.0)
     assert d.run.state == Done(Outcome.OK) and len(d.backend.retired) == 1
+
+
+def test_an_older_duplicate_seen_only_by_a_later_poll_still_wins() -> None:
+    # Its create began first but ended after this run's first poll listed the batch.
+    d = Driver(wait="complete", unique=False)
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    older = d.backend.older_duplicate(d.backend.items[0])
+    d.poll(2.0)
+    assert d.run.state == Retiring(older)
+    d.step(2.0)
+    assert d.run.state.step is Step.WAIT and d.task_id == older.id
+    d.report("complete", second=5)
+    d.poll(3.0)
+    assert d.run.state == Done(Outcome.OK) and [t.id for t in d.backend.items] == [older.id]
