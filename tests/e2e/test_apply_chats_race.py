@@ -1,10 +1,14 @@
 """Two applies of one batch at once on Chats: one chat per item, every follow-up once.
 
 Chats have no unique name and chat create no idempotency key, so both applies may create a chat
-for the same item. Each run lists the item's chats by its labels after creating; every run keeps
-the oldest (then smallest id) and archives its own younger one before sending it anything. A
-follow-up both runs send at once is queued behind the other's copy and withdrawn. The
-simulator's stores are the witnesses.
+for the same item. Each run's polls list the batch's chats by its labels; every run keeps the
+oldest (then smallest id) and archives its own younger one before sending it anything, and only
+the run that created the kept chat sends its follow-ups. The simulator's stores are the
+witnesses.
+
+Time on the server moves only when the test moves it (a stepped clock), at events: every agent
+is busy with its prompt until every duplicate is archived, and busy with its follow-up until
+every follow-up has arrived, however slowly a loaded machine runs either apply.
 """
 
 from __future__ import annotations
@@ -13,16 +17,27 @@ import collections
 import contextlib
 import json
 import re
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_WAITS, clean, run_tasks, sim_env, start_tasks, write_manifest
+from conftest import (
+    FAST_WAITS,
+    TEST_TIME_SCALE,
+    clean,
+    run_tasks,
+    sim_env,
+    start_tasks,
+    write_manifest,
+)
+from stepped_time import SteppedTime
 
 from runner.backends.chats import LABEL_BATCH, LABEL_ITEM
 from runner.coder.chats import ChatsClient
 from runner.coder.config import Connection
+from runner.sim.chats.record import INTERRUPT_SETTLE_SECONDS
 
 ITEMS = 20
 BODY = f"""\
@@ -31,16 +46,50 @@ batch: race
 defaults: {{template: claude-code, timeout: 90s}}
 tasks:
   - name: "job-{{{{ matrix.n }}}}"
-    prompt: "job {{{{ matrix.n }}}} [sim:work=2]"
-    # A follow-up turn long enough (2 s real) that a duplicate queued behind it is
-    # withdrawn before the agent could take it.
-    follow_ups: ["more [sim:work=100]"]
+    prompt: "job {{{{ matrix.n }}}} [sim:work=1000]"
+    follow_ups: ["more [sim:work=1000]"]
     matrix:
       n: {list(range(1, ITEMS + 1))}
 """
 SERVERS = [("2.34.2", ("--backend", "chats")), ("2.38.0", ())]
 CHATS = "/api/*/chats"  # chat creates (and sends) on either route generation
+SENDS = "/api/*/chats/*/messages"
+INTERRUPTS = "/api/*/chats/*/interrupt"
 EVENTS = 60.0
+#: Server seconds (at the tests' time scale) of one turn of the manifest's agents.
+TURN = 1000 * TEST_TIME_SCALE
+
+
+def until(done: Callable[[], bool]) -> bool:
+    """Whether `done()` came true within the events' timeout (checked as the store changes)."""
+    deadline = time.monotonic() + EVENTS
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def archived_in_store(sim: Any) -> int:
+    with sim.chats.lock:
+        return sum(1 for chat in sim.chats.chats if chat.archived)
+
+
+def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) -> list[str]:
+    """Move the server's time on at events once both applies run, then their outputs."""
+    # Every duplicate's run interrupts it (its agent is busy with its prompt); from v2.35 the
+    # interrupt settles only when time moves, less than a turn, so no prompt finishes.
+    assert sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS)
+    now.advance(2 * INTERRUPT_SETTLE_SECONDS * TEST_TIME_SCALE)
+    assert until(lambda: archived_in_store(sim) == duplicates)
+    now.advance(TURN)  # every prompt answered: each follow-up goes out once, by one run
+    assert sim.arrivals.wait("POST", SENDS, count=ITEMS, timeout=EVENTS)
+    now.advance(TURN)
+    outputs = finish(procs, sim)
+    sends = [r for r in sim.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
+    assert len(sends) == ITEMS  # nothing sent to a duplicate, nothing sent twice
+    assert not [r for r in sim.requests if "/queue/" in r["path"]]  # so nothing withdrawn
+    return outputs
 
 
 def chats_of(sim: Any, *, archived: bool) -> dict[str, list[Any]]:
@@ -86,14 +135,17 @@ def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
     for item, chats in live.items():
         assert len(chats) == 1, (item, [c.id for c in chats])
         n = item.removeprefix("job-")
-        assert user_messages(sim, chats[0].id) == [f"job {n} [sim:work=2]", "more [sim:work=100]"]
+        assert user_messages(sim, chats[0].id) == [
+            f"job {n} [sim:work=1000]",
+            "more [sim:work=1000]",
+        ]
         assert chats[0].workspace_id  # pinned, and its workspace alive
         workspace = next(w for w in sim.store.workspaces if w.id == chats[0].workspace_id)
         assert workspace.latest.transition != "delete"
     archived = [chat for chats in chats_of(sim, archived=True).values() for chat in chats]
     for chat in archived:
         item = chat.labels[LABEL_ITEM]
-        assert user_messages(sim, chat.id) == [f"job {item.removeprefix('job-')} [sim:work=2]"]
+        assert user_messages(sim, chat.id) == [f"job {item.removeprefix('job-')} [sim:work=1000]"]
         # The one archived shares the survivor's workspace, which stays.
         assert chat.workspace_id == live[item][0].workspace_id
     said = {i for out in outputs for i in re.findall(r"and archived ([0-9a-f-]{36})", out)}
@@ -103,9 +155,9 @@ def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
 
 @pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
 def test_two_applies_started_together_keep_one_chat_per_item(
-    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+    stepped_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
 ) -> None:
-    sim = make_sim(version)
+    sim, now = stepped_sim(version)
     path = write_manifest(tmp_path, BODY)
     args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", str(ITEMS)]
     # Every chat create of both runs is held until all have arrived, so every item is
@@ -115,18 +167,18 @@ def test_two_applies_started_together_keep_one_chat_per_item(
         procs += [start_tasks(args, env=sim_env(sim)) for _ in range(2)]
         assert sim.arrivals.wait("POST", CHATS, count=2 * ITEMS, timeout=EVENTS)
         assert sim.arrivals.release(timeout=EVENTS)
-        outputs = finish(procs, sim)
+        outputs = race_through(sim, now, procs, duplicates=ITEMS)
     assert assert_one_chat_per_item(sim, outputs) == ITEMS
     assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
 
 
 @pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
 def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
-    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+    stepped_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
 ) -> None:
-    sim = make_sim(version)
+    sim, now = stepped_sim(version)
     path = write_manifest(tmp_path, BODY)
-    args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", "4"]
+    args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", str(ITEMS)]
     # The first run's chat creates wait on the server from its first; the second starts on that
     # event, so it observes no chat and plans to create every item, as the first does.
     sim.arrivals.hold("POST", CHATS)
@@ -134,12 +186,12 @@ def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
         procs.append(start_tasks(args, env=sim_env(sim)))
         assert sim.arrivals.wait("POST", CHATS, timeout=EVENTS)
         procs.append(start_tasks(args, env=sim_env(sim)))
-        # Both runs' first four creates (their parallelism) are on the server: let them go
-        # together; the other sixteen items then race unheld.
-        assert sim.arrivals.wait("POST", CHATS, count=8, timeout=EVENTS)
+        # Every create of the first run and the second run's first are on the server: they go
+        # together; the second run's other creates land after the first run's, unheld.
+        assert sim.arrivals.wait("POST", CHATS, count=ITEMS + 1, timeout=EVENTS)
         assert sim.arrivals.release(timeout=EVENTS)
-        outputs = finish(procs, sim)
-    assert assert_one_chat_per_item(sim, outputs) >= 4  # at least the four held together
+        outputs = race_through(sim, now, procs, duplicates=ITEMS)
+    assert assert_one_chat_per_item(sim, outputs) == ITEMS
     assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
 
 
