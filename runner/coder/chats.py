@@ -141,20 +141,18 @@ class ChatsClient(ClientBase[ChatServerInfo]):
     ) -> Chat:
         """Create a chat with `prompt` as its first message (201). Never repeated blindly.
 
-        `title` is sent to v2.37+ only; `owner_id` (another owner) needs v2.37+.
+        `title` is sent to v2.39+ only (nothing depends on it: older releases name the chat
+        after the prompt); `owner_id` (another owner) needs v2.38+.
         """
         server = self.server
         if owner_id and not server.supports_owner_id:
             raise UnsupportedServerError(
-                f"a chat for another owner needs Coder v2.37 or later; this deployment runs "
+                f"a chat for another owner needs Coder v2.38 or later; this deployment runs "
                 f"Coder {server.short_version}"
             )
         body: dict[str, Any] = {}
-        org = organization_id or (
-            self.default_organization_id() if server.requires_organization else None
-        )
-        if org:
-            body["organization_id"] = org
+        # Required from v2.33 (CHATS-CONTRACT 7.1); v2.32 ignores the unknown field.
+        body["organization_id"] = organization_id or self.default_organization_id()
         body["content"] = [{"type": "text", "text": prompt}]
         if workspace_id:
             body["workspace_id"] = workspace_id
@@ -164,7 +162,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             body["title"] = title
         if owner_id:
             body["owner_id"] = owner_id
-        return Chat.from_json(self._object("POST", server.prefix, body=body, policy=WRITE))
+        return Chat.from_json(self._object("POST", server.prefix, body=body, policy=WRITE), server)
 
     def list_chats(
         self,
@@ -212,7 +210,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
                 data = []  # Go encodes an empty slice as null
             if not isinstance(data, list):
                 raise unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
-            page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
+            page = [Chat.from_json(c, self.server) for c in data if isinstance(c, Mapping)]
             fresh = [c for c in page if c.id not in seen]
             seen.update(c.id for c in fresh)
             yield page
@@ -222,7 +220,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def get_chat(self, chat_id: str) -> Chat:
         """One chat by UUID."""
-        return Chat.from_json(self._object("GET", self._chat(chat_id)))
+        return Chat.from_json(self._object("GET", self._chat(chat_id)), self.server)
 
     def messages(
         self,
@@ -282,7 +280,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
     def interrupt(self, chat_id: str) -> Chat:
         """Stop the agent's current turn (the workspace keeps running)."""
         path = f"{self._chat(chat_id)}/interrupt"
-        return Chat.from_json(self._object("POST", path, policy=WRITE))
+        return Chat.from_json(self._object("POST", path, policy=WRITE), self.server)
 
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""

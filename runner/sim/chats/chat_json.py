@@ -1,9 +1,10 @@
 """What a stored chat looks like on the wire, per generation.
 
 Field sets and order follow `codersdk.Chat` in Coder's `codersdk/chats.go`: at tag v2.33.0-rc.1
-for v2.32 and v2.33 (no organization, `last_error` a string or null, always present), and at the
-contract's HEAD commit from v2.34 on (no v2.34 tag exists in that snapshot; CHATS-CONTRACT
-section 0). Fields with `omitempty` appear only when set.
+for v2.32 (no organization, `last_error` a string or null, always present), at fc2493780
+(2026-04-20) for v2.33 (the same plus `organization_id`, `client_type` and `children`;
+CHATS-CONTRACT 7.1), and at the contract's HEAD commit from v2.34 on (no v2.34 tag exists in that
+snapshot; CHATS-CONTRACT section 0). Fields with `omitempty` appear only when set.
 """
 
 from __future__ import annotations
@@ -22,17 +23,11 @@ def chat_json(
     """`codersdk.Chat` for the simulated generation."""
     body: dict[str, Any] = {"id": chat.id}
     if gen.org_scoped:
+        body["organization_id"] = chat.org_id
+    body["owner_id"] = chat.owner_id
+    if gen.owner_names:
         owner = directory.user(chat.owner_id)
-        body.update(
-            {
-                "organization_id": chat.org_id,
-                "owner_id": chat.owner_id,
-                "owner_username": owner.username,
-                "owner_name": owner.name,
-            }
-        )
-    else:
-        body["owner_id"] = chat.owner_id
+        body.update({"owner_username": owner.username, "owner_name": owner.name})
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
         if chat.build_id:
@@ -76,7 +71,7 @@ def chat_json(
             "archived": chat.archived,
         }
     )
-    if gen.org_scoped:
+    if gen.owner_names:
         body["shared"] = False
     body.update(
         {

@@ -17,6 +17,7 @@ from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.chats.chat_json import chat_json, message_json, queued_json
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
+from runner.sim.chats.models import default_configs
 from runner.sim.chats.record import MAX_QUEUED, ChatRecord, QueuedMessage
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory, SimUser
@@ -26,17 +27,16 @@ from runner.sim.workspace import Workspace
 
 #: `limit` of the chat list when 0 or omitted (the SQL default).
 DEFAULT_PAGE = 50
-#: Search keys of `q` on the chat list (main), plus `status` on GA.
-_SEARCH_KEYS = (
-    "archived",
-    "title",
-    "has_unread",
-    "pr_status",
-    "diff_url",
-    "pr",
-    "repo",
-    "pr_title",
-    "source",
+#: Search keys of `q` on the chat list, by the release that added them (CHATS-CONTRACT 1.5 and
+#: 7.5: v2.32 knows only `archived`; `pr`, `repo`, `pr_title` v2.34; `source` v2.35; `search`
+#: v2.36; `status` is GA's (1.5), here from v2.37). The others are main's of 2026-04-20.
+_SEARCH_KEYS: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
+    ((2, 32), ("archived",)),
+    ((2, 33), ("title", "has_unread", "pr_status", "diff_url")),
+    ((2, 34), ("pr", "repo", "pr_title")),
+    ((2, 35), ("source",)),
+    ((2, 36), ("search",)),
+    ((2, 37), ("status",)),
 )
 _GA_STATUSES = ("waiting", "running", "error", "requires_action", "interrupting")
 SYSTEM_PROMPT_LIMIT = 10_000
@@ -61,6 +61,7 @@ class ChatStore:
         self.lock = threading.Lock()
         self.chats: list[ChatRecord] = []
         self.model_config_id = self._uuid()
+        self.models = default_configs([self._uuid(), self.model_config_id, self._uuid()])
         self._message_ids = itertools.count(1)
         self._queue_ids = itertools.count(1)
 
@@ -125,7 +126,12 @@ class ChatStore:
 
     def _search(self, query: str) -> dict[str, str]:
         message = "Invalid chat search query."
-        allowed = (*_SEARCH_KEYS, "status") if self.gen.ga else _SEARCH_KEYS
+        allowed = [
+            key
+            for (major, minor), keys in _SEARCH_KEYS
+            if self.gen.version.at_least(major, minor)
+            for key in keys
+        ]
         values: dict[str, str] = {}
         for element in _split(query, " ", keep_quotes=True):
             if element.startswith(":") or element.endswith(":"):
@@ -179,17 +185,18 @@ class ChatStore:
         if isinstance(system_prompt, str) and len(system_prompt) > SYSTEM_PROMPT_LIMIT:
             raise ApiError(400, "System prompt exceeds maximum length.")
         model = _uuid_field(body, "model_config_id")
-        if model and model != self.model_config_id:
+        if model and model not in {c.id for c in self.models}:
             raise ApiError(400, "Invalid model config ID.")
         owner = caller
         title = ""
-        if gen.ga:
+        if gen.create_owner_id:  # CHATS-CONTRACT 7.5; older releases ignore the field
             owner_ref = _uuid_field(body, "owner_id")
             if owner_ref and owner_ref != caller.id:
                 other = self.directory.find_user(owner_ref)
                 if other is None or not caller.owner:
                     raise ApiError(403, "Forbidden.")
                 owner = other
+        if gen.create_title:  # CHATS-CONTRACT 7.5; older releases ignore the field
             raw_title = body.get("title")
             if isinstance(raw_title, str):
                 title = raw_title.strip()
