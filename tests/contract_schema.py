@@ -369,25 +369,16 @@ def _documented(
     return found
 
 
-#: The Chats API's subset (CHATS-CONTRACT.md): its routes are judged by the Chats contract
-#: tests (tests/chats_schema.py), not by the Tasks subsets.
+#: The Chats API's subset (CHATS-CONTRACT.md): routes the Tasks subsets do not document are judged
+#: by it and its overlay (`tests/chats_contract.py`), per release.
 CHATS_SUBSET = "chats-swagger-head.json"
 
 
-#: A Coder route the subsets leave out, judged as the documented operation that answers the
-#: same object: the workspace lookup by owner and name returns `GET /workspaces/{workspace}`'s
-#: `codersdk.Workspace` (`workspaceByOwnerAndName`, coderd/workspaces.go, v2.33.0-rc.1).
-_WORKSPACE_BY_NAME = re.compile(r"^/api/v2/users/[^/]+/workspace/[^/]+$")
-_ANY_WORKSPACE = "/api/v2/workspaces/00000000-0000-0000-0000-000000000000"
-
-
 def is_chats_route(reference: Path, method: str, path: str) -> bool:
-    """Whether a request is one of the Chats API's (`/api/v2/chats` from v2.37 included)."""
-    chats = _read_subset(reference / CHATS_SUBSET)
-    if method == "GET" and _WORKSPACE_BY_NAME.match(path):
-        path = _ANY_WORKSPACE
-    experimental = path.replace("/api/v2/chats", "/api/experimental/chats", 1)
-    return documented_operation(chats, method, experimental) is not None
+    """Whether a request is one of the Chats side's (`/api/v2/chats` from v2.37 included)."""
+    from chats_contract import chats_operation  # it builds on this module
+
+    return chats_operation(reference, method, path) is not None
 
 
 #: CONTRACT 1.5: every error is `{message, detail?, validations?}`.
@@ -455,7 +446,18 @@ def exchange_errors(
     swagger = load_swagger(reference, version=version)
     where = f"{method} {path} -> {status} on v{version.lstrip('v')} ({subset_for(version)})"
     if _documented(swagger, method, path) is None and is_chats_route(reference, method, path):
-        return []
+        from chats_contract import chats_exchange_errors
+
+        return chats_exchange_errors(
+            reference,
+            version,
+            method=method,
+            path=path,
+            query=query,
+            request_body=request_body,
+            status=status,
+            payload=payload,
+        )
     if status >= 300:
         if status == 405 and payload is None:
             return []
@@ -516,7 +518,9 @@ def undeclared_read(reference: Path, read: dict[str, Any]) -> str | None:
     where = f"{method} {path} ({status}) on {version} ({subset_for(version)})"
     found = _documented(swagger, method, path)
     if found is None and is_chats_route(reference, method, path):
-        return None
+        from chats_contract import chats_undeclared_read
+
+        return chats_undeclared_read(reference, read)
     if found is None:
         return f"{where}: the client reads a route the contract does not document"
     template, operation = found

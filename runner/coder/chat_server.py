@@ -51,6 +51,11 @@ class ChatServerInfo:
         return self._at_least(2, 34)
 
     @property
+    def supports_prompts(self) -> bool:
+        """v2.34+: `GET {P}/{chat}/prompts` (CHATS-CONTRACT 7.5, commit cb37047dc)."""
+        return self._at_least(2, 34)
+
+    @property
     def supports_owner_id(self) -> bool:
         """v2.38+: create may name another owner with `owner_id` (CHATS-CONTRACT 7.5)."""
         return self._at_least(2, 38)

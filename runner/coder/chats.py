@@ -260,7 +260,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             before = min(m.id for m in page.messages)
 
     def prompts(self, chat_id: str, *, limit: int | None = None) -> list[Prompt]:
-        """The user's prompts in the chat, newest first."""
+        """The user's prompts in the chat, newest first (v2.34+)."""
+        if not self.server.supports_prompts:
+            raise UnsupportedServerError(
+                f"listing a chat's prompts needs Coder v2.34 or later; this deployment runs "
+                f"Coder {self.server.short_version}"
+            )
         path = f"{self._chat(chat_id)}/prompts"
         params = {"limit": str(limit)} if limit else None
         data = decode(self._request("GET", path, params=params))

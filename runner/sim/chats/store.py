@@ -210,7 +210,7 @@ class ChatStore:
                 org_id=org_id,
                 title=title or chat_title(text or ""),
                 labels=labels,
-                model_config_id=self.model_config_id,
+                model_config_id=model or self.model_config_id,
                 client_type=client_type,
                 created_at=now,
                 updated_at=now,
