@@ -277,3 +277,56 @@ def test_list_search_keys_follow_their_releases(make_sim: Any, version: str) -> 
         else:
             assert titled.status_code == 400
             assert titled.json()["message"] == "Invalid chat search query."
+
+
+@pytest.mark.parametrize(
+    ("version", "required"), [("2.32.1", False), ("2.33.0", True), ("2.34.2", True)]
+)
+def test_organization_id_is_required_from_v2_33(
+    make_sim: Any, version: str, required: bool
+) -> None:
+    """CHATS-CONTRACT 7.1 (PR #23827 is in v2.33); v2.32 ignores the unknown field."""
+    server = make_sim(version, experiments=("agents",), time_scale=0.05)
+    headers = {"Coder-Session-Token": server.token}
+    with httpx.Client(base_url=server.url, headers=headers) as http:
+        org = http.get("/api/v2/users/me/organizations").json()[0]["id"]
+        content = [{"type": "text", "text": "x [sim:work=1]"}]
+        missing = http.post(EXPERIMENTAL, json={"content": content})
+        if required:
+            assert missing.status_code == 400
+            assert missing.json() == {"message": "organization_id is required."}
+        else:
+            assert missing.status_code == 201 and "organization_id" not in missing.json()
+        sent = http.post(EXPERIMENTAL, json={"organization_id": org, "content": content})
+        assert sent.status_code == 201
+        assert sent.json().get("organization_id") == (org if required else None)
+
+
+@pytest.mark.parametrize(
+    ("version", "title_taken", "owner_taken"),
+    [("2.37.0", False, False), ("2.38.0", False, True), ("2.39.0", True, True)],
+)
+def test_title_and_owner_id_on_create_follow_their_releases(
+    make_sim: Any, version: str, title_taken: bool, owner_taken: bool
+) -> None:
+    """CHATS-CONTRACT 7.5: `owner_id` from v2.38 (PR #29581), `title` from v2.39 (PR #29486, "v2.38
+    or v2.39": the v2.39 reference is the first to list it). Older releases ignore both."""
+    server = make_sim(version, time_scale=0.05)
+    headers = {"Coder-Session-Token": server.token}
+    alice = server.directory.find_user("alice")
+    with httpx.Client(base_url=server.url, headers=headers) as http:
+        me = http.get("/api/v2/users/me").json()["id"]
+        org = http.get("/api/v2/users/me/organizations").json()[0]["id"]
+        body = {
+            "organization_id": org,
+            "content": [{"type": "text", "text": "Named by the prompt [sim:work=1]"}],
+        }
+        # The contract net would flag these fields on releases before theirs, so the raw body
+        # goes around it: what is judged here is the simulator's answer.
+        titled = http.post(V2, json={**body, "title": "nightly: given"}).json()
+        assert titled["title"] == (
+            "nightly: given" if title_taken else "Named by the prompt [sim:work=1]"
+        )
+        owned = http.post(V2, json={**body, "owner_id": alice.id}).json()
+        assert owned["owner_id"] == (alice.id if owner_taken else me)
+    server.exchanges.clear()  # the bodies above are deliberately early for their release
