@@ -24,7 +24,6 @@ import copy
 import functools
 import json
 import re
-import urllib.parse
 from pathlib import Path
 from typing import Any
 
@@ -32,11 +31,11 @@ import jsonschema
 from chats_schema import SWAGGER_NAME, for_release
 from contract_schema import (
     _FORMATS,
-    AUTH_QUERY,
-    ERROR_SCHEMA,
     _convert,
     _definitions,
-    contract_errors,
+    error_body_errors,
+    operation_errors,
+    walk_read,
 )
 
 EXPERIMENTAL = "/api/experimental/chats"
@@ -219,10 +218,7 @@ def chats_exchange_errors(
     """What is wrong with one answered request on a Chats-side route (see `exchange_errors`)."""
     where = f"{method} {path} -> {status} on v{version.lstrip('v')} ({SWAGGER_NAME}+overlay)"
     if status >= 300:
-        if status == 405 and payload is None:
-            return []
-        validator = jsonschema.Draft7Validator(ERROR_SCHEMA)
-        return [f"{where}: error body {e}" for e in contract_errors(validator, payload)]
+        return error_body_errors(where, status, payload)
     found = chats_operation(reference, method, path)
     if found is None:
         return [f"{where}: not a documented operation"]
@@ -231,28 +227,16 @@ def chats_exchange_errors(
     why = _served(key, method, path, template)
     if why:
         return [f"{where}: answered, but {why}"]
-    errors: list[str] = []
-    parameters = operation.get("parameters", [])
-    allowed = {p["name"] for p in parameters if p["in"] == "query"} | AUTH_QUERY
-    extra = {k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)} - allowed
-    if extra:
-        errors.append(f"{where}: undocumented query parameters {sorted(extra)}")
-    body = [p for p in parameters if p["in"] == "body"]
-    if request_body.strip() and body:
-        try:
-            sent = json.loads(request_body)
-        except ValueError:
-            sent = request_body.decode(errors="replace")
-        validator = _validator(reference, key, body[0]["schema"], response=False)
-        errors += [f"{where}: request {e}" for e in contract_errors(validator, sent)]
-    documented = operation["responses"].get(str(status))
-    if documented is None:
-        return [*errors, f"{where}: status not documented for {template}"]
-    schema = documented.get("schema")
-    if schema is None:
-        return errors + ([f"{where}: a body where none is documented"] if payload else [])
-    validator = _validator(reference, key, schema, response=True)
-    return errors + [f"{where}: {e}" for e in contract_errors(validator, payload)]
+    return operation_errors(
+        where,
+        template,
+        operation,
+        lambda node, request: _validator(reference, key, node, response=not request),
+        query=query,
+        request_body=request_body,
+        status=status,
+        payload=payload,
+    )
 
 
 def _step(defs: dict[str, Any], node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -281,25 +265,5 @@ def chats_undeclared_read(reference: Path, read: dict[str, Any]) -> str | None:
     template, operation = found
     documented = operation["responses"].get(str(status), {})
     defs = _definitions_of(reference, release(version), True)
-    name, node = _step(defs, _convert(documented.get("schema", {})))
-    walked: list[str] = []
-    for key in read["key"]:
-        walked.append(key)
-        shown = ".".join(walked).replace(".[]", "[]")
-        if key == "[]":
-            if node.get("type") != "array":
-                return f"{template} on {version}: `{shown}`: not an array in the contract"
-            name, node = _step(defs, node.get("items", {}))
-            continue
-        properties = node.get("properties", {})
-        if key in properties:
-            name, node = _step(defs, properties[key])
-        elif isinstance(node.get("additionalProperties"), dict):
-            name, node = _step(defs, node["additionalProperties"])
-        else:
-            owner = name or "the response"
-            return (
-                f"{method} {template} on {version}: the client reads `{shown}`, "
-                f"which {owner} does not declare"
-            )
-    return None
+    start = _step(defs, _convert(documented.get("schema", {})))
+    return walk_read(read, template, start, lambda node: _step(defs, node))

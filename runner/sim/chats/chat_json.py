@@ -47,23 +47,8 @@ def chat_json(
         body["last_turn_summary"] = None
     else:
         body["last_error"] = chat.last_error
-    pr = chat.pull_request
-    if pr is not None:
-        body["diff_status"] = {
-            "chat_id": chat.id,
-            "url": f"https://github.com/example/repo/pull/{pr.number}",
-            "pull_request_state": "open",
-            "pull_request_title": pr.title,
-            "pull_request_draft": False,
-            "changes_requested": False,
-            "additions": 12,
-            "deletions": 3,
-            "changed_files": 2,
-            "base_branch": "main",
-            "head_branch": pr.head_branch,
-            "pr_number": pr.number,
-            "refreshed_at": rfc3339(pr.at),
-        }
+    if chat.pull_request is not None:
+        body["diff_status"] = _diff_status_json(chat)
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -85,6 +70,27 @@ def chat_json(
         body["client_type"] = chat.client_type
         body["children"] = []
     return body
+
+
+def _diff_status_json(chat: ChatRecord) -> dict[str, Any]:
+    """`codersdk.ChatDiffStatus` of the pull request the agent opened."""
+    pr = chat.pull_request
+    assert pr is not None
+    return {
+        "chat_id": chat.id,
+        "url": f"https://github.com/example/repo/pull/{pr.number}",
+        "pull_request_state": "open",
+        "pull_request_title": pr.title,
+        "pull_request_draft": False,
+        "changes_requested": False,
+        "additions": 12,
+        "deletions": 3,
+        "changed_files": 2,
+        "base_branch": "main",
+        "head_branch": pr.head_branch,
+        "pr_number": pr.number,
+        "refreshed_at": rfc3339(pr.at),
+    }
 
 
 def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:
