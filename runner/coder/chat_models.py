@@ -94,6 +94,7 @@ class Chat:
     owner_id: str
     owner_username: str
     workspace_id: str | None
+    parent_chat_id: str | None
     title: str
     status: str
     last_error: ChatError | None
@@ -117,6 +118,7 @@ class Chat:
             owner_id=_str(data, "owner_id"),
             owner_username=_str(data, "owner_username") if server.owner_names else "",
             workspace_id=_opt_str(data, "workspace_id"),
+            parent_chat_id=_opt_str(data, "parent_chat_id"),
             title=_str(data, "title"),
             status=_str(data, "status"),
             last_error=ChatError.from_json(data.get("last_error")),

@@ -171,7 +171,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         archived: bool = False,
         page_size: int = LIST_PAGE_SIZE,
     ) -> list[Chat]:
-        """Every chat of the token's user carrying all `labels`, following every page.
+        """Every root chat of the token's user carrying all `labels`, following every page.
 
         The list is ordered by `updated_at`, which moves while we page: a chat updated meanwhile
         jumps to the head, behind the cursor. So a second pass re-reads the head until it reaches
@@ -210,13 +210,15 @@ class ChatsClient(ClientBase[ChatServerInfo]):
                 data = []  # Go encodes an empty slice as null
             if not isinstance(data, list):
                 raise unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
-            page = [Chat.from_json(c, self.server) for c in data if isinstance(c, Mapping)]
-            fresh = [c for c in page if c.id not in seen]
+            rows = [Chat.from_json(c, self.server) for c in data if isinstance(c, Mapping)]
+            fresh = [c for c in rows if c.id not in seen]
             seen.update(c.id for c in fresh)
-            yield page
-            if len(page) < page_size or not fresh:
+            # v2.32 lists sub-agent chats as rows too (CHATS-CONTRACT 7.5); later releases
+            # only root chats, with their sub-agents under `children`.
+            yield [c for c in rows if c.parent_chat_id is None]
+            if len(rows) < page_size or not fresh:
                 return
-            after = page[-1].id
+            after = rows[-1].id
 
     def get_chat(self, chat_id: str) -> Chat:
         """One chat by UUID."""

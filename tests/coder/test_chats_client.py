@@ -355,3 +355,26 @@ def test_no_token_says_how_to_configure_one(start: Any) -> None:
         "no session token found" in line and "CODER_SESSION_TOKEN" in line
         for line in caught.value.details
     )
+
+
+@pytest.mark.parametrize("version", ["2.32.1", "2.33.0"])
+def test_sub_agent_chats_are_not_listed_as_chats(start: Any, version: str) -> None:
+    """CHATS-CONTRACT 7.5: v2.32's list also returns sub-agent chats (fixed by fc2493780 for
+    v2.33, which lists root chats only, with their sub-agents under `children`). The client
+    lists root chats on both."""
+    server, client, _ = start(version, "agents")
+    root = client.create_chat("Plan it [sim:subagent] [sim:work=1]")
+    raw = client._object("GET", f"{client.server.prefix}/{root.id}")
+    listed = httpx.get(
+        f"{server.url}{client.server.prefix}",
+        headers={"Coder-Session-Token": server.token},
+    ).json()
+    child = next(c for c in server.chats.chats if c.parent_id == root.id)
+    if version == "2.32.1":
+        assert {c["id"] for c in listed} == {root.id, child.id}
+        assert next(c for c in listed if c["id"] == child.id)["parent_chat_id"] == root.id
+        assert "children" not in dict(raw)  # a copy: not a read of the client's
+    else:
+        assert [c["id"] for c in listed] == [root.id]
+        assert [c["id"] for c in raw["children"]] == [child.id]
+    assert [c.id for c in client.list_chats()] == [root.id]

@@ -18,9 +18,13 @@ from runner.sim.directory import Directory
 
 
 def chat_json(
-    gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
+    gen: ChatGeneration,
+    directory: Directory,
+    chat: ChatRecord,
+    status: str,
+    children: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
-    """`codersdk.Chat` for the simulated generation."""
+    """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies."""
     body: dict[str, Any] = {"id": chat.id}
     if gen.org_scoped:
         body["organization_id"] = chat.org_id
@@ -34,6 +38,9 @@ def chat_json(
             body["build_id"] = chat.build_id
         if chat.agent_id:
             body["agent_id"] = chat.agent_id
+    if chat.parent_id:  # nesting depth is one: the parent is the root
+        body["parent_chat_id"] = chat.parent_id
+        body["root_chat_id"] = chat.parent_id
     body.update(
         {
             "last_model_config_id": chat.model_config_id,
@@ -68,7 +75,7 @@ def chat_json(
     )
     if gen.org_scoped:
         body["client_type"] = chat.client_type
-        body["children"] = []
+        body["children"] = list(children)  # always present (`[]`), from v2.33
     return body
 
 

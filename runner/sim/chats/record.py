@@ -84,6 +84,7 @@ class ChatRecord:
     outcome: str = "waiting"  # the status while no turn runs
     last_error: str | None = None
     pull_request: PullRequest | None = None
+    parent_id: str | None = None  # set on a sub-agent chat: its root chat
 
     # -- time --------------------------------------------------------------------------------
 

@@ -79,7 +79,17 @@ class ChatStore:
         return chat.status(now, state_refactor=self.gen.state_refactor, clock=self.clock)
 
     def _json(self, chat: ChatRecord, now: float) -> dict[str, Any]:
-        return chat_json(self.gen, self.directory, chat, self._status(chat, now))
+        return chat_json(
+            self.gen, self.directory, chat, self._status(chat, now), self._children(chat, now)
+        )
+
+    def _children(self, chat: ChatRecord, now: float) -> tuple[dict[str, Any], ...]:
+        """The sub-agent chats under a root chat, with its archived state (CHATS-CONTRACT 1.6)."""
+        return tuple(
+            chat_json(self.gen, self.directory, child, self._status(child, now))
+            for child in self.chats
+            if child.parent_id == chat.id and child.archived == chat.archived
+        )
 
     def find(self, caller: SimUser, chat_ref: str) -> ChatRecord:
         """`{chat}`: a UUID only; 400 otherwise, 404 for unknown or unreadable chats."""
@@ -109,6 +119,8 @@ class ChatStore:
             for chat in self.chats:
                 if chat.owner_id != caller.id or chat.archived != archived:
                     continue
+                if chat.parent_id and self.gen.root_only_list:
+                    continue  # CHATS-CONTRACT 7.5: v2.32 lists sub-agent chats too
                 if any(chat.labels.get(k) != v for k, v in wanted.items()):
                     continue
                 if "title" in terms and terms["title"].lower() not in chat.title.lower():
@@ -122,7 +134,10 @@ class ChatStore:
                 ids = [chat.id for chat, _ in found]
                 found = found[ids.index(after_id) + 1 :] if after_id in ids else []
             page = found[offset : offset + (limit or DEFAULT_PAGE)]
-            return [chat_json(self.gen, self.directory, chat, status) for chat, status in page]
+            return [
+                chat_json(self.gen, self.directory, chat, status, self._children(chat, now))
+                for chat, status in page
+            ]
 
     def _search(self, query: str) -> dict[str, str]:
         message = "Invalid chat search query."
@@ -222,7 +237,24 @@ class ChatStore:
             if text is not None:
                 chat.start_turn(text, now, self.clock, self._next_id, owner.id)
             self.chats.append(chat)
+            if text is not None and "[sim:subagent]" in text:
+                self.chats.append(self._sub_agent(chat, now))
             return self._json(chat, now)
+
+    def _sub_agent(self, root: ChatRecord, now: float) -> ChatRecord:
+        """An idle sub-agent chat the agent of `root` started (no labels of its own)."""
+        return ChatRecord(
+            id=self._uuid(),
+            owner_id=root.owner_id,
+            org_id=root.org_id,
+            title="Sub-agent",
+            labels={},
+            model_config_id=root.model_config_id,
+            client_type=root.client_type,
+            created_at=now,
+            updated_at=now,
+            parent_id=root.id,
+        )
 
     def _workspace(self, caller: SimUser, workspace_id: str, org_id: str) -> Workspace | None:
         if not workspace_id:
