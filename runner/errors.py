@@ -131,6 +131,24 @@ class ConflictError(ApiError):
     """409: e.g. a name already in use, a build already active, a task in the wrong state."""
 
 
+class NameContradictionError(TasksError):
+    """Coder refused a create as "name taken" while its lookup by that owner and name found
+    nothing, again and again: trying once more would loop for ever, so the item fails with
+    both answers."""
+
+    def __init__(self, what: str, refused: ApiError, missing: ApiError, tries: int) -> None:
+        super().__init__(
+            f"Coder refused to create {what} as taken ({_answer(refused)}), yet found nothing "
+            f"by that owner and name ({_answer(missing)}), {tries} times in a row"
+        )
+        self.refused = refused
+        self.missing = missing
+
+
+def _answer(error: ApiError) -> str:
+    return f'{error.status} "{error.api_message}"'
+
+
 class AgentBusyError(ApiError):
     """The task's agent is working and cannot take input now (502 before v2.32, 409 from v2.32)."""
 

@@ -58,8 +58,11 @@ class Backend(Protocol):
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
-    def send(self, item: Task, text: str) -> None:
-        """Send a follow-up; raises AgentBusyError when the agent is working."""
+    def send(self, item: Task, text: str, *, after: str) -> None:
+        """Send a follow-up; raises AgentBusyError when the agent is working.
+
+        `after` is the batch's input it follows (the prompt, or the follow-up before it).
+        """
 
     def delete(self, item: Task) -> None:
         """Delete the item (done once it is gone)."""

@@ -15,7 +15,9 @@ import threading
 from collections.abc import Mapping, Sequence
 
 from runner import ownership
-from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
+from runner.backends.chat_inputs import answered, typed_inputs
+from runner.backends.conflicts import NameConflicts
+from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.errors import is_queue_full
@@ -84,7 +86,8 @@ class ChatsBackend:
         self._prompts: dict[str, str] = {}  # chat id -> first user message (never changes)
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
-        self._answered: dict[str, bool] = {}  # chat id -> an assistant message follows ours
+        self.conflicts = NameConflicts()
+        self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
 
     @property
     def kind(self) -> str:
@@ -140,12 +143,11 @@ class ChatsBackend:
         return f"/agents/{item.id}"
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+        """The text of every message someone sent, oldest first (workspace context is not)."""
         history = self.chats.history(item.id)
-        users = [n for n, m in enumerate(history) if m.role == "user"]
-        answered = any(m.role == "assistant" for m in history[users[-1] + 1 :]) if users else True
         with self._lock:
-            self._answered[item.id] = answered
-        return tuple(history[n].text for n in users)
+            self._histories[item.id] = history
+        return tuple(m.text for m in typed_inputs(history))
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         # Without a template nothing is pinned: the agent picks a template and provisions a
@@ -165,12 +167,12 @@ class ChatsBackend:
             self._prompts[chat.id] = desired.prompt
         return self._as_task(chat, desired.batch)
 
-    def send(self, item: Task, text: str) -> None:
-        """Send only after the agent answered our last message (the executor reads the
-        history right before each send, so that is known without another request)."""
+    def send(self, item: Task, text: str, *, after: str) -> None:
+        """Send only after the agent answered `after`, the batch's last input (the executor
+        reads the history right before each send, so that is known without another request)."""
         with self._lock:
-            answered = self._answered.pop(item.id, True)
-        if not answered:
+            history = self._histories.pop(item.id, None)
+        if history is not None and not answered(history, after):
             raise AgentBusyError(409, "the agent has not answered the last message yet")
         try:
             self.chats.send_message(item.id, text)
@@ -236,7 +238,15 @@ class ChatsBackend:
                     owner=owner,
                     preset_id=resolved.preset.id if resolved.preset else None,
                 )
-            except (ConflictError, UncertainOutcomeError, ServerError):
+            except ConflictError as refused:
+                found = self.conflicts.holder(
+                    refused,
+                    owner,
+                    name,
+                    lambda: self.chats.workspace_by_owner_and_name(owner, name),
+                )
+                workspace = self._judged(PinnedWorkspace.from_json(found), resolved, version)
+            except (UncertainOutcomeError, ServerError):
                 workspace = self._adoptable(resolved, version, name)
                 if workspace is None:
                     raise
@@ -248,8 +258,13 @@ class ChatsBackend:
         self, resolved: ResolvedTask, version: TemplateVersion, name: str
     ) -> PinnedWorkspace | None:
         found = self.chats.workspace_by_name(resolved.owner.username, name)
-        if found is None:
-            return None
+        return None if found is None else self._judged(found, resolved, version)
+
+    def _judged(
+        self, found: PinnedWorkspace, resolved: ResolvedTask, version: TemplateVersion
+    ) -> PinnedWorkspace:
+        """`found`, when it is the item's pinned workspace as the manifest wants it."""
+        name = found.name
         if found.transition == "delete":
             # The workspace of a replaced chat, still being deleted: its name frees up soon.
             raise ConflictError(409, f"workspace {name!r} is still being deleted")
@@ -281,11 +296,10 @@ class ChatsBackend:
             known = self._prompts.get(chat.id)
         if known is not None:
             return known
-        for message in self.chats.history(chat.id):
-            if message.role == "user":
-                with self._lock:
-                    self._prompts[chat.id] = message.text
-                return message.text
+        for message in typed_inputs(self.chats.history(chat.id)):
+            with self._lock:
+                self._prompts[chat.id] = message.text
+            return message.text
         return ""
 
     def _as_task(self, chat: Chat, batch: str) -> Task:
@@ -331,16 +345,20 @@ def _other_owner(owner: str, me: str) -> str:
 
 
 def _state(chat: Chat) -> tuple[str, str]:
-    """The Tasks state a chat status stands for (CHATS-CONTRACT 3 and 1.13), with its message.
+    """The Tasks state a chat status stands for (CHATS-CONTRACT 3, 1.13 and 7.2), with its
+    message.
 
     `waiting` is both "finished" and "waiting for input": idle. `error` and `requires_action`
-    (this tool declares no client tools) end the agent's work as a failure.
+    (this tool declares no client tools) end the agent's work as a failure. A status this
+    client does not know is waited on as busy and shown as Coder sent it, never taken for done.
     """
     if chat.status == "error":
         error = chat.last_error
         return "failed", (error.message if error else "") or "the chat is in error"
     if chat.status == "requires_action":
         return "failed", "needs tool results"
+    if chat.status == "waiting":
+        return "idle", ""
     if chat.status in BUSY_STATUSES:
         return "working", ""
-    return "idle", ""
+    return "working", f"chat status {chat.status!r}"

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from runner.backends.conflicts import NameConflicts
 from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
-from runner.errors import DeliveryUnverifiedError
+from runner.errors import ConflictError, DeliveryUnverifiedError
 from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
@@ -18,6 +19,7 @@ class TasksBackend:
 
     def __init__(self, client: CoderClient) -> None:
         self.client = client
+        self.conflicts = NameConflicts()
 
     @property
     def kind(self) -> str:
@@ -53,17 +55,27 @@ class TasksBackend:
         return tuple(entry.content for entry in logs.entries if entry.type == "input")
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
-        return self.client.create_task(
-            owner=resolved.owner.username,
-            template_version_id=resolved.version_id,
-            prompt=desired.prompt,
-            name=desired.coder_name,
-            preset_id=resolved.preset.id if resolved.preset else None,
-            display_name=desired.display_name,
-        )
+        owner = resolved.owner.username
+        try:
+            return self.client.create_task(
+                owner=owner,
+                template_version_id=resolved.version_id,
+                prompt=desired.prompt,
+                name=desired.coder_name,
+                preset_id=resolved.preset.id if resolved.preset else None,
+                display_name=desired.display_name,
+            )
+        except ConflictError as refused:
+            # The name a task's workspace takes is the task's (`coderd/aitasks.go`, createTask:
+            # `CreateWorkspaceRequest{Name: taskName}`), so that workspace is what holds it.
+            name = desired.coder_name
+            self.conflicts.holder(
+                refused, owner, name, lambda: self.client.workspace_by_owner_and_name(owner, name)
+            )
+            raise  # held: the executor adopts our own task, or waits for a deleted one to go
 
-    def send(self, item: Task, text: str) -> None:
-        self.client.send_input(item, text)
+    def send(self, item: Task, text: str, *, after: str) -> None:
+        self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
 
     def delete(self, item: Task) -> None:
         self.client.delete_task(item)

@@ -97,6 +97,11 @@ class ClientBase(Generic[InfoT]):
             self._hint_login(exc)
             raise
 
+    def workspace_by_owner_and_name(self, owner: str, name: str) -> Mapping[str, Any]:
+        """`owner`'s workspace named `name`, not deleted (`codersdk.Workspace`, as
+        `GET /workspaces/{workspace}` answers it); NotFoundError when there is none."""
+        return self._object("GET", f"{routes.user(owner)}/workspace/{routes.segment(name)}")
+
     def _object(
         self,
         method: str,

@@ -17,8 +17,12 @@ from runner.coder.models import _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
 IDLE_STATUSES = ("waiting", "error", "requires_action")
-#: Statuses in which the agent is (or is about to be) working.
+#: Statuses in which the agent is (or is about to be) working. Any status not named in these
+#: lists (a newer Coder's, e.g. the `paused` of PR #29215) counts as busy (CHATS-CONTRACT 7.2).
 BUSY_STATUSES = ("pending", "running", "interrupting")
+#: The only statuses Coder archives from; any other is interrupted first (CHATS-CONTRACT 7.2,
+#: `chatstate/transitions.go`: archive is allowed from `waiting` and `error` only).
+ARCHIVABLE_STATUSES = ("waiting", "error")
 
 
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
@@ -106,17 +110,20 @@ class Chat:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo) -> Chat:
-        """Reads only the fields `server`'s release declares (v2.32 has no organization)."""
+    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
+        """Reads only the fields `server`'s release declares (v2.32 has no organization);
+        without a server, every field."""
         labels = data.get("labels")
         diff = data.get("diff_status")
         return cls(
             id=_str(data, "id"),
             organization_id=_opt_str(data, "organization_id")
-            if server.organization_scoped
+            if server is None or server.organization_scoped
             else None,
             owner_id=_str(data, "owner_id"),
-            owner_username=_str(data, "owner_username") if server.owner_names else "",
+            owner_username=_str(data, "owner_username")
+            if server is None or server.owner_names
+            else "",
             workspace_id=_opt_str(data, "workspace_id"),
             parent_chat_id=_opt_str(data, "parent_chat_id"),
             title=_str(data, "title"),

@@ -17,6 +17,7 @@ from urllib.parse import urlencode
 from runner.coder import routes
 from runner.coder.base import ClientBase, decode, unexpected
 from runner.coder.chat_models import (
+    ARCHIVABLE_STATUSES,
     Chat,
     ChatMessage,
     MessagesPage,
@@ -294,18 +295,19 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, policy=WRITE)
 
     def retire(self, chat: Chat, *, patience: float = ARCHIVE_PATIENCE_SECONDS) -> None:
-        """Stop a busy chat's turn, then archive it; the workspace is left alone.
+        """Stop a chat's turn unless Coder archives it as it is, then archive it; the
+        workspace is left alone.
 
-        From v2.35 an interrupted chat passes through `interrupting`, and Coder refuses to
-        archive it meanwhile (409); that refusal is retried for up to `patience` seconds.
+        Coder archives only `waiting` and `error` chats (CHATS-CONTRACT 7.2), so every other
+        status (`requires_action` and any it may add) is interrupted first. From v2.35 an
+        interrupted chat passes through `interrupting`, and Coder refuses to archive it
+        meanwhile (409); that refusal is retried for up to `patience` seconds, interrupting
+        again should the chat have started another turn (a queued message) meanwhile.
         An archived chat is left as it is.
         """
         if chat.archived:
             return
-        if chat.status in ("pending", "running"):
-            # A 409 here: it stopped on its own meanwhile, so nothing is left to interrupt.
-            with contextlib.suppress(ConflictError):
-                self.interrupt(chat.id)
+        self._stop_turn(chat)
         deadline = time.monotonic() + patience
         while True:
             try:
@@ -319,6 +321,15 @@ class ChatsClient(ClientBase[ChatServerInfo]):
                     return  # an earlier archive whose answer was lost did it
                 raise
             time.sleep(ARCHIVE_RETRY_SECONDS)
+            self._stop_turn(self.get_chat(chat.id))
+
+    def _stop_turn(self, chat: Chat) -> None:
+        """Interrupt `chat` unless it is archivable as it is, or already being interrupted."""
+        if chat.status in ARCHIVABLE_STATUSES or chat.status == "interrupting":
+            return
+        # A 409 here: it stopped on its own meanwhile, so nothing is left to interrupt.
+        with contextlib.suppress(ConflictError):
+            self.interrupt(chat.id)
 
     # -- workspaces that pin a template version and preset ---------------------------------
 
@@ -344,9 +355,8 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def workspace_by_name(self, owner: str, name: str) -> PinnedWorkspace | None:
         """`owner`'s workspace named `name` (not deleted), or None: adopts a lost create."""
-        path = f"{routes.user(owner)}/workspace/{routes.segment(name)}"
         try:
-            return PinnedWorkspace.from_json(self._object("GET", path))
+            return PinnedWorkspace.from_json(self.workspace_by_owner_and_name(owner, name))
         except NotFoundError:
             return None
 

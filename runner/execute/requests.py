@@ -68,7 +68,8 @@ def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) 
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
             return Sent(present, already_delivered=True)
-        backend.send(task, desired.follow_ups[delivered])
+        after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
+        backend.send(task, desired.follow_ups[delivered], after=after)
         return Sent(delivered + 1, already_delivered=False)
 
     return send

@@ -75,7 +75,9 @@ def batch_chats(sim: Any, batch: str = "nightly", archived: bool = False) -> dic
 
 
 def user_messages(sim: Any, chat_id: str) -> list[str]:
-    return [m.text for m in client(sim).history(chat_id) if m.role == "user"]
+    """What was sent to the chat: `user` messages with text (v2.32 to v2.34 also store the
+    workspace's context as a `user` message without text; CHATS-CONTRACT 7.2)."""
+    return [m.text for m in client(sim).history(chat_id) if m.role == "user" and m.text]
 
 
 def version_id(

@@ -252,7 +252,7 @@ class MemoryBackend:
         self._fail("create")  # made, but the answer did not come back
         return task
 
-    def send(self, item: Task, text: str) -> None:
+    def send(self, item: Task, text: str, *, after: str) -> None:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")

@@ -48,6 +48,10 @@ def chat_json(
             "status": status,
         }
     )
+    if chat.injected_context is not None:
+        # `omitempty`; declared by chats-swagger-head.json, set with the context message
+        # (CHATS-CONTRACT 7.2).
+        body["last_injected_context"] = [dict(p) for p in chat.injected_context]
     if gen.structured_error:
         if chat.last_error is not None:
             body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}

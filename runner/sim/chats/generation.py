@@ -104,6 +104,12 @@ class ChatGeneration:
         return self.version.at_least(2, 34)
 
     @property
+    def context_messages(self) -> bool:
+        """v2.32 to v2.34 store a bound workspace's context as a `user` message; from v2.35 it
+        is no longer a message (CHATS-CONTRACT 7.2, `cd56ab9e3`, PR #26585)."""
+        return self.served and not self.version.at_least(2, 35)
+
+    @property
     def state_refactor(self) -> bool:
         """v2.35+: no `pending`, `interrupting` exists, archiving an active chat is 409."""
         return self.version.at_least(2, 35)

@@ -84,6 +84,7 @@ class ChatRecord:
     outcome: str = "waiting"  # the status while no turn runs
     last_error: str | None = None
     pull_request: PullRequest | None = None
+    injected_context: list[dict[str, Any]] | None = None  # `last_injected_context`
     parent_id: str | None = None  # set on a sub-agent chat: its root chat
 
     # -- time --------------------------------------------------------------------------------
@@ -110,6 +111,20 @@ class ChatRecord:
         self.last_error = None
         self.updated_at = at
         return message
+
+    def inject_context(self, at: float, next_id: Callable[[], int]) -> None:
+        """Store the bound workspace's context as Coder v2.32 to v2.34 do, once per agent: a
+        `user` message of `context-file` and `skill` parts, no text part, no `created_by`
+        (CHATS-CONTRACT 7.2; `release/2.32` chatd.go, about line 5255). The simulated agent is
+        up from the first turn on (a turn here never waits for it)."""
+        if self.agent_id is None or self.injected_context is not None:
+            return
+        parts = [
+            context_file_part("/home/coder/project/AGENTS.md", self.agent_id),
+            skill_part("run-tests", "Run the project's test suite."),
+        ]
+        self.messages.append(StoredMessage(next_id(), "user", parts, at))
+        self.injected_context = parts
 
     def status(self, now: float, *, state_refactor: bool, clock: SimClock) -> str:
         """The chat's status at `now` (call `advance` first)."""
@@ -191,6 +206,21 @@ def _part(kind: str, text: str = "", **tool: Any) -> dict[str, Any]:
 
 def text_part(text: str) -> dict[str, Any]:
     return _part("text", text)
+
+
+def context_file_part(path: str, agent_id: str) -> dict[str, Any]:
+    """A `context-file` part as the API sends it: the file's content is stripped
+    (`context_file_content` is internal; chats-swagger-head.json, `ChatMessagePart`)."""
+    part = _part("context-file")
+    part.update({"context_file_path": path, "context_file_agent_id": agent_id})
+    return part
+
+
+def skill_part(name: str, description: str) -> dict[str, Any]:
+    """A `skill` part: a skill found in the workspace's `.agents/skills/`."""
+    part = _part("skill")
+    part.update({"skill_name": name, "skill_description": description})
+    return part
 
 
 def _tool_call(call_id: str, name: str, args: dict[str, Any]) -> dict[str, Any]:

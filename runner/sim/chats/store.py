@@ -236,6 +236,10 @@ class ChatStore:
                 chat.agent_id = workspace.latest.agent_id
             if text is not None:
                 chat.start_turn(text, now, self.clock, self._next_id, owner.id)
+                if workspace is not None and gen.context_messages:
+                    # The first turn runs on the bound workspace: its context follows the
+                    # first user message (CHATS-CONTRACT 7.2).
+                    chat.inject_context(now, self._next_id)
             self.chats.append(chat)
             if text is not None and "[sim:subagent]" in text:
                 self.chats.append(self._sub_agent(chat, now))
@@ -378,6 +382,8 @@ class ChatStore:
                 if archived == chat.archived:
                     state = "archived" if archived else "not archived"
                     raise ApiError(400, f"Chat is already {state}.")
+                # Only `waiting` and `error` chats are archived (CHATS-CONTRACT 7.2, main
+                # `chatstate/transitions.go`); before the refactor, any chat was (1.9).
                 if (
                     archived
                     and self.gen.state_refactor
