@@ -11,9 +11,9 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
 
 from runner.backends import Backend
+from runner.choice import Clients, choose_api
 from runner.errors import (
     EXIT_ERROR,
     EXIT_INTERRUPTED,
@@ -23,7 +23,6 @@ from runner.errors import (
     InterruptedRunError,
     InvalidInputError,
     TasksError,
-    UnsupportedServerError,
 )
 from runner.execute import (
     ApplyReport,
@@ -34,15 +33,11 @@ from runner.execute import (
     TaskResult,
     execute,
 )
-from runner.manifest.model import BACKENDS, Batch
+from runner.manifest.model import Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
 from runner.planfile import SavedPlan
 from runner.preflight import ResolvedTask, task_key
-
-if TYPE_CHECKING:
-    from runner.coder.chats import ChatsClient
-    from runner.coder.client import CoderClient
 
 #: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -66,40 +61,19 @@ class Source:
     backend: str = "auto"  # one of BACKENDS
 
 
-class Clients(Protocol):
-    """Where the backends' clients come from, each built on first use."""
-
-    def client(self) -> CoderClient:
-        """The Tasks client; raises UnsupportedServerError on a server without Tasks."""
-
-    def chats_client(self) -> ChatsClient:
-        """The Chats client."""
-
-
 def choose_backend(clients: Clients, wanted: str) -> Backend:
-    """The backend a batch runs on: `auto` is Tasks where the server serves them, else Chats.
-
-    `tasks` on a server without Tasks, or `chats` on one without Chats, is a one-line error.
-    """
-    if wanted not in BACKENDS:
-        raise InvalidInputError(f"backend {wanted!r} is not one of: {', '.join(BACKENDS)}")
-    if wanted in ("auto", "tasks"):
-        try:
-            client = clients.client()
-            _ = client.server
-        except UnsupportedServerError:
-            if wanted == "tasks":
-                raise
-        else:
-            from runner.backends.tasks import TasksBackend
-
-            return TasksBackend(client)
-    from runner.backends.chats import ChatsBackend
+    """The backend a batch runs on: the API `choose_api` picks (`auto`: Tasks where the server
+    serves them, else Chats), wrapped for the pipeline."""
     from runner.coder.client import CoderClient
 
-    chats = clients.chats_client()
-    _ = chats.server  # a server without Chats fails here, before anything else
-    return ChatsBackend(chats, CoderClient(chats.connection, tasks_required=False))
+    api = choose_api(clients, wanted)
+    if isinstance(api, CoderClient):
+        from runner.backends.tasks import TasksBackend
+
+        return TasksBackend(api)
+    from runner.backends.chats import ChatsBackend
+
+    return ChatsBackend(api, CoderClient(api.connection, tasks_required=False))
 
 
 @dataclass

@@ -190,7 +190,8 @@ class UncertainOutcomeError(TransportError):
 
 
 class UnsupportedServerError(TasksError):
-    """The deployment does not serve Coder Tasks (v2.37+, switched off, or older than v2.28)."""
+    """The deployment does not serve Coder Tasks (v2.38+, switched off or not opted in, or older
+    than v2.28)."""
 
 
 class TaskNotFoundError(TasksError):

@@ -1,9 +1,8 @@
-"""`list`, `status`, `logs`, `send` and `delete` on a deployment that serves Chats and no Tasks.
+"""`list`, `status`, `logs`, `send` and `delete` on chats, where `runner.choice` picks Chats.
 
-Each command first takes the Tasks path unchanged (chat modules load only when needed); only
-when the server says it serves no Tasks (v2.37+, or switched off on v2.35/v2.36) and answers the
-Chats probe does it show chats instead. A chat is named by its UUID, or as `<batch>/<name>` for
-a chat a batch made (found by its labels).
+Each command loads this module only then (`--backend chats`, or `auto` on a deployment whose
+task routes are not served). A chat is named by its UUID, or as `<batch>/<name>` for a chat a
+batch made (found by its labels).
 """
 
 from __future__ import annotations
@@ -16,43 +15,15 @@ import click
 
 from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
-from runner.errors import (
-    ChatsUnavailableError,
-    InvalidInputError,
-    TaskNotFoundError,
-    UnsupportedServerError,
-)
+from runner.errors import InvalidInputError, TaskNotFoundError
 from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
 
 if TYPE_CHECKING:
-    from runner.cli.context import GlobalOptions
     from runner.coder.chat_models import Chat
     from runner.coder.chats import ChatsClient
-    from runner.coder.client import CoderClient
-
-
-def tasks_or_chats(
-    options: GlobalOptions,
-    on_tasks: Callable[[CoderClient], None],
-    on_chats: Callable[[ChatsClient], None],
-) -> None:
-    """Run `on_tasks`; on a server without Tasks that serves Chats, run `on_chats` instead."""
-    try:
-        on_tasks(options.client())
-        return
-    except ChatsUnavailableError:
-        raise
-    except UnsupportedServerError as exc:
-        no_tasks = exc
-    chats = options.chats_client()
-    try:
-        _ = chats.server
-    except ChatsUnavailableError:
-        raise no_tasks from None
-    on_chats(chats)
 
 
 def _chat(client: ChatsClient, identifier: str) -> Chat:

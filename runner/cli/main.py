@@ -15,10 +15,10 @@ import click
 
 from runner import __version__, defaults
 from runner.cli.context import GlobalOptions
-from runner.cli.signals import Terminated, received, stop_like_ctrl_c
 from runner.errors import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_INVALID_INPUT, EXIT_OK, TasksError
 from runner.render.safe_text import safe_text
 from runner.secrets import redact
+from runner.signals import Terminated, received, stop_like_ctrl_c
 
 #: name -> (module under runner.cli.commands, short help). Aliases map to the same module.
 COMMANDS: dict[str, tuple[str, str]] = {

@@ -1,4 +1,4 @@
-"""Options and argument helpers shared by the imperative task commands."""
+"""Options and argument helpers shared by the commands (no command module imports another)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,90 @@ def yes_option() -> Callable[[F], F]:
         type_help="bool",
         description="Bypass confirmation prompts.",
     )
+
+
+def manifest_input_options(function: F) -> F:
+    """Add `--var KEY=VALUE` (as `variables`) and `--env NAME` (as `env_names`)."""
+    function = click.option(
+        "--env",
+        "env_names",
+        multiple=True,
+        metavar="NAME",
+        help="Let templates read this environment variable as {{ env.NAME }}. Repeatable.",
+    )(function)
+    function = click.option(
+        "--var",
+        "variables",
+        multiple=True,
+        metavar="KEY=VALUE",
+        help="Set a template variable {{ vars.KEY }}, overriding the manifest's vars. Repeatable.",
+    )(function)
+    return function
+
+
+def backend_option(function: F) -> F:
+    """Add `--backend auto|tasks|chats` (as `backend`), the choice `runner.choice` makes.
+
+    A plain click option: the task commands' help stays Coder's own, byte for byte.
+    """
+    from runner.manifest.model import BACKENDS
+
+    return click.option(
+        "--backend",
+        type=click.Choice(BACKENDS),
+        default="auto",
+        show_default=True,
+        help="The Coder API to run on: tasks, chats (Coder Agents), or auto (Tasks where the "
+        "server serves them, Chats otherwise). Overrides a manifest's defaults.backend.",
+    )(function)
+
+
+def plan_flags(function: F) -> F:
+    """--var, --env, --backend, --target, --replace and --prune (shared by plan and apply)."""
+    decorators = [
+        click.option(
+            "--target",
+            "targets",
+            multiple=True,
+            metavar="NAME",
+            help="Limit the plan to this task of the batch. Repeatable.",
+        ),
+        click.option(
+            "--replace",
+            is_flag=True,
+            help="Delete and re-create drifted tasks (prompt, template or pinned version).",
+        ),
+        click.option(
+            "--prune",
+            is_flag=True,
+            help="Delete tasks this batch owns that are no longer in the manifest.",
+        ),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return manifest_input_options(backend_option(function))
+
+
+def run_options(function: F) -> F:
+    """--yes, --parallelism, --report, --junit (shared by apply and destroy)."""
+    from runner import defaults
+
+    decorators = [
+        click.option("-y", "--yes", is_flag=True, help="Apply without asking for confirmation."),
+        click.option(
+            "--parallelism",
+            type=click.IntRange(1, 64),
+            default=defaults.PARALLELISM,
+            show_default=True,
+            help="Requests in flight at once. Coder's rate limit (512 requests/minute per "
+            "route by default) is kept by pacing on its rate-limit headers, whatever this is.",
+        ),
+        click.option("--report", "report_path", metavar="FILE", help="Write results as JSON."),
+        click.option("--junit", "junit_path", metavar="FILE", help="Write results as JUnit XML."),
+    ]
+    for decorator in reversed(decorators):
+        function = decorator(function)
+    return function
 
 
 def parse_go_duration(text: str, *, flag: str) -> float:

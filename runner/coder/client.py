@@ -32,6 +32,7 @@ from runner.coder.version import (
     development_notices,
     development_server_info,
     is_development_build,
+    no_tasks_message,
     server_info,
 )
 from runner.errors import (
@@ -49,11 +50,12 @@ class CoderClient(ClientBase[ServerInfo]):
     """Typed access to a Coder deployment's Tasks API, on both API generations.
 
     Detects the generation lazily from buildinfo on first use (`server`: raises
-    UnsupportedServerError for < v2.28 or v2.37+). Retries reads on 5xx and connection
-    failures (bounded, with jitter), waits out 429 using `Retry-After`, and never repeats a
-    create or send blindly: a lost response raises `UncertainOutcomeError`. `on_debug` receives
-    one redacted line per request when set. `transport`, `sleep`, `clock` and `jitter` exist
-    for tests (a fake transport, no real sleeping).
+    UnsupportedServerError for < v2.28, and from v2.35 when the task routes are not served).
+    Retries reads on 5xx and connection failures (bounded, with jitter), waits out 429 using
+    `Retry-After`, and never repeats a create or send blindly: a lost response raises
+    `UncertainOutcomeError`. `on_debug` receives one redacted line per request when set.
+    `transport`, `sleep`, `clock` and `jitter` exist for tests (a fake transport, no real
+    sleeping).
     """
 
     def __init__(
@@ -234,24 +236,32 @@ class CoderClient(ClientBase[ServerInfo]):
         if is_development_build(version):
             return development_server_info(version, self._probe_generation(version), dashboard_url)
         try:
-            return server_info(version, dashboard_url)
+            info = server_info(version, dashboard_url)
         except ValueError:
             raise UnsupportedServerError(self._not_coder(version)) from None
+        # v2.36 may have Tasks off and v2.37 serves them only on opt-in (CHATS-CONTRACT 7.1):
+        # the deployment's own task list says, whatever its version.
+        if info.tasks_may_be_off and not self._routed(info.task_base):
+            raise UnsupportedServerError(no_tasks_message(info))
+        return info
 
-    def _probe_generation(self, version: str) -> str:
-        """The generation a development build's routes show: the first task list it answers.
+    def _routed(self, path: str) -> bool:
+        """Whether the deployment routes this task list.
 
         Any answer but `Route not found.` (even 401 or 400) comes from a routed handler or its
         middleware, so the route exists (CONTRACT 1.5).
         """
-        query = {"q": routes.task_query(owner="me")}
+        try:
+            self._http.request("GET", path, params={"q": routes.task_query(owner="me")})
+        except ApiError as exc:
+            return not is_route_not_found(exc)
+        return True
+
+    def _probe_generation(self, version: str) -> str:
+        """The generation a development build's routes show: the first task list it answers."""
         for generation, path in GENERATION_ROUTES:
-            try:
-                self._http.request("GET", path, params=query)
-            except ApiError as exc:
-                if is_route_not_found(exc):
-                    continue
-            return generation
+            if self._routed(path):
+                return generation
         raise UnsupportedServerError(
             f"this deployment (Coder {version}, a development build) does not serve Coder "
             f"Tasks: neither {' nor '.join(path for _, path in GENERATION_ROUTES)} is routed"
@@ -279,10 +289,7 @@ class CoderClient(ClientBase[ServerInfo]):
             return self._request(method, path, **request)
         except ApiError as exc:
             if is_route_not_found(exc):
-                raise UnsupportedServerError(
-                    f"this deployment (Coder {self.server.short_version}) does not serve Coder "
-                    "Tasks (they are switched off on this server)"
-                ) from None
+                raise UnsupportedServerError(no_tasks_message(self.server)) from None
             raise
 
     def _task_json(self, method: str, path: str, **request: Any) -> Any:

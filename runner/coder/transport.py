@@ -171,7 +171,7 @@ class ApiTransport:
             try:
                 response = self._receive(request, started)
             except httpx.TransportError as exc:
-                self._pacer.abandon(route)
+                self._pacer.abandon(route, grant)
                 failure = self._classify(exc, method, path)
                 self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
                 if isinstance(failure, DeadlineExceededError):
@@ -244,6 +244,10 @@ class ApiTransport:
                 response.read()
             finally:
                 response.close()
+        # httpx binds the stream to its response (BoundSyncStream, httpx/_client.py), a cycle
+        # that only the cyclic collector frees: each poll's whole body would stay until then
+        # (with thousands of tasks held, rarely). Read and closed, the stream is done with.
+        response.stream = httpx.ByteStream(b"")
         return response
 
     def _can_retry_failure(

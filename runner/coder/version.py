@@ -1,7 +1,9 @@
 """Which Coder release a deployment runs, and what that means for the Tasks API.
 
 Coder's Tasks API changed shape across releases (CONTRACT section 0 and 13): v2.28 serves the
-experimental routes, v2.29 to v2.36 the GA routes, and v2.37 removed Tasks altogether.
+experimental routes, v2.29 to v2.37 the GA routes, v2.37 only where the deployment opts in with
+CODER_ENABLE_AI_TASKS, and v2.38 removed Tasks (CHATS-CONTRACT 7.1). From v2.35 on, whether a
+deployment serves them is learnt from its task routes, not from its version.
 """
 
 from __future__ import annotations
@@ -18,8 +20,9 @@ OLDEST_SUPPORTED = (2, 28)
 FIRST_GA = (2, 29)
 #: First release where Tasks are deprecated (off by default in v2.35 and v2.36).
 FIRST_DEPRECATED = (2, 35)
-#: First release without Tasks.
-FIRST_WITHOUT_TASKS = (2, 37)
+#: First release whose Tasks API is removed (CHATS-CONTRACT 7.1, PR #28789); v2.37 serves it
+#: only where the deployment opts in (PR #28008).
+TASKS_REMOVED = (2, 38)
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+.][0-9A-Za-z.+-]*)?$")
 
@@ -71,8 +74,13 @@ class ServerInfo:
 
     @property
     def deprecated(self) -> bool:
-        """Tasks are deprecated from v2.35 (and gone in v2.37)."""
+        """Tasks are deprecated from v2.35 (opt-in on v2.37, gone in v2.38)."""
         return (self.major, self.minor) >= FIRST_DEPRECATED
+
+    @property
+    def tasks_may_be_off(self) -> bool:
+        """From v2.35 the task routes may be unserved (off, opt-in or removed): ask them."""
+        return self.deprecated
 
     @property
     def short_version(self) -> str:
@@ -116,7 +124,7 @@ def development_server_info(version: str, generation: str, dashboard_url: str = 
         tag = parse_version(version)
     except ValueError:
         tag = (0, 0, 0)
-    serves_tasks = OLDEST_SUPPORTED <= tag[:2] < FIRST_WITHOUT_TASKS
+    serves_tasks = OLDEST_SUPPORTED <= tag[:2] < TASKS_REMOVED
     agrees = serves_tasks and _generation(tag) == generation
     major, minor, patch = tag if agrees else DEVELOPMENT_RELEASE[generation]
     release = server_info(f"v{major}.{minor}.{patch}", dashboard_url)
@@ -139,18 +147,14 @@ def development_notices(info: ServerInfo) -> list[str]:
 
 
 def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
-    """The ServerInfo for a reported version; raises for servers that do not serve Tasks.
+    """The ServerInfo for a reported version; whether it serves Tasks is for its routes to say
+    (`tasks_may_be_off`, `no_tasks_message`).
 
     Raises ValueError for a malformed version and UnsupportedServerError for releases older
-    than v2.28 or from v2.37 on.
+    than v2.28.
     """
     major, minor, patch = parse_version(version)
     shown = f"v{major}.{minor}.{patch}"
-    if (major, minor) >= FIRST_WITHOUT_TASKS:
-        raise UnsupportedServerError(
-            f"this deployment (Coder {shown}) does not serve Coder Tasks: they were removed in "
-            "Coder v2.37 (the successor is Coder Agents)"
-        )
     if (major, minor) < OLDEST_SUPPORTED:
         raise UnsupportedServerError(
             f"this deployment (Coder {shown}) is too old for Coder Tasks as this tool uses them: "
@@ -167,11 +171,19 @@ def server_info(version: str, dashboard_url: str = "") -> ServerInfo:
     )
 
 
+def no_tasks_message(info: ServerInfo) -> str:
+    """The error for a deployment whose task routes answered `Route not found.`."""
+    start = f"this deployment (Coder {info.short_version}) does not serve Coder Tasks"
+    if (info.major, info.minor) >= TASKS_REMOVED:
+        return f"{start}: they were removed in Coder v2.38 (the successor is Coder Agents)"
+    return f"{start} (they are switched off on this server)"
+
+
 def deprecation_notices(info: ServerInfo) -> list[str]:
     """The one-line notices a user should see for this server (empty when none)."""
     if not info.deprecated:
         return []
     return [
-        "Coder Tasks are deprecated from Coder v2.35 and removed in v2.37; this deployment runs "
+        "Coder Tasks are deprecated from Coder v2.35 and removed in v2.38; this deployment runs "
         f"Coder {info.short_version}, so plan the move to Coder Agents."
     ]

@@ -1,9 +1,10 @@
 """The simulated deployment's HTTP server: a `ThreadingHTTPServer` on loopback.
 
 It follows CONTRACT.md for the chosen `coder_version`: 2.28.x serves the experimental routes
-only; 2.29 to 2.36 serve `/api/v2/tasks` and `/api/experimental/tasks` (2.35 and 2.36 only with
-`tasks_enabled`); 2.37+ serves no task route. See `runner.sim.directives` for the `[sim:…]`
-directives that steer the simulated agent, and `runner.sim.faults` for fault injection.
+only; 2.29 to 2.37 serve `/api/v2/tasks` and `/api/experimental/tasks` (2.36 unless switched
+off, 2.37 only when switched on: `enable_ai_tasks`); 2.38+ serves no task route. See
+`runner.sim.directives` for the `[sim:…]` directives that steer the simulated agent, and
+`runner.sim.faults` for fault injection.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ class SimServer:
     `time_scale` multiplies every server-side delay (builds, agent work, delete builds,
     rate-limit windows, Retry-After): 1.0 is real time, 0.01 is a hundred times faster.
     `now` replaces the wall clock (Unix seconds), for callers that move time themselves.
+    `enable_ai_tasks` is Coder's CODER_ENABLE_AI_TASKS on 2.36 and 2.37 (None: the release's
+    default); other releases refuse it where it contradicts them (`SimVersion.serves_tasks`).
     """
 
     url: str
@@ -57,7 +60,7 @@ class SimServer:
         rate_limit: int = 512,
         time_scale: float = 1.0,
         seed: int | None = None,
-        tasks_enabled: bool = True,
+        enable_ai_tasks: bool | None = None,
         fail_rate: float = 0.0,
         lose_rate: float = 0.0,
         build_version: str = "",
@@ -84,7 +87,8 @@ class SimServer:
         self.arrivals = Arrivals()
         #: Every answered request with its bodies, when a test sets a list here (None: off).
         self.exchanges: list[dict[str, Any]] | None = None
-        self.tasks_enabled = tasks_enabled
+        #: Coder's CODER_ENABLE_AI_TASKS (None: the release's default; CHATS-CONTRACT 7.1).
+        self.tasks_served = self.version.serves_tasks(enable_ai_tasks)
         # `build_version` makes, e.g., a v2.28.11 deployment report itself as a development build.
         self.build_version = build_version or self.version.build_version
         self.deployment_id = str(self.store._uuid())
@@ -105,13 +109,6 @@ class SimServer:
             return str(authenticate(self.directory, token).id)
         except ApiError:
             return None
-
-    @property
-    def tasks_served(self) -> bool:
-        """Whether the task routes exist: not on v2.37+, and on 2.35/2.36 only when enabled."""
-        if self.version.tasks_removed:
-            return False
-        return self.tasks_enabled or not self.version.tasks_switchable
 
     @property
     def requests(self) -> list[dict[str, Any]]:

@@ -109,10 +109,34 @@ class SimVersion:
 
     @property
     def tasks_removed(self) -> bool:
-        """v2.37+: every task route is gone."""
-        return self.at_least(2, 37)
+        """v2.38+: the Tasks API, its CLI and the flag are gone (CHATS-CONTRACT 7.1, PR #28789)."""
+        return self.at_least(2, 38)
 
     @property
     def tasks_switchable(self) -> bool:
-        """v2.35 and v2.36 serve Tasks only when the server setting turns them on."""
-        return self.at_least(2, 35) and not self.tasks_removed
+        """v2.36 and v2.37 may serve Tasks or not: CODER_ENABLE_AI_TASKS came in v2.37 (PR
+        #28008), while Coder's docs call Tasks off by default from v2.36 (CHATS-CONTRACT 7.1)."""
+        return self.at_least(2, 36) and not self.tasks_removed
+
+    @property
+    def tasks_by_default(self) -> bool:
+        """Whether Tasks are served unless switched: yes to v2.36 (ungated routes in
+        `coderd/coderd.go` before erickirt/coder 8203b2eb), no on v2.37 (the flag defaults to
+        false, `codersdk/deployment.go` at erickirt/coder c9a1e2bc), and never from v2.38."""
+        return not self.at_least(2, 37)
+
+    def serves_tasks(self, enable_ai_tasks: bool | None = None) -> bool:
+        """Whether the task routes exist, given the deployment's switch (None: its default).
+
+        Raises SimVersionError for a switch the release does not have: none before v2.36 (the
+        routes are unconditional there), none from v2.38 (removed with Tasks, PR #28789).
+        """
+        if enable_ai_tasks is None:
+            return self.tasks_by_default and not self.tasks_removed
+        if enable_ai_tasks and self.tasks_removed:
+            raise SimVersionError(
+                f"Coder {self} cannot serve Tasks: v2.38 removed them and CODER_ENABLE_AI_TASKS"
+            )
+        if not enable_ai_tasks and not self.tasks_switchable and not self.tasks_removed:
+            raise SimVersionError(f"Coder {self} cannot switch Tasks off: only v2.36 and v2.37 can")
+        return enable_ai_tasks

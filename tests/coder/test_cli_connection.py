@@ -57,18 +57,18 @@ def test_wrong_token_is_one_line_with_the_login_hint(sim: Any) -> None:
     assert "Traceback" not in result.output
 
 
-def test_v2_37_is_one_line_and_exit_1(make_sim: Any) -> None:
+def test_v2_38_is_one_line_and_exit_1(make_sim: Any) -> None:
     # `list`, `status` and `logs` show chats there; `create` still needs Tasks.
-    result = run_tasks(["create", "hi"], env=sim_env(make_sim("2.37.0")))
+    result = run_tasks(["create", "hi"], env=sim_env(make_sim("2.38.0")))
     assert result.code == 1
     assert result.stderr.splitlines()[0] == (
-        "error: this deployment (Coder v2.37.0) does not serve Coder Tasks: they were removed "
-        "in Coder v2.37 (the successor is Coder Agents)"
+        "error: this deployment (Coder v2.38.0) does not serve Coder Tasks: they were removed "
+        "in Coder v2.38 (the successor is Coder Agents)"
     )
 
 
 def test_v2_35_prints_the_deprecation_notice(make_sim: Any) -> None:
-    result = run_tasks(["list"], env=sim_env(make_sim("2.35.0", tasks_enabled=True)))
+    result = run_tasks(["list"], env=sim_env(make_sim("2.35.0")))
     assert result.code == 0, result.output
     assert "Coder Tasks are deprecated from Coder v2.35" in result.stderr
 

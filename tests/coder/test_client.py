@@ -52,22 +52,43 @@ def test_buildinfo_is_fetched_once_and_lazily() -> None:
     assert len(fake.calls("GET", "/api/v2/buildinfo")) == 1
 
 
-def test_v2_37_fails_before_any_task_request() -> None:
-    fake = FakeCoder(version="v2.37.0+abc")
-    with pytest.raises(UnsupportedServerError, match=r"removed in Coder v2\.37"):
-        fake.client().list_tasks()
-    assert [r.url.path for r in fake.calls()] == ["/api/v2/buildinfo"]
-
-
-def test_route_not_found_on_task_route_means_tasks_switched_off() -> None:
-    fake = FakeCoder(version="v2.35.0")
+@pytest.mark.parametrize(
+    ("version", "why"),
+    [
+        ("v2.36.0", " (they are switched off on this server)"),
+        ("v2.37.0+abc", " (they are switched off on this server)"),
+        ("v2.38.1", ": they were removed in Coder v2.38 (the successor is Coder Agents)"),
+    ],
+)
+def test_unrouted_task_list_from_v2_35_means_no_tasks(version: str, why: str) -> None:
+    # Learnt from the task routes, not the version (CHATS-CONTRACT 7.1): one probe, then no
+    # task request at all.
+    fake = FakeCoder(version=version)
     fake.on("GET", "/api/v2/tasks", json_response(404, {"message": "Route not found."}))
+    with pytest.raises(UnsupportedServerError) as caught:
+        fake.client().list_tasks()
+    shown = version.split("+")[0]
+    assert (
+        caught.value.message == f"this deployment (Coder {shown}) does not serve Coder Tasks{why}"
+    )
+    assert [r.url.path for r in fake.calls()] == ["/api/v2/buildinfo", "/api/v2/tasks"]
+
+
+def test_v2_37_with_tasks_routed_serves_them() -> None:
+    fake = FakeCoder(version="v2.37.0+abc")
     client = fake.client()
     assert client.notices() and "deprecated" in client.notices()[0]
+    assert client.list_tasks() == []
+    assert [r.url.path for r in fake.calls()] == ["/api/v2/buildinfo", *["/api/v2/tasks"] * 2]
+
+
+def test_route_not_found_on_a_task_route_before_v2_35_means_switched_off() -> None:
+    fake = FakeCoder(version=V234)
+    fake.on("GET", "/api/v2/tasks", json_response(404, {"message": "Route not found."}))
     with pytest.raises(UnsupportedServerError) as caught:
-        client.list_tasks()
+        fake.client().list_tasks()
     assert caught.value.message == (
-        "this deployment (Coder v2.35.0) does not serve Coder Tasks "
+        "this deployment (Coder v2.34.2) does not serve Coder Tasks "
         "(they are switched off on this server)"
     )
 

@@ -218,28 +218,35 @@ def test_pause_and_resume_where_supported(sim: Any) -> None:
     wait_idle(client, task)
 
 
-def test_v2_37_does_not_serve_tasks(make_sim: Any) -> None:
-    client = connect(make_sim("2.37.0"))
+def test_v2_38_does_not_serve_tasks(make_sim: Any) -> None:
+    client = connect(make_sim("2.38.0"))
     with pytest.raises(UnsupportedServerError) as caught:
         client.list_tasks()
     assert caught.value.message == (
-        "this deployment (Coder v2.37.0) does not serve Coder Tasks: they were removed in "
-        "Coder v2.37 (the successor is Coder Agents)"
+        "this deployment (Coder v2.38.0) does not serve Coder Tasks: they were removed in "
+        "Coder v2.38 (the successor is Coder Agents)"
     )
 
 
-def test_v2_35_with_tasks_switched_off(make_sim: Any) -> None:
-    client = connect(make_sim("2.35.0", tasks_enabled=False))
-    assert client.notices()[0].startswith("Coder Tasks are deprecated from Coder v2.35")
-    with pytest.raises(UnsupportedServerError, match=r"switched off on this server"):
-        client.list_tasks()
-    with pytest.raises(UnsupportedServerError, match=r"switched off on this server"):
-        client.resolve_task("anything")
+@pytest.mark.parametrize(
+    ("version", "enable_ai_tasks"), [("2.36.0", False), ("2.37.0", None), ("2.37.1", False)]
+)
+def test_tasks_switched_off(make_sim: Any, version: str, enable_ai_tasks: bool | None) -> None:
+    client = connect(make_sim(version, enable_ai_tasks=enable_ai_tasks))
+    for call in (client.notices, client.list_tasks, lambda: client.resolve_task("anything")):
+        with pytest.raises(UnsupportedServerError, match=r"switched off on this server"):
+            call()
 
 
-def test_v2_35_with_tasks_on_works_with_a_notice(make_sim: Any) -> None:
-    client = connect(make_sim("2.35.0", tasks_enabled=True))
-    assert len(client.notices()) == 1
+@pytest.mark.parametrize(
+    ("version", "enable_ai_tasks"), [("2.35.0", None), ("2.36.0", None), ("2.37.0", True)]
+)
+def test_tasks_on_work_with_a_notice(
+    make_sim: Any, version: str, enable_ai_tasks: bool | None
+) -> None:
+    client = connect(make_sim(version, enable_ai_tasks=enable_ai_tasks))
+    (notice,) = client.notices()
+    assert notice.startswith("Coder Tasks are deprecated from Coder v2.35 and removed in v2.38")
     assert client.list_tasks() == []
 
 

@@ -9,6 +9,7 @@ from runner.coder.version import (
     development_notices,
     development_server_info,
     is_development_build,
+    no_tasks_message,
     parse_version,
     server_info,
 )
@@ -75,18 +76,26 @@ def test_features_follow_version(
     assert bool(deprecation_notices(info)) is deprecated
 
 
-def test_v2_37_says_tasks_were_removed() -> None:
-    with pytest.raises(UnsupportedServerError) as caught:
-        server_info("v2.37.0+deadbee")
-    assert caught.value.message == (
-        "this deployment (Coder v2.37.0) does not serve Coder Tasks: they were removed in "
-        "Coder v2.37 (the successor is Coder Agents)"
+@pytest.mark.parametrize(
+    ("version", "may_be_off", "why"),
+    [
+        ("v2.34.2", False, " (they are switched off on this server)"),
+        ("v2.36.1", True, " (they are switched off on this server)"),
+        ("v2.37.0+deadbee", True, " (they are switched off on this server)"),
+        ("v2.38.0", True, ": they were removed in Coder v2.38 (the successor is Coder Agents)"),
+        ("v3.0.0", True, ": they were removed in Coder v2.38 (the successor is Coder Agents)"),
+    ],
+)
+def test_whether_tasks_are_served_is_for_the_routes_to_say(
+    version: str, may_be_off: bool, why: str
+) -> None:
+    # v2.37 serves Tasks where the deployment opts in (CHATS-CONTRACT 7.1): no version refuses.
+    info = server_info(version)
+    assert info.tasks_may_be_off is may_be_off
+    shown = version.split("+")[0]
+    assert no_tasks_message(info) == (
+        f"this deployment (Coder {shown}) does not serve Coder Tasks{why}"
     )
-
-
-def test_v3_is_also_without_tasks() -> None:
-    with pytest.raises(UnsupportedServerError, match=r"removed in Coder v2\.37"):
-        server_info("v3.0.0")
 
 
 @pytest.mark.parametrize("version", ["v2.27.9", "v2.26.0", "v1.40.0"])
@@ -97,7 +106,7 @@ def test_older_than_v2_28_is_unsupported(version: str) -> None:
 
 def test_deprecation_notice_text() -> None:
     (notice,) = deprecation_notices(server_info("v2.35.1"))
-    assert notice.startswith("Coder Tasks are deprecated from Coder v2.35 and removed in v2.37; ")
+    assert notice.startswith("Coder Tasks are deprecated from Coder v2.35 and removed in v2.38; ")
     assert "v2.35.1" in notice
     assert "\n" not in notice
 

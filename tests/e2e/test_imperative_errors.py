@@ -74,14 +74,14 @@ def test_stopped_server(make_sim: Any) -> None:
     assert_one_line_error(run_tasks(["list"], env=env), server.token, "127.0.0.1")
 
 
-def test_v237_server_does_not_serve_tasks(make_sim: Any) -> None:
+def test_v238_server_does_not_serve_tasks(make_sim: Any) -> None:
     # `list`, `status`, `logs`, `send` and `delete` work on chats there
     # (tests/e2e/test_imperative_chats.py); `create` makes tasks only.
-    server = make_sim("2.37.0")
+    server = make_sim("2.38.0")
     line = assert_one_line_error(run_tasks(["create", "hi"], env=sim_env(server)), server.token)
     assert line == (
-        "error: this deployment (Coder v2.37.0) does not serve Coder Tasks: they were "
-        "removed in Coder v2.37 (the successor is Coder Agents)"
+        "error: this deployment (Coder v2.38.0) does not serve Coder Tasks: they were "
+        "removed in Coder v2.38 (the successor is Coder Agents)"
     )
     sent = run_tasks(["send", "x", "more"], env=sim_env(server))
     line = assert_one_line_error(sent, server.token, code=3)
@@ -89,12 +89,11 @@ def test_v237_server_does_not_serve_tasks(make_sim: Any) -> None:
 
 
 def test_tasks_switched_off_lists_the_chats_instead(make_sim: Any) -> None:
-    # v2.35 with Tasks off still serves Chats: `list` shows those (none here), quietly.
-    server = make_sim("2.35.0", tasks_enabled=False)
+    # v2.36 with Tasks off still serves Chats: `list` shows those (none here), quietly.
+    server = make_sim("2.36.0", enable_ai_tasks=False)
     result = run_tasks(["list", "-q"], env=sim_env(server))
     assert (result.code, result.stdout) == (0, "")
-    assert result.stderr.startswith("notice: Coder Tasks are deprecated")  # the only line
-    assert result.stderr.count("\n") == 1
+    assert result.stderr == ""  # no Tasks, so no notice that they are deprecated
 
 
 def test_create_resolution_errors(sim: Any) -> None:

@@ -88,3 +88,29 @@ def test_sim_reports_a_development_build() -> None:
     assert inside.code == 0, inside.output
     assert f"Simulated Coder deployment {devel} at" in inside.stderr
     assert sum("development build" in line for line in inside.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    ("args", "served"),
+    [
+        (["--coder-version", "2.37.0", "--enable-ai-tasks"], True),
+        (["--coder-version", "2.37.0"], False),
+        (["--coder-version", "2.36.0", "--disable-ai-tasks"], False),
+        (["--coder-version", "2.36.0"], True),
+    ],
+)
+def test_sim_switches_tasks_as_coder_enable_ai_tasks_does(args: list[str], served: bool) -> None:
+    """CHATS-CONTRACT 7.1: v2.37 serves Tasks only with CODER_ENABLE_AI_TASKS (PR #28008)."""
+    process = _start(*args)
+    try:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().split("=", 1)[1]
+        token = process.stdout.readline().strip().split("=", 1)[1]
+        answer = httpx.get(f"{url}/api/v2/tasks", headers={"Coder-Session-Token": token})
+        if served:
+            assert answer.status_code == 200
+        else:
+            assert (answer.status_code, answer.json()) == (404, {"message": "Route not found."})
+    finally:
+        process.terminate()
+        process.communicate(timeout=10)

@@ -459,14 +459,22 @@ def test_ga_serves_both_prefixes(make_sim: Any) -> None:
 @pytest.mark.parametrize(
     ("version", "enabled", "served"),
     [
-        ("2.37.0", True, False),
+        # CHATS-CONTRACT 7.1: CODER_ENABLE_AI_TASKS (off by default) on v2.37, removed in v2.38;
+        # v2.36 may go either way; before it the routes are unconditional.
+        ("2.38.0", None, False),
+        ("2.37.0", None, False),
+        ("2.37.0", True, True),
+        ("2.37.2", False, False),
         ("2.36.1", False, False),
-        ("2.35.0", True, True),
-        ("2.34.2", False, True),
+        ("2.36.1", None, True),
+        ("2.35.0", None, True),
+        ("2.34.2", True, True),
     ],
 )
-def test_task_routes_per_release(make_sim: Any, version: str, enabled: bool, served: bool) -> None:
-    server = make_sim(version, tasks_enabled=enabled)
+def test_task_routes_per_release(
+    make_sim: Any, version: str, enabled: bool | None, served: bool
+) -> None:
+    server = make_sim(version, enable_ai_tasks=enabled)
     api = SimApi(server)
     assert api.http.get("/api/v2/buildinfo").json()["version"] == f"v{version}+sim"
     response = api.http.get("/api/v2/tasks")

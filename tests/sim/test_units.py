@@ -20,7 +20,7 @@ from runner.sim.names import (
 )
 from runner.sim.ratelimit import RateLimiter, retry_after_text
 from runner.sim.search import parse_search
-from runner.sim.versions import SimVersion
+from runner.sim.versions import SimVersion, SimVersionError
 
 
 class FakeTime:
@@ -48,9 +48,20 @@ def test_version_features() -> None:
     assert not v2310.has_pause and v2311.has_pause
     assert not v2311.busy_is_conflict and rc.busy_is_conflict
     assert rc.maps_failure_to_failed and not v2311.maps_failure_to_failed
-    assert SimVersion.parse("2.37.0").tasks_removed
-    assert SimVersion.parse("2.35.1").tasks_switchable
-    assert not SimVersion.parse("2.34.2").tasks_switchable
+    assert SimVersion.parse("2.38.0").tasks_removed and not SimVersion.parse("2.37.9").tasks_removed
+    assert (
+        SimVersion.parse("2.36.1").tasks_switchable and SimVersion.parse("2.37.0").tasks_switchable
+    )
+    assert not SimVersion.parse("2.35.1").tasks_switchable
+    assert not SimVersion.parse("2.38.0").tasks_switchable
+
+
+@pytest.mark.parametrize(
+    ("version", "switch"), [("2.38.0", True), ("3.0.0", True), ("2.35.1", False), ("2.34.2", False)]
+)
+def test_a_tasks_switch_the_release_lacks_is_refused(version: str, switch: bool) -> None:
+    with pytest.raises(SimVersionError):
+        SimVersion.parse(version).serves_tasks(switch)
 
 
 # Names --------------------------------------------------------------------------------------

@@ -6,10 +6,11 @@ from datetime import datetime
 
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import confirm, yes_option
+from runner.cli.options import backend_option, confirm, yes_option
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.render.safe_text import safe_text
@@ -32,16 +33,17 @@ EXAMPLES = (
 )
 @click.argument("identifiers", metavar="<task> [<task> ...]", nargs=-1, required=True)
 @yes_option()
+@backend_option
 @click.pass_context
-def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool) -> None:
+def command(ctx: click.Context, identifiers: tuple[str, ...], yes: bool, backend: str) -> None:
     """Delete tasks."""
-    from runner.cli.chat_views import chat_delete, tasks_or_chats
+    client = choose_api(global_options(ctx), backend)
+    if isinstance(client, CoderClient):
+        _delete(client, identifiers, yes)
+        return
+    from runner.cli.chat_views import chat_delete
 
-    tasks_or_chats(
-        global_options(ctx),
-        lambda client: _delete(client, identifiers, yes),
-        lambda chats: chat_delete(chats, identifiers, lambda text: confirm(text, yes=yes)),
-    )
+    chat_delete(client, identifiers, lambda text: confirm(text, yes=yes))
 
 
 def _delete(client: CoderClient, identifiers: tuple[str, ...], yes: bool) -> None:

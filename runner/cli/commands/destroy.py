@@ -6,11 +6,15 @@ from typing import TYPE_CHECKING
 
 import click
 
-from runner.cli.commands.apply import report_failure, report_interrupted, run_options, run_plan
-from runner.cli.commands.plan import source
+from runner.cli.batch_run import (
+    plan_header,
+    report_failure,
+    report_interrupted,
+    run_plan,
+    source,
+)
 from runner.cli.context import global_options
-from runner.cli.manifest_options import backend_option, manifest_input_options
-from runner.cli.options import confirm
+from runner.cli.options import backend_option, confirm, manifest_input_options, run_options
 from runner.errors import TasksError
 
 if TYPE_CHECKING:
@@ -39,10 +43,11 @@ def command(
     Tasks made by hand, and tasks of other batches, are never touched.
     """
     from runner import batch
-    from runner.cli.commands.plan import plan_header
     from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
+    from runner.report.finish import ReportFiles
 
+    files = ReportFiles(report_path, junit_path, command_name="destroy")
     prepared: Prepared | None = None
     try:
         try:
@@ -50,9 +55,7 @@ def command(
                 global_options(ctx), source(file, variables, env_names, backend)
             )
         except TasksError as error:
-            report_failure(
-                error, file, report_path=report_path, junit_path=junit_path, command_name="destroy"
-            )
+            report_failure(error, file, files)
             raise
         click.echo(plan_header(prepared, counted=False))
         click.echo("")
@@ -60,21 +63,5 @@ def command(
         if prepared.plan.has_changes:
             confirm(f"Delete these {prepared.plan.to_delete} task(s)?", yes=yes)
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP before the plan runs
-        ctx.exit(
-            report_interrupted(
-                stop,
-                file,
-                prepared,
-                command_name="destroy",
-                report_path=report_path,
-                junit_path=junit_path,
-            )
-        )
-    code = run_plan(
-        prepared,
-        ExecuteSettings(parallelism=parallelism),
-        report_path=report_path,
-        junit_path=junit_path,
-        command_name="destroy",
-    )
-    ctx.exit(code)
+        ctx.exit(report_interrupted(stop, file, prepared, files))
+    ctx.exit(run_plan(prepared, ExecuteSettings(parallelism=parallelism), files))

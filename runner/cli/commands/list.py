@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING
 
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import column_option, output_option
+from runner.cli.options import backend_option, column_option, output_option
+from runner.coder.client import CoderClient
 from runner.coder.models import TASK_STATUSES
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_text
 from runner.render.task_tables import LIST_DEFAULT_COLUMNS, TASK_COLUMNS, task_table
-
-if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
-    from runner.coder.models import Task
 
 EXAMPLES = (
     Example("List tasks for the current user.", "tasks list"),
@@ -79,6 +76,7 @@ def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None
     type_help="string",
     description='List tasks for the specified user (username, "me").',
 )
+@backend_option
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -88,28 +86,21 @@ def command(
     quiet: bool,
     status: str | None,
     user: str,
+    backend: str,
 ) -> None:
     """List tasks."""
     owner: str | None = user.strip()
     if not owner:
         # `--user` wins over `--all`; with neither, the caller's own tasks.
         owner = None if all_users else "me"
-    from runner.cli.chat_views import list_chats, tasks_or_chats
+    api = choose_api(global_options(ctx), backend)
+    if not isinstance(api, CoderClient):
+        from runner.cli.chat_views import list_chats
 
-    found: list[list[Task]] = []
-
-    def on_tasks(client: CoderClient) -> None:
-        with error_context("list tasks"):
-            found.append(client.list_tasks(owner=owner, status=status))
-
-    tasks_or_chats(
-        global_options(ctx),
-        on_tasks,
-        lambda chats: list_chats(chats, output=output, quiet=quiet),
-    )
-    if not found:
-        return  # a Coder Agents deployment: its chats were listed
-    tasks = found[0]
+        list_chats(api, output=output, quiet=quiet)
+        return
+    with error_context("list tasks"):
+        tasks = api.list_tasks(owner=owner, status=status)
     if quiet:
         for task in tasks:
             click.echo(safe_text(task.id))

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import column_option, output_option
+from runner.cli.options import backend_option, column_option, output_option
+from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_text
 from runner.render.task_tables import LOG_COLUMNS, LOG_DEFAULT_COLUMNS, log_table
-
-if TYPE_CHECKING:
-    from runner.coder.client import CoderClient
 
 EXAMPLES = (Example("Show logs for a given task.", "tasks logs task1"),)
 
@@ -45,27 +42,22 @@ def snapshot_warnings(task: Task, logs: TaskLogs) -> list[str]:
 @click.argument("identifier", metavar="<task>")
 @column_option(LOG_COLUMNS, LOG_DEFAULT_COLUMNS)
 @output_option()
+@backend_option
 @click.pass_context
-def command(ctx: click.Context, identifier: str, columns: tuple[str, ...], output: str) -> None:
+def command(
+    ctx: click.Context, identifier: str, columns: tuple[str, ...], output: str, backend: str
+) -> None:
     """Show a task's logs."""
-    from runner.cli.chat_views import chat_logs, tasks_or_chats
+    client = choose_api(global_options(ctx), backend)
+    if not isinstance(client, CoderClient):
+        from runner.cli.chat_views import chat_logs
 
-    found: list[tuple[Task, TaskLogs]] = []
-
-    def on_tasks(client: CoderClient) -> None:
-        with error_context(f'resolve task "{identifier}"'):
-            task = client.resolve_task(identifier)
-        with error_context("get task logs"):
-            found.append((task, client.get_logs(task)))
-
-    tasks_or_chats(
-        global_options(ctx),
-        on_tasks,
-        lambda chats: chat_logs(chats, identifier, output=output),
-    )
-    if not found:
-        return  # a Coder Agents deployment: the chat's conversation was shown
-    task, logs = found[0]
+        chat_logs(client, identifier, output=output)
+        return
+    with error_context(f'resolve task "{identifier}"'):
+        task = client.resolve_task(identifier)
+    with error_context("get task logs"):
+        logs = client.get_logs(task)
     for warning in snapshot_warnings(task, logs):
         # Coder's message ends in a newline and Warnf adds one: a blank line follows.
         click.echo(safe_text(f"WARN: {warning}\n"), err=True)

@@ -1,105 +1,19 @@
-"""`tasks plan FILE`: show what `apply` would change; the flags `apply` shares with it."""
+"""`tasks plan FILE`: show what `apply` would change."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from runner.cli.context import global_options
-from runner.cli.manifest_options import backend_option, manifest_input_options
-from runner.cli.options import check_writable
+from runner.cli.batch_run import plan_header, prepare, source
+from runner.cli.options import check_writable, plan_flags
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
-from runner.render.safe_text import safe_text
-
-if TYPE_CHECKING:
-    from runner.batch import Prepared, Source
-    from runner.plan import PlanOptions
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def manifest_options(func: F) -> F:
-    """--var, --env, --target, --replace and --prune (shared by plan and apply)."""
-    decorators = [
-        click.option(
-            "--target",
-            "targets",
-            multiple=True,
-            metavar="NAME",
-            help="Limit the plan to this task of the batch. Repeatable.",
-        ),
-        click.option(
-            "--replace",
-            is_flag=True,
-            help="Delete and re-create drifted tasks (prompt, template or pinned version).",
-        ),
-        click.option(
-            "--prune",
-            is_flag=True,
-            help="Delete tasks this batch owns that are no longer in the manifest.",
-        ),
-    ]
-    for decorator in reversed(decorators):
-        func = decorator(func)
-    return manifest_input_options(backend_option(func))
-
-
-def prepare(
-    ctx: click.Context,
-    source: Source,
-    targets: Sequence[str],
-    replace: bool,
-    prune: bool,
-) -> Prepared:
-    """The batch service's plan for the command's flags, on the deployment of the global flags."""
-    from runner import batch
-
-    options = plan_options(targets, replace, prune)
-    given = bool(targets or replace or prune)
-    return batch.prepare(global_options(ctx), source, options, options_given=given)
-
-
-def source(
-    file: str, variables: Sequence[str], env_names: Sequence[str], backend: str = "auto"
-) -> Source:
-    from runner.batch import Source
-
-    return Source(file, variables, env_names, backend=backend)
-
-
-def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOptions:
-    from runner.plan import PlanOptions
-
-    return PlanOptions(replace=replace, prune=prune, targets=frozenset(targets))
-
-
-def plan_header(prepared: Prepared, *, counted: bool = True) -> str:
-    """`Batch 'nightly' (3 tasks) on Tasks (auto: ...) against Coder v2.34.2 at <url>:`."""
-    observation = prepared.observation
-    count = len(prepared.batch.tasks)
-    tasks = f" ({count} task{'s' if count != 1 else ''})" if counted else ""
-    return safe_text(
-        f"Batch {prepared.batch.name!r}{tasks} on {backend_label(prepared)} against "
-        f"Coder {observation.server_version} at {observation.dashboard_url}:"
-    )
-
-
-def backend_label(prepared: Prepared) -> str:
-    """`Tasks`, `Chats`, and under auto why: the kind of the backend the service picked."""
-    kind = prepared.backend.kind
-    name = "Chats" if kind == "chats" else "Tasks"
-    if prepared.batch.backend != "auto":
-        return f"{name} (backend: {kind})"
-    why = "this server serves Tasks" if kind == "tasks" else "this server serves no Tasks"
-    return f"{name} (auto: {why})"
 
 
 @click.command("plan")
 @click.argument("file", metavar="FILE")
-@manifest_options
+@plan_flags
 @click.option(
     "-o",
     "--output",

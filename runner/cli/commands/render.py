@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.manifest_options import manifest_input_options
+from runner.cli.options import manifest_input_options
 
 
 @click.command("render")

@@ -10,10 +10,11 @@ import time
 
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import parse_go_duration, read_stdin
+from runner.cli.options import backend_option, parse_go_duration, read_stdin
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import AgentBusyError, InvalidInputError, TasksError
@@ -76,9 +77,15 @@ def _make_ready(client: CoderClient, task: Task, interval: float) -> Task:
     type_help="duration",
     description="How often to poll the task while waiting for it. Only used in tests.",
 )
+@backend_option
 @click.pass_context
 def command(
-    ctx: click.Context, identifier: str, text: str | None, use_stdin: bool, poll_interval: str
+    ctx: click.Context,
+    identifier: str,
+    text: str | None,
+    use_stdin: bool,
+    poll_interval: str,
+    backend: str,
 ) -> None:
     """Send input to a task."""
     interval = parse_go_duration(poll_interval, flag="--poll-interval")
@@ -88,14 +95,13 @@ def command(
         raise InvalidInputError("expected an input for the task")
     if not text:
         raise InvalidInputError("a task cannot be sent an empty input")
-    from runner.cli.chat_views import chat_send, tasks_or_chats
+    client = choose_api(global_options(ctx), backend)
+    if isinstance(client, CoderClient):
+        _send(client, identifier, text, interval)
+        return
+    from runner.cli.chat_views import chat_send
 
-    message = text
-    tasks_or_chats(
-        global_options(ctx),
-        lambda client: _send(client, identifier, message, interval),
-        lambda chats: chat_send(chats, identifier, message),
-    )
+    chat_send(client, identifier, text)
 
 
 def _send(client: CoderClient, identifier: str, text: str, interval: float) -> None:

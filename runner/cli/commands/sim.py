@@ -52,8 +52,9 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     default=defaults.SIM_CODER_VERSION,
     show_default=True,
     help="Coder release to imitate: 2.28.x (experimental API), 2.29+ (GA), 2.32+ (Chats), "
-    "2.37+ (no Tasks). A development build such as v0.0.0-devel+abc123 behaves as 2.34.2 "
-    "(v2.30.0-devel+abc123 as 2.30.0) and reports itself as written.",
+    "2.37 (Tasks only with --enable-ai-tasks), 2.38+ (no Tasks). A development build such as "
+    "v0.0.0-devel+abc123 behaves as 2.34.2 (v2.30.0-devel+abc123 as 2.30.0) and reports itself "
+    "as written.",
 )
 @click.option(
     "--build-version",
@@ -77,9 +78,10 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     help="Factor on every simulated delay (0.1 runs ten times faster).",
 )
 @click.option(
-    "--tasks-disabled",
-    is_flag=True,
-    help="On 2.35/2.36, leave Tasks switched off (their default there).",
+    "--enable-ai-tasks/--disable-ai-tasks",
+    default=None,
+    help="Coder's CODER_ENABLE_AI_TASKS: serve Tasks on 2.37 (off by default there), or "
+    "switch them off on 2.36. Earlier releases always serve Tasks; 2.38+ never does.",
 )
 @click.option(
     "--experiments",
@@ -99,7 +101,7 @@ def command(
     latency_ms: int,
     rate_limit: int,
     time_scale: float,
-    tasks_disabled: bool,
+    enable_ai_tasks: bool | None,
     experiments: str,
     fail_rate: float,
     lose_rate: float,
@@ -116,6 +118,7 @@ def command(
     _check(time_scale > 0, f"--time-scale: must be > 0, got {time_scale}")
     _check(0 <= fail_rate <= 1, f"--fail-rate: must be between 0 and 1, got {fail_rate}")
     _check(0 <= lose_rate <= 1, f"--lose-rate: must be between 0 and 1, got {lose_rate}")
+    _check_switch(coder_version, enable_ai_tasks)
     try:
         server = SimServer(
             coder_version=coder_version,
@@ -125,7 +128,7 @@ def command(
             rate_limit=rate_limit,
             time_scale=time_scale,
             seed=seed,
-            tasks_enabled=not tasks_disabled,
+            enable_ai_tasks=enable_ai_tasks,
             fail_rate=fail_rate,
             lose_rate=lose_rate,
             build_version=build_version.strip(),
@@ -137,6 +140,11 @@ def command(
         server.start()
     except OSError as error:
         raise InvalidInputError(f"cannot listen on {host}:{port}: {error.strerror}") from None
+    _serve(server, time_scale)
+
+
+def _serve(server: Any, time_scale: float) -> None:
+    """Print the deployment's URL and token, then serve until SIGINT or SIGTERM."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -158,6 +166,21 @@ def command(
             pass
     finally:
         server.stop()
+
+
+def _check_switch(coder_version: str, enable_ai_tasks: bool | None) -> None:
+    """A Tasks switch the release does not have is a usage error naming the flag."""
+    from runner.sim.versions import SimVersion
+
+    try:
+        version = SimVersion.parse(coder_version)
+    except ValueError:
+        return  # reported as --coder-version's below
+    try:
+        version.serves_tasks(enable_ai_tasks)
+    except ValueError as error:
+        flag = "--enable-ai-tasks" if enable_ai_tasks else "--disable-ai-tasks"
+        raise InvalidInputError(f"{flag}: {error}") from None
 
 
 def _shown_version(server: Any) -> str:

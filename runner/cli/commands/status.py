@@ -8,9 +8,10 @@ from datetime import datetime, timezone
 
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
-from runner.cli.options import column_option, output_option, parse_go_duration
+from runner.cli.options import backend_option, column_option, output_option, parse_go_duration
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import NotFoundError, TaskNotFoundError
@@ -76,6 +77,7 @@ def _poll(client: CoderClient, task: Task) -> Task:
     default_help="1s",
     description="Interval to poll the task for updates. Only used in tests.",
 )
+@backend_option
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -84,22 +86,17 @@ def command(
     output: str,
     watch: bool,
     watch_interval: str,
+    backend: str,
 ) -> None:
     """Show the status of a task."""
     interval = parse_go_duration(watch_interval, flag="--watch-interval")
-    from runner.cli.chat_views import chat_status, tasks_or_chats
+    client = choose_api(global_options(ctx), backend)
+    if not isinstance(client, CoderClient):
+        from runner.cli.chat_views import chat_status
 
-    options = global_options(ctx)
-    found: list[Task] = []
-    tasks_or_chats(
-        options,
-        lambda client: found.append(client.resolve_task(identifier)),
-        lambda chats: chat_status(chats, identifier, output=output),
-    )
-    if not found:
-        return  # a Coder Agents deployment: the chat's status was shown
-    client = options.client()
-    task = found[0]
+        chat_status(client, identifier, output=output)
+        return
+    task = client.resolve_task(identifier)
     click.echo(_render(task, columns, output, header=True))
     if not watch or watch_finished(task):
         return
