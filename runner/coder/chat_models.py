@@ -144,6 +144,16 @@ class Chat:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
 
+    @property
+    def turn_summary(self) -> str | None:
+        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
+        none: a turn running, ended in error, or not yet labelled); None from a server that
+        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
+        if "last_turn_summary" not in self.raw:
+            return None
+        value = self.raw.get("last_turn_summary")
+        return value if isinstance(value, str) else ""
+
 
 @dataclass(frozen=True)
 class MessagePart:

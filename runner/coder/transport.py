@@ -237,8 +237,13 @@ class ApiTransport:
     # -- decisions ----------------------------------------------------------------------------
 
     def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
-        """Send and read the whole response, or raise an httpx timeout at the deadline."""
-        with self._deadline.until(started + self._request_timeout):
+        """Send and read the whole response, or raise an httpx timeout at the deadline (the
+        request's own, or the caller's `deadline.no_later_than` when that ends sooner)."""
+        until = started + self._request_timeout
+        outer = deadline.outer_bound()
+        if outer is not None:
+            until = min(until, self._clock() + outer[0])
+        with self._deadline.until(until):
             response = self._client.send(request, stream=True)
             try:
                 response.read()
@@ -270,6 +275,11 @@ class ApiTransport:
         return ceiling * (0.5 + 0.5 * self._jitter())
 
     def _wait(self, seconds: float, why: str) -> None:
+        outer = deadline.outer_bound()
+        if outer is not None and seconds >= outer[0]:
+            # A retry that would end past the caller's bound is not made: the bound holds.
+            said = why if outer[1] in why else f"{why}; no retry fits within {outer[1]}"
+            raise DeadlineExceededError(said)
         self._log(f"retrying in {seconds:.1f} s after {why}")
         self._sleep(seconds)
 
@@ -284,6 +294,11 @@ class ApiTransport:
                 f"timeout ({CONNECT_TIMEOUT_SETTING})"
             )
         if isinstance(exc, httpx.TimeoutException):  # read, write or pool: the overall deadline
+            outer = deadline.outer_bound()
+            if outer is not None and outer[0] <= 0:
+                return DeadlineExceededError(
+                    f"{method} {path}: no complete response from {self.url} within {outer[1]}"
+                )
             return DeadlineExceededError(
                 f"{method} {path}: no complete response from {self.url} within the "
                 f"{_seconds(self._request_timeout)} request deadline ({REQUEST_TIMEOUT_SETTING})"
