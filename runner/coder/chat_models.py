@@ -108,6 +108,10 @@ class Chat:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: `last_turn_summary`: Coder's label of the last finished turn ("" while there is none: a
+    #: turn running, ended in error, or not yet labelled); None from a release without the
+    #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
+    turn_summary: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
@@ -137,6 +141,7 @@ class Chat:
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
             raw=data,
+            turn_summary=_summary(data) if server is None or server.owner_names else None,
         )
 
     @property
@@ -144,15 +149,12 @@ class Chat:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
 
-    @property
-    def turn_summary(self) -> str | None:
-        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
-        none: a turn running, ended in error, or not yet labelled); None from a server that
-        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
-        if "last_turn_summary" not in self.raw:
-            return None
-        value = self.raw.get("last_turn_summary")
-        return value if isinstance(value, str) else ""
+
+def _summary(data: Mapping[str, Any]) -> str | None:
+    if "last_turn_summary" not in data:
+        return None
+    value = data.get("last_turn_summary")
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)
