@@ -83,7 +83,9 @@ def located(task: DesiredTask, problem: str) -> LocatedError:
 
 
 def require_templates(tasks: Sequence[DesiredTask]) -> None:
-    """Tasks creates every task from a template: a ManifestError locating each task without one."""
+    """What Tasks asks of a manifest beyond the schema: a ManifestError locating each task that
+    has no template (Coder Tasks creates every task from one) or expects what Tasks cannot tell.
+    """
     errors = [
         located(
             task,
@@ -93,6 +95,17 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         for task in tasks
         if task.template is None
     ]
+    # A task reports a pull request only as a URL (its status `uri`, CONTRACT 2.2): whether
+    # it was merged cannot be told, and an expectation never passes unanswered.
+    errors.extend(
+        located(
+            task,
+            "expect.pull_request: merged cannot be checked on Tasks (a task reports a pull "
+            "request only as a URL, not its state); expect opened, or run the batch on chats",
+        )
+        for task in tasks
+        if task.expect.pull_request == "merged"
+    )
     if errors:
         raise ManifestError(errors)
 
