@@ -82,9 +82,10 @@ def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) 
     assert sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS)
     now.advance(2 * INTERRUPT_SETTLE_SECONDS * TEST_TIME_SCALE)
     assert until(lambda: archived_in_store(sim) == duplicates)
-    now.advance(TURN)  # every prompt answered: each follow-up goes out once, by one run
+    # Twice a turn, so no turn ends on the boundary of a step (whatever pickup adds).
+    now.advance(2 * TURN)  # every prompt answered: each follow-up goes out once, by one run
     assert sim.arrivals.wait("POST", SENDS, count=ITEMS, timeout=EVENTS)
-    now.advance(TURN)
+    now.advance(2 * TURN)
     outputs = finish(procs, sim)
     sends = [r for r in sim.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
     assert len(sends) == ITEMS  # nothing sent to a duplicate, nothing sent twice
