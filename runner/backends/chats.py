@@ -190,7 +190,6 @@ class ChatsBackend:
         return tuple(m.text for m in typed_inputs(history))
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
-        info = self.chats.server
         # Without a template nothing is pinned: the agent picks a template and provisions a
         # workspace only when it needs one (CHATS-CONTRACT 1.3, `workspace_id`).
         version = resolved.version
@@ -198,10 +197,8 @@ class ChatsBackend:
         organization = resolved.organization
         chat = self.chats.create_chat(
             desired.prompt,
-            # None: the client takes the user's default organization where one is required.
-            organization_id=organization.id
-            if organization and info.requires_organization
-            else None,
+            # None: the client takes the user's default organization.
+            organization_id=organization.id if organization else None,
             labels=chat_labels(desired, resolved),
             workspace_id=workspace.id if workspace else None,
             title=desired.display_name,
@@ -269,7 +266,11 @@ class ChatsBackend:
         """The pull request and Coder's label of the last turn, from the chat's row in the last
         poll (`item.raw`); the newest messages are read only from servers without turn labels,
         or for `last_text`: the label is the model's summary, not the assistant's text."""
-        chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
+        chat = (
+            Chat.from_json(item.raw, self.chats.server)
+            if item.raw.get("id")
+            else self.chats.get_chat(item.id)
+        )
         diff = chat.diff_status
         pull_request = None
         if diff is not None and diff.url:

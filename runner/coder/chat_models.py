@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from runner.coder.chat_server import ChatServerInfo
 from runner.coder.models import _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
@@ -97,6 +98,7 @@ class Chat:
     owner_id: str
     owner_username: str
     workspace_id: str | None
+    parent_chat_id: str | None
     title: str
     status: str
     last_error: ChatError | None
@@ -106,17 +108,28 @@ class Chat:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: `last_turn_summary`: Coder's label of the last finished turn ("" while there is none: a
+    #: turn running, ended in error, or not yet labelled); None from a release without the
+    #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
+    turn_summary: str | None = None
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Chat:
+    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
+        """Reads only the fields `server`'s release declares (v2.32 has no organization);
+        without a server, every field."""
         labels = data.get("labels")
         diff = data.get("diff_status")
         return cls(
             id=_str(data, "id"),
-            organization_id=_opt_str(data, "organization_id"),
+            organization_id=_opt_str(data, "organization_id")
+            if server is None or server.organization_scoped
+            else None,
             owner_id=_str(data, "owner_id"),
-            owner_username=_str(data, "owner_username"),
+            owner_username=_str(data, "owner_username")
+            if server is None or server.owner_names
+            else "",
             workspace_id=_opt_str(data, "workspace_id"),
+            parent_chat_id=_opt_str(data, "parent_chat_id"),
             title=_str(data, "title"),
             status=_str(data, "status"),
             last_error=ChatError.from_json(data.get("last_error")),
@@ -128,6 +141,7 @@ class Chat:
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
             raw=data,
+            turn_summary=_summary(data) if server is None or server.owner_names else None,
         )
 
     @property
@@ -135,15 +149,12 @@ class Chat:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
 
-    @property
-    def turn_summary(self) -> str | None:
-        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
-        none: a turn running, ended in error, or not yet labelled); None from a server that
-        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
-        if "last_turn_summary" not in self.raw:
-            return None
-        value = self.raw.get("last_turn_summary")
-        return value if isinstance(value, str) else ""
+
+def _summary(data: Mapping[str, Any]) -> str | None:
+    if "last_turn_summary" not in data:
+        return None
+    value = data.get("last_turn_summary")
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)

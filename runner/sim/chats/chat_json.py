@@ -1,9 +1,10 @@
 """What a stored chat looks like on the wire, per generation.
 
 Field sets and order follow `codersdk.Chat` in Coder's `codersdk/chats.go`: at tag v2.33.0-rc.1
-for v2.32 and v2.33 (no organization, `last_error` a string or null, always present), and at the
-contract's HEAD commit from v2.34 on (no v2.34 tag exists in that snapshot; CHATS-CONTRACT
-section 0). Fields with `omitempty` appear only when set.
+for v2.32 (no organization, `last_error` a string or null, always present), at fc2493780
+(2026-04-20) for v2.33 (the same plus `organization_id`, `client_type` and `children`;
+CHATS-CONTRACT 7.1), and at the contract's HEAD commit from v2.34 on (no v2.34 tag exists in that
+snapshot; CHATS-CONTRACT section 0). Fields with `omitempty` appear only when set.
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from runner.sim.directory import Directory
 
 
 def chat_json(
-    gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
+    gen: ChatGeneration,
+    directory: Directory,
+    chat: ChatRecord,
+    status: str,
+    children: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
-    """`codersdk.Chat` for the simulated generation."""
+    """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies."""
     body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
@@ -33,6 +38,9 @@ def chat_json(
             body["build_id"] = chat.build_id
         if chat.agent_id:
             body["agent_id"] = chat.agent_id
+    if chat.parent_id:  # nesting depth is one: the parent is the root
+        body["parent_chat_id"] = chat.parent_id
+        body["root_chat_id"] = chat.parent_id
     body.update(
         {
             "last_model_config_id": chat.model_config_id,
@@ -59,7 +67,7 @@ def chat_json(
             "archived": chat.archived,
         }
     )
-    if gen.org_scoped:
+    if gen.owner_names:
         body["shared"] = False
     body.update(
         {
@@ -71,21 +79,18 @@ def chat_json(
     )
     if gen.org_scoped:
         body["client_type"] = chat.client_type
-        body["children"] = []
+        body["children"] = list(children)  # always present (`[]`), from v2.33
     return body
 
 
 def _owner(gen: ChatGeneration, directory: Directory, chat: ChatRecord) -> dict[str, Any]:
-    """The owner fields: with the organization and the owner's names from v2.34."""
-    if not gen.org_scoped:
-        return {"owner_id": chat.owner_id}
-    owner = directory.user(chat.owner_id)
-    return {
-        "organization_id": chat.org_id,
-        "owner_id": chat.owner_id,
-        "owner_username": owner.username,
-        "owner_name": owner.name,
-    }
+    """The owner fields: with the organization from v2.33 and the owner's names from v2.34."""
+    fields: dict[str, Any] = {"organization_id": chat.org_id} if gen.org_scoped else {}
+    fields["owner_id"] = chat.owner_id
+    if gen.owner_names:
+        owner = directory.user(chat.owner_id)
+        fields.update({"owner_username": owner.username, "owner_name": owner.name})
+    return fields
 
 
 def _diff_status(chat_id: str, pr: PullRequest) -> dict[str, Any]:

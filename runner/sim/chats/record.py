@@ -90,6 +90,7 @@ class ChatRecord:
     #: The model writes that label; the simulator takes the reply itself.
     turn_summary: str | None = None
     injected_context: list[dict[str, Any]] | None = None  # `last_injected_context`
+    parent_id: str | None = None  # set on a sub-agent chat: its root chat
 
     # -- time --------------------------------------------------------------------------------
 
