@@ -10,7 +10,8 @@ swagger cannot say, each from Coder's `codersdk/chats.go`:
 - `last_turn_summary` is a `*string` without `omitempty`: a string or null;
 - `args` and `result` of a message part are `json.RawMessage`: raw JSON on the wire, where
   swagger says an array of integers;
-- GA (v2.37+) create requests may add `title` and `owner_id` (CHATS-CONTRACT 1.3).
+- the additions of later releases to the HEAD snapshot (CHATS-CONTRACT 1.2, 7.2, 7.4, 7.5) and
+  the routes the subset leaves out, as an explicit overlay (`tests/chats_contract.py`).
 """
 
 from __future__ import annotations
@@ -90,8 +91,8 @@ BUILD_OMITTED = {
 }
 BUILD_NULLABLE = {"template_version_preset_id"}
 
-#: `codersdk.Chat` at v2.33.0-rc.1: every field, and the ones without `omitempty`.
-CHAT_V233_PRESENT = {
+#: `codersdk.Chat` at v2.33.0-rc.1 (v2.32): every field, and the ones without `omitempty`.
+CHAT_V232_PRESENT = {
     "id",
     "owner_id",
     "last_model_config_id",
@@ -106,7 +107,7 @@ CHAT_V233_PRESENT = {
     "labels",
     "has_unread",
 }
-CHAT_V233_FIELDS = CHAT_V233_PRESENT | {
+CHAT_V232_FIELDS = CHAT_V232_PRESENT | {
     "workspace_id",
     "build_id",
     "agent_id",
@@ -117,6 +118,57 @@ CHAT_V233_FIELDS = CHAT_V233_PRESENT | {
     "last_injected_context",
     "warnings",
 }
+#: v2.33: `codersdk.Chat` at fc2493780 (2026-04-20), the newest commit v2.33 is known to hold
+#: (CHATS-CONTRACT 7.1 and section 4): organization scoping (22062ec5), `plan_mode`,
+#: `client_type` and `children` on top of v2.32's; `last_error` still a string.
+CHAT_V233_PRESENT = CHAT_V232_PRESENT | {"organization_id", "client_type", "children"}
+CHAT_V233_FIELDS = CHAT_V232_FIELDS | CHAT_V233_PRESENT | {"plan_mode"}
+
+
+_UUID: dict[str, Any] = {"type": "string", "format": "uuid"}
+_TEXT: dict[str, Any] = {"type": "string"}
+_LIST: dict[str, Any] = {"type": "array"}
+_MESSAGES: dict[str, Any] = {
+    "type": "array",
+    "items": {"$ref": "#/definitions/codersdk.ChatMessage"},
+}
+
+#: What later releases add to HEAD's (2026-06-19) definitions: optional properties, by the first
+#: release that sends or accepts them. The overlay of the GA additions the brief's swagger lacks.
+RELEASE_ADDITIONS: dict[str, tuple[tuple[tuple[int, int], str, dict[str, Any]], ...]] = {
+    "codersdk.Chat": (
+        ((2, 36), "last_reasoning_effort", _TEXT),  # CHATS-CONTRACT 7.2, PR #26974
+        ((2, 37), "diff_statuses", _LIST),  # 1.2, the v2.37+ reference pages
+        ((2, 37), "inline_mcp_servers", _LIST),  # 1.2
+        ((2, 37), "project_id", _UUID),  # 1.2
+        ((2, 37), "queued_for_capacity", {"type": "boolean"}),  # 7.4, commit 119f2b1dd
+    ),
+    "codersdk.CreateChatRequest": (
+        ((2, 36), "reasoning_effort", _TEXT),  # 7.2, PR #26974
+        ((2, 37), "project_id", _UUID),  # 1.3 and 7.5
+        ((2, 37), "inline_mcp_servers", _LIST),  # 1.3 and 7.5
+        ((2, 38), "owner_id", _UUID),  # 7.5, PR #29581 (merged): v2.38
+        # 7.5: PR #29486, "v2.38 or v2.39"; the v2.39 reference is the first to list it.
+        ((2, 39), "title", {"type": "string", "minLength": 1, "maxLength": 200}),
+    ),
+    "codersdk.CreateChatMessageRequest": (
+        ((2, 36), "reasoning_effort", _TEXT),  # 7.2
+        ((2, 37), "inline_mcp_servers", _LIST),  # 1.4
+    ),
+    "codersdk.CreateChatMessageResponse": (((2, 36), "messages", _MESSAGES),),  # 7.2, #27429
+    "codersdk.ChatMessagesResponse": (((2, 37), "turn_start_id", {"type": "integer"}),),  # 1.7
+    "codersdk.UpdateChatRequest": (
+        ((2, 37), "read", {"type": "boolean"}),  # 1.2 and 1.9
+        ((2, 37), "project_id", _UUID),
+    ),
+}
+
+
+def _add_release_fields(defs: dict[str, Any], version: tuple[int, int]) -> None:
+    for name, additions in RELEASE_ADDITIONS.items():
+        for first, field, schema in additions:
+            if version >= first:
+                defs[name]["properties"][field] = schema
 
 
 def load_chats_swagger(reference: Path) -> dict[str, Any]:
@@ -130,7 +182,12 @@ def chats_schema(
 ) -> dict[str, Any]:
     """A strict JSON Schema for `definition` as the given `(major, minor)` release sends it."""
     schema = contract_schema(swagger, definition, strict=True, required=False)
-    defs = schema["definitions"]
+    for_release(schema["definitions"], version=version, response=response)
+    return schema
+
+
+def for_release(defs: dict[str, Any], *, version: tuple[int, int], response: bool) -> None:
+    """`defs` (converted from HEAD's swagger) changed to what `version` sends or accepts."""
     raw_json: dict[str, Any] = {}  # json.RawMessage: any JSON value
     part = defs["codersdk.ChatMessagePart"]["properties"]
     part["args"] = raw_json
@@ -150,15 +207,16 @@ def chats_schema(
     chat = defs["codersdk.Chat"]
     chat["properties"]["last_turn_summary"] = {"type": ["string", "null"]}
     if version < (2, 34):
-        chat["properties"] = {k: v for k, v in chat["properties"].items() if k in CHAT_V233_FIELDS}
+        fields, present = (
+            (CHAT_V232_FIELDS, CHAT_V232_PRESENT)
+            if version < (2, 33)
+            else (CHAT_V233_FIELDS, CHAT_V233_PRESENT)
+        )
+        chat["properties"] = {k: v for k, v in chat["properties"].items() if k in fields}
         chat["properties"]["last_error"] = {"type": ["string", "null"]}
         if response:
-            chat["required"] = sorted(CHAT_V233_PRESENT)
-    if version >= (2, 37):
-        create = defs["codersdk.CreateChatRequest"]["properties"]
-        create["title"] = {"type": "string", "minLength": 1, "maxLength": 200}
-        create["owner_id"] = {"type": "string", "format": "uuid"}
-    return schema
+            chat["required"] = sorted(present)
+    _add_release_fields(defs, version)
 
 
 def chats_validator(

@@ -30,6 +30,7 @@ import json
 import re
 import urllib.parse
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -369,25 +370,16 @@ def _documented(
     return found
 
 
-#: The Chats API's subset (CHATS-CONTRACT.md): its routes are judged by the Chats contract
-#: tests (tests/chats_schema.py), not by the Tasks subsets.
+#: The Chats API's subset (CHATS-CONTRACT.md): routes the Tasks subsets do not document are judged
+#: by it and its overlay (`tests/chats_contract.py`), per release.
 CHATS_SUBSET = "chats-swagger-head.json"
 
 
-#: A Coder route the subsets leave out, judged as the documented operation that answers the
-#: same object: the workspace lookup by owner and name returns `GET /workspaces/{workspace}`'s
-#: `codersdk.Workspace` (`workspaceByOwnerAndName`, coderd/workspaces.go, v2.33.0-rc.1).
-_WORKSPACE_BY_NAME = re.compile(r"^/api/v2/users/[^/]+/workspace/[^/]+$")
-_ANY_WORKSPACE = "/api/v2/workspaces/00000000-0000-0000-0000-000000000000"
-
-
 def is_chats_route(reference: Path, method: str, path: str) -> bool:
-    """Whether a request is one of the Chats API's (`/api/v2/chats` from v2.37 included)."""
-    chats = _read_subset(reference / CHATS_SUBSET)
-    if method == "GET" and _WORKSPACE_BY_NAME.match(path):
-        path = _ANY_WORKSPACE
-    experimental = path.replace("/api/v2/chats", "/api/experimental/chats", 1)
-    return documented_operation(chats, method, experimental) is not None
+    """Whether a request is one of the Chats side's (`/api/v2/chats` from v2.37 included)."""
+    from chats_contract import chats_operation  # it builds on this module
+
+    return chats_operation(reference, method, path) is not None
 
 
 #: CONTRACT 1.5: every error is `{message, detail?, validations?}`.
@@ -455,32 +447,78 @@ def exchange_errors(
     swagger = load_swagger(reference, version=version)
     where = f"{method} {path} -> {status} on v{version.lstrip('v')} ({subset_for(version)})"
     if _documented(swagger, method, path) is None and is_chats_route(reference, method, path):
-        return []
+        from chats_contract import chats_exchange_errors
+
+        return chats_exchange_errors(
+            reference,
+            version,
+            method=method,
+            path=path,
+            query=query,
+            request_body=request_body,
+            status=status,
+            payload=payload,
+        )
     if status >= 300:
-        if status == 405 and payload is None:
-            return []
-        validator = jsonschema.Draft7Validator(ERROR_SCHEMA)
-        return [f"{where}: error body {e}" for e in contract_errors(validator, payload)]
+        return error_body_errors(where, status, payload)
     found = _documented(swagger, method, path)
     if found is None:
         return [f"{where}: not a documented operation"]
+
+    def validator(node: dict[str, Any], request: bool) -> jsonschema.Draft7Validator:
+        failure = not request and reports_failure_state(version)
+        return _node_validator(swagger, node, failure_state=failure, request=request)
+
     template, operation = found
+    return operation_errors(
+        where,
+        template,
+        operation,
+        validator,
+        query=query,
+        request_body=request_body,
+        status=status,
+        payload=payload,
+        extra_query=CONTRACT_QUERY.get(template, set()),
+    )
+
+
+def error_body_errors(where: str, status: int, payload: Any) -> list[str]:
+    """An error answer must be CONTRACT 1.5's shape (405 has no body, as chi answers)."""
+    if status == 405 and payload is None:
+        return []
+    validator = jsonschema.Draft7Validator(ERROR_SCHEMA)
+    return [f"{where}: error body {e}" for e in contract_errors(validator, payload)]
+
+
+def operation_errors(
+    where: str,
+    template: str,
+    operation: dict[str, Any],
+    validator: Callable[[dict[str, Any], bool], jsonschema.Draft7Validator],
+    *,
+    query: str,
+    request_body: bytes,
+    status: int,
+    payload: Any,
+    extra_query: set[str] | frozenset[str] = frozenset(),
+) -> list[str]:
+    """A success answered by a documented `operation`: only its query parameters, its request
+    body and its response; `validator(node, request)` builds the schema of a node."""
     errors: list[str] = []
-    allowed = {p["name"] for p in operation.get("parameters", []) if p["in"] == "query"}
-    allowed |= AUTH_QUERY | CONTRACT_QUERY.get(template, set())
+    parameters = operation.get("parameters", [])
+    allowed = {p["name"] for p in parameters if p["in"] == "query"} | AUTH_QUERY | extra_query
     extra = {k for k, _ in urllib.parse.parse_qsl(query, keep_blank_values=True)} - allowed
     if extra:
         errors.append(f"{where}: undocumented query parameters {sorted(extra)}")
-    body_param = [p for p in operation.get("parameters", []) if p["in"] == "body"]
+    body_param = [p for p in parameters if p["in"] == "body"]
     if request_body.strip() and body_param:
-        validator = _node_validator(
-            swagger, body_param[0]["schema"], failure_state=False, request=True
-        )
         try:
             sent = json.loads(request_body)
         except ValueError:
             sent = request_body.decode(errors="replace")
-        errors += [f"{where}: request {e}" for e in contract_errors(validator, sent)]
+        checker = validator(body_param[0]["schema"], True)
+        errors += [f"{where}: request {e}" for e in contract_errors(checker, sent)]
     response = operation["responses"].get(str(status))
     if response is None:
         return [*errors, f"{where}: status not documented for {template}"]
@@ -489,11 +527,8 @@ def exchange_errors(
         if payload is not None:
             errors.append(f"{where}: a body where {template} documents none")
         return errors
-    validator = _node_validator(
-        swagger, schema, failure_state=reports_failure_state(version), request=False
-    )
-    errors += [f"{where}: {e}" for e in contract_errors(validator, payload)]
-    return errors
+    checker = validator(schema, False)
+    return errors + [f"{where}: {e}" for e in contract_errors(checker, payload)]
 
 
 def _resolve(swagger: dict[str, Any], node: dict[str, Any]) -> tuple[str, dict[str, Any]]:
@@ -516,13 +551,41 @@ def undeclared_read(reference: Path, read: dict[str, Any]) -> str | None:
     where = f"{method} {path} ({status}) on {version} ({subset_for(version)})"
     found = _documented(swagger, method, path)
     if found is None and is_chats_route(reference, method, path):
-        return None
+        from chats_contract import chats_undeclared_read
+
+        return chats_undeclared_read(reference, read)
     if found is None:
         return f"{where}: the client reads a route the contract does not document"
     template, operation = found
     response = operation["responses"].get(str(status), {})
     node: dict[str, Any] = response.get("schema", {})
-    name, node = _resolve(swagger, node)
+
+    def fields(name: str, node: dict[str, Any]) -> dict[str, Any]:
+        properties: dict[str, Any] = node.get("properties", {})
+        if name in GO_FIELD_NAMES:
+            return {_go_name(k): v for k, v in properties.items()}
+        return properties
+
+    return walk_read(
+        read, template, _resolve(swagger, node), lambda n: _resolve(swagger, n), fields
+    )
+
+
+Step = Callable[[dict[str, Any]], tuple[str, dict[str, Any]]]
+
+
+def walk_read(
+    read: dict[str, Any],
+    template: str,
+    start: tuple[str, dict[str, Any]],
+    step: Step,
+    fields: Callable[[str, dict[str, Any]], dict[str, Any]] = lambda _, n: n.get("properties", {}),
+) -> str | None:
+    """Follows a read key (`["tasks", "[]", "id"]`) from the response's schema `start` (its
+    definition name and node); why the contract does not declare it, else None. `step`
+    resolves a schema node to (definition name, node)."""
+    method, version = read["method"], str(read["version"])
+    name, node = start
     walked: list[str] = []
     for key in read["key"]:
         walked.append(key)
@@ -530,15 +593,13 @@ def undeclared_read(reference: Path, read: dict[str, Any]) -> str | None:
         if key == "[]":
             if node.get("type") != "array":
                 return f"{template} on {version}: `{shown}`: not an array in the contract"
-            name, node = _resolve(swagger, node["items"])
+            name, node = step(node.get("items", {}))
             continue
-        properties = node.get("properties", {})
-        if name in GO_FIELD_NAMES:
-            properties = {_go_name(k): v for k, v in properties.items()}
+        properties = fields(name, node)
         if key in properties:
-            name, node = _resolve(swagger, properties[key])
+            name, node = step(properties[key])
         elif isinstance(node.get("additionalProperties"), dict):
-            name, node = _resolve(swagger, node["additionalProperties"])
+            name, node = step(node["additionalProperties"])
         else:
             owner = name or "the response"
             return (

@@ -150,7 +150,6 @@ class ChatsBackend:
         return tuple(m.text for m in typed_inputs(history))
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
-        info = self.chats.server
         # Without a template nothing is pinned: the agent picks a template and provisions a
         # workspace only when it needs one (CHATS-CONTRACT 1.3, `workspace_id`).
         version = resolved.version
@@ -158,10 +157,8 @@ class ChatsBackend:
         organization = resolved.organization
         chat = self.chats.create_chat(
             desired.prompt,
-            # None: the client takes the user's default organization where one is required.
-            organization_id=organization.id
-            if organization and info.requires_organization
-            else None,
+            # None: the client takes the user's default organization.
+            organization_id=organization.id if organization else None,
             labels=chat_labels(desired, resolved),
             workspace_id=workspace.id if workspace else None,
             title=desired.display_name,

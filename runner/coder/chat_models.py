@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from runner.coder.chat_server import ChatServerInfo
 from runner.coder.models import _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
@@ -97,6 +98,7 @@ class Chat:
     owner_id: str
     owner_username: str
     workspace_id: str | None
+    parent_chat_id: str | None
     title: str
     status: str
     last_error: ChatError | None
@@ -108,15 +110,19 @@ class Chat:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Chat:
+    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo) -> Chat:
+        """Reads only the fields `server`'s release declares (v2.32 has no organization)."""
         labels = data.get("labels")
         diff = data.get("diff_status")
         return cls(
             id=_str(data, "id"),
-            organization_id=_opt_str(data, "organization_id"),
+            organization_id=_opt_str(data, "organization_id")
+            if server.organization_scoped
+            else None,
             owner_id=_str(data, "owner_id"),
-            owner_username=_str(data, "owner_username"),
+            owner_username=_str(data, "owner_username") if server.owner_names else "",
             workspace_id=_opt_str(data, "workspace_id"),
+            parent_chat_id=_opt_str(data, "parent_chat_id"),
             title=_str(data, "title"),
             status=_str(data, "status"),
             last_error=ChatError.from_json(data.get("last_error")),

@@ -1,9 +1,10 @@
 """What a deployment's Chats API (Coder Agents) can do: its prefix and version-gated quirks.
 
 The prefix is negotiated from HTTP responses (CHATS-CONTRACT section 4, as Coder's ai-sdk does);
-the quirks follow the version from buildinfo, with the contract's inferred boundaries: v2.34 scopes
-chats to organizations and sends `last_error` as an object, v2.35 refactored the state machine,
-v2.37 is the GA release with `owner_id`, `title` and the `status:` search term.
+the quirks follow the version from buildinfo, with the contract's boundaries: v2.33 scopes chats to
+organizations (CHATS-CONTRACT 7.1), v2.34 sends `last_error` as an object and the owner's names,
+v2.35 refactored the state machine, v2.37 is the GA release with the `status:` search term, v2.38
+takes `owner_id` on create and v2.39 `title` (7.5).
 """
 
 from __future__ import annotations
@@ -34,8 +35,14 @@ class ChatServerInfo:
         return f"v{self.major}.{self.minor}.{self.patch}"
 
     @property
-    def requires_organization(self) -> bool:
-        """v2.34+: create needs `organization_id` (older servers ignore it)."""
+    def organization_scoped(self) -> bool:
+        """v2.33+: every chat carries `organization_id` (CHATS-CONTRACT 7.1, PR #23827), and
+        create requires it; v2.32 ignores the field, so create sends it on every version."""
+        return self._at_least(2, 33)
+
+    @property
+    def owner_names(self) -> bool:
+        """v2.34+: a chat carries `owner_username` (not at fc2493780, so not in v2.33)."""
         return self._at_least(2, 34)
 
     @property
@@ -44,14 +51,20 @@ class ChatServerInfo:
         return self._at_least(2, 34)
 
     @property
+    def supports_prompts(self) -> bool:
+        """v2.34+: `GET {P}/{chat}/prompts` (CHATS-CONTRACT 7.5, commit cb37047dc)."""
+        return self._at_least(2, 34)
+
+    @property
     def supports_owner_id(self) -> bool:
-        """v2.37+ (GA): create may name another owner with `owner_id`."""
-        return self._at_least(2, 37)
+        """v2.38+: create may name another owner with `owner_id` (CHATS-CONTRACT 7.5)."""
+        return self._at_least(2, 38)
 
     @property
     def supports_title(self) -> bool:
-        """v2.37+ (GA): create may set the chat's `title`."""
-        return self._at_least(2, 37)
+        """v2.39+: create may set the chat's `title` (CHATS-CONTRACT 7.5: "v2.38 or v2.39";
+        the v2.39 reference is the first that lists it). Nothing depends on it."""
+        return self._at_least(2, 39)
 
     @property
     def supports_status_filter(self) -> bool:

@@ -142,20 +142,18 @@ class ChatsClient(ClientBase[ChatServerInfo]):
     ) -> Chat:
         """Create a chat with `prompt` as its first message (201). Never repeated blindly.
 
-        `title` is sent to v2.37+ only; `owner_id` (another owner) needs v2.37+.
+        `title` is sent to v2.39+ only (nothing depends on it: older releases name the chat
+        after the prompt); `owner_id` (another owner) needs v2.38+.
         """
         server = self.server
         if owner_id and not server.supports_owner_id:
             raise UnsupportedServerError(
-                f"a chat for another owner needs Coder v2.37 or later; this deployment runs "
+                f"a chat for another owner needs Coder v2.38 or later; this deployment runs "
                 f"Coder {server.short_version}"
             )
         body: dict[str, Any] = {}
-        org = organization_id or (
-            self.default_organization_id() if server.requires_organization else None
-        )
-        if org:
-            body["organization_id"] = org
+        # Required from v2.33 (CHATS-CONTRACT 7.1); v2.32 ignores the unknown field.
+        body["organization_id"] = organization_id or self.default_organization_id()
         body["content"] = [{"type": "text", "text": prompt}]
         if workspace_id:
             body["workspace_id"] = workspace_id
@@ -165,7 +163,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             body["title"] = title
         if owner_id:
             body["owner_id"] = owner_id
-        return Chat.from_json(self._object("POST", server.prefix, body=body, policy=WRITE))
+        return Chat.from_json(self._object("POST", server.prefix, body=body, policy=WRITE), server)
 
     def list_chats(
         self,
@@ -174,7 +172,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         archived: bool = False,
         page_size: int = LIST_PAGE_SIZE,
     ) -> list[Chat]:
-        """Every chat of the token's user carrying all `labels`, following every page.
+        """Every root chat of the token's user carrying all `labels`, following every page.
 
         The list is ordered by `updated_at`, which moves while we page: a chat updated meanwhile
         jumps to the head, behind the cursor. So a second pass re-reads the head until it reaches
@@ -213,17 +211,19 @@ class ChatsClient(ClientBase[ChatServerInfo]):
                 data = []  # Go encodes an empty slice as null
             if not isinstance(data, list):
                 raise unexpected(200, "GET", self.server.prefix, "expected a JSON array of chats")
-            page = [Chat.from_json(c) for c in data if isinstance(c, Mapping)]
-            fresh = [c for c in page if c.id not in seen]
+            rows = [Chat.from_json(c, self.server) for c in data if isinstance(c, Mapping)]
+            fresh = [c for c in rows if c.id not in seen]
             seen.update(c.id for c in fresh)
-            yield page
-            if len(page) < page_size or not fresh:
+            # v2.32 lists sub-agent chats as rows too (CHATS-CONTRACT 7.5); later releases
+            # only root chats, with their sub-agents under `children`.
+            yield [c for c in rows if c.parent_chat_id is None]
+            if len(rows) < page_size or not fresh:
                 return
-            after = page[-1].id
+            after = rows[-1].id
 
     def get_chat(self, chat_id: str) -> Chat:
         """One chat by UUID."""
-        return Chat.from_json(self._object("GET", self._chat(chat_id)))
+        return Chat.from_json(self._object("GET", self._chat(chat_id)), self.server)
 
     def messages(
         self,
@@ -263,7 +263,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             before = min(m.id for m in page.messages)
 
     def prompts(self, chat_id: str, *, limit: int | None = None) -> list[Prompt]:
-        """The user's prompts in the chat, newest first."""
+        """The user's prompts in the chat, newest first (v2.34+)."""
+        if not self.server.supports_prompts:
+            raise UnsupportedServerError(
+                f"listing a chat's prompts needs Coder v2.34 or later; this deployment runs "
+                f"Coder {self.server.short_version}"
+            )
         path = f"{self._chat(chat_id)}/prompts"
         params = {"limit": str(limit)} if limit else None
         data = decode(self._request("GET", path, params=params))
@@ -283,7 +288,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
     def interrupt(self, chat_id: str) -> Chat:
         """Stop the agent's current turn (the workspace keeps running)."""
         path = f"{self._chat(chat_id)}/interrupt"
-        return Chat.from_json(self._object("POST", path, policy=WRITE))
+        return Chat.from_json(self._object("POST", path, policy=WRITE), self.server)
 
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""

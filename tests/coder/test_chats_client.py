@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from chats_schema import chats_validator, load_chats_swagger
+from conftest import check_exchanges
 from contract_schema import contract_errors
 from stepped_time import SteppedTime
 
@@ -65,6 +66,7 @@ def start() -> Iterator[Any]:
         server = SimServer(
             coder_version=version, experiments=experiments, time_scale=TIME_SCALE, now=now
         )
+        server.exchanges = []  # judged by the contract net afterwards
         server.start()
         servers.append(server)
         recorder = Recorder()
@@ -78,6 +80,8 @@ def start() -> Iterator[Any]:
     yield factory
     for server in servers:
         server.stop()
+    for server in servers:
+        check_exchanges(server)
 
 
 def check_requests(reference: Path, recorder: Recorder, prefix: str, version: tuple[int, int]):
@@ -110,10 +114,12 @@ def wait_idle(client: ChatsClient, chat: Chat, timeout: float = 20) -> Chat:
     ("version", "experiments", "prefix"),
     [
         ("2.32.1", ("agents",), EXPERIMENTAL_PREFIX),
+        ("2.33.0", ("agents",), EXPERIMENTAL_PREFIX),
         ("2.34.2", (), EXPERIMENTAL_PREFIX),
         ("2.36.0", (), EXPERIMENTAL_PREFIX),
         ("2.37.0", (), V2_PREFIX),
         ("2.38.0", (), V2_PREFIX),
+        ("2.39.0", (), V2_PREFIX),
     ],
 )
 def test_client_drives_a_chat_on_every_generation(
@@ -128,8 +134,10 @@ def test_client_drives_a_chat_on_every_generation(
     )
     assert chat.labels == labels
     assert chat.status == ("running" if key >= (2, 35) else "pending")
-    assert chat.title == ("nightly: auth" if key >= (2, 37) else "Fix auth [sim:pr] [sim:work=2]")
-    assert (chat.organization_id is not None) == (key >= (2, 34))
+    # `title` is taken from v2.39 (CHATS-CONTRACT 7.5); before, the prompt names the chat.
+    assert chat.title == ("nightly: auth" if key >= (2, 39) else "Fix auth [sim:pr] [sim:work=2]")
+    # Chats carry their organization from v2.33 (7.1); v2.32's are read without one.
+    assert (chat.organization_id is not None) == (key >= (2, 33))
     done = wait_idle(client, chat)
     assert done.status == "waiting"
     assert done.diff_status is not None and done.diff_status.url
@@ -139,11 +147,15 @@ def test_client_drives_a_chat_on_every_generation(
     assert not sent.queued and sent.message_id
     queued = client.send_message(chat.id, "And docs [sim:work=1]")
     assert queued.queued and queued.queued_id
-    # A queued message is no prompt yet.
-    assert [p.text for p in client.prompts(chat.id)] == [
-        "Also add tests [sim:work=40]",
-        "Fix auth [sim:pr] [sim:work=2]",
-    ]
+    if key >= (2, 34):  # `GET …/prompts` exists from v2.34 (7.5)
+        # A queued message is no prompt yet.
+        assert [p.text for p in client.prompts(chat.id)] == [
+            "Also add tests [sim:work=40]",
+            "Fix auth [sim:pr] [sim:work=2]",
+        ]
+    else:
+        with pytest.raises(UnsupportedServerError, match=r"needs Coder v2\.34"):
+            client.prompts(chat.id)
     client.interrupt(chat.id)
     wait_idle(client, chat)
     history = client.history(chat.id)
@@ -256,17 +268,18 @@ def test_servers_without_chats_get_one_plain_line(
     assert all(method == "GET" for method, _, _ in recorder.sent)
 
 
-def test_owner_id_needs_v2_37(start: Any) -> None:
-    server, client, recorder = start("2.36.0")
+def test_owner_id_needs_v2_38(start: Any) -> None:
+    """CHATS-CONTRACT 7.5: `owner_id` on create is v2.38's (PR #29581)."""
+    server, client, recorder = start("2.37.0")
     other = server.directory.find_user("alice")
     assert other is not None
-    with pytest.raises(UnsupportedServerError, match=r"needs Coder v2\.37"):
+    with pytest.raises(UnsupportedServerError, match=r"needs Coder v2\.38"):
         client.create_chat("For alice", owner_id=other.id)
     assert all(method == "GET" for method, _, _ in recorder.sent)
 
 
-def test_owner_id_creates_for_another_user_on_v2_37(start: Any) -> None:
-    server, client, _ = start("2.37.0")
+def test_owner_id_creates_for_another_user_on_v2_38(start: Any) -> None:
+    server, client, _ = start("2.38.0")
     other = server.directory.find_user("alice")
     assert other is not None
     chat = client.create_chat("For alice [sim:work=1]", owner_id=other.id)
@@ -342,3 +355,26 @@ def test_no_token_says_how_to_configure_one(start: Any) -> None:
         "no session token found" in line and "CODER_SESSION_TOKEN" in line
         for line in caught.value.details
     )
+
+
+@pytest.mark.parametrize("version", ["2.32.1", "2.33.0"])
+def test_sub_agent_chats_are_not_listed_as_chats(start: Any, version: str) -> None:
+    """CHATS-CONTRACT 7.5: v2.32's list also returns sub-agent chats (fixed by fc2493780 for
+    v2.33, which lists root chats only, with their sub-agents under `children`). The client
+    lists root chats on both."""
+    server, client, _ = start(version, "agents")
+    root = client.create_chat("Plan it [sim:subagent] [sim:work=1]")
+    raw = client._object("GET", f"{client.server.prefix}/{root.id}")
+    listed = httpx.get(
+        f"{server.url}{client.server.prefix}",
+        headers={"Coder-Session-Token": server.token},
+    ).json()
+    child = next(c for c in server.chats.chats if c.parent_id == root.id)
+    if version == "2.32.1":
+        assert {c["id"] for c in listed} == {root.id, child.id}
+        assert next(c for c in listed if c["id"] == child.id)["parent_chat_id"] == root.id
+        assert "children" not in dict(raw)  # a copy: not a read of the client's
+    else:
+        assert [c["id"] for c in listed] == [root.id]
+        assert [c["id"] for c in raw["children"]] == [child.id]
+    assert [c.id for c in client.list_chats()] == [root.id]

@@ -95,20 +95,26 @@ def test_recording_is_off_without_the_variable(monkeypatch: pytest.MonkeyPatch) 
     assert provenance.observe(body, response) is body  # untouched: no cost when off
 
 
-@pytest.mark.parametrize(("ci", "outcome"), [("true", "errors"), ("", "skipped")])
+@pytest.mark.parametrize(
+    ("ci", "outcome"),
+    [("true", "errors"), ("1", "errors"), ("anything", "errors"), ("", "skipped")],
+)
 def test_a_missing_reference_fails_under_ci_and_skips_locally(
     tmp_path: Path, ci: str, outcome: str
 ) -> None:
-    """Contract tests cannot vanish: `CI=true` (as `.ci/run` runs) turns the skip into a
-    failure, and every file the tests read is checked, not only CONTRACT.md."""
+    """Contract tests cannot vanish: any non-empty `CI` (`.ci/run` sets `CI=true`) turns the
+    skip into a failure, and every file the tests read is checked, not only CONTRACT.md. The
+    Chats side's contract tests are held to the same rule."""
     partial = tmp_path / "coder-reference"
     partial.mkdir()
     (partial / "CONTRACT.md").write_text("only this one\n")
     env = {k: v for k, v in os.environ.items() if k not in ("CI", "PYTEST_XDIST_WORKER")}
     env.update({"CI": ci, "TASKS_TEST_REFERENCE": str(partial)})
     test = "tests/coder/test_contract_requests.py::test_send_request_definition"
+    chats = "tests/sim/test_chats_contract.py::test_workspace_responses_follow_the_swagger"
+    pytest_args = ["-p", "no:xdist", "-p", "no:cacheprovider", "-rs", test, chats]
     proc = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "no:xdist", "-p", "no:cacheprovider", "-rs", test],
+        [sys.executable, "-m", "pytest", *pytest_args],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -116,6 +122,6 @@ def test_a_missing_reference_fails_under_ci_and_skips_locally(
         timeout=120,
     )
     output = proc.stdout + proc.stderr
-    assert f"2 {outcome}" in output, output
+    assert f"3 {outcome}" in output, output
     assert "tasks-swagger.json" in output  # names what is missing
     assert proc.returncode == (1 if outcome == "errors" else 0), output

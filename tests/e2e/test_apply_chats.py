@@ -8,6 +8,7 @@ got, and which requests changed anything.
 from __future__ import annotations
 
 import collections
+import json
 from pathlib import Path
 from typing import Any
 
@@ -127,7 +128,9 @@ def test_auto_runs_chats_on_v2_38_and_a_second_apply_changes_nothing(
     assert {k: len(v) for k, v in chats.items()} == {k: 1 for k in PROMPTS}
     (auth,) = chats["auth"]
     assert f"/agents/{auth.id}" in report.read_text()  # the dashboard shows a chat there
-    assert auth.title == "nightly: auth"  # v2.37+: the title is set on create
+    # v2.38 takes no `title` on create (CHATS-CONTRACT 7.5: v2.39): Coder names the chat after
+    # the prompt, and nothing of the batch depends on the title.
+    assert auth.title == "Add auth [sim:work=2]"
     assert auth.labels[LABEL_SPEC] and len(auth.labels[LABEL_SPEC]) == 16
     mark = len(sim.requests)
     ok(tasks(["apply", path, "--yes", *FAST_WAITS], sim), sim)
@@ -282,3 +285,37 @@ def test_a_changed_prompt_drifts_and_replace_recreates(make_sim: Any, tmp_path: 
     assert [c.id for c in batch_chats(sim, archived=True)["auth"]] == [old.id]
     assert user_messages(sim, new.id)[0] == "Add OAuth [sim:work=1]"
     assert new.workspace_id and new.workspace_id != old.workspace_id
+
+
+@pytest.mark.parametrize(
+    ("version", "experiments"),
+    [("2.33.0", ("agents",)), ("2.34.2", ()), ("2.38.0", ())],
+    ids=["v2.33-agents", "v2.34", "v2.38"],
+)
+def test_a_chat_batch_converges_with_the_organization_on_every_create(
+    make_sim: Any, tmp_path: Path, version: str, experiments: tuple[str, ...]
+) -> None:
+    """CHATS-CONTRACT 7.1: v2.33 already requires `organization_id` (PR #23827), so every create
+    carries it; follow-ups arrive once and in order, and a second apply changes nothing. Every
+    exchange is judged by the contract net afterwards (make_sim)."""
+    sim = make_sim(version, experiments=experiments)
+    path = write_manifest(tmp_path, BATCH)
+    first = ok(tasks(["apply", path, "--yes", "--backend", "chats", *FAST_WAITS], sim), sim)
+    assert "Apply: 3 ok" in first.stdout
+    chats = batch_chats(sim)
+    assert {k: len(v) for k, v in chats.items()} == {k: 1 for k in PROMPTS}
+    for item, (chat,) in chats.items():
+        assert user_messages(sim, chat.id) == PROMPTS[item]
+    coder_org = next(o.id for o in sim.directory.orgs if o.name == "coder")
+    creates = [
+        json.loads(e["body"])
+        for e in sim.exchanges
+        if e["method"] == "POST" and e["path"].endswith("/chats") and e["status"] == 201
+    ]
+    assert len(creates) == 3
+    assert all(body["organization_id"] == coder_org for body in creates)
+    assert not any("title" in body for body in creates)  # v2.39's (7.5)
+    mark = len(sim.requests)
+    second = ok(tasks(["apply", path, "--yes", "--backend", "chats", *FAST_WAITS], sim), sim)
+    assert "3 unchanged" in second.stdout
+    assert writes(sim, mark) == []

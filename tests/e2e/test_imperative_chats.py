@@ -11,7 +11,7 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from conftest import run_tasks
+from conftest import check_exchanges, run_tasks
 
 from runner.coder.chats import ChatsClient
 from runner.coder.config import Connection
@@ -21,9 +21,11 @@ from runner.sim.server import SimServer
 @pytest.fixture
 def agents_server() -> Iterator[SimServer]:
     server = SimServer(coder_version="2.38.0", time_scale=0.05)
+    server.exchanges = []  # judged by the contract net afterwards
     server.start()
     yield server
     server.stop()
+    check_exchanges(server)
 
 
 def env(server: SimServer) -> dict[str, str]:
@@ -42,7 +44,8 @@ def test_list_status_and_logs_show_chats(agents_server: SimServer) -> None:
     assert listed.code == 0, listed.output
     header, row = listed.stdout.splitlines()
     assert header.split() == ["ID", "TITLE", "STATUS", "UPDATED", "PULL", "REQUEST"]
-    assert row.startswith(f"{chat.id}  nightly: login  waiting")
+    # v2.38 takes no `title` on create (CHATS-CONTRACT 7.5): the prompt names the chat.
+    assert row.startswith(f"{chat.id}  Fix the login bug [sim:pr] [sim:work=1]  waiting")
     assert "https://github.com/example/repo/pull/" in row and "(open)" in row
 
     quiet = run_tasks(["list", "-q"], env=env(agents_server))

@@ -119,8 +119,9 @@ def test_message_history_cursors(make_sim: Any) -> None:
     }
 
 
-def test_organization_scoping_from_v2_34(make_sim: Any) -> None:
-    """Section 1.3: required on v2.34+, membership checked; v2.33 ignores it."""
+def test_organization_scoping_from_v2_33(make_sim: Any) -> None:
+    """Sections 1.3 and 7.1: required from v2.33 (PR #23827), membership checked; v2.32
+    ignores it."""
     api = Api(make_sim("2.34.2"))
     missing = api.http.post(api.prefix, json={"content": [{"type": "text", "text": "x"}]})
     assert (missing.status_code, missing.json()) == (
@@ -133,7 +134,7 @@ def test_organization_scoping_from_v2_34(make_sim: Any) -> None:
         403,
         "You are not a member of the specified organization.",
     )
-    old = SimServer(coder_version="2.33.0", experiments=("agents",), time_scale=0.05)
+    old = SimServer(coder_version="2.32.1", experiments=("agents",), time_scale=0.05)
     with old:
         http = httpx.Client(base_url=old.url, headers={"Coder-Session-Token": old.token})
         created = http.post(

@@ -1,9 +1,10 @@
 """What a stored chat looks like on the wire, per generation.
 
 Field sets and order follow `codersdk.Chat` in Coder's `codersdk/chats.go`: at tag v2.33.0-rc.1
-for v2.32 and v2.33 (no organization, `last_error` a string or null, always present), and at the
-contract's HEAD commit from v2.34 on (no v2.34 tag exists in that snapshot; CHATS-CONTRACT
-section 0). Fields with `omitempty` appear only when set.
+for v2.32 (no organization, `last_error` a string or null, always present), at fc2493780
+(2026-04-20) for v2.33 (the same plus `organization_id`, `client_type` and `children`;
+CHATS-CONTRACT 7.1), and at the contract's HEAD commit from v2.34 on (no v2.34 tag exists in that
+snapshot; CHATS-CONTRACT section 0). Fields with `omitempty` appear only when set.
 """
 
 from __future__ import annotations
@@ -17,28 +18,29 @@ from runner.sim.directory import Directory
 
 
 def chat_json(
-    gen: ChatGeneration, directory: Directory, chat: ChatRecord, status: str
+    gen: ChatGeneration,
+    directory: Directory,
+    chat: ChatRecord,
+    status: str,
+    children: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
-    """`codersdk.Chat` for the simulated generation."""
+    """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies."""
     body: dict[str, Any] = {"id": chat.id}
     if gen.org_scoped:
+        body["organization_id"] = chat.org_id
+    body["owner_id"] = chat.owner_id
+    if gen.owner_names:
         owner = directory.user(chat.owner_id)
-        body.update(
-            {
-                "organization_id": chat.org_id,
-                "owner_id": chat.owner_id,
-                "owner_username": owner.username,
-                "owner_name": owner.name,
-            }
-        )
-    else:
-        body["owner_id"] = chat.owner_id
+        body.update({"owner_username": owner.username, "owner_name": owner.name})
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
         if chat.build_id:
             body["build_id"] = chat.build_id
         if chat.agent_id:
             body["agent_id"] = chat.agent_id
+    if chat.parent_id:  # nesting depth is one: the parent is the root
+        body["parent_chat_id"] = chat.parent_id
+        body["root_chat_id"] = chat.parent_id
     body.update(
         {
             "last_model_config_id": chat.model_config_id,
@@ -56,23 +58,8 @@ def chat_json(
         body["last_turn_summary"] = None
     else:
         body["last_error"] = chat.last_error
-    pr = chat.pull_request
-    if pr is not None:
-        body["diff_status"] = {
-            "chat_id": chat.id,
-            "url": f"https://github.com/example/repo/pull/{pr.number}",
-            "pull_request_state": "open",
-            "pull_request_title": pr.title,
-            "pull_request_draft": False,
-            "changes_requested": False,
-            "additions": 12,
-            "deletions": 3,
-            "changed_files": 2,
-            "base_branch": "main",
-            "head_branch": pr.head_branch,
-            "pr_number": pr.number,
-            "refreshed_at": rfc3339(pr.at),
-        }
+    if chat.pull_request is not None:
+        body["diff_status"] = _diff_status_json(chat)
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -80,7 +67,7 @@ def chat_json(
             "archived": chat.archived,
         }
     )
-    if gen.org_scoped:
+    if gen.owner_names:
         body["shared"] = False
     body.update(
         {
@@ -92,8 +79,29 @@ def chat_json(
     )
     if gen.org_scoped:
         body["client_type"] = chat.client_type
-        body["children"] = []
+        body["children"] = list(children)  # always present (`[]`), from v2.33
     return body
+
+
+def _diff_status_json(chat: ChatRecord) -> dict[str, Any]:
+    """`codersdk.ChatDiffStatus` of the pull request the agent opened."""
+    pr = chat.pull_request
+    assert pr is not None
+    return {
+        "chat_id": chat.id,
+        "url": f"https://github.com/example/repo/pull/{pr.number}",
+        "pull_request_state": "open",
+        "pull_request_title": pr.title,
+        "pull_request_draft": False,
+        "changes_requested": False,
+        "additions": 12,
+        "deletions": 3,
+        "changed_files": 2,
+        "base_branch": "main",
+        "head_branch": pr.head_branch,
+        "pr_number": pr.number,
+        "refreshed_at": rfc3339(pr.at),
+    }
 
 
 def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:

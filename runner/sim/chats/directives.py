@@ -7,6 +7,7 @@ then an assistant reply) and the chat goes back to `waiting`. Directives, anywhe
 - `[sim:error]`: the turn ends in `error` with a `last_error` (a new message clears it).
 - `[sim:requires-action]`: the turn ends in `requires_action`, waiting for a client tool result.
 - `[sim:pr]`: the agent opens a pull request; the chat's `diff_status` shows it after the turn.
+- `[sim:subagent]` (on create): the agent starts one sub-agent chat, idle, under the new chat.
 """
 
 from __future__ import annotations

@@ -52,8 +52,51 @@ class ChatGeneration:
 
     @property
     def org_scoped(self) -> bool:
-        """v2.34+: `organization_id` is required on create and present on every chat."""
+        """v2.33+: `organization_id` is required on create and present on every chat, with
+        `client_type` and `children` (CHATS-CONTRACT 7.1: commit 22062ec5, PR #23827, is in
+        v2.33; `codersdk.Chat` at fc2493780, 2026-04-20, the newest commit v2.33 is known to
+        hold)."""
+        return self.version.at_least(2, 33)
+
+    @property
+    def owner_names(self) -> bool:
+        """v2.34+: `owner_username`, `owner_name` and `shared` on a chat (HEAD's `codersdk.Chat`;
+        absent at fc2493780, so not in v2.33)."""
         return self.version.at_least(2, 34)
+
+    @property
+    def root_only_list(self) -> bool:
+        """v2.33+: the list holds root chats only; v2.32 also lists sub-agent chats and accepts
+        only `archived:` in `q` (CHATS-CONTRACT 7.5; fixed by fc2493780, 2026-04-20)."""
+        return self.version.at_least(2, 33)
+
+    @property
+    def prompts(self) -> bool:
+        """v2.34+: `GET {P}/{chat}/prompts` (CHATS-CONTRACT 7.5, commit cb37047dc)."""
+        return self.version.at_least(2, 34)
+
+    @property
+    def cost(self) -> bool:
+        """v2.36+: `GET {P}/{chat}/cost` (CHATS-CONTRACT 7.4, PR #26649)."""
+        return self.version.at_least(2, 36)
+
+    @property
+    def org_models(self) -> bool:
+        """v2.37+: models under `/api/v2/organizations/{organization}/chats/models`; before,
+        `GET /api/experimental/chats/model-configs` (CHATS-CONTRACT 7.3)."""
+        return self.version.at_least(2, 37)
+
+    @property
+    def create_owner_id(self) -> bool:
+        """v2.38+: create takes `owner_id` (CHATS-CONTRACT 7.5, PR #29581)."""
+        return self.version.at_least(2, 38)
+
+    @property
+    def create_title(self) -> bool:
+        """v2.39+: create takes `title`. CHATS-CONTRACT 7.5 gives "v2.38 or v2.39" (PR #29486,
+        open 2026-09-21, listed by the v2.39 reference); the simulator takes the release whose
+        reference lists it."""
+        return self.version.at_least(2, 39)
 
     @property
     def structured_error(self) -> bool:
@@ -73,5 +116,5 @@ class ChatGeneration:
 
     @property
     def ga(self) -> bool:
-        """v2.37+: optional create content, `title` and `owner_id` on create."""
+        """v2.37+: optional create content and the `status:` search term."""
         return self.version.at_least(2, 37)

@@ -85,6 +85,7 @@ class ChatRecord:
     last_error: str | None = None
     pull_request: PullRequest | None = None
     injected_context: list[dict[str, Any]] | None = None  # `last_injected_context`
+    parent_id: str | None = None  # set on a sub-agent chat: its root chat
 
     # -- time --------------------------------------------------------------------------------
 

@@ -7,9 +7,15 @@ chat route at all, so chi's `Route not found.` 404 answers.
 
 from __future__ import annotations
 
-from runner.sim.apierror import ApiError
+from runner.sim.apierror import ROUTE_NOT_FOUND, ApiError, not_found
+from runner.sim.chats.generation import V2
+from runner.sim.chats.models import cost_json, model_configs_json, org_models_json
 from runner.sim.chats.store import ChatStore
 from runner.sim.routes import Api, Request, Result, Route, _pattern
+
+#: Segments GA reserves under `/api/v2/chats` so they never reach `{chat}`: 404 (CHATS-CONTRACT
+#: 1.11 and section 4).
+RESERVED_V2 = ("models", "model-configs", "providers", "user-provider-configs")
 
 AGENTS_GATE = "Agents functionality requires enabling the 'agents' experiment."
 
@@ -22,16 +28,27 @@ class ChatRoutes:
 
     def routes(self) -> list[Route]:
         """Every chat route under every prefix this generation serves."""
+        gen = self.store.gen
         found: list[Route] = []
-        for base in self.store.gen.prefixes:
+        if gen.served and gen.org_models:
+            models = "/api/v2/organizations/{organization}/chats/models"
+            found.append(Route(_pattern(models), {"GET": self.org_models}))
+        for base in gen.prefixes:
             chat = f"{base}/{{chat}}"
+            if base == V2:
+                found += [Route(_pattern(f"{base}/{r}"), {"GET": _absent}) for r in RESERVED_V2]
+            elif not gen.org_models:
+                found.append(Route(_pattern(f"{base}/model-configs"), {"GET": self.model_configs}))
             found += [
                 Route(_pattern(base), {"GET": self.list, "POST": self.create}),
                 Route(_pattern(chat), {"GET": self.get, "PATCH": self.update}),
                 Route(_pattern(f"{chat}/messages"), {"GET": self.messages, "POST": self.send}),
-                Route(_pattern(f"{chat}/prompts"), {"GET": self.prompts}),
                 Route(_pattern(f"{chat}/interrupt"), {"POST": self.interrupt}),
             ]
+            if gen.prompts:
+                found.append(Route(_pattern(f"{chat}/prompts"), {"GET": self.prompts}))
+            if gen.cost:
+                found.append(Route(_pattern(f"{chat}/cost"), {"GET": self.cost}))
         return found
 
     def _gate(self) -> None:
@@ -71,6 +88,26 @@ class ChatRoutes:
     def interrupt(self, request: Request) -> Result:
         self._gate()
         return 200, self.store.interrupt(request.user, request.params["chat"])
+
+    def cost(self, request: Request) -> Result:
+        with self.store.lock:
+            chat = self.store.find(request.user, request.params["chat"])
+        return 200, cost_json(chat.id)
+
+    def model_configs(self, request: Request) -> Result:
+        self._gate()
+        return 200, model_configs_json(self.store.gen, self.store.models)
+
+    def org_models(self, request: Request) -> Result:
+        directory = self.store.directory
+        org = directory.find_org(request.params["organization"])
+        if org is None or not directory.can_see_org(request.user, org):
+            raise not_found()
+        return 200, org_models_json(org, self.store.models)
+
+
+def _absent(request: Request) -> Result:
+    raise ApiError(404, ROUTE_NOT_FOUND)
 
 
 def install(api: Api, store: ChatStore) -> None:

@@ -17,6 +17,7 @@ from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.chats.chat_json import chat_json, message_json, queued_json
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
+from runner.sim.chats.models import default_configs
 from runner.sim.chats.record import MAX_QUEUED, ChatRecord, QueuedMessage
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory, SimUser
@@ -26,17 +27,16 @@ from runner.sim.workspace import Workspace
 
 #: `limit` of the chat list when 0 or omitted (the SQL default).
 DEFAULT_PAGE = 50
-#: Search keys of `q` on the chat list (main), plus `status` on GA.
-_SEARCH_KEYS = (
-    "archived",
-    "title",
-    "has_unread",
-    "pr_status",
-    "diff_url",
-    "pr",
-    "repo",
-    "pr_title",
-    "source",
+#: Search keys of `q` on the chat list, by the release that added them (CHATS-CONTRACT 1.5 and
+#: 7.5: v2.32 knows only `archived`; `pr`, `repo`, `pr_title` v2.34; `source` v2.35; `search`
+#: v2.36; `status` is GA's (1.5), here from v2.37). The others are main's of 2026-04-20.
+_SEARCH_KEYS: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
+    ((2, 32), ("archived",)),
+    ((2, 33), ("title", "has_unread", "pr_status", "diff_url")),
+    ((2, 34), ("pr", "repo", "pr_title")),
+    ((2, 35), ("source",)),
+    ((2, 36), ("search",)),
+    ((2, 37), ("status",)),
 )
 _GA_STATUSES = ("waiting", "running", "error", "requires_action", "interrupting")
 SYSTEM_PROMPT_LIMIT = 10_000
@@ -61,6 +61,7 @@ class ChatStore:
         self.lock = threading.Lock()
         self.chats: list[ChatRecord] = []
         self.model_config_id = self._uuid()
+        self.models = default_configs([self._uuid(), self.model_config_id, self._uuid()])
         self._message_ids = itertools.count(1)
         self._queue_ids = itertools.count(1)
 
@@ -78,7 +79,17 @@ class ChatStore:
         return chat.status(now, state_refactor=self.gen.state_refactor, clock=self.clock)
 
     def _json(self, chat: ChatRecord, now: float) -> dict[str, Any]:
-        return chat_json(self.gen, self.directory, chat, self._status(chat, now))
+        return chat_json(
+            self.gen, self.directory, chat, self._status(chat, now), self._children(chat, now)
+        )
+
+    def _children(self, chat: ChatRecord, now: float) -> tuple[dict[str, Any], ...]:
+        """The sub-agent chats under a root chat, with its archived state (CHATS-CONTRACT 1.6)."""
+        return tuple(
+            chat_json(self.gen, self.directory, child, self._status(child, now))
+            for child in self.chats
+            if child.parent_id == chat.id and child.archived == chat.archived
+        )
 
     def find(self, caller: SimUser, chat_ref: str) -> ChatRecord:
         """`{chat}`: a UUID only; 400 otherwise, 404 for unknown or unreadable chats."""
@@ -108,6 +119,8 @@ class ChatStore:
             for chat in self.chats:
                 if chat.owner_id != caller.id or chat.archived != archived:
                     continue
+                if chat.parent_id and self.gen.root_only_list:
+                    continue  # CHATS-CONTRACT 7.5: v2.32 lists sub-agent chats too
                 if any(chat.labels.get(k) != v for k, v in wanted.items()):
                     continue
                 if "title" in terms and terms["title"].lower() not in chat.title.lower():
@@ -121,11 +134,19 @@ class ChatStore:
                 ids = [chat.id for chat, _ in found]
                 found = found[ids.index(after_id) + 1 :] if after_id in ids else []
             page = found[offset : offset + (limit or DEFAULT_PAGE)]
-            return [chat_json(self.gen, self.directory, chat, status) for chat, status in page]
+            return [
+                chat_json(self.gen, self.directory, chat, status, self._children(chat, now))
+                for chat, status in page
+            ]
 
     def _search(self, query: str) -> dict[str, str]:
         message = "Invalid chat search query."
-        allowed = (*_SEARCH_KEYS, "status") if self.gen.ga else _SEARCH_KEYS
+        allowed = [
+            key
+            for (major, minor), keys in _SEARCH_KEYS
+            if self.gen.version.at_least(major, minor)
+            for key in keys
+        ]
         values: dict[str, str] = {}
         for element in _split(query, " ", keep_quotes=True):
             if element.startswith(":") or element.endswith(":"):
@@ -179,17 +200,18 @@ class ChatStore:
         if isinstance(system_prompt, str) and len(system_prompt) > SYSTEM_PROMPT_LIMIT:
             raise ApiError(400, "System prompt exceeds maximum length.")
         model = _uuid_field(body, "model_config_id")
-        if model and model != self.model_config_id:
+        if model and model not in {c.id for c in self.models}:
             raise ApiError(400, "Invalid model config ID.")
         owner = caller
         title = ""
-        if gen.ga:
+        if gen.create_owner_id:  # CHATS-CONTRACT 7.5; older releases ignore the field
             owner_ref = _uuid_field(body, "owner_id")
             if owner_ref and owner_ref != caller.id:
                 other = self.directory.find_user(owner_ref)
                 if other is None or not caller.owner:
                     raise ApiError(403, "Forbidden.")
                 owner = other
+        if gen.create_title:  # CHATS-CONTRACT 7.5; older releases ignore the field
             raw_title = body.get("title")
             if isinstance(raw_title, str):
                 title = raw_title.strip()
@@ -203,7 +225,7 @@ class ChatStore:
                 org_id=org_id,
                 title=title or chat_title(text or ""),
                 labels=labels,
-                model_config_id=self.model_config_id,
+                model_config_id=model or self.model_config_id,
                 client_type=client_type,
                 created_at=now,
                 updated_at=now,
@@ -219,7 +241,24 @@ class ChatStore:
                     # first user message (CHATS-CONTRACT 7.2).
                     chat.inject_context(now, self._next_id)
             self.chats.append(chat)
+            if text is not None and "[sim:subagent]" in text:
+                self.chats.append(self._sub_agent(chat, now))
             return self._json(chat, now)
+
+    def _sub_agent(self, root: ChatRecord, now: float) -> ChatRecord:
+        """An idle sub-agent chat the agent of `root` started (no labels of its own)."""
+        return ChatRecord(
+            id=self._uuid(),
+            owner_id=root.owner_id,
+            org_id=root.org_id,
+            title="Sub-agent",
+            labels={},
+            model_config_id=root.model_config_id,
+            client_type=root.client_type,
+            created_at=now,
+            updated_at=now,
+            parent_id=root.id,
+        )
 
     def _workspace(self, caller: SimUser, workspace_id: str, org_id: str) -> Workspace | None:
         if not workspace_id:

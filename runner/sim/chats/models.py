@@ -1,0 +1,104 @@
+"""The simulated deployment's chat model configs and the model and cost routes that show them.
+
+CHATS-CONTRACT 7.3: before v2.37 `GET /api/experimental/chats/model-configs` answers a bare
+`ChatModelConfig[]` (its `provider` string became `ai_provider_id`, a uuid, in "v2.35/v2.36", PR
+#26877: the simulator switches at v2.36); from v2.37 `GET /api/v2/organizations/{organization}/
+chats/models` answers `{models, providers, unsupported_providers}` for that organization.
+CHATS-CONTRACT 7.4: `GET {P}/{chat}/cost` (v2.36+) sums the chat's AI Gateway records, so on a
+deployment without the gateway, as this one is, it is zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from runner.sim.chats.generation import ChatGeneration
+from runner.sim.directory import SimOrg
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """One configured chat model; `id` is what `model_config_id` takes."""
+
+    id: str
+    provider_id: str
+    provider: str
+    model: str
+    display_name: str
+    context_limit: int
+    is_default: bool
+
+
+def default_configs(ids: list[str]) -> tuple[ModelConfig, ...]:
+    """A small default set: one enabled provider with a default model and a second model."""
+    provider_id, default_id, other_id = ids
+    return (
+        ModelConfig(
+            default_id,
+            provider_id,
+            "anthropic",
+            "claude-sonnet-4-5",
+            "Claude Sonnet",
+            200_000,
+            True,
+        ),
+        ModelConfig(
+            other_id, provider_id, "anthropic", "claude-haiku-4-5", "Claude Haiku", 200_000, False
+        ),
+    )
+
+
+def model_configs_json(gen: ChatGeneration, configs: tuple[ModelConfig, ...]) -> list[Any]:
+    """`ChatModelConfig[]` of `model-configs` (before v2.37)."""
+    found: list[Any] = []
+    for config in configs:
+        body: dict[str, Any] = {"id": config.id}
+        if gen.version.at_least(2, 36):
+            body["ai_provider_id"] = config.provider_id
+        else:
+            body["provider"] = config.provider
+        body.update(_common(config))
+        found.append(body)
+    return found
+
+
+def org_models_json(org: SimOrg, configs: tuple[ModelConfig, ...]) -> dict[str, Any]:
+    """The organization-scoped models answer of v2.37+ (CHATS-CONTRACT 7.3)."""
+    providers = {c.provider_id: c.provider for c in configs}
+    return {
+        "models": [
+            {
+                "id": c.id,
+                "organization_id": org.id,
+                "ai_provider_id": c.provider_id,
+                **_common(c),
+            }
+            for c in configs
+        ],
+        "providers": [
+            {"id": pid, "provider": name, "display_name": name.title()}
+            for pid, name in providers.items()
+        ],
+        "unsupported_providers": [],
+    }
+
+
+def cost_json(chat_id: str) -> dict[str, Any]:
+    """`GET {P}/{chat}/cost`: no AI Gateway records on the simulated deployment."""
+    return {
+        "chat_id": chat_id,
+        "total_cost_micros": 0,
+        "request_count": 0,
+        "unpriced_request_count": 0,
+    }
+
+
+def _common(config: ModelConfig) -> dict[str, Any]:
+    return {
+        "model": config.model,
+        "display_name": config.display_name,
+        "enabled": True,
+        "is_default": config.is_default,
+        "context_limit": config.context_limit,
+    }
