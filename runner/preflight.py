@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from runner.coder.chat_model_configs import ChatModelConfig
 from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
 from runner.errors import (
     ApiError,
@@ -49,6 +50,8 @@ class ResolvedTask:
     template: Template | None
     version: TemplateVersion | None
     preset: Preset | None
+    #: Chats: the model config the manifest names (None: the deployment's default).
+    model: ChatModelConfig | None = None
 
     @property
     def version_id(self) -> str:
@@ -83,7 +86,8 @@ def located(task: DesiredTask, problem: str) -> LocatedError:
 
 
 def require_templates(tasks: Sequence[DesiredTask]) -> None:
-    """Tasks creates every task from a template: a ManifestError locating each task without one."""
+    """What Tasks cannot take, located at each task: a task without a template (Coder Tasks
+    creates every task from one) and the fields only Chats have."""
     errors = [
         located(
             task,
@@ -93,8 +97,20 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         for task in tasks
         if task.template is None
     ]
+    errors += [
+        located(task, f"`model` {task.model!r} needs Chats: {_TASKS_CHOOSE_MODELS}")
+        for task in tasks
+        if task.model is not None
+    ]
     if errors:
         raise ManifestError(errors)
+
+
+#: Why a Tasks batch cannot name a model.
+_TASKS_CHOOSE_MODELS = (
+    "Coder Tasks choose their model through the template and its presets; pick a preset, or "
+    "run the batch on chats (`--backend chats`, Coder Agents)"
+)
 
 
 def preflight(

@@ -13,6 +13,7 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 
 from runner import ownership
 from runner.backends.chat_inputs import answered, typed_inputs
@@ -27,6 +28,7 @@ from runner.errors import (
     AgentBusyError,
     ApiError,
     ConflictError,
+    LocatedError,
     ManifestError,
     ServerError,
     TasksError,
@@ -34,6 +36,7 @@ from runner.errors import (
 )
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
+from runner.model_choice import ModelCatalogs, ModelProblem
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -88,6 +91,7 @@ class ChatsBackend:
         self._me: User | None = None
         self.conflicts = NameConflicts()
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
+        self._models: dict[str, str] = {}  # coder name (lower) -> model config id to send with
 
     @property
     def kind(self) -> str:
@@ -129,7 +133,7 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
-        return resolved
+        return self._with_models(desired, resolved)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
@@ -162,6 +166,7 @@ class ChatsBackend:
             labels=chat_labels(desired, resolved),
             workspace_id=workspace.id if workspace else None,
             title=desired.display_name,
+            model_config_id=resolved.model.id if resolved.model else None,
         )
         with self._lock:
             self._prompts[chat.id] = desired.prompt
@@ -174,8 +179,11 @@ class ChatsBackend:
             history = self._histories.pop(item.id, None)
         if history is not None and not answered(history, after):
             raise AgentBusyError(409, "the agent has not answered the last message yet")
+        with self._lock:
+            model = self._models.get(item.name.lower())
         try:
-            self.chats.send_message(item.id, text)
+            # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
+            self.chats.send_message(item.id, text, model_config_id=model)
         except ApiError as error:
             if is_queue_full(error):
                 raise AgentBusyError(
@@ -218,6 +226,31 @@ class ChatsBackend:
         return ItemDetails(pull_request=pull_request, last_message=said)
 
     # -- internals ------------------------------------------------------------------------
+
+    def _with_models(
+        self, desired: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> Mapping[str, ResolvedTask]:
+        """`resolved` with the model config each task names; a ManifestError locates every
+        model that cannot be used, and a missing default where no model is named."""
+        catalogs = ModelCatalogs(self.chats)
+        chosen = dict(resolved)
+        problems: dict[str, LocatedError] = {}  # a matrix's tasks share their entry's line
+        for task in desired:
+            key = task_key(task)
+            organization = resolved[key].organization
+            try:
+                config = catalogs.choose(organization.id if organization else None, task.model)
+            except ModelProblem as problem:
+                error = located(task, str(problem))
+                problems.setdefault(str(error), error)
+                continue
+            if config is not None:
+                chosen[key] = replace(resolved[key], model=config)
+                with self._lock:
+                    self._models[task.coder_name.lower()] = config.id
+        if problems:
+            raise ManifestError(list(problems.values()))
+        return chosen
 
     def _pinned_workspace(
         self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
@@ -333,6 +366,7 @@ class ChatsBackend:
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             raw=chat.raw,
+            model_config_id=chat.last_model_config_id,
         )
 
 

@@ -113,9 +113,20 @@ def backend_option(function: F) -> F:
     )(function)
 
 
+def model_option(function: F) -> F:
+    """Add `--model NAME` (as `model`): a chat model config's name, display name or ID."""
+    return click.option(
+        "--model",
+        metavar="MODEL",
+        help="Chats: the model every task runs on (a model's name, display name or ID; "
+        "`tasks models` lists them). Overrides the manifest's `model`.",
+    )(function)
+
+
 def plan_flags(function: F) -> F:
-    """--var, --env, --backend, --target, --replace and --prune (shared by plan and apply)."""
+    """--var, --env, --backend, --model, --target, --replace and --prune (plan and apply)."""
     decorators = [
+        model_option,
         click.option(
             "--target",
             "targets",

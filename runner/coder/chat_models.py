@@ -108,6 +108,8 @@ class Chat:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: The model of the chat's last turn (CHATS-CONTRACT 7.3).
+    last_model_config_id: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo) -> Chat:
@@ -134,6 +136,7 @@ class Chat:
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
             raw=data,
+            last_model_config_id=_str(data, "last_model_config_id"),
         )
 
     @property

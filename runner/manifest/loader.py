@@ -27,7 +27,16 @@ from runner.manifest.wording import kind, one_line, quote, show
 from runner.manifest.yamltree import Document, PathPart, parse
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
-TEXT_FIELDS = ("name", "prompt", "template", "template_version", "preset", "owner", "organization")
+TEXT_FIELDS = (
+    "name",
+    "prompt",
+    "template",
+    "template_version",
+    "preset",
+    "owner",
+    "organization",
+    "model",
+)
 _DURATIONS = {
     "timeout": defaults.TIMEOUT_SECONDS,
     "idle_grace": defaults.IDLE_GRACE_SECONDS,
@@ -242,7 +251,7 @@ class _TaskBuilder:
         ]
         if "owner" in fields:
             problems.append(([*sources["owner"], "owner"], owner_problem(owner)))
-        for key in ("template", "template_version", "preset", "organization"):
+        for key in ("template", "template_version", "preset", "organization", "model"):
             value = text[key]
             if value is not None and not value.strip():
                 problems.append(([*sources[key], key], f"{key} is empty after rendering"))
@@ -276,6 +285,7 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            model=text["model"],
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
         )
 

@@ -46,6 +46,8 @@ class DesiredTask:
     #: How long polls may fail in a row before apply gives up on the deployment.
     lost_contact_after_seconds: float = defaults.LOST_CONTACT_AFTER_SECONDS
     on_drift: str = "report"  # report | replace
+    #: Chats only: a model config's name, display name or ID (None: the deployment's default).
+    model: str | None = None
     origin: Origin | None = None
 
     @property
@@ -67,6 +69,11 @@ class DesiredTask:
         """The task as plain data (every field but `batch` and `origin`), in field order."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _stored_fields()}
         data["follow_ups"] = list(self.follow_ups)
+        # Chats-only fields are written only when set, so documents of batches without them
+        # stay as they were.
+        for name in _CHATS_ONLY:
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -85,9 +92,10 @@ class DesiredTask:
         for name in ("name", "prompt", "owner", "wait", "on_drift"):
             if name in values and not isinstance(values[name], str):
                 raise TypeError(f"{name} is not text")
-        template = values.get("template")
-        if template is not None and not isinstance(template, str):
-            raise TypeError("template is not text")
+        for name in ("template", "model"):
+            value = values.get(name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         for number in (
@@ -99,6 +107,10 @@ class DesiredTask:
             if number in values:
                 values[number] = float(values[number])
         return cls(batch=batch, **values)
+
+
+#: Fields only a Chats backend takes (a Tasks batch naming one stops at preflight).
+_CHATS_ONLY = ("model",)
 
 
 def _stored_fields() -> tuple[Field[Any], ...]:

@@ -51,6 +51,7 @@ def command(
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
     backend: str,
+    model: str | None,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -87,7 +88,7 @@ def command(
     try:
         try:
             prepared = prepare(
-                ctx, source(file, variables, env_names, backend), targets, replace, prune
+                ctx, source(file, variables, env_names, backend, model), targets, replace, prune
             )
             check_saved(prepared, file)
         except TasksError as error:
