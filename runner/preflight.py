@@ -102,6 +102,11 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         for task in tasks
         if task.model is not None
     ]
+    errors += [
+        located(task, f"`labels` need Chats: {_TASKS_HAVE_NO_LABELS}")
+        for task in tasks
+        if task.labels
+    ]
     if errors:
         raise ManifestError(errors)
 
@@ -110,6 +115,11 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
 _TASKS_CHOOSE_MODELS = (
     "Coder Tasks choose their model through the template and its presets; pick a preset, or "
     "run the batch on chats (`--backend chats`, Coder Agents)"
+)
+
+#: Why a Tasks batch cannot set labels.
+_TASKS_HAVE_NO_LABELS = (
+    "Coder Tasks carry no labels; run the batch on chats (`--backend chats`, Coder Agents)"
 )
 
 

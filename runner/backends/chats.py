@@ -58,8 +58,10 @@ def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
 
 
 def chat_labels(desired: DesiredTask, resolved: ResolvedTask) -> dict[str, str]:
-    """The labels that make a chat the batch's own."""
+    """The labels that make a chat the batch's own, after the team's own labels (no key of
+    which is under `tasks/`: the loader refuses those)."""
     return {
+        **dict(desired.labels),
         LABEL_BATCH: desired.batch,
         LABEL_ITEM: desired.name,
         LABEL_SPEC: spec_hash(desired, resolved),

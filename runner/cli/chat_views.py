@@ -7,7 +7,7 @@ batch made (found by its labels).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -54,12 +54,15 @@ def chat_name(chat: Chat) -> str:
     return f"{batch}/{name}" if batch and name else chat.id
 
 
-def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
-    """The token user's chats (archived ones excluded), every page."""
+def list_chats(
+    client: ChatsClient, *, output: str, quiet: bool, labels: Mapping[str, str] | None = None
+) -> None:
+    """The token user's chats (archived ones excluded) carrying every one of `labels`, every
+    page (the server filters: CHATS-CONTRACT section 2)."""
     from runner.render.chat_tables import chat_table
 
     with error_context("list chats"):
-        chats = client.list_chats()
+        chats = client.list_chats(labels=labels)
     if quiet:
         for chat in chats:
             click.echo(safe_text(chat.id))

@@ -48,6 +48,8 @@ class DesiredTask:
     on_drift: str = "report"  # report | replace
     #: Chats only: a model config's name, display name or ID (None: the deployment's default).
     model: str | None = None
+    #: Chats only: the team's own labels, beside the batch's ownership labels.
+    labels: tuple[tuple[str, str], ...] = ()
     origin: Origin | None = None
 
     @property
@@ -69,6 +71,7 @@ class DesiredTask:
         """The task as plain data (every field but `batch` and `origin`), in field order."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _stored_fields()}
         data["follow_ups"] = list(self.follow_ups)
+        data["labels"] = dict(self.labels)
         # Chats-only fields are written only when set, so documents of batches without them
         # stay as they were.
         for name in _CHATS_ONLY:
@@ -98,6 +101,8 @@ class DesiredTask:
                 raise TypeError(f"{name} is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
+        if "labels" in values:
+            values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())
         for number in (
             "timeout_seconds",
             "idle_grace_seconds",
@@ -110,7 +115,7 @@ class DesiredTask:
 
 
 #: Fields only a Chats backend takes (a Tasks batch naming one stops at preflight).
-_CHATS_ONLY = ("model",)
+_CHATS_ONLY = ("model", "labels")
 
 
 def _stored_fields() -> tuple[Field[Any], ...]:

@@ -13,6 +13,7 @@ from runner.cli.error_context import error_context
 from runner.cli.options import backend_option, column_option, output_option
 from runner.coder.client import CoderClient
 from runner.coder.models import TASK_STATUSES
+from runner.errors import InvalidInputError
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_text
 from runner.render.task_tables import LIST_DEFAULT_COLUMNS, TASK_COLUMNS, task_table
@@ -41,6 +42,17 @@ def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None
             f"{value!r} is not a task status; choose from {'|'.join(TASK_STATUSES)}"
         )
     return value
+
+
+def _labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    # Coder splits a filter at its first separator, so a value may hold `=` (CHATS-CONTRACT 2).
+    labels: dict[str, str] = {}
+    for value in values:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key or not wanted:
+            raise click.BadParameter(f"{value!r}: expected KEY=VALUE")
+        labels[key] = wanted
+    return labels
 
 
 @click.command("list", cls=CoderCommand, short="List tasks", aliases=("ls",), examples=EXAMPLES)
@@ -77,6 +89,14 @@ def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None
     description='List tasks for the specified user (username, "me").',
 )
 @backend_option
+@click.option(
+    "--label",
+    "labels",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_labels,
+    help="Chats: only chats carrying this label. Repeatable (all must match).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -87,6 +107,7 @@ def command(
     status: str | None,
     user: str,
     backend: str,
+    labels: dict[str, str],
 ) -> None:
     """List tasks."""
     owner: str | None = user.strip()
@@ -97,8 +118,10 @@ def command(
     if not isinstance(api, CoderClient):
         from runner.cli.chat_views import list_chats
 
-        list_chats(api, output=output, quiet=quiet)
+        list_chats(api, output=output, quiet=quiet, labels=labels)
         return
+    if labels:
+        raise InvalidInputError("--label filters chats (Coder Agents); Coder Tasks carry no labels")
     with error_context("list tasks"):
         tasks = api.list_tasks(owner=owner, status=status)
     if quiet:
