@@ -8,11 +8,14 @@ and without one Coder refuses the create (7.3: "No default chat model config is 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.coder.chat_model_configs import ChatModelConfig
-from runner.errors import ApiError
+from runner.errors import ApiError, LocatedError, ManifestError
+from runner.manifest.model import DesiredTask
+from runner.preflight import ResolvedTask, located, task_key
 
 if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient
@@ -93,3 +96,27 @@ class ModelCatalogs:
             require_default(configs)
             return None
         return choose(configs, wanted)
+
+
+def with_models(
+    chats: ChatsClient, desired: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+) -> dict[str, ResolvedTask]:
+    """`resolved` with the model config each task names; a ManifestError locates every task
+    whose model cannot be used, or that names none where the deployment has no default."""
+    catalogs = ModelCatalogs(chats)
+    chosen = dict(resolved)
+    problems: dict[str, LocatedError] = {}  # a matrix's tasks share their entry's line
+    for task in desired:
+        key = task_key(task)
+        organization = resolved[key].organization
+        try:
+            config = catalogs.choose(organization.id if organization else None, task.model)
+        except ModelProblem as problem:
+            error = located(task, str(problem))
+            problems.setdefault(str(error), error)
+            continue
+        if config is not None:
+            chosen[key] = replace(resolved[key], model=config)
+    if problems:
+        raise ManifestError(list(problems.values()))
+    return chosen

@@ -58,7 +58,8 @@ REFERENCE_FILES = (
 
 
 def under_ci() -> bool:
-    """Any non-empty `CI` (`.ci/run` and CI services set `CI=true`)."""
+    """Any non-empty `CI` (`.ci/run` sets `true`; CI services set `true`, `1`, `yes` or their
+    own names): a contract check must never skip silently on a CI machine."""
     return bool(os.environ.get("CI", "").strip())
 
 

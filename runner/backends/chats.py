@@ -9,14 +9,21 @@ task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass
 
 from runner import ownership
 from runner.backends.chat_inputs import answered, typed_inputs
+from runner.backends.chat_labels import (
+    LABEL_FOLLOW_UPS,
+    completes,
+    follow_ups_digest,
+    proven_inputs,
+)
 from runner.backends.conflicts import NameConflicts
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
@@ -28,15 +35,15 @@ from runner.errors import (
     AgentBusyError,
     ApiError,
     ConflictError,
-    LocatedError,
     ManifestError,
     ServerError,
     TasksError,
+    TransportError,
     UncertainOutcomeError,
 )
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
-from runner.model_choice import ModelCatalogs, ModelProblem
+from runner.model_choice import with_models
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -81,6 +88,26 @@ def workspace_name(batch: str, name: str) -> str:
     return ownership.coder_name(batch, name)
 
 
+@dataclass(frozen=True)
+class _Spec:
+    """What the manifest asks of one item, and the digest its chat's `tasks/spec` carries."""
+
+    digest: str
+    desired: DesiredTask
+    resolved: ResolvedTask
+
+
+@dataclass(frozen=True)
+class _Origin:
+    """What a chat was made from, as a `Task` shows it: prompt, template and workspace."""
+
+    prompt: str = ""
+    template_id: str = ""
+    template_version_id: str = ""
+    template_name: str = ""
+    workspace_name: str = ""
+
+
 class ChatsBackend:
     """Chats as batch items; `tasks_client` resolves templates, users and organizations."""
 
@@ -93,7 +120,7 @@ class ChatsBackend:
         self._me: User | None = None
         self.conflicts = NameConflicts()
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
-        self._models: dict[str, str] = {}  # coder name (lower) -> model config id to send with
+        self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
 
     @property
     def kind(self) -> str:
@@ -135,7 +162,12 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
-        return self._with_models(desired, resolved)
+        resolved = with_models(self.chats, desired, resolved)
+        with self._lock:
+            for task in desired:
+                found = resolved[task_key(task)]
+                self._specs[(task.batch, task.name)] = _Spec(spec_hash(task, found), task, found)
+        return resolved
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
@@ -149,7 +181,13 @@ class ChatsBackend:
         return f"/agents/{item.id}"
 
     def delivered_inputs(self, item: Task) -> tuple[str, ...]:
-        """The text of every message someone sent, oldest first (workspace context is not)."""
+        """The text of every message someone sent, oldest first (workspace context is not);
+        without a read where the chat's labels prove every follow-up delivered."""
+        spec = self._spec_of(item)
+        if spec is not None:
+            proven = _proven(item, spec)
+            if proven is not None:
+                return proven
         history = self.chats.history(item.id)
         with self._lock:
             self._histories[item.id] = history
@@ -181,17 +219,43 @@ class ChatsBackend:
             history = self._histories.pop(item.id, None)
         if history is not None and not answered(history, after):
             raise AgentBusyError(409, "the agent has not answered the last message yet")
-        with self._lock:
-            model = self._models.get(item.name.lower())
+        wanted = self._manifest_spec(item)
+        model = wanted.resolved.model if wanted is not None else None
         try:
             # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
-            self.chats.send_message(item.id, text, model_config_id=model)
+            self.chats.send_message(item.id, text, model_config_id=model.id if model else None)
         except ApiError as error:
             if is_queue_full(error):
                 raise AgentBusyError(
                     error.status, error.api_message, method=error.method, path=error.path
                 ) from None
             raise
+        spec = self._spec_of(item)
+        if spec is not None and history is not None:
+            before = [m.text for m in typed_inputs(history)]
+            desired = spec.desired
+            if completes(before, desired.prompt, desired.follow_ups, text):
+                self._label_delivered(item, desired.follow_ups)
+
+    def _label_delivered(self, item: Task, follow_ups: Sequence[str]) -> None:
+        """Mark every follow-up delivered (labels are replaced whole, so all are sent)."""
+        labels = dict(_labels(item))
+        labels[LABEL_FOLLOW_UPS] = follow_ups_digest(follow_ups)
+        # Only a saving for later plans: without it they read the history instead.
+        with contextlib.suppress(ApiError, TransportError):
+            self.chats.set_labels(item.id, labels)
+
+    def _manifest_spec(self, item: Task) -> _Spec | None:
+        """The manifest's spec for the item `item`'s labels name, if the manifest has it."""
+        labels = _labels(item)
+        key = (labels.get(LABEL_BATCH, ""), labels.get(LABEL_ITEM, ""))
+        with self._lock:
+            return self._specs.get(key)
+
+    def _spec_of(self, item: Task) -> _Spec | None:
+        """The manifest's spec for `item` when its `tasks/spec` label still matches it."""
+        spec = self._manifest_spec(item)
+        return spec if spec is not None and _labels(item).get(LABEL_SPEC) == spec.digest else None
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
@@ -211,8 +275,9 @@ class ChatsBackend:
         raise TasksError("chats cannot be paused or resumed")
 
     def details(self, item: Task) -> ItemDetails:
-        """The pull request Coder tracks for the chat now, and its last assistant message."""
-        chat = self.chats.get_chat(item.id)
+        """The pull request and Coder's label of the last turn, from the chat's row in the last
+        poll (`item.raw`); the newest messages are read only from servers without turn labels."""
+        chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
         diff = chat.diff_status
         pull_request = None
         if diff is not None and diff.url:
@@ -223,68 +288,45 @@ class ChatsBackend:
                 additions=diff.additions,
                 deletions=diff.deletions,
             )
-        newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
-        said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
+        said = chat.turn_summary
+        if said is None:  # a server without turn labels: the newest messages say it
+            newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
+            said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
         return ItemDetails(pull_request=pull_request, last_message=said)
 
     # -- internals ------------------------------------------------------------------------
 
-    def _with_models(
-        self, desired: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
-    ) -> Mapping[str, ResolvedTask]:
-        """`resolved` with the model config each task names; a ManifestError locates every
-        model that cannot be used, and a missing default where no model is named."""
-        catalogs = ModelCatalogs(self.chats)
-        chosen = dict(resolved)
-        problems: dict[str, LocatedError] = {}  # a matrix's tasks share their entry's line
-        for task in desired:
-            key = task_key(task)
-            organization = resolved[key].organization
-            try:
-                config = catalogs.choose(organization.id if organization else None, task.model)
-            except ModelProblem as problem:
-                error = located(task, str(problem))
-                problems.setdefault(str(error), error)
-                continue
-            if config is not None:
-                chosen[key] = replace(resolved[key], model=config)
-                with self._lock:
-                    self._models[task.coder_name.lower()] = config.id
-        if problems:
-            raise ManifestError(list(problems.values()))
-        return chosen
-
     def _pinned_workspace(
         self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
     ) -> PinnedWorkspace:
-        """The item's workspace: the one an earlier (lost or half-done) create made, else new.
+        """The item's workspace: new, else the one an earlier (lost or half-done) create made.
 
-        Looked up by its name first, so a create whose response was lost, or whose chat was
-        never made, is adopted rather than made twice.
+        Created first: Coder refuses a name that is taken (409), and only then, or when the
+        answer was lost, is it looked up by name and adopted rather than made twice. So a
+        workspace costs one request, not a lookup and a create.
         """
         name = workspace_name(desired.batch, desired.name)
         owner = resolved.owner.username
-        workspace = self._adoptable(resolved, version, name)
-        if workspace is None:
-            try:
-                workspace = self.chats.create_workspace(
-                    name,
-                    version.id,
-                    owner=owner,
-                    preset_id=resolved.preset.id if resolved.preset else None,
-                )
-            except ConflictError as refused:
-                found = self.conflicts.holder(
-                    refused,
-                    owner,
-                    name,
-                    lambda: self.chats.workspace_by_owner_and_name(owner, name),
-                )
-                workspace = self._judged(PinnedWorkspace.from_json(found), resolved, version)
-            except (UncertainOutcomeError, ServerError):
-                workspace = self._adoptable(resolved, version, name)
-                if workspace is None:
-                    raise
+        try:
+            workspace = self.chats.create_workspace(
+                name,
+                version.id,
+                owner=owner,
+                preset_id=resolved.preset.id if resolved.preset else None,
+            )
+        except ConflictError as refused:
+            found = self.conflicts.holder(
+                refused,
+                owner,
+                name,
+                lambda: self.chats.workspace_by_owner_and_name(owner, name),
+            )
+            workspace = self._judged(PinnedWorkspace.from_json(found), resolved, version)
+        except (UncertainOutcomeError, ServerError):
+            adopted = self._adoptable(resolved, version, name)
+            if adopted is None:
+                raise
+            workspace = adopted
         with self._lock:
             self._workspaces[workspace.id] = workspace
         return workspace
@@ -337,11 +379,45 @@ class ChatsBackend:
             return message.text
         return ""
 
+    def _origin(self, chat: Chat, batch: str, item: str | None) -> _Origin:
+        """What `chat` was made from, read from its labels where they vouch for it.
+
+        A `tasks/spec` label equal to the manifest's digest says the chat was made from that
+        prompt, template, version and preset, so neither its history nor its workspace is read
+        (a thousand unchanged chats cost their list pages). Only a chat of a manifest item whose
+        label differs or is missing is read, to say how it drifted; a chat the manifest no
+        longer names is only ever deleted, so nothing of it is read.
+        """
+        with self._lock:
+            spec = self._specs.get((batch, item)) if item else None
+        if spec is None or item is None:
+            return _Origin()
+        resolved = spec.resolved
+        # Unpinned, the agent may provision a workspace of its own: nothing to compare it to.
+        bound = resolved.template is None or chat.workspace_id is not None
+        if chat.labels.get(LABEL_SPEC) == spec.digest and bound:
+            template = resolved.template
+            return _Origin(
+                prompt=spec.desired.prompt,
+                template_id=template.id if template else "",
+                template_version_id=resolved.version_id,
+                template_name=template.name if template else "",
+                workspace_name=workspace_name(batch, item) if template else "",
+            )
+        workspace = self._workspace(chat.workspace_id) if chat.workspace_id else None
+        return _Origin(
+            prompt=self._first_prompt(chat),
+            template_id=workspace.template_id if workspace else "",
+            template_version_id=workspace.template_version_id if workspace else "",
+            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
+            workspace_name=workspace.name if workspace else "",
+        )
+
     def _as_task(self, chat: Chat, batch: str) -> Task:
         item = item_name(chat, batch)
         me = self.me()
         name = ownership.coder_name(batch, item) if item else ""
-        workspace = self._workspace(chat.workspace_id) if item and chat.workspace_id else None
+        origin = self._origin(chat, batch, item)
         state, message = _state(chat)
         return Task(
             id=chat.id,
@@ -350,19 +426,19 @@ class ChatsBackend:
             owner_name=chat.owner_username or (me.username if chat.owner_id == me.id else ""),
             organization_id=chat.organization_id or "",
             display_name=ownership.display_name(batch, item) if item else None,
-            template_id=workspace.template_id if workspace else "",
-            template_version_id=workspace.template_version_id if workspace else "",
-            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
+            template_id=origin.template_id,
+            template_version_id=origin.template_version_id,
+            template_name=origin.template_name,
             template_display_name="",
             workspace_id=chat.workspace_id,
-            workspace_name=workspace.name if workspace else "",
+            workspace_name=origin.workspace_name,
             workspace_status="",
             workspace_build_number=0,
             workspace_agent_id=None,
             workspace_agent_lifecycle=None,
             workspace_agent_healthy=None,
             workspace_app_id=None,
-            initial_prompt=self._first_prompt(chat) if item else "",
+            initial_prompt=origin.prompt,
             status="active",
             current_state=TaskState(state, message, "", chat.updated_at),
             created_at=chat.created_at,
@@ -370,6 +446,19 @@ class ChatsBackend:
             raw=chat.raw,
             model_config_id=chat.last_model_config_id,
         )
+
+
+def _labels(item: Task) -> Mapping[str, str]:
+    """The labels of the chat `item` stands for, as the server last showed them."""
+    labels = item.raw.get("labels")
+    if not isinstance(labels, Mapping):
+        return {}
+    return {str(k): v for k, v in labels.items() if isinstance(v, str)}
+
+
+def _proven(item: Task, spec: _Spec) -> tuple[str, ...] | None:
+    """The inputs `item`'s labels prove delivered for `spec`, else None."""
+    return proven_inputs(_labels(item), spec.desired.prompt, spec.desired.follow_ups)
 
 
 def _other_owner(owner: str, me: str) -> str:

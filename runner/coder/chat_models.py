@@ -112,17 +112,20 @@ class Chat:
     last_model_config_id: str = ""
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo) -> Chat:
-        """Reads only the fields `server`'s release declares (v2.32 has no organization)."""
+    def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
+        """Reads only the fields `server`'s release declares (v2.32 has no organization);
+        without a server, every field."""
         labels = data.get("labels")
         diff = data.get("diff_status")
         return cls(
             id=_str(data, "id"),
             organization_id=_opt_str(data, "organization_id")
-            if server.organization_scoped
+            if server is None or server.organization_scoped
             else None,
             owner_id=_str(data, "owner_id"),
-            owner_username=_str(data, "owner_username") if server.owner_names else "",
+            owner_username=_str(data, "owner_username")
+            if server is None or server.owner_names
+            else "",
             workspace_id=_opt_str(data, "workspace_id"),
             parent_chat_id=_opt_str(data, "parent_chat_id"),
             title=_str(data, "title"),
@@ -143,6 +146,16 @@ class Chat:
     def idle(self) -> bool:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
+
+    @property
+    def turn_summary(self) -> str | None:
+        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
+        none: a turn running, ended in error, or not yet labelled); None from a server that
+        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
+        if "last_turn_summary" not in self.raw:
+            return None
+        value = self.raw.get("last_turn_summary")
+        return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
 
@@ -47,8 +47,10 @@ from runner.errors import (
     UnsupportedServerError,
 )
 
-#: Page size of the chat list when following every page (the server's default).
-LIST_PAGE_SIZE = 50
+#: Page size of the chat list when following every page. Coder's chat list has no upper bound
+#: on `limit` (any positive int32; CHATS-CONTRACT 1.5), so a batch of up to 999 chats is one
+#: request per poll and 1,000 to 1,999 at most three, well within its per-path rate limit.
+LIST_PAGE_SIZE = 1000
 #: Page size of the message history (the server allows 1 to 200).
 HISTORY_PAGE_SIZE = 200
 #: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
@@ -197,19 +199,20 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         """
         found: dict[str, Chat] = {}
         horizon = None
+        pages = 0
         for page in self._pages(labels, archived, page_size):
             if horizon is None and page:
                 horizon = max((c.updated_at for c in page if c.updated_at), default=None)
+            pages += 1 if page else 0
             found.update((c.id, c) for c in page)
-        if horizon is None:
-            return list(found.values())
+        if horizon is None or pages == 1:
+            # One page is one query: nothing can have moved behind a cursor.
+            return _newest_first(found.values())
         for page in self._pages(labels, archived, page_size):
             found.update((c.id, c) for c in page)
             if any(c.updated_at is not None and c.updated_at < horizon for c in page):
                 break
-        return sorted(
-            found.values(), key=lambda c: (c.updated_at is None, c.updated_at, c.id), reverse=True
-        )
+        return _newest_first(found.values())
 
     def _pages(
         self, labels: Mapping[str, str] | None, archived: bool, page_size: int
@@ -323,6 +326,10 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         path = f"{self._chat(chat_id)}/interrupt"
         return Chat.from_json(self._object("POST", path, policy=WRITE), self.server)
 
+    def set_labels(self, chat_id: str, labels: Mapping[str, str]) -> None:
+        """Replace the chat's labels whole (`PATCH`; CHATS-CONTRACT 1.9 and 2)."""
+        self._request("PATCH", self._chat(chat_id), body={"labels": dict(labels)}, policy=WRITE)
+
     def archive(self, chat_id: str) -> None:
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, policy=WRITE)
@@ -402,6 +409,10 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def _chat(self, chat_id: str) -> str:
         return f"{self.server.prefix}/{routes.segment(chat_id)}"
+
+
+def _newest_first(chats: Iterable[Chat]) -> list[Chat]:
+    return sorted(chats, key=lambda c: (c.updated_at is None, c.updated_at, c.id), reverse=True)
 
 
 def _messages(value: Any) -> tuple[ChatMessage, ...]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ssl
 import threading
+import time
 import typing
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -48,6 +49,30 @@ class Deadline:
         if left <= 0:
             raise error("request deadline passed")
         return left if timeout is None else min(timeout, left)
+
+
+_outer = threading.local()
+
+
+@contextmanager
+def no_later_than(instant: float, why: str) -> Iterator[None]:
+    """Within the block, every request this thread makes ends by `instant` (`time.monotonic`),
+    its retries and waits included, whatever its own deadline; `why` names the bound in the
+    error (e.g. a poll within the lost-contact window)."""
+    previous = getattr(_outer, "bound", None)
+    _outer.bound = (instant, why)
+    try:
+        yield
+    finally:
+        _outer.bound = previous
+
+
+def outer_bound() -> tuple[float, str] | None:
+    """The `no_later_than` bound around this thread's requests: seconds left, and why."""
+    bound: tuple[float, str] | None = getattr(_outer, "bound", None)
+    if bound is None:
+        return None
+    return bound[0] - time.monotonic(), bound[1]
 
 
 def install(client: httpx.Client, url: str, deadline: Deadline) -> bool:

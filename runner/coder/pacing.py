@@ -15,6 +15,11 @@ one step apart, while any response that shows budget again lets requests go at o
 (another client shared the budget) costs the time to the window's end plus one step, not the
 blind 60 s of `Retry-After`.
 
+A request counts against every window it may have reached the server in, until an answer's
+`X-RateLimit-Reset` names that window: the server counts it on arrival, which can be a window
+later than its grant on a busy machine, and one whose answer is lost may have been counted in
+any window from its grant to the loss.
+
 The window length is learned from how `X-RateLimit-Reset` advances (60 s on a real server;
 shorter on a simulator with a time scale). Server time comes from `X-RateLimit-Reset` itself;
 a client clock that disagrees with the server's `Date` by more than a few seconds is corrected.
@@ -61,19 +66,28 @@ class _Route:
     #: No request before this time, and the end of a window found full (after a 429).
     hold_until: float = 0.0
     full_until: float = 0.0
-    #: (grant number, when) of the latest requests: enough to count two full windows. Once
-    #: answered, `when` is moved into the window the server counted the request in.
+    #: [grant number, earliest, latest] arrival times of the latest requests: enough to count
+    #: two full windows. In flight, `latest` is open (inf); an answer narrows both to the
+    #: window the server counted the request in, a lost answer closes `latest` at the loss.
     sent: deque[list[float]] = field(default_factory=lambda: deque(maxlen=SENT_KEPT))
 
     def count(self, since: float, until: float) -> int:
-        """Requests sent in [since, until)."""
-        return sum(1 for _, when in self.sent if since <= when < until)
+        """Requests that may have been counted in [since, until)."""
+        return sum(1 for _, first, last in self.sent if first < until and last >= since)
 
-    def counted_in(self, number: int, start: float, end: float) -> None:
-        """The server counted request `number` in the window [start, end)."""
+    def count_surely(self, since: float, until: float) -> int:
+        """Requests that were counted in [since, until), if at all."""
+        return sum(1 for _, first, last in self.sent if since <= first and last < until)
+
+    def settle(self, number: int, start: float, end: float) -> None:
+        """Request `number` was counted in [start, end), or not at all (a 429: dropped)."""
         for entry in reversed(self.sent):
             if entry[0] == number:
+                if end <= start:
+                    self.sent.remove(entry)
+                    return
                 entry[1] = min(max(entry[1], start), end - 1e-6)
+                entry[2] = max(min(entry[2], end - 1e-6), entry[1])
                 return
 
     #: Requests granted so far, the grant number of the newest answer learnt from, and the
@@ -132,12 +146,12 @@ class RatePacer:
             route = self._routes.setdefault(path, _Route())
             same_window = route.limit > 0
             before = route.reset
-            parsed = self._answered(route, headers)
+            parsed = self._answered(route, grant, headers)
             if parsed is None:
                 return
             remaining, reset = parsed
             same_window = same_window and reset == before
-            route.counted_in(grant.number, reset - self._window, reset)
+            route.settle(grant.number, reset - self._window, reset)
             if grant.number < route.learnt:
                 return
             route.learnt = grant.number
@@ -145,7 +159,7 @@ class RatePacer:
             # while this one was on the way: the server may have counted those after this one.
             overtaken = route.answers - 1 - grant.answers
             left = max(0, remaining - route.in_flight - overtaken)
-            previous = route.count(reset - 2 * self._window, reset - self._window)
+            previous = route.count_surely(reset - 2 * self._window, reset - self._window)
             if same_window and previous == 0:
                 # Nothing slides out of this window, so more cannot have come free: a higher
                 # count is an answer overtaken on the way by requests sent after it.
@@ -156,7 +170,8 @@ class RatePacer:
         """A 429: the seconds until the next request may go, or None without rate headers."""
         with self._lock:
             route = self._routes.setdefault(path, _Route())
-            parsed = self._answered(route, headers)
+            parsed = self._answered(route, grant, headers)
+            route.settle(grant.number, 0.0, 0.0)  # httprate does not count a refused request
             if parsed is None:
                 return None
             limit = route.limit
@@ -168,20 +183,25 @@ class RatePacer:
             now = self._now()
             return max(0.0, self._due(route, now) - now)
 
-    def abandon(self, path: str) -> None:
-        """A request that got no response at all."""
+    def abandon(self, path: str, grant: Grant) -> None:
+        """A request that got no response at all: the server may have counted it all the same,
+        in any window up to now."""
         with self._lock:
             route = self._routes.get(path)
             if route is not None:
                 route.in_flight = max(0, route.in_flight - 1)
-                route.answers += 1  # the server may have counted it all the same
+                route.answers += 1
+                route.settle(grant.number, -math.inf, self._now() + 1e-6)
 
     # -- rules (called with the lock held) --------------------------------------------------
 
-    def _answered(self, route: _Route, headers: Mapping[str, str]) -> tuple[int, float] | None:
+    def _answered(
+        self, route: _Route, grant: Grant, headers: Mapping[str, str]
+    ) -> tuple[int, float] | None:
         """End one in-flight request and learn limit, window and clock: (remaining, reset)."""
         route.in_flight = max(0, route.in_flight - 1)
         route.answers += 1
+        route.settle(grant.number, -math.inf, self._now() + 1e-6)  # it arrived by now
         self._learn_clock(headers)
         parsed = _parse(headers)
         if parsed is None:
@@ -217,7 +237,7 @@ class RatePacer:
     def _spend(self, route: _Route, now: float) -> None:
         route.in_flight += 1
         route.granted += 1
-        route.sent.append([route.granted, now])
+        route.sent.append([route.granted, now, math.inf])
         if route.remaining > 0:
             route.remaining -= 1
 

@@ -171,7 +171,7 @@ class ApiTransport:
             try:
                 response = self._receive(request, started)
             except httpx.TransportError as exc:
-                self._pacer.abandon(route)
+                self._pacer.abandon(route, grant)
                 failure = self._classify(exc, method, path)
                 self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
                 if isinstance(failure, DeadlineExceededError):
@@ -237,13 +237,22 @@ class ApiTransport:
     # -- decisions ----------------------------------------------------------------------------
 
     def _receive(self, request: httpx.Request, started: float) -> httpx.Response:
-        """Send and read the whole response, or raise an httpx timeout at the deadline."""
-        with self._deadline.until(started + self._request_timeout):
+        """Send and read the whole response, or raise an httpx timeout at the deadline (the
+        request's own, or the caller's `deadline.no_later_than` when that ends sooner)."""
+        until = started + self._request_timeout
+        outer = deadline.outer_bound()
+        if outer is not None:
+            until = min(until, self._clock() + outer[0])
+        with self._deadline.until(until):
             response = self._client.send(request, stream=True)
             try:
                 response.read()
             finally:
                 response.close()
+        # httpx binds the stream to its response (BoundSyncStream, httpx/_client.py), a cycle
+        # that only the cyclic collector frees: each poll's whole body would stay until then
+        # (with thousands of tasks held, rarely). Read and closed, the stream is done with.
+        response.stream = httpx.ByteStream(b"")
         return response
 
     def _can_retry_failure(
@@ -266,6 +275,11 @@ class ApiTransport:
         return ceiling * (0.5 + 0.5 * self._jitter())
 
     def _wait(self, seconds: float, why: str) -> None:
+        outer = deadline.outer_bound()
+        if outer is not None and seconds >= outer[0]:
+            # A retry that would end past the caller's bound is not made: the bound holds.
+            said = why if outer[1] in why else f"{why}; no retry fits within {outer[1]}"
+            raise DeadlineExceededError(said)
         self._log(f"retrying in {seconds:.1f} s after {why}")
         self._sleep(seconds)
 
@@ -280,6 +294,11 @@ class ApiTransport:
                 f"timeout ({CONNECT_TIMEOUT_SETTING})"
             )
         if isinstance(exc, httpx.TimeoutException):  # read, write or pool: the overall deadline
+            outer = deadline.outer_bound()
+            if outer is not None and outer[0] <= 0:
+                return DeadlineExceededError(
+                    f"{method} {path}: no complete response from {self.url} within {outer[1]}"
+                )
             return DeadlineExceededError(
                 f"{method} {path}: no complete response from {self.url} within the "
                 f"{_seconds(self._request_timeout)} request deadline ({REQUEST_TIMEOUT_SETTING})"

@@ -10,27 +10,26 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import queue
-import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
 from runner import defaults
 from runner.coder.models import Task
-from runner.durations import format_seconds
-from runner.errors import ApiError, AuthError, LostContactError, TasksError, TransportError
-from runner.execute.results import ApplyReport, Event, Notice, Outcome, TaskResult
+from runner.errors import ApiError, AuthError, TasksError, TransportError
+from runner.execute.contact import Contact
+from runner.execute.details import read_details
+from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
+from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
+from runner.execute.workers import Workers
 from runner.observe import Observation
-from runner.plan import Action, ActionKind, Plan
+from runner.plan import Plan
 from runner.preflight import ResolvedTask, task_key
-from runner.readiness import reached
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -40,8 +39,6 @@ if TYPE_CHECKING:
 DEFAULT_PARALLELISM = defaults.PARALLELISM
 #: On a stop, how long requests already sent may take to answer before they count as unknown.
 IN_FLIGHT_GRACE_SECONDS = 2.0
-#: At most this long between two reports of polls still failing.
-FAILURE_NOTICE_EVERY = 30.0
 
 
 @dataclass(frozen=True)
@@ -87,13 +84,13 @@ def execute(
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
-        if action.kind.changes or _still_to_wait_for(action, task, settings.no_state_after):
+        if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
             found = resolved.get(task_key(action.desired)) if action.desired else None
             run = TaskRun(action, task, found, run_settings, emit, backend, versions)
             runs.append(run)
             results.append(run.result)
         else:
-            result = _static_result(backend, action, task, run_settings.dashboard_url)
+            result = static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
     limits = _Limits(
@@ -105,7 +102,8 @@ def execute(
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
     if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
-        _read_details(backend, [(run.result, run.task) for run in runs] + static)
+        items = [(run.result, run.task) for run in runs] + static
+        read_details(backend, items, settings.parallelism)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -160,15 +158,13 @@ class _Engine:
         self.overdue: set[int] = set()
         self.watching: set[int] = set()
         self.parked: set[int] = set()
-        self.failing_since: float | None = None  # first of the current run of failed polls
-        self.failed_polls = 0
-        self.last_failure_notice = float("-inf")
+        self.contact = Contact(limits.lost_contact_after, notify)
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = _Workers(self.parallelism)
+        pool = Workers(self.parallelism)
         try:
             now = time.monotonic()
             self.last_progress = now
@@ -240,7 +236,7 @@ class _Engine:
             self.has_deadline.add(index)
             heapq.heappush(self.deadlines, (run.deadline, index))
 
-    def _step(self, pool: _Workers) -> None:
+    def _step(self, pool: Workers) -> None:
         now = time.monotonic()
         while self.timers and self.timers[0][0] <= now:
             _, index = heapq.heappop(self.timers)
@@ -264,11 +260,11 @@ class _Engine:
             elif not step.asked and not step.watches:
                 # Waits on another run (a version's verdict): asked again when one finishes.
                 self.parked.add(index)
-        if now - self.last_poll >= self.poll and self.watching:
+        if self.watching and now >= self._next_poll():
             self._observe(now)
             self.last_poll = now
         self._progress(now)
-        timeout = max(0.01, min(self.poll, self.last_poll + self.poll - time.monotonic()))
+        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
@@ -287,7 +283,7 @@ class _Engine:
         for index in changed:
             self._touch(index)
         now = time.monotonic()
-        if self.failing_since is not None:
+        if self.contact.failing:
             return  # no deadline passes while the deployment cannot be seen
         while self.deadlines and self.deadlines[0][0] <= now:
             self.overdue.add(heapq.heappop(self.deadlines)[1])
@@ -297,6 +293,13 @@ class _Engine:
             if run.state.step is Step.DONE:
                 self._touch(index)
 
+    def _next_poll(self) -> float:
+        """When to poll next: a poll interval after the last, or when the lost-contact window
+        closes, so that a run whose polls fail fast ends then, not a poll interval later."""
+        due = self.last_poll + self.poll
+        closes = self.contact.closes_at()
+        return due if closes is None else min(due, closes)
+
     def _observe(self, now: float) -> None:
         watching = sorted(self.watching)
         owners = sorted({self.runs[i].action.owner for i in watching})
@@ -304,55 +307,22 @@ class _Engine:
         by_name: dict[str, Task] = {}
         for owner in owners:
             try:
-                tasks = self.backend.list_items(owner, self.batch)
+                with self.contact.bound(now):
+                    tasks = self.backend.list_items(owner, self.batch)
             except AuthError:
                 raise
             except (ApiError, TransportError) as error:
-                self._poll_failed(error, time.monotonic())
+                self.stopped = self.contact.failed(error, now, time.monotonic())
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
                 by_name[f"{task.owner_name}/{task.name}".lower()] = task
-        if self.failing_since is not None:
-            self.notify(
-                Notice(
-                    f"reached the deployment again after {self.failed_polls} failed poll(s)",
-                    warning=True,
-                )
-            )
-            self.failing_since = None
-            self.failed_polls = 0
-            self.last_failure_notice = float("-inf")
+        self.contact.reached()
         for index in watching:
             run = self.runs[index]
             if run.state.step.watches:
                 run.observe(listed, by_name, now)
             self._touch(index)
-
-    def _poll_failed(self, error: ApiError | TransportError, now: float) -> None:
-        """Report consecutive failed polls; past the grace period, give the run up."""
-        self.failed_polls += 1
-        if self.failing_since is None:
-            self.failing_since = now
-        lost_for = now - self.failing_since
-        grace = self.limits.lost_contact_after
-        reason = error.message
-        if lost_for >= grace:
-            self.stopped = LostContactError(
-                f"lost contact with the deployment: {self.failed_polls} poll(s) failed over "
-                f"{format_seconds(round(lost_for, 1))} (last: {reason})"
-            )
-            return
-        if now - self.last_failure_notice >= min(FAILURE_NOTICE_EVERY, grace / 3):
-            self.last_failure_notice = now
-            left = format_seconds(round(grace - lost_for, 1))
-            self.notify(
-                Notice(
-                    f"cannot reach the deployment ({self.failed_polls} failed poll(s)): "
-                    f"{reason}; giving up in {left}",
-                    warning=True,
-                )
-            )
 
     def _progress(self, now: float) -> None:
         """A line of counts at intervals, so a long wait shows life in a log."""
@@ -369,84 +339,6 @@ class _Engine:
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
 
 
-class _Workers:
-    """A fixed set of daemon threads running requests, `parallelism` at a time.
-
-    Daemon threads, unlike a ThreadPoolExecutor's, are not waited for when the process exits:
-    after Ctrl-C, a worker still sleeping out a rate limit (up to minutes) must neither keep
-    the command from exiting nor send its request once the run has been reported interrupted.
-    """
-
-    def __init__(self, count: int) -> None:
-        self._jobs: queue.SimpleQueue[tuple[Future[Any], Callable[[], Any]] | None] = (
-            queue.SimpleQueue()
-        )
-        self._threads = [
-            threading.Thread(target=self._work, name=f"apply-{n}", daemon=True)
-            for n in range(count)
-        ]
-        for thread in self._threads:
-            thread.start()
-
-    def submit(self, job: Callable[[], Any]) -> Future[Any]:
-        future: Future[Any] = Future()
-        self._jobs.put((future, job))
-        return future
-
-    def close(self) -> None:
-        """Stop the workers once the queued jobs are done."""
-        for _ in self._threads:
-            self._jobs.put(None)
-        for thread in self._threads:
-            thread.join()
-
-    def abandon(self) -> None:
-        """Cancel queued jobs and leave running ones behind (they die with the process)."""
-        while True:
-            try:
-                item = self._jobs.get_nowait()
-            except queue.Empty:
-                break
-            if item is not None:
-                item[0].cancel()
-        for _ in self._threads:
-            self._jobs.put(None)
-
-    def _work(self) -> None:
-        while True:
-            item = self._jobs.get()
-            if item is None:
-                return
-            future, job = item
-            if not future.set_running_or_notify_cancel():
-                continue
-            try:
-                result = job()
-            except BaseException as error:  # handed to the engine thread, which decides
-                future.set_exception(error)
-            else:
-                future.set_result(result)
-
-
-def _still_to_wait_for(action: Action, task: Task | None, no_state_after: float) -> bool:
-    """True for a task with nothing to change whose agent has not yet done what `wait` asks.
-
-    A re-run after a timeout, or while agents still work, waits for them as the first run
-    would have, and reports a failed agent as failed, rather than calling them unchanged. A
-    paused task is left paused: nothing in the plan asks to resume it. An active task whose
-    agent never reports a state counts as idle once it is older than `no_state_after`.
-    """
-    desired = action.desired
-    if action.kind is not ActionKind.NOOP or desired is None or task is None:
-        return False
-    if desired.wait == "none" or task.status == "paused":
-        return False
-    silent_for = None
-    if task.created_at is not None:
-        silent_for = (datetime.now(timezone.utc) - task.created_at).total_seconds()
-    return not reached(task, desired.wait, silent_for, no_state_after)
-
-
 def _poll_interval(plan: Plan) -> float:
     intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
     return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
@@ -456,47 +348,3 @@ def _lost_contact_after(plan: Plan) -> float:
     """The most patient task's grace: the run stops only when every task would."""
     graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
     return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS
-
-
-def _read_details(backend: Backend, items: Sequence[tuple[TaskResult, Task | None]]) -> None:
-    """Each remaining item's pull request and last message, once, after the run.
-
-    What cannot be read is left out: the run's outcome is already decided.
-    """
-    for result, task in items:
-        if task is None or result.outcome is Outcome.DELETED:
-            continue
-        try:
-            details = backend.details(task)
-        except AuthError:
-            raise
-        except (ApiError, TransportError):
-            continue
-        result.pull_request = details.pull_request
-        result.last_message = details.last_message
-
-
-def _static_result(
-    backend: Backend, action: Action, task: Task | None, dashboard_url: str
-) -> TaskResult:
-    outcome = {
-        ActionKind.NOOP: Outcome.UNCHANGED,
-        ActionKind.DRIFT: Outcome.DRIFTED,
-        ActionKind.CONFLICT: Outcome.BLOCKED,
-    }[action.kind]
-    result = TaskResult(
-        name=action.name,
-        owner=action.owner,
-        coder_name=action.coder_name,
-        action=action.kind.value,
-        task_id=action.task_id,
-        outcome=outcome,
-        error="; ".join(action.reasons),
-    )
-    if task is not None:
-        result.status = task.status
-        result.state = task.state
-        result.message = task.message
-        if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
-    return result

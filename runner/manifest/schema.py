@@ -10,16 +10,17 @@ import json
 import re
 from collections.abc import Sequence
 from functools import lru_cache
-from importlib import resources
-from typing import Any
-
-from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from runner.errors import LocatedError
 from runner.manifest.fastcheck import Check, UnsupportedSchema, compile_check
 from runner.manifest.wording import kind, quote, suggestion
 from runner.manifest.yamltree import Document, PathPart
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
+    from jsonschema.exceptions import ValidationError
 
 SCHEMA_FILE = "batch.schema.json"
 
@@ -35,8 +36,9 @@ _TYPE_NAMES = {
 
 
 def schema_text() -> str:
-    """The schema file's text, exactly as shipped."""
-    return resources.files("runner.manifest").joinpath(SCHEMA_FILE).read_text(encoding="utf-8")
+    """The schema file's text, exactly as shipped (beside this module: the package is always
+    installed as files; importlib.resources costs more start-up than the read)."""
+    return Path(__file__).with_name(SCHEMA_FILE).read_text(encoding="utf-8")
 
 
 @lru_cache(maxsize=1)
@@ -51,8 +53,12 @@ def validator() -> Draft202012Validator:
     """A validator for the schema, built once.
 
     Local `$ref`s are inlined first: resolving them per value is most of jsonschema's time on a
-    large batch, and the inlined schema means exactly the same.
+    large batch, and the inlined schema means exactly the same. Imported here: a valid file
+    never needs jsonschema (the fast check answers), and importing it costs more start-up than
+    the rest of a small load.
     """
+    from jsonschema import Draft202012Validator
+
     return Draft202012Validator(_inlined_schema())
 
 

@@ -133,6 +133,11 @@ class SimRequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Stay quiet: the request log keeps what matters."""
 
+    def date_time_string(self, timestamp: float | None = None) -> str:
+        """`Date` from the simulated clock: Go's net/http stamps it with the server's time.Now()
+        (net/http/server.go), the clock httprate's windows follow too (CONTRACT 9.3)."""
+        return super().date_time_string(self.sim.clock.now() if timestamp is None else timestamp)
+
     def do_GET(self) -> None:
         self._serve()
 

@@ -14,7 +14,15 @@ from collections.abc import Callable, Iterator
 import httpx
 import pytest
 
-from runner.errors import ConnectTimeoutError, DeadlineExceededError, UncertainOutcomeError
+from runner.coder import deadline
+from runner.coder.config import Connection
+from runner.coder.transport import ApiTransport
+from runner.errors import (
+    ConnectTimeoutError,
+    DeadlineExceededError,
+    NotSentError,
+    UncertainOutcomeError,
+)
 from tests.conftest import run_tasks
 
 from .fakes import FakeCoder
@@ -187,3 +195,52 @@ def test_deadline_errors_are_typed() -> None:
     fake.on("GET", "/api/v2/buildinfo", httpx.ReadTimeout("timed out"))
     with pytest.raises(DeadlineExceededError):
         _ = fake.client().server
+
+
+WINDOW = "the test's window"
+
+
+def test_an_outer_bound_ends_a_request_to_a_silent_server_before_its_own_deadline(
+    bad_server: Callable[..., BadServer],
+) -> None:
+    """`deadline.no_later_than` (a poll within the lost-contact window) cuts the 60 s request
+    deadline short: the request ends at the bound and says which bound it was."""
+    server = bad_server(stall)
+    transport = ApiTransport(Connection(url=server.url, token="id-secret"))
+    started = time.monotonic()
+    with (
+        pytest.raises(DeadlineExceededError) as caught,
+        deadline.no_later_than(started + 1.0, WINDOW),
+    ):
+        transport.request("GET", "/api/v2/buildinfo")
+    took = time.monotonic() - started
+    transport.close()
+    assert caught.value.message == (
+        f"GET /api/v2/buildinfo: no complete response from {server.url} within {WINDOW}"
+    )
+    assert 1.0 <= took < 20  # the request's own deadline is 60 s, and a retry another 60
+
+
+def test_no_retry_waits_past_an_outer_bound() -> None:
+    """A refused connection is retried after a backoff, unless the backoff ends past the bound:
+    then the request fails at once, and nothing sleeps."""
+    with socket.create_server(("127.0.0.1", 0)) as listener:
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    slept: list[float] = []
+    transport = ApiTransport(Connection(url=url, token="id-secret"), sleep=slept.append)
+    with (
+        pytest.raises(DeadlineExceededError) as caught,
+        deadline.no_later_than(time.monotonic() + 0.1, WINDOW),
+    ):
+        transport.request("GET", "/api/v2/buildinfo")
+    transport.close()
+    assert slept == []
+    assert caught.value.message == (
+        f"cannot reach {url}: connection refused; no retry fits within {WINDOW}"
+    )
+    # Without a bound, the same failure is retried after a backoff.
+    transport = ApiTransport(Connection(url=url, token="id-secret"), sleep=slept.append)
+    with pytest.raises(NotSentError):
+        transport.request("GET", "/api/v2/buildinfo")
+    transport.close()
+    assert len(slept) == 1

@@ -17,7 +17,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ROOT, undeclared_reads
+from conftest import ROOT, undeclared_reads, under_ci
 from contract_schema import undeclared_read
 
 from runner.coder import provenance, routes
@@ -96,15 +96,14 @@ def test_recording_is_off_without_the_variable(monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.parametrize(
-    ("ci", "outcome"),
-    [("true", "errors"), ("1", "errors"), ("anything", "errors"), ("", "skipped")],
+    ("ci", "outcome"), [("true", "errors"), ("woodpecker", "errors"), ("", "skipped")]
 )
 def test_a_missing_reference_fails_under_ci_and_skips_locally(
     tmp_path: Path, ci: str, outcome: str
 ) -> None:
-    """Contract tests cannot vanish: any non-empty `CI` (`.ci/run` sets `CI=true`) turns the
-    skip into a failure, and every file the tests read is checked, not only CONTRACT.md. The
-    Chats side's contract tests are held to the same rule."""
+    """Contract tests cannot vanish: any non-empty `CI` (`true` as `.ci/run` runs, or a CI
+    service's own value) turns the skip into a failure, and every file the tests read is
+    checked, not only CONTRACT.md. The Chats side's contract tests are held to the same rule."""
     partial = tmp_path / "coder-reference"
     partial.mkdir()
     (partial / "CONTRACT.md").write_text("only this one\n")
@@ -125,3 +124,19 @@ def test_a_missing_reference_fails_under_ci_and_skips_locally(
     assert f"3 {outcome}" in output, output
     assert "tasks-swagger.json" in output  # names what is missing
     assert proc.returncode == (1 if outcome == "errors" else 0), output
+
+
+@pytest.mark.parametrize(
+    ("value", "ci"),
+    [("true", True), ("1", True), ("yes", True), ("TRUE", True), ("drone", True), ("", False)],
+)
+def test_any_non_empty_ci_counts_as_ci(
+    monkeypatch: pytest.MonkeyPatch, value: str, ci: bool
+) -> None:
+    monkeypatch.setenv("CI", value)
+    assert under_ci() is ci
+
+
+def test_no_ci_variable_is_not_ci(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CI", raising=False)
+    assert under_ci() is False

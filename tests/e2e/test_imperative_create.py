@@ -12,6 +12,9 @@ from conftest import Result, run_tasks, sim_env, start_tasks
 from runner.render.json_output import go_json
 from runner.render.task_tables import STATUS_COLUMNS
 
+#: Liveness bound for the agent to start working (simulated seconds pass at the usual scale).
+STARTED_WITHIN = 60
+
 
 def ok(result: Result) -> Result:
     assert result.code == 0, result.output
@@ -134,10 +137,12 @@ def test_status_and_logs_show_every_column(sim: Any) -> None:
 def test_send_fails_when_the_task_is_paused_while_waiting(make_sim: Any) -> None:
     server = make_sim("2.34.2")
     env = sim_env(server)
-    task_id = create_quiet(["--name", "busy", "Long work [sim:work=400]"], env)
+    # Work that never ends within the test, however slowly the machine runs it: the pause,
+    # not the agent finishing, must be what ends the wait.
+    task_id = create_quiet(["--name", "busy", "Long work [sim:work=100000]"], env)
     sender = start_tasks(["send", "busy", "more", "--poll-interval", "50ms"], env=env)
-    # The agent works for 8 s of real time; pause once the task is up and send is waiting.
-    deadline = time.monotonic() + 10
+    # Pause once the task is up and send is waiting.
+    deadline = time.monotonic() + STARTED_WITHIN
     while (served_task(server, task_id).get("current_state") or {}).get("state") != "working":
         assert time.monotonic() < deadline, "the agent never started working"
         time.sleep(0.05)

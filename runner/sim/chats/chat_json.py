@@ -12,7 +12,13 @@ from __future__ import annotations
 from typing import Any
 
 from runner.sim.chats.generation import ChatGeneration
-from runner.sim.chats.record import ChatRecord, QueuedMessage, StoredMessage, text_part
+from runner.sim.chats.record import (
+    ChatRecord,
+    PullRequest,
+    QueuedMessage,
+    StoredMessage,
+    text_part,
+)
 from runner.sim.clock import rfc3339
 from runner.sim.directory import Directory
 
@@ -25,13 +31,7 @@ def chat_json(
     children: tuple[dict[str, Any], ...] = (),
 ) -> dict[str, Any]:
     """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies."""
-    body: dict[str, Any] = {"id": chat.id}
-    if gen.org_scoped:
-        body["organization_id"] = chat.org_id
-    body["owner_id"] = chat.owner_id
-    if gen.owner_names:
-        owner = directory.user(chat.owner_id)
-        body.update({"owner_username": owner.username, "owner_name": owner.name})
+    body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
         if chat.build_id:
@@ -55,11 +55,11 @@ def chat_json(
     if gen.structured_error:
         if chat.last_error is not None:
             body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
-        body["last_turn_summary"] = None
+        body["last_turn_summary"] = chat.turn_summary
     else:
         body["last_error"] = chat.last_error
     if chat.pull_request is not None:
-        body["diff_status"] = _diff_status_json(chat)
+        body["diff_status"] = _diff_status(chat.id, chat.pull_request)
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -83,12 +83,20 @@ def chat_json(
     return body
 
 
-def _diff_status_json(chat: ChatRecord) -> dict[str, Any]:
-    """`codersdk.ChatDiffStatus` of the pull request the agent opened."""
-    pr = chat.pull_request
-    assert pr is not None
+def _owner(gen: ChatGeneration, directory: Directory, chat: ChatRecord) -> dict[str, Any]:
+    """The owner fields: with the organization from v2.33 and the owner's names from v2.34."""
+    fields: dict[str, Any] = {"organization_id": chat.org_id} if gen.org_scoped else {}
+    fields["owner_id"] = chat.owner_id
+    if gen.owner_names:
+        owner = directory.user(chat.owner_id)
+        fields.update({"owner_username": owner.username, "owner_name": owner.name})
+    return fields
+
+
+def _diff_status(chat_id: str, pr: PullRequest) -> dict[str, Any]:
+    """`diff_status`: the pull request Coder tracks for the chat."""
     return {
-        "chat_id": chat.id,
+        "chat_id": chat_id,
         "url": f"https://github.com/example/repo/pull/{pr.number}",
         "pull_request_state": "open",
         "pull_request_title": pr.title,

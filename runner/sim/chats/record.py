@@ -89,6 +89,11 @@ class ChatRecord:
     outcome: str = "waiting"  # the status while no turn runs
     last_error: str | None = None
     pull_request: PullRequest | None = None
+    #: `last_turn_summary`: Coder labels each finished turn for its sidebar, from the final
+    #: assistant text, and clears the label on error (`maybeFinalizeTurnStatusLabelAndPush` in
+    #: `coderd/x/chatd/chatd.go`, erickirt/coder main c9a1e2bc; added by #24942, 2026-05-06).
+    #: The model writes that label; the simulator takes the reply itself.
+    turn_summary: str | None = None
     injected_context: list[dict[str, Any]] | None = None  # `last_injected_context`
     parent_id: str | None = None  # set on a sub-agent chat: its root chat
 
@@ -213,6 +218,7 @@ class ChatRecord:
         if directives.outcome == "error":
             self.outcome = "error"
             self.last_error = f"The model provider failed while working on: {summary}."
+            self.turn_summary = None
             return
         if directives.outcome == "requires_action":
             tool = _tool_call(f"call_{next_id()}", "client_tool", {"question": summary})
@@ -222,6 +228,7 @@ class ChatRecord:
                 )
             )
             self.outcome = "requires_action"
+            self.turn_summary = "Waiting for user input"  # `fallbackTurnStatusLabel`, quickgen.go
             return
         reply = f"I worked on: {summary}. What next?"
         if directives.opens_pr and self.pull_request is None:
@@ -234,6 +241,7 @@ class ChatRecord:
             )
         )
         self.outcome = "waiting"
+        self.turn_summary = reply
 
 
 def _part(kind: str, text: str = "", **tool: Any) -> dict[str, Any]:

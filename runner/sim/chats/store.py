@@ -471,9 +471,25 @@ def _positive(query: dict[str, str], key: str, default: int) -> int:
     return value
 
 
+#: `limit` and `offset` of the chat list are any positive int32, without another upper bound
+#: (CHATS-CONTRACT 1.5; `PositiveInt32` in `coderd/httpapi/queryparams.go`).
+INT32_MAX = 2**31 - 1
+
+
 def _pagination(query: dict[str, str]) -> tuple[int, int, str]:
     limit = _positive(query, "limit", 0)
     offset = _positive(query, "offset", 0)
+    for key, value in (("limit", limit), ("offset", offset)):
+        if value > INT32_MAX:
+            detail = (
+                f"Query param {_quote(key)} must be a valid 32-bit positive integer: "
+                f"strconv.ParseInt: parsing {_quote(query[key])}: value out of range"
+            )
+            raise ApiError(
+                400,
+                "Query parameters have invalid values.",
+                validations=[Validation(key, detail)],
+            )
     after = query.get("after_id", "")
     if after and not is_uuid(after):
         raise ApiError(

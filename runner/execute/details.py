@@ -1,0 +1,53 @@
+"""What Coder knows of each result after a run: its pull request and what the agent said last.
+
+Backends take these from the item as the last poll saw it where they can; what they must read
+is read `parallelism` items at a time, so the reports of a thousand items wait for a few
+round trips, not a thousand.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+from runner.coder.models import Task
+from runner.errors import ApiError, AuthError, TransportError
+from runner.execute.results import ItemDetails, Outcome, TaskResult
+
+if TYPE_CHECKING:
+    from runner.backends import Backend
+
+
+def read_details(
+    backend: Backend, items: Sequence[tuple[TaskResult, Task | None]], parallelism: int
+) -> None:
+    """Each remaining item's pull request and last message, once, after the run.
+
+    What cannot be read is left out: the run's outcome is already decided. A revoked token
+    (AuthError) ends the reading.
+    """
+    wanted = [
+        (result, task)
+        for result, task in items
+        if task is not None and result.outcome is not Outcome.DELETED
+    ]
+    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    try:
+        found = pool.map(lambda pair: _details(backend, pair[1]), wanted)
+        for (result, _), details in zip(wanted, found, strict=True):
+            if details is not None:
+                result.pull_request = details.pull_request
+                result.last_message = details.last_message
+    finally:
+        # Stopped (Ctrl-C, a revoked token), the reads not yet begun are dropped.
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _details(backend: Backend, task: Task) -> ItemDetails | None:
+    try:
+        return backend.details(task)
+    except AuthError:
+        raise
+    except (ApiError, TransportError):
+        return None

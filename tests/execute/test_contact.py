@@ -1,0 +1,58 @@
+"""The lost-contact window: it opens when the first failing poll starts and bounds every poll's
+requests until it closes (`runner/execute/contact.py`). Pure: instants are given, not read."""
+
+from __future__ import annotations
+
+import time
+
+from runner.coder import deadline
+from runner.errors import LostContactError, TransportError
+from runner.execute.contact import Contact
+from runner.execute.results import Notice
+
+REFUSED = TransportError("cannot reach http://coder: connection refused")
+
+
+def contact(grace: float) -> tuple[Contact, list[Notice]]:
+    notices: list[Notice] = []
+    return Contact(grace, notices.append), notices
+
+
+def test_the_window_opens_when_the_first_failing_poll_started() -> None:
+    watch, notices = contact(20.0)
+    # A poll started at 100 hung until 119 and failed: 19 s of the window are gone.
+    assert watch.failed(REFUSED, started=100.0, now=119.0) is None
+    assert watch.failing and "giving up in 1s" in notices[-1].text
+    stopped = watch.failed(REFUSED, started=119.5, now=120.0)
+    assert isinstance(stopped, LostContactError)
+    assert stopped.message == (
+        "lost contact with the deployment: 2 poll(s) failed over 20s (last: "
+        "cannot reach http://coder: connection refused)"
+    )
+
+
+def test_a_poll_that_answers_closes_the_outage() -> None:
+    watch, notices = contact(20.0)
+    assert watch.failed(REFUSED, started=0.0, now=1.0) is None
+    watch.reached()
+    assert not watch.failing
+    assert notices[-1].text == "reached the deployment again after 1 failed poll(s)"
+    # A later outage has a window of its own.
+    assert watch.failed(REFUSED, started=50.0, now=69.0) is None
+
+
+def test_every_poll_is_bounded_by_the_close_of_the_window() -> None:
+    watch, _ = contact(30.0)
+    now = time.monotonic()
+    with watch.bound(now):
+        bound = deadline.outer_bound()
+    assert bound is not None
+    left, why = bound
+    assert 29.0 < left <= 30.0
+    assert why == "the 30s lost-contact window (--lost-contact-after)"
+    # Once polls fail, later ones get only what is left of the window opened by the first.
+    watch.failed(REFUSED, started=now - 25.0, now=now)
+    with watch.bound(time.monotonic()):
+        bound = deadline.outer_bound()
+    assert bound is not None and bound[0] <= 5.0
+    assert deadline.outer_bound() is None  # only within the block
