@@ -96,7 +96,7 @@ def test_a_matrix_over_three_models_runs_every_turn_on_its_model(
     for _, route, body in bodies:
         chat_id = route.split("/")[4] if route.endswith("/messages") else None
         if chat_id is None:
-            item = next(i for i, c in chats.items() if c.labels == body["labels"])
+            item = body["labels"][LABEL_ITEM]
         else:
             item = by_chat[chat_id]
         assert body["model_config_id"] == wanted[item]
