@@ -249,7 +249,8 @@ def interrupted_before_run(name: str, plan: Plan | None, how: str) -> ApplyRepor
 
 
 def exit_code(report: ApplyReport) -> int:
-    """0 all converged; 4 some failed; 5 a wait timed out (none failed); 1 everything failed.
+    """0 all converged; 4 some failed, or some missed an expectation; 5 a wait timed out (none
+    failed); 1 everything failed with an error.
 
     An interrupted run is 130 whatever the tasks did, in the reports as well as the process;
     a run stopped by an error (lost contact, a revoked token) has that error's code.
@@ -261,7 +262,9 @@ def exit_code(report: ApplyReport) -> int:
     outcomes = [r.outcome for r in report.results]
     failed = sum(1 for o in outcomes if o is not None and o.is_failure)
     timed_out = outcomes.count(Outcome.TIMEOUT)
-    if failed and failed == len(outcomes):
+    # An agent that ran but missed its expectation is a result, not an error of the run.
+    missed = any(r.unmet for r in report.results)
+    if failed and failed == len(outcomes) and not missed:
         return EXIT_ERROR
     if failed:
         return EXIT_PARTIAL_FAILURE

@@ -20,7 +20,10 @@ FORMAT = "coder-tasks-plan"
 #: The version written. Every earlier version is read too: a field an older plan lacks takes
 #: its default (`DesiredTask.from_data`). Raise it only when a reader of an older version would
 #: misread a newer plan.
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+#: Written when no task has expectations: version 1 readers read such a plan exactly. A reader
+#: of version 1 would drop `expect` and let unmet expectations pass, so those plans are 2.
+PLAIN_FORMAT_VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -53,10 +56,11 @@ def action_document(action: Action) -> dict[str, Any]:
 def plan_document(
     plan: Plan, batch: Batch, *, server_version: str = "", server_url: str = ""
 ) -> dict[str, Any]:
-    """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1)."""
+    """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1 or 2)."""
+    expects = any(task.expect for task in batch.tasks)
     document: dict[str, Any] = {
         "format": FORMAT,
-        "format_version": FORMAT_VERSION,
+        "format_version": FORMAT_VERSION if expects else PLAIN_FORMAT_VERSION,
         "batch": plan.batch,
         "source": batch.source,
         "server": {"version": server_version, "url": server_url},

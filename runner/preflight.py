@@ -86,8 +86,10 @@ def located(task: DesiredTask, problem: str) -> LocatedError:
 
 
 def require_templates(tasks: Sequence[DesiredTask]) -> None:
-    """What Tasks cannot take, located at each task: a task without a template (Coder Tasks
-    creates every task from one) and the fields only Chats have."""
+    """What Tasks asks of a manifest beyond the schema: a ManifestError locating each task that
+    has no template (Coder Tasks creates every task from one), expects what Tasks cannot tell, or
+    sets a field only Chats have (`model`, `labels`).
+    """
     errors = [
         located(
             task,
@@ -107,6 +109,17 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         for task in tasks
         if task.labels
     ]
+    # A task reports a pull request only as a URL (its status `uri`, CONTRACT 2.2): whether
+    # it was merged cannot be told, and an expectation never passes unanswered.
+    errors.extend(
+        located(
+            task,
+            "expect.pull_request: merged cannot be checked on Tasks (a task reports a pull "
+            "request only as a URL, not its state); expect opened, or run the batch on chats",
+        )
+        for task in tasks
+        if task.expect.pull_request == "merged"
+    )
     if errors:
         raise ManifestError(errors)
 

@@ -70,5 +70,9 @@ class Backend(Protocol):
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
 
-    def details(self, item: Task) -> ItemDetails:
-        """What Coder knows of the item's result: its pull request, what the agent said last."""
+    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+        """What Coder knows of the item's result: its pull request, what the agent said last.
+
+        `last_text`: what the agent said last must be its own words (an `expect.message` is
+        matched against them), not a label the server made of them.
+        """

@@ -274,9 +274,10 @@ class ChatsBackend:
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")
 
-    def details(self, item: Task) -> ItemDetails:
+    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         """The pull request and Coder's label of the last turn, from the chat's row in the last
-        poll (`item.raw`); the newest messages are read only from servers without turn labels."""
+        poll (`item.raw`); the newest messages are read only from servers without turn labels,
+        or for `last_text`: the label is the model's summary, not the assistant's text."""
         chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
         diff = chat.diff_status
         pull_request = None
@@ -288,8 +289,8 @@ class ChatsBackend:
                 additions=diff.additions,
                 deletions=diff.deletions,
             )
-        said = chat.turn_summary
-        if said is None:  # a server without turn labels: the newest messages say it
+        said = None if last_text else chat.turn_summary
+        if said is None:  # a server without turn labels, or the words wanted: the messages
             newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
             said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
         return ItemDetails(pull_request=pull_request, last_message=said)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 
 from runner.backends.conflicts import NameConflicts
+from runner.backends.pull_requests import pull_request_from_uri
 from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
@@ -83,9 +84,10 @@ class TasksBackend:
     def resume(self, item: Task) -> None:
         self.client.resume_task(item)
 
-    def details(self, item: Task) -> ItemDetails:
-        # Tasks track no pull request; the agent's last word is its state message.
-        return ItemDetails(last_message=item.message)
+    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+        # The agent's last word is its state message; a pull request, its state's link.
+        uri = item.current_state.uri if item.current_state else ""
+        return ItemDetails(pull_request=pull_request_from_uri(uri), last_message=item.message)
 
 
 #: Why a stored snapshot cannot count delivered follow-ups (CONTRACT 3.2: at most 64 KiB).

@@ -7,7 +7,7 @@ round trips, not a thousand.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -20,12 +20,16 @@ if TYPE_CHECKING:
 
 
 def read_details(
-    backend: Backend, items: Sequence[tuple[TaskResult, Task | None]], parallelism: int
+    backend: Backend,
+    items: Sequence[tuple[TaskResult, Task | None]],
+    parallelism: int,
+    last_text: Callable[[TaskResult], bool] = lambda result: False,
 ) -> None:
     """Each remaining item's pull request and last message, once, after the run.
 
-    What cannot be read is left out: the run's outcome is already decided. A revoked token
-    (AuthError) ends the reading.
+    What cannot be read is left out (`details_read` stays false). A revoked token (AuthError)
+    ends the reading. `last_text`: the results whose last message must be the agent's own
+    words (see `Backend.details`).
     """
     wanted = [
         (result, task)
@@ -34,19 +38,20 @@ def read_details(
     ]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
-        found = pool.map(lambda pair: _details(backend, pair[1]), wanted)
+        found = pool.map(lambda pair: _details(backend, pair[1], last_text(pair[0])), wanted)
         for (result, _), details in zip(wanted, found, strict=True):
             if details is not None:
                 result.pull_request = details.pull_request
                 result.last_message = details.last_message
+                result.details_read = True
     finally:
         # Stopped (Ctrl-C, a revoked token), the reads not yet begun are dropped.
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _details(backend: Backend, task: Task) -> ItemDetails | None:
+def _details(backend: Backend, task: Task, last_text: bool) -> ItemDetails | None:
     try:
-        return backend.details(task)
+        return backend.details(task, last_text=last_text)
     except AuthError:
         raise
     except (ApiError, TransportError):

@@ -21,6 +21,7 @@ from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.contact import Contact
 from runner.execute.details import read_details
+from runner.execute.expectations import judge, matches_text
 from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
@@ -103,7 +104,8 @@ def execute(
     interrupted = engine.run()
     if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
         items = [(run.result, run.task) for run in runs] + static
-        read_details(backend, items, settings.parallelism)
+        read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
+    judge(plan.actions, results)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),

@@ -51,6 +51,21 @@ class ItemDetails:
     last_message: str = ""  # a chat's last assistant message; a task's state message
 
 
+@dataclass(frozen=True)
+class Expectation:
+    """One `expect:` check of a task's result: what was wanted, what was found, and whether they
+    agree."""
+
+    check: str  # pull_request | message
+    want: str
+    got: str
+    met: bool
+
+    def one_line(self) -> str:
+        """`pull_request: wanted opened, got none`."""
+        return f"{self.check}: wanted {self.want}, got {self.got}"
+
+
 @dataclass
 class TaskResult:
     """One task's record of the run; updated while it runs, final once `outcome` is set."""
@@ -69,6 +84,8 @@ class TaskResult:
     done: list[str] = field(default_factory=list)  # what was done, in order
     pull_request: PullRequest | None = None
     last_message: str = ""  # what the agent said last (see ItemDetails)
+    details_read: bool = False  # pull_request and last_message hold what Coder said
+    expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None
@@ -79,6 +96,11 @@ class TaskResult:
         if self.started_at is None or self.finished_at is None:
             return None
         return max(0.0, self.finished_at - self.started_at)
+
+    @property
+    def unmet(self) -> list[Expectation]:
+        """The expectations the result did not meet."""
+        return [e for e in self.expectations if not e.met]
 
 
 @dataclass(frozen=True)

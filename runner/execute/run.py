@@ -228,7 +228,8 @@ class TaskRun:
         if self.done:
             return
         if self.state.step in (Step.CREATE_ASKED, Step.ADOPT):
-            why = "create outcome unknown; a re-run adopts it"
+            # Whether the task exists is not known: that is the outcome, not only its text.
+            outcome, why = Outcome.UNKNOWN, "create outcome unknown; a re-run adopts it"
         self._go(Done(outcome))
         self.result.outcome = outcome
         self.result.error = why

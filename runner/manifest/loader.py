@@ -8,6 +8,7 @@ rendered, but the other tasks are.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from types import MappingProxyType
 from typing import Any
 
@@ -17,6 +18,7 @@ from runner import defaults
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
+from runner.manifest.expect import expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
@@ -162,15 +164,16 @@ class _TaskBuilder:
                 f"{key} needs a template; set `template` in this task or in defaults",
             )
         durations = self.durations(fields, sources)
+        expect = expectations(fields, sources, self.error)
         combos = self.combinations(index, entry)
-        if missing or unpinned or durations is None or combos is None:
+        if missing or unpinned or durations is None or expect is None or combos is None:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
         for combo in combos:
             task = self.render_task(index, fields, sources, combo, durations, line)
             if task is not None:
-                built.append(task)
+                built.append(replace(task, expect=expect))
         return built
 
     def durations(

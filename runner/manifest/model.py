@@ -15,6 +15,43 @@ WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
 #: The Coder API a batch runs on; `auto` picks Tasks where the server serves them, else Chats.
 BACKENDS = ("auto", "tasks", "chats")
+#: What `expect.pull_request` may ask for.
+PULL_REQUEST_EXPECTATIONS = ("opened", "merged", "none")
+
+
+@dataclass(frozen=True)
+class Expectations:
+    """What a task's result must show when its wait ends (`expect:`); empty: nothing is checked.
+
+    `message` is a regular expression (Python's `re`), checked by the loader; it is kept as text
+    so saved plans and `tasks render` carry it as written.
+    """
+
+    pull_request: str | None = None  # opened | merged | none
+    message: str | None = None
+
+    def __bool__(self) -> bool:
+        return self.pull_request is not None or self.message is not None
+
+    def to_data(self) -> dict[str, str]:
+        """Only the expectations that are set, in schema order."""
+        data = {"pull_request": self.pull_request, "message": self.message}
+        return {key: value for key, value in data.items() if value is not None}
+
+    @classmethod
+    def from_data(cls, data: object) -> Expectations:
+        """The expectations `to_data` gave; TypeError or ValueError for anything else."""
+        if not isinstance(data, Mapping):
+            raise TypeError("expect is not a mapping")
+        unknown = set(data) - {"pull_request", "message"}
+        if unknown:
+            raise ValueError(f"unknown expectation {sorted(unknown)[0]}")
+        pull_request, message = data.get("pull_request"), data.get("message")
+        if pull_request is not None and pull_request not in PULL_REQUEST_EXPECTATIONS:
+            raise ValueError(f"expect.pull_request is not one of {PULL_REQUEST_EXPECTATIONS}")
+        if message is not None and not isinstance(message, str):
+            raise TypeError("expect.message is not text")
+        return cls(pull_request=pull_request, message=message)
 
 
 @dataclass(frozen=True)
@@ -46,6 +83,8 @@ class DesiredTask:
     #: How long polls may fail in a row before apply gives up on the deployment.
     lost_contact_after_seconds: float = defaults.LOST_CONTACT_AFTER_SECONDS
     on_drift: str = "report"  # report | replace
+    #: Checked when the wait ends; not part of what is created, so a change is not drift.
+    expect: Expectations = Expectations()
     #: Chats only: a model config's name, display name or ID (None: the deployment's default).
     model: str | None = None
     #: Chats only: the team's own labels, beside the batch's ownership labels.
@@ -68,9 +107,14 @@ class DesiredTask:
         return (self.owner, self.name)
 
     def to_data(self) -> dict[str, Any]:
-        """The task as plain data (every field but `batch` and `origin`), in field order."""
+        """The task as plain data (every field but `batch` and `origin`, and `expect` when
+        empty), in field order."""
         data: dict[str, Any] = {f.name: getattr(self, f.name) for f in _stored_fields()}
         data["follow_ups"] = list(self.follow_ups)
+        # Left out when empty: a plan without expectations is exactly what version 1 wrote.
+        expect = data.pop("expect").to_data()
+        if expect:
+            data["expect"] = expect
         data["labels"] = dict(self.labels)
         # Chats-only fields are written only when set, so documents of batches without them
         # stay as they were.
@@ -101,6 +145,8 @@ class DesiredTask:
                 raise TypeError(f"{name} is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
+        if "expect" in values:
+            values["expect"] = Expectations.from_data(values["expect"])
         if "labels" in values:
             values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())
         for number in (

@@ -52,6 +52,10 @@ def task_document(result: TaskResult) -> dict[str, Any]:
         "link": result.link,
         "last_message": result.last_message,
         "pull_request": pull_request_document(result.pull_request) if result.pull_request else None,
+        "expectations": [
+            {"check": e.check, "want": e.want, "got": e.got, "met": e.met}
+            for e in result.expectations
+        ],
         "done": list(result.done),
         "follow_ups_sent": result.follow_ups_sent,
         "timings": {

@@ -75,7 +75,13 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
     outcome = result.outcome
     # XML 1.0 cannot hold most control characters, and CI pages show this text: make it safe.
     text = safe_text(result.error or (outcome.value if outcome else "did not finish"))
-    if outcome in _FAILING:
+    if result.unmet:
+        # One failure per unmet expectation, so CI lists each with what was wanted and found.
+        for expectation in result.unmet:
+            line = safe_text(expectation.one_line())
+            attributes = {"message": line, "type": f"expect.{expectation.check}"}
+            ET.SubElement(case, "failure", attributes).text = _details(result)
+    elif outcome in _FAILING:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
         failure.text = _details(result)
@@ -102,6 +108,9 @@ def _details(result: TaskResult) -> str:
         lines.append(f"last message: {result.last_message}")
     if result.pull_request:
         lines.append(f"pull request: {result.pull_request.one_line()}")
+    for expectation in result.expectations:
+        verdict = "met" if expectation.met else "unmet"
+        lines.append(f"expect {verdict}: {expectation.one_line()}")
     if result.done:
         lines.append(f"done: {'; '.join(result.done)}")
     if result.link:

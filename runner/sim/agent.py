@@ -18,6 +18,7 @@ class Report:
     at: float
     state: str  # working | idle | complete | failure
     message: str
+    uri: str = ""  # a link the agent reports with its state (CONTRACT 2.2)
 
 
 @dataclass(frozen=True)
@@ -58,8 +59,8 @@ class Agent:
         self.messages.append(Message(at, "user", text))
         self._plan_work(clock, at, text)
 
-    def report(self, at: float, state: str, message: str) -> None:
-        self.reports.append(Report(at, state, message))
+    def report(self, at: float, state: str, message: str, uri: str = "") -> None:
+        self.reports.append(Report(at, state, message, uri))
 
     def _plan_work(self, clock: SimClock, start: float, text: str) -> None:
         directives = parse_directives(text)
@@ -76,14 +77,20 @@ class Agent:
                 self.report(start + half, "idle", "Waiting for the next step")
                 self.report(start + half + blip, "working", f"Step 2 of 2: working on {summary}")
         final = directives.final_state
+        # Numbered like the chat agent's (runner/sim/chats/record.py).
+        pr_url = ""
+        if directives.opens_pr:
+            pr_url = f"https://github.com/example/repo/pull/{100 + len(self.messages)}"
         if not directives.silent:
             verb = {"idle": "Done", "complete": "Completed", "failure": "Failed"}[final]
-            self.report(end, final, f"{verb}: {summary}")
+            self.report(end, final, f"{verb}: {summary}", pr_url)
         reply = {
             "idle": f"I worked on: {summary}. What next?",
             "complete": f"Finished: {summary}.",
             "failure": f"I could not finish: {summary}.",
         }[final]
+        if pr_url:
+            reply += f" Pull request: {pr_url}"
         self.messages.append(Message(end, "agent", reply + _long_output(directives.output_kib)))
 
 

@@ -17,6 +17,8 @@ Directives (anywhere in a prompt or a sent input):
   agents' output can be long; CONTRACT 3.2), so a log snapshot may leave early messages out.
 - `[sim:no-snapshot]`: in a create prompt, the agent never manages to upload a log snapshot when
   the task pauses, so logs answer `{"logs": [], "snapshot": true}` (CONTRACT 3.2).
+- `[sim:pr]`: the agent opens a pull request and links it as the `uri` of its final status
+  report (the app-status body carries a `uri`, CONTRACT 2.2), so `current_state.uri` shows it.
 - `[sim:autopause=N]`: in a create prompt, the workspace's TTL runs out N simulated seconds
   after the agent's first piece of work ends: the lifecycle executor stops the workspace once
   (build reason `task_auto_pause` from v2.31.1, `autostop` before; `coderd/autobuild/
@@ -48,6 +50,7 @@ class Directives:
     output_kib: int = 0  # 0: a one-line reply
     no_snapshot: bool = False
     autopause_seconds: float | None = None
+    opens_pr: bool = False
 
 
 def parse_directives(text: str) -> Directives:
@@ -68,4 +71,5 @@ def parse_directives(text: str) -> Directives:
         output_kib=int(output.group(1)) if output else 0,
         no_snapshot="[sim:no-snapshot]" in text,
         autopause_seconds=float(autopause.group(1)) if autopause else None,
+        opens_pr="[sim:pr]" in text,
     )

@@ -44,7 +44,7 @@ def current_state(
                 "timestamp": rfc3339(last.at),
                 "state": state,
                 "message": last.message,
-                "uri": "",
+                "uri": last.uri,
             }
     if version.is_ga and status == "initializing":
         return {

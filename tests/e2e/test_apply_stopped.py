@@ -111,7 +111,7 @@ def test_creates_in_flight_at_sigterm_are_reported_unknown_and_adopted_by_a_reru
         t for t in document["tasks"] if t["error"] == "create outcome unknown; a re-run adopts it"
     ]
     assert len(unknown) == 2, document["tasks"]
-    assert all(t["outcome"] == "interrupted" and t["id"] is None for t in unknown)
+    assert all(t["outcome"] == "unknown" and t["id"] is None for t in unknown)
     # Released, the server carried out both creates the client never heard back from.
     on_server = json.loads(run_tasks(["list", "--all", "-o", "json"], env=env).stdout)
     assert {t["name"] for t in on_server} == {t["coder_name"] for t in unknown}

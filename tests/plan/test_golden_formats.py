@@ -8,9 +8,10 @@ tests spell the values out literally, so such a change cannot pass unnoticed.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 from runner import ownership, planfile
-from runner.manifest.model import Batch
+from runner.manifest.model import Batch, Expectations
 from runner.plan import PlanOptions, make_plan
 
 from .helpers import desired, make_batch, observation
@@ -186,3 +187,18 @@ def test_a_plan_saved_before_later_fields_existed_still_reads() -> None:
     assert (auth.idle_grace_seconds, auth.poll_interval_seconds) == (5.0, 2.0)
     assert auth.lost_contact_after_seconds == 180.0
     assert (auth.timeout_seconds, docs.wait, docs.template_version) == (600.0, "complete", "v2")
+
+
+def test_a_plan_with_expectations_is_version_2_and_reads_back() -> None:
+    """A version-1 reader would drop `expect` and let unmet expectations pass: such plans are
+    version 2; plans without expectations stay exactly version 1 (above)."""
+    golden = golden_batch()
+    expect = Expectations(pull_request="opened", message="tests? pass")
+    batch = Batch(golden.name, (replace(golden.tasks[0], expect=expect), *golden.tasks[1:]))
+    plan = make_plan(batch, observation(), TARGETS, fingerprint="sha256:0")
+    text = planfile.dumps(planfile.plan_document(plan, batch))
+    document = json.loads(text)
+    assert document["format_version"] == 2
+    assert document["desired"][0]["expect"] == {"pull_request": "opened", "message": "tests? pass"}
+    assert "expect" not in document["desired"][1]
+    assert planfile.load_plan("plan.json", text).batch.tasks == batch.tasks

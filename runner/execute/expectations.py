@@ -1,0 +1,89 @@
+"""`expect:` checked against what Coder says of each result once the run's waits have ended.
+
+A result that converged (`ok`, or `unchanged` on a re-run) with an unmet expectation fails,
+naming what was wanted and what was found; one whose result could not be read is `unknown`,
+never a silent pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+
+from runner.execute.results import Expectation, Outcome, PullRequest, TaskResult
+from runner.manifest.model import Expectations
+from runner.plan import Action
+
+#: The most of a last message a pattern is matched against: its end, where agents conclude.
+MESSAGE_WINDOW_BYTES = 64 * 1024
+#: How much of a last message a report quotes as what was found.
+QUOTED_CHARS = 200
+_CHECKED = (Outcome.OK, Outcome.UNCHANGED)
+
+
+def judge(actions: Sequence[Action], results: Sequence[TaskResult]) -> None:
+    """Check each converged result (in plan order, as `actions`) against its expectations."""
+    for action, result in zip(actions, results, strict=True):
+        expect = action.desired.expect if action.desired else Expectations()
+        if not expect or result.outcome not in _CHECKED:
+            continue
+        if not result.details_read:
+            result.outcome = Outcome.UNKNOWN
+            result.error = "expectations not checked: the result could not be read"
+            continue
+        result.expectations = check(expect, result.pull_request, result.last_message)
+        if result.unmet:
+            result.outcome = Outcome.FAILED
+            unmet = "; ".join(e.one_line() for e in result.unmet)
+            result.error = f"expectation unmet: {unmet}"
+
+
+def matches_text(
+    actions: Sequence[Action], results: Sequence[TaskResult]
+) -> Callable[[TaskResult], bool]:
+    """Whether a result (in plan order, as `actions`) has a `message` expectation, which is
+    matched against the agent's own last words."""
+    wanted = {
+        id(result)
+        for action, result in zip(actions, results, strict=True)
+        if action.desired is not None and action.desired.expect.message is not None
+    }
+    return lambda result: id(result) in wanted
+
+
+def check(
+    expect: Expectations, pull_request: PullRequest | None, last_message: str
+) -> list[Expectation]:
+    """Each expectation set, in schema order, against the pull request and last message."""
+    checked = []
+    if expect.pull_request is not None:
+        got = _pull_request_found(pull_request)
+        met = got.split(" ", 1)[0] == expect.pull_request or (
+            expect.pull_request == "opened" and got.startswith("merged")
+        )
+        checked.append(Expectation("pull_request", expect.pull_request, got, met))
+    if expect.message is not None:
+        window = last_message.encode()[-MESSAGE_WINDOW_BYTES:].decode(errors="ignore")
+        met = re.search(expect.message, window) is not None
+        checked.append(Expectation("message", expect.message, _quoted(last_message), met))
+    return checked
+
+
+def _pull_request_found(pull_request: PullRequest | None) -> str:
+    """`none`, or the pull request's state in `expect`'s words and its URL.
+
+    Coder's states are draft, open, merged and closed; a URL alone (Tasks, or Coder's cache not
+    yet refreshed) is a pull request that was opened.
+    """
+    if pull_request is None:
+        return "none"
+    state = pull_request.state.lower()
+    word = {"": "opened", "open": "opened", "draft": "opened (draft)"}.get(state, state)
+    return f"{word} {pull_request.url}"
+
+
+def _quoted(message: str) -> str:
+    if not message:
+        return "no message"
+    text = " ".join(message.split())
+    return text if len(text) <= QUOTED_CHARS else "…" + text[-(QUOTED_CHARS - 1) :]
