@@ -94,11 +94,9 @@ def test_a_matrix_over_three_models_runs_every_turn_on_its_model(
     assert len(bodies) == 6
     by_chat = {c.id: item for item, c in chats.items()}
     for _, route, body in bodies:
-        chat_id = route.split("/")[4] if route.endswith("/messages") else None
-        if chat_id is None:
-            item = body["labels"][LABEL_ITEM]
-        else:
-            item = by_chat[chat_id]
+        # A create names its item in its labels; a follow-up's route names its chat.
+        sent = route.endswith("/messages")
+        item = by_chat[route.split("/")[4]] if sent else body["labels"][LABEL_ITEM]
         assert body["model_config_id"] == wanted[item]
     # Converged: a second apply changes nothing.
     mark = len(sim.exchanges)
