@@ -204,3 +204,22 @@ def test_models_lists_ids_names_providers_and_the_default(make_sim: Any, version
     assert opus == (version == "2.34.2")
     route = "/api/v2/organizations/" if version == "2.38.0" else "/api/experimental/chats/model"
     assert any(e["path"].startswith(route) for e in sim.exchanges)
+
+
+def test_a_saved_plan_carries_each_model_and_refuses_another(make_sim: Any, tmp_path: Path) -> None:
+    sim = make_sim("2.38.0")
+    ids = config_ids(sim)
+    path = write_manifest(tmp_path, ONE.format(model="    model: Claude Haiku\n"))
+    saved = tmp_path / "plan.json"
+    ok(tasks(["plan", path, "--out", str(saved)], sim), sim)
+    desired = json.loads(saved.read_text())["desired"]
+    assert [d["model"] for d in desired] == ["Claude Haiku"]
+    refused = tasks(["apply", str(saved), "--yes", "--model", "gpt-5"], sim)
+    assert refused.code == 3 and "--model does not apply" in refused.stderr
+    ok(tasks(["apply", str(saved), "--yes", *FAST_WAITS], sim), sim)
+    (chat,) = chats_by_item(sim).values()
+    assert chat.model_config_id == ids["claude-haiku-4-5"]
+    # A plan of a batch without models is written as before: no `model` key at all.
+    unnamed = write_manifest(tmp_path, ONE.format(model=""), "unnamed.tasks.yaml")
+    document = json.loads(ok(tasks(["plan", unnamed, "-o", "json"], sim), sim).stdout)
+    assert all("model" not in d and "labels" not in d for d in document["desired"])
