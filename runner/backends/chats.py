@@ -278,7 +278,11 @@ class ChatsBackend:
         """The pull request and Coder's label of the last turn, from the chat's row in the last
         poll (`item.raw`); the newest messages are read only from servers without turn labels,
         or for `last_text`: the label is the model's summary, not the assistant's text."""
-        chat = Chat.from_json(item.raw) if item.raw.get("id") else self.chats.get_chat(item.id)
+        chat = (
+            Chat.from_json(item.raw, self.chats.server)
+            if item.raw.get("id")
+            else self.chats.get_chat(item.id)
+        )
         diff = chat.diff_status
         pull_request = None
         if diff is not None and diff.url:

@@ -110,6 +110,10 @@ class Chat:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     #: The model of the chat's last turn (CHATS-CONTRACT 7.3).
     last_model_config_id: str = ""
+    #: `last_turn_summary`: Coder's label of the last finished turn ("" while there is none: a
+    #: turn running, ended in error, or not yet labelled); None from a release without the
+    #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
+    turn_summary: str | None = None
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
@@ -140,6 +144,7 @@ class Chat:
             updated_at=parse_time(_opt_str(data, "updated_at")),
             raw=data,
             last_model_config_id=_str(data, "last_model_config_id"),
+            turn_summary=_summary(data) if server is None or server.owner_names else None,
         )
 
     @property
@@ -147,15 +152,12 @@ class Chat:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
 
-    @property
-    def turn_summary(self) -> str | None:
-        """`last_turn_summary`: Coder's label of the last finished turn ("" while there is
-        none: a turn running, ended in error, or not yet labelled); None from a server that
-        has no such field (CHATS-CONTRACT 1.2; v2.32 and v2.33)."""
-        if "last_turn_summary" not in self.raw:
-            return None
-        value = self.raw.get("last_turn_summary")
-        return value if isinstance(value, str) else ""
+
+def _summary(data: Mapping[str, Any]) -> str | None:
+    if "last_turn_summary" not in data:
+        return None
+    value = data.get("last_turn_summary")
+    return value if isinstance(value, str) else ""
 
 
 @dataclass(frozen=True)

@@ -42,7 +42,8 @@ class ChatServerInfo:
 
     @property
     def owner_names(self) -> bool:
-        """v2.34+: a chat carries `owner_username` (not at fc2493780, so not in v2.33)."""
+        """v2.34+: a chat carries `owner_username` and `last_turn_summary` (neither at
+        fc2493780, so not in v2.33)."""
         return self._at_least(2, 34)
 
     @property

@@ -10,6 +10,7 @@ off, 2.37 only when switched on: `enable_ai_tasks`); 2.38+ serves no task route.
 from __future__ import annotations
 
 import random
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from http.server import ThreadingHTTPServer
@@ -35,6 +36,13 @@ from runner.sim.versions import SimVersion
 class _HTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        # A client that hangs up before its answer is written (a stopped or timed-out
+        # command) is ordinary traffic, not a fault of the deployment: no traceback.
+        if isinstance(sys.exc_info()[1], ConnectionError):
+            return
+        super().handle_error(request, client_address)
 
 
 class SimServer:

@@ -122,6 +122,7 @@ def _drive_everything(d: Driver) -> None:
     d.call("send_message", chat.id, "Longer [sim:work=1000]", model_config_id=model)
     d.call("interrupt", chat.id)
     _wait(lambda: d.call("get_chat", chat.id).idle)
+    d.call("set_labels", chat.id, {**labels, "tasks/follow-ups": "done"})
     d.call("archive", chat.id)
     other = d.call("create_chat", "Busy [sim:work=1000]", labels={"tasks/batch": "net"})
     d.call("retire", other)
