@@ -180,17 +180,12 @@ class ChatRecord:
     def _finish(self, turn: Turn, next_id: Callable[[], int]) -> None:
         at = turn.finishes_at
         summary = plain_text(turn.text)
+        model = turn.model_config_id  # every message of the turn carries it (7.3)
         self.updated_at = at
         if turn.interrupted_at is not None:
             reply = f"Interrupted while working on: {summary}."
             self.messages.append(
-                StoredMessage(
-                    next_id(),
-                    "assistant",
-                    [text_part(reply)],
-                    at,
-                    model_config_id=turn.model_config_id,
-                )
+                StoredMessage(next_id(), "assistant", [text_part(reply)], at, None, model)
             )
             self.outcome = "waiting"
             return
@@ -198,20 +193,12 @@ class ChatRecord:
         command = {"command": f"grep -rn TODO . # {summary}"}
         self.messages.append(
             StoredMessage(
-                next_id(),
-                "assistant",
-                [_tool_call(call_id, "execute", command)],
-                at,
-                model_config_id=turn.model_config_id,
+                next_id(), "assistant", [_tool_call(call_id, "execute", command)], at, None, model
             )
         )
         self.messages.append(
             StoredMessage(
-                next_id(),
-                "tool",
-                [_tool_result(call_id, "execute", "exit 0")],
-                at,
-                model_config_id=turn.model_config_id,
+                next_id(), "tool", [_tool_result(call_id, "execute", "exit 0")], at, None, model
             )
         )
         directives = turn.directives
@@ -222,11 +209,7 @@ class ChatRecord:
             return
         if directives.outcome == "requires_action":
             tool = _tool_call(f"call_{next_id()}", "client_tool", {"question": summary})
-            self.messages.append(
-                StoredMessage(
-                    next_id(), "assistant", [tool], at, model_config_id=turn.model_config_id
-                )
-            )
+            self.messages.append(StoredMessage(next_id(), "assistant", [tool], at, None, model))
             self.outcome = "requires_action"
             self.turn_summary = "Waiting for user input"  # `fallbackTurnStatusLabel`, quickgen.go
             return
@@ -236,9 +219,7 @@ class ChatRecord:
             self.pull_request = PullRequest(number, summary, f"agent/{number}", at)
             reply = f"I opened pull request #{number} for: {summary}."
         self.messages.append(
-            StoredMessage(
-                next_id(), "assistant", [text_part(reply)], at, model_config_id=turn.model_config_id
-            )
+            StoredMessage(next_id(), "assistant", [text_part(reply)], at, None, model)
         )
         self.outcome = "waiting"
         self.turn_summary = reply
