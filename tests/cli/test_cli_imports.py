@@ -17,6 +17,7 @@ def test_task_commands_do_not_import_manifest_dependencies() -> None:
         f"for name in {COMMANDS!r}:\n"
         "    importlib.import_module('runner.cli.commands.' + name)\n"
         "import runner.coder.client, runner.coder.chats, runner.render.chat_tables\n"
+        "import runner.cli.chat_create, runner.cli.chat_views\n"
         "heavy = sorted(m for m in ('jinja2', 'jsonschema', 'yaml') if m in sys.modules)\n"
         "print(','.join(heavy))\n"
     )

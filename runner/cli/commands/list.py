@@ -10,7 +10,7 @@ from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import backend_option, column_option, output_option
+from runner.cli.options import backend_option, column_option, label_option, output_option
 from runner.coder.client import CoderClient
 from runner.coder.models import TASK_STATUSES
 from runner.errors import InvalidInputError
@@ -42,17 +42,6 @@ def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None
             f"{value!r} is not a task status; choose from {'|'.join(TASK_STATUSES)}"
         )
     return value
-
-
-def _labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
-    # Coder splits a filter at its first separator, so a value may hold `=` (CHATS-CONTRACT 2).
-    labels: dict[str, str] = {}
-    for value in values:
-        key, sep, wanted = value.partition("=")
-        if not sep or not key or not wanted:
-            raise click.BadParameter(f"{value!r}: expected KEY=VALUE")
-        labels[key] = wanted
-    return labels
 
 
 @click.command("list", cls=CoderCommand, short="List tasks", aliases=("ls",), examples=EXAMPLES)
@@ -89,14 +78,7 @@ def _labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...])
     description='List tasks for the specified user (username, "me").',
 )
 @backend_option
-@click.option(
-    "--label",
-    "labels",
-    multiple=True,
-    metavar="KEY=VALUE",
-    callback=_labels,
-    help="Chats: only chats carrying this label. Repeatable (all must match).",
-)
+@label_option("Chats: only chats carrying this label. Repeatable (all must match).")
 @click.pass_context
 def command(
     ctx: click.Context,
