@@ -59,6 +59,7 @@ class Source:
     env_names: Sequence[str] = ()
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     backend: str = "auto"  # one of BACKENDS
+    model: str | None = None  # `--model`: wins over every task's `model`
 
 
 def choose_backend(clients: Clients, wanted: str) -> Backend:
@@ -95,6 +96,14 @@ def load_input(source: Source) -> tuple[Batch, SavedPlan | None]:
     The batch carries the backend asked for (`Source.backend` over the file's own choice).
     """
     batch, saved = _load(source)
+    if source.model is not None:
+        if saved is not None:
+            raise InvalidInputError(
+                f"{source.path} is a saved plan: its tasks carry their models, so --model "
+                "does not apply"
+            )
+        tasks = tuple(replace(task, model=source.model) for task in batch.tasks)
+        batch = replace(batch, tasks=tasks)
     if source.backend == "auto" or source.backend == batch.backend:
         return batch, saved
     batch = replace(batch, backend=source.backend)

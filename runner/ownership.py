@@ -17,6 +17,8 @@ from typing import Protocol, TypeVar
 #: The labels a batch's chat carries (Chats have no name): the batch, and the task's name.
 BATCH_LABEL = "tasks/batch"
 ITEM_LABEL = "tasks/item"
+#: The label `tasks create --name` gives a chat, so `tasks status <name>` finds it.
+NAME_LABEL = "tasks/name"
 
 #: Coder's limit on task (workspace) names.
 MAX_CODER_NAME_LENGTH = 32

@@ -355,4 +355,9 @@ def drift_reasons(
         and task.template_version_id != resolved.version_id
     ):
         reasons.append(f"template version differs from pinned {desired.template_version!r}")
+    # Only a model the manifest names is compared: without one the chat keeps whichever model
+    # it runs on (the deployment's default may change).
+    model = resolved.model if resolved is not None else None
+    if model is not None and task.model_config_id and task.model_config_id != model.id:
+        reasons.append(f"model differs from {desired.model!r}")
     return tuple(reasons)

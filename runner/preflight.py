@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
+from runner.coder.chat_model_configs import ChatModelConfig
 from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
 from runner.errors import (
     ApiError,
@@ -50,6 +51,8 @@ class ResolvedTask:
     template: Template | None
     version: TemplateVersion | None
     preset: Preset | None
+    #: Chats: the model config the manifest names (None: the deployment's default).
+    model: ChatModelConfig | None = None
 
     @property
     def version_id(self) -> str:
@@ -109,7 +112,8 @@ def _texts(task: DesiredTask) -> list[tuple[str, Sequence[str]]]:
 
 def require_templates(tasks: Sequence[DesiredTask]) -> None:
     """What Tasks asks of a manifest beyond the schema: a ManifestError locating each task that
-    has no template (Coder Tasks creates every task from one) or expects what Tasks cannot tell.
+    has no template (Coder Tasks creates every task from one), expects what Tasks cannot tell, or
+    sets a field only Chats have (`model`, `labels`).
     """
     errors = [
         located(
@@ -119,6 +123,16 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         )
         for task in tasks
         if task.template is None
+    ]
+    errors += [
+        located(task, f"`model` {task.model!r} needs Chats: {_TASKS_CHOOSE_MODELS}")
+        for task in tasks
+        if task.model is not None
+    ]
+    errors += [
+        located(task, f"`labels` need Chats: {_TASKS_HAVE_NO_LABELS}")
+        for task in tasks
+        if task.labels
     ]
     # A task reports a pull request only as a URL (its status `uri`, CONTRACT 2.2): whether
     # it was merged cannot be told, and an expectation never passes unanswered.
@@ -133,6 +147,18 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
     )
     if errors:
         raise ManifestError(errors)
+
+
+#: Why a Tasks batch cannot name a model.
+_TASKS_CHOOSE_MODELS = (
+    "Coder Tasks choose their model through the template and its presets; pick a preset, or "
+    "run the batch on chats (`--backend chats`, Coder Agents)"
+)
+
+#: Why a Tasks batch cannot set labels.
+_TASKS_HAVE_NO_LABELS = (
+    "Coder Tasks carry no labels; run the batch on chats (`--backend chats`, Coder Agents)"
+)
 
 
 def preflight(

@@ -282,9 +282,17 @@ def _start_sim(version: str, **kwargs: object) -> object:
     return server
 
 
+# A test marked with this runs its `sim` on each API a batch can meet: both Tasks generations
+# and a release that serves only Chats.
+ON_EVERY_API = pytest.mark.parametrize(
+    "sim", ["2.28.11", "2.34.2", "2.38.0"], ids=["v2.28", "v2.34", "v2.38"], indirect=True
+)
+
+
 @pytest.fixture(params=["2.28.11", "2.34.2"], ids=["v2.28", "v2.34"])
 def sim(request: pytest.FixtureRequest) -> Iterator[object]:
-    """A fresh simulated deployment, once per API generation (experimental and GA)."""
+    """A fresh simulated deployment, once per Tasks generation (experimental and GA); on
+    every API with `ON_EVERY_API`."""
     server = _start_sim(request.param)
     yield server
     server.stop()  # type: ignore[attr-defined]

@@ -43,6 +43,7 @@ from runner.errors import (
 )
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
+from runner.model_choice import with_models
 from runner.pinned import release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
@@ -65,8 +66,10 @@ def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
 
 
 def chat_labels(desired: DesiredTask, resolved: ResolvedTask) -> dict[str, str]:
-    """The labels that make a chat the batch's own."""
+    """The labels that make a chat the batch's own, after the team's own labels (no key of
+    which is under `tasks/`: the loader refuses those)."""
     return {
+        **dict(desired.labels),
         LABEL_BATCH: desired.batch,
         LABEL_ITEM: desired.name,
         LABEL_SPEC: spec_hash(desired, resolved),
@@ -165,6 +168,7 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
+        resolved = with_models(self.chats, desired, resolved)
         with self._lock:
             for task in desired:
                 found = resolved[task_key(task)]
@@ -222,6 +226,7 @@ class ChatsBackend:
             labels=chat_labels(desired, resolved),
             workspace_id=workspace.id if workspace else None,
             title=desired.display_name,
+            model_config_id=resolved.model.id if resolved.model else None,
         )
         with self._lock:
             self._prompts[chat.id] = desired.prompt
@@ -243,8 +248,13 @@ class ChatsBackend:
             history = self._histories.pop(item.id, None)
         if history is not None and not answered(history, after):
             raise AgentBusyError(409, "the agent has not answered the last message yet")
+        wanted = self._manifest_spec(item)
+        model = wanted.resolved.model if wanted is not None else None
         try:
-            result = self.chats.send_message(item.id, text)
+            # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
+            result = self.chats.send_message(
+                item.id, text, model_config_id=model.id if model else None
+            )
         except ApiError as error:
             if is_queue_full(error):
                 raise AgentBusyError(
@@ -283,13 +293,17 @@ class ChatsBackend:
         with contextlib.suppress(ApiError, TransportError):
             self.chats.set_labels(item.id, labels)
 
-    def _spec_of(self, item: Task) -> _Spec | None:
-        """The manifest's spec for `item` when its `tasks/spec` label still matches it."""
+    def _manifest_spec(self, item: Task) -> _Spec | None:
+        """The manifest's spec for the item `item`'s labels name, if the manifest has it."""
         labels = _labels(item)
         key = (labels.get(LABEL_BATCH, ""), labels.get(LABEL_ITEM, ""))
         with self._lock:
-            spec = self._specs.get(key)
-        return spec if spec is not None and labels.get(LABEL_SPEC) == spec.digest else None
+            return self._specs.get(key)
+
+    def _spec_of(self, item: Task) -> _Spec | None:
+        """The manifest's spec for `item` when its `tasks/spec` label still matches it."""
+        spec = self._manifest_spec(item)
+        return spec if spec is not None and _labels(item).get(LABEL_SPEC) == spec.digest else None
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
@@ -480,6 +494,7 @@ class ChatsBackend:
             created_at=chat.created_at,
             updated_at=chat.updated_at,
             raw=chat.raw,
+            model_config_id=chat.last_model_config_id,
         )
 
 

@@ -41,11 +41,15 @@ def prepare(
 
 
 def source(
-    file: str, variables: Sequence[str], env_names: Sequence[str], backend: str = "auto"
+    file: str,
+    variables: Sequence[str],
+    env_names: Sequence[str],
+    backend: str = "auto",
+    model: str | None = None,
 ) -> Source:
     from runner.batch import Source
 
-    return Source(file, variables, env_names, backend=backend)
+    return Source(file, variables, env_names, backend=backend, model=model)
 
 
 def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOptions:

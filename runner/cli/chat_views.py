@@ -7,7 +7,7 @@ batch made (found by its labels).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ import click
 from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
 from runner.errors import InvalidInputError, TaskNotFoundError
-from runner.ownership import BATCH_LABEL, ITEM_LABEL, chat_labels, survivor
+from runner.ownership import BATCH_LABEL, ITEM_LABEL, NAME_LABEL, chat_labels, survivor
 from runner.pinned import release_workspace
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
@@ -34,6 +34,10 @@ def _chat(client: ChatsClient, identifier: str) -> Chat:
         with error_context(f'get chat "{text}"'):
             return client.get_chat(text)
     batch, slash, name = text.partition("/")
+    if not slash and text:
+        named = _by_name(client, text)  # `tasks create --name`
+        if named is not None:
+            return named
     if not slash or not batch or not name or "/" in name:
         raise InvalidInputError(
             f'"{identifier}" is not a chat: this deployment serves Coder Agents, whose chats '
@@ -48,18 +52,34 @@ def _chat(client: ChatsClient, identifier: str) -> Chat:
     return survivor(found)
 
 
+def _by_name(client: ChatsClient, name: str) -> Chat | None:
+    """The one chat `tasks create --name` labelled `name`, if there is one."""
+    with error_context(f'find chat "{name}"'):
+        found = client.list_chats(labels={NAME_LABEL: name})
+    if len(found) > 1:
+        ids = ", ".join(chat.id for chat in found)
+        raise InvalidInputError(f'"{name}" names {len(found)} chats ({ids}); name one by UUID')
+    return found[0] if found else None
+
+
 def chat_name(chat: Chat) -> str:
-    """`<batch>/<name>` for a chat a batch made, else its UUID."""
+    """`<batch>/<name>` for a chat a batch made, its `--name` for one `tasks create` made,
+    else its UUID."""
     batch, name = chat.labels.get(BATCH_LABEL), chat.labels.get(ITEM_LABEL)
-    return f"{batch}/{name}" if batch and name else chat.id
+    if batch and name:
+        return f"{batch}/{name}"
+    return chat.labels.get(NAME_LABEL) or chat.id
 
 
-def list_chats(client: ChatsClient, *, output: str, quiet: bool) -> None:
-    """The token user's chats (archived ones excluded), every page."""
+def list_chats(
+    client: ChatsClient, *, output: str, quiet: bool, labels: Mapping[str, str] | None = None
+) -> None:
+    """The token user's chats (archived ones excluded) carrying every one of `labels`, every
+    page (the server filters: CHATS-CONTRACT section 2)."""
     from runner.render.chat_tables import chat_table
 
     with error_context("list chats"):
-        chats = client.list_chats()
+        chats = client.list_chats(labels=labels)
     if quiet:
         for chat in chats:
             click.echo(safe_text(chat.id))

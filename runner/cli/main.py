@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "destroy": ("destroy", "Delete every task a batch owns."),
     "list": ("list", "List tasks"),
     "logs": ("logs", "Show a task's logs"),
+    "models": ("models", "List the chat models (Coder Agents) you may use."),
     "pause": ("pause", "Pause a task"),
     "plan": ("plan", "Show what `apply` would change."),
     "render": ("render", "Print a manifest's expanded tasks."),

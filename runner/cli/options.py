@@ -113,9 +113,38 @@ def backend_option(function: F) -> F:
     )(function)
 
 
+def _labels(ctx: click.Context, param: click.Parameter, values: tuple[str, ...]) -> dict[str, str]:
+    # Coder splits a filter at its first separator, so a value may hold `=` (CHATS-CONTRACT 2).
+    labels: dict[str, str] = {}
+    for value in values:
+        key, sep, wanted = value.partition("=")
+        if not sep or not key or not wanted:
+            raise click.BadParameter(f"{value!r}: expected KEY=VALUE")
+        labels[key] = wanted
+    return labels
+
+
+def label_option(help_text: str) -> Callable[[F], F]:
+    """`--label KEY=VALUE` (repeatable, as `labels`: a dict), a plain option."""
+    return click.option(
+        "--label", "labels", multiple=True, metavar="KEY=VALUE", callback=_labels, help=help_text
+    )
+
+
+def model_option(function: F) -> F:
+    """Add `--model NAME` (as `model`): a chat model config's name, display name or ID."""
+    return click.option(
+        "--model",
+        metavar="MODEL",
+        help="Chats: the model every task runs on (a model's name, display name or ID; "
+        "`tasks models` lists them). Overrides the manifest's `model`.",
+    )(function)
+
+
 def plan_flags(function: F) -> F:
-    """--var, --env, --backend, --target, --replace and --prune (shared by plan and apply)."""
+    """--var, --env, --backend, --model, --target, --replace and --prune (plan and apply)."""
     decorators = [
+        model_option,
         click.option(
             "--target",
             "targets",

@@ -108,6 +108,8 @@ class Chat:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: The model of the chat's last turn (CHATS-CONTRACT 7.3).
+    last_model_config_id: str = ""
     #: `last_turn_summary`: Coder's label of the last finished turn ("" while there is none: a
     #: turn running, ended in error, or not yet labelled); None from a release without the
     #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
@@ -141,6 +143,7 @@ class Chat:
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
             raw=data,
+            last_model_config_id=_str(data, "last_model_config_id"),
             turn_summary=_summary(data) if server is None or server.owner_names else None,
         )
 

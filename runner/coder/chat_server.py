@@ -68,6 +68,18 @@ class ChatServerInfo:
         return self._at_least(2, 39)
 
     @property
+    def organization_models(self) -> bool:
+        """v2.37+: models are listed per organization; before, by `model-configs` under the
+        experimental prefix (CHATS-CONTRACT 7.3)."""
+        return self._at_least(2, 37)
+
+    @property
+    def model_provider_ids(self) -> bool:
+        """v2.36+: a model config names its provider by `ai_provider_id` (a uuid), no longer by
+        a `provider` string (CHATS-CONTRACT 7.3, PR #26877, "v2.35/v2.36")."""
+        return self._at_least(2, 36)
+
+    @property
     def supports_status_filter(self) -> bool:
         """v2.37+ (GA): `status:` in the list's `q`; older servers are filtered client-side."""
         return self._at_least(2, 37)

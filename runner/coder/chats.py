@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 from runner.coder import routes
 from runner.coder.base import ClientBase, decode, unexpected
+from runner.coder.chat_model_configs import ChatModelConfig, configs_from_list, configs_from_org
 from runner.coder.chat_models import (
     ARCHIVABLE_STATUSES,
     Chat,
@@ -130,6 +131,19 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             self._organization_id = str(orgs[0].get("id"))
         return self._organization_id
 
+    # -- models -------------------------------------------------------------------------------
+
+    def model_configs(self, organization_id: str | None = None) -> list[ChatModelConfig]:
+        """The model configs the token's user may use (CHATS-CONTRACT 7.3): the organization's
+        (default: the user's default one) from v2.37, the deployment's `model-configs` before."""
+        if self.server.organization_models:
+            org = organization_id or self.default_organization_id()
+            path = f"{routes.organization(org)}/chats/models"
+            return configs_from_org(decode(self._request("GET", path)))
+        path = f"{EXPERIMENTAL_PREFIX}/model-configs"
+        data = decode(self._request("GET", path))
+        return configs_from_list(data, provider_ids=self.server.model_provider_ids)
+
     # -- chats --------------------------------------------------------------------------------
 
     def create_chat(
@@ -140,6 +154,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         labels: Mapping[str, str] | None = None,
         workspace_id: str | None = None,
         title: str | None = None,
+        model_config_id: str | None = None,
         owner_id: str | None = None,
     ) -> Chat:
         """Create a chat with `prompt` as its first message (201). Never repeated blindly.
@@ -162,6 +177,8 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         body["content"] = [{"type": "text", "text": prompt}]
         if workspace_id:
             body["workspace_id"] = workspace_id
+        if model_config_id:
+            body["model_config_id"] = model_config_id
         if labels:
             body["labels"] = dict(labels)
         if title and server.supports_title:
@@ -285,10 +302,26 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             if isinstance(p, Mapping)
         ]
 
-    def send_message(self, chat_id: str, text: str, *, busy_behavior: str = "queue") -> SendResult:
-        """A follow-up: inserted at once when the chat is idle, else queued (at most 20)."""
+    def send_message(
+        self,
+        chat_id: str,
+        text: str,
+        *,
+        busy_behavior: str = "queue",
+        model_config_id: str | None = None,
+    ) -> SendResult:
+        """A follow-up: inserted at once when the chat is idle, else queued (at most 20).
+
+        `model_config_id` runs this turn and later ones on that model (CHATS-CONTRACT 7.3);
+        None keeps the chat's current model.
+        """
         self._refuse_token("the message", text)
-        body = {"content": [{"type": "text", "text": text}], "busy_behavior": busy_behavior}
+        body: dict[str, Any] = {
+            "content": [{"type": "text", "text": text}],
+            "busy_behavior": busy_behavior,
+        }
+        if model_config_id:
+            body["model_config_id"] = model_config_id
         path = f"{self._chat(chat_id)}/messages"
         return SendResult.from_json(self._object("POST", path, body=body, policy=WRITE))
 

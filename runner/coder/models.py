@@ -106,6 +106,8 @@ class Task:
     created_at: datetime | None
     updated_at: datetime | None
     raw: Mapping[str, Any] = field(repr=False, compare=False)
+    #: A chat's model (its last turn's); Tasks have none.
+    model_config_id: str = ""
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], *, has_display_name: bool = True) -> Task:

@@ -23,6 +23,8 @@ any window from its grant to the loss.
 The window length is learned from how `X-RateLimit-Reset` advances (60 s on a real server;
 shorter on a simulator with a time scale). Server time comes from `X-RateLimit-Reset` itself;
 a client clock that disagrees with the server's `Date` by more than a few seconds is corrected.
+`Date` has whole seconds and is stamped somewhere between the request's grant and its answer,
+so only an offset that a slow answer cannot explain is a wrong clock.
 """
 
 from __future__ import annotations
@@ -45,16 +47,20 @@ SENT_KEPT = 2 * 512 + 64
 MAX_NAP_SECONDS = 0.5
 #: A client clock this far from the server's `Date` is corrected (Date has 1 s resolution).
 SKEW_TOLERANCE_SECONDS = 2.0
+#: A request an answer places in a window is kept this fraction of the window inside it, so
+#: that float noise in learnt windows and resets cannot move it across the window's edge.
+EDGE_FRACTION = 1e-3
 
 
 @dataclass(frozen=True)
 class Grant:
-    """Leave to send one request: its number on the path, the seconds paced before it, and how
-    many answers the path had when it was given."""
+    """Leave to send one request: its number on the path, the seconds paced before it, how
+    many answers the path had when it was given, and the client's clock then."""
 
     number: int
     waited: float
     answers: int = 0
+    at: float = 0.0
 
 
 @dataclass
@@ -127,7 +133,7 @@ class RatePacer:
                 due = self._due(route, now)
                 if due <= now:
                     self._spend(route, now)
-                    return Grant(route.granted, waited, route.answers)
+                    return Grant(route.granted, waited, route.answers, self._wall())
             if not waited and self._on_wait is not None:
                 self._on_wait(path, due - now)
             # In short naps, so what other requests learn meanwhile (the window) counts.
@@ -151,7 +157,9 @@ class RatePacer:
                 return
             remaining, reset = parsed
             same_window = same_window and reset == before
-            route.settle(grant.number, reset - self._window, reset)
+            # Inside the window by a hair: it must count there however its edges are computed.
+            edge = self._window * EDGE_FRACTION
+            route.settle(grant.number, reset - self._window + edge, reset - edge)
             if grant.number < route.learnt:
                 return
             route.learnt = grant.number
@@ -202,7 +210,7 @@ class RatePacer:
         route.in_flight = max(0, route.in_flight - 1)
         route.answers += 1
         route.settle(grant.number, -math.inf, self._now() + 1e-6)  # it arrived by now
-        self._learn_clock(headers)
+        self._learn_clock(headers, grant.at)
         parsed = _parse(headers)
         if parsed is None:
             return None
@@ -254,16 +262,26 @@ class RatePacer:
             self._window = min(self._window, reset - route.reset)
         route.reset = max(route.reset, reset)
 
-    def _learn_clock(self, headers: Mapping[str, str]) -> None:
+    def _learn_clock(self, headers: Mapping[str, str], sent: float) -> None:
+        """The server stamped `Date` (whole seconds) after the request left at `sent` and
+        before its answer arrived: the server's clock is ahead of ours by something in
+        [date - received, date + 1 - sent]. Corrected only when that range is off by more than
+        the tolerance: a slow answer on a busy machine is not a wrong clock."""
         date = headers.get("Date")
         if not date:
             return
         try:
-            server_now = parsedate_to_datetime(date).timestamp()
+            stamped = parsedate_to_datetime(date).timestamp()
         except (TypeError, ValueError, IndexError):
             return
-        offset = server_now - self._wall()
-        self._skew = offset if abs(offset) > SKEW_TOLERANCE_SECONDS else 0.0
+        least = stamped - self._wall()
+        most = stamped + 1 - (sent or -math.inf)
+        if least > SKEW_TOLERANCE_SECONDS:
+            self._skew = least
+        elif most < -SKEW_TOLERANCE_SECONDS:
+            self._skew = most
+        else:
+            self._skew = 0.0
 
     def _now(self) -> float:
         return self._wall() + self._skew

@@ -73,9 +73,14 @@ def user(name: str) -> str:
     return f"/api/v2/users/{segment(name)}"
 
 
-def template(organization: str, name: str) -> str:
+def organization(name: str) -> str:
+    """An organization by name or UUID."""
+    return f"/api/v2/organizations/{segment(name)}"
+
+
+def template(organization_name: str, name: str) -> str:
     """A template by organization (name or UUID) and name."""
-    return f"/api/v2/organizations/{segment(organization)}/templates/{segment(name)}"
+    return f"{organization(organization_name)}/templates/{segment(name)}"
 
 
 def template_version_by_name(organization: str, template_name: str, version: str) -> str:

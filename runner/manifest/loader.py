@@ -19,6 +19,7 @@ from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.expect import expectations
+from runner.manifest.labels import count_problem, key_problem, value_problem
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
@@ -29,7 +30,16 @@ from runner.manifest.wording import kind, one_line, quote, show
 from runner.manifest.yamltree import Document, PathPart, parse
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
-TEXT_FIELDS = ("name", "prompt", "template", "template_version", "preset", "owner", "organization")
+TEXT_FIELDS = (
+    "name",
+    "prompt",
+    "template",
+    "template_version",
+    "preset",
+    "owner",
+    "organization",
+    "model",
+)
 _DURATIONS = {
     "timeout": defaults.TIMEOUT_SECONDS,
     "idle_grace": defaults.IDLE_GRACE_SECONDS,
@@ -217,21 +227,7 @@ class _TaskBuilder:
     ) -> DesiredTask | None:
         matrix = Namespace("matrix", combo) if combo else self.no_matrix
         context = {"vars": self.vars, "matrix": matrix, "env": self.env}
-        failed = False
-        text: dict[str, str | None] = {}
-        for key in TEXT_FIELDS:
-            value = fields.get(key)
-            if value is None:
-                text[key] = None
-                continue
-            text[key] = self.render([*sources[key], key], value, context, combo)
-            failed = failed or text[key] is None
-        follow_ups: list[str] = []
-        for number, follow_up in enumerate(fields.get("follow_ups") or []):
-            path = [*sources["follow_ups"], "follow_ups", number]
-            rendered = self.render(path, follow_up, context, combo)
-            failed = failed or rendered is None
-            follow_ups.append(rendered or "")
+        text, follow_ups, failed = self.render_texts(fields, sources, context, combo)
         if failed:
             if text["name"] is not None and task_name_problem(text["name"]) is None:
                 self.check_unique(index, text["owner"] or "me", text["name"], combo)
@@ -240,28 +236,15 @@ class _TaskBuilder:
         name, prompt = text["name"] or "", (text["prompt"] or "").rstrip("\n")
         follow_ups = [follow_up.rstrip("\n") for follow_up in follow_ups]
         owner = text["owner"] or "me"
-        problems: list[tuple[list[PathPart], str | None]] = [
-            (["tasks", index, "name"], task_name_problem(name))
-        ]
-        if "owner" in fields:
-            problems.append(([*sources["owner"], "owner"], owner_problem(owner)))
-        for key in ("template", "template_version", "preset", "organization"):
-            value = text[key]
-            if value is not None and not value.strip():
-                problems.append(([*sources[key], key], f"{key} is empty after rendering"))
-        if not prompt.strip():
-            problems.append(([*sources["prompt"], "prompt"], "the prompt is empty"))
-        for number, follow_up in enumerate(follow_ups):
-            if not follow_up.strip():
-                path = [*sources["follow_ups"], "follow_ups", number]
-                problems.append((path, "the follow-up is empty"))
+        problems = self.text_problems(index, fields, sources, text, follow_ups)
         for path, problem in problems:
             if problem:
                 self.check(path, problem, combo)
                 failed = True
         if problems[0][1] is None:  # a sound name is checked for uniqueness in any case
             self.check_unique(index, owner, name, combo)
-        if failed:
+        labels = self.labels(index, context, combo)
+        if failed or labels is None:
             return None
         return DesiredTask(
             batch=self.batch,
@@ -279,8 +262,90 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            model=text["model"],
+            labels=labels,
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
         )
+
+    def render_texts(
+        self,
+        fields: Mapping[str, Any],
+        sources: Mapping[str, list[PathPart]],
+        context: Mapping[str, Namespace],
+        combo: dict[str, object],
+    ) -> tuple[dict[str, str | None], list[str], bool]:
+        """The text fields and follow-ups rendered, and whether any failed to render."""
+        failed = False
+        text: dict[str, str | None] = {}
+        for key in TEXT_FIELDS:
+            value = fields.get(key)
+            if value is None:
+                text[key] = None
+                continue
+            text[key] = self.render([*sources[key], key], value, context, combo)
+            failed = failed or text[key] is None
+        follow_ups: list[str] = []
+        for number, follow_up in enumerate(fields.get("follow_ups") or []):
+            path = [*sources["follow_ups"], "follow_ups", number]
+            rendered = self.render(path, follow_up, context, combo)
+            failed = failed or rendered is None
+            follow_ups.append(rendered or "")
+        return text, follow_ups, failed
+
+    def text_problems(
+        self,
+        index: int,
+        fields: Mapping[str, Any],
+        sources: Mapping[str, list[PathPart]],
+        text: Mapping[str, str | None],
+        follow_ups: Sequence[str],
+    ) -> list[tuple[list[PathPart], str | None]]:
+        """Each rendered text's place and problem (None: sound); the name's comes first."""
+        name, prompt = text["name"] or "", (text["prompt"] or "").rstrip("\n")
+        problems: list[tuple[list[PathPart], str | None]] = [
+            (["tasks", index, "name"], task_name_problem(name))
+        ]
+        if "owner" in fields:
+            problems.append(([*sources["owner"], "owner"], owner_problem(text["owner"] or "me")))
+        for key in ("template", "template_version", "preset", "organization", "model"):
+            value = text[key]
+            if value is not None and not value.strip():
+                problems.append(([*sources[key], key], f"{key} is empty after rendering"))
+        if not prompt.strip():
+            problems.append(([*sources["prompt"], "prompt"], "the prompt is empty"))
+        for number, follow_up in enumerate(follow_ups):
+            if not follow_up.strip():
+                path = [*sources["follow_ups"], "follow_ups", number]
+                problems.append((path, "the follow-up is empty"))
+        return problems
+
+    def labels(
+        self, index: int, context: Mapping[str, Namespace], combo: dict[str, object]
+    ) -> tuple[tuple[str, str], ...] | None:
+        """The task's own labels, defaults' first (a task's value wins), rendered and held to
+        Coder's label rules; None after reporting a problem."""
+        entry = self.document.data["tasks"][index]  # type: ignore[index]
+        found: dict[str, tuple[list[PathPart], Any]] = {}
+        for at, given in (
+            (["defaults", "labels"], self.defaults.get("labels")),
+            (["tasks", index, "labels"], entry.get("labels")),
+        ):
+            for key, value in (given or {}).items():
+                found[str(key)] = ([*at, key], value)
+        labels: list[tuple[str, str]] = []
+        ok = True
+        for key, (path, value) in found.items():
+            rendered = self.render(path, str(value), context, combo)
+            problem = key_problem(key) or (
+                value_problem(key, rendered) if rendered is not None else None
+            )
+            self.check(path, problem, combo)
+            ok = ok and rendered is not None and problem is None
+            labels.append((key, rendered or ""))
+        too_many = count_problem(len(labels))
+        if too_many:
+            self.check(["tasks", index], too_many, combo)
+        return tuple(labels) if ok and not too_many else None
 
     def render(
         self,

@@ -85,6 +85,10 @@ class DesiredTask:
     on_drift: str = "report"  # report | replace
     #: Checked when the wait ends; not part of what is created, so a change is not drift.
     expect: Expectations = Expectations()
+    #: Chats only: a model config's name, display name or ID (None: the deployment's default).
+    model: str | None = None
+    #: Chats only: the team's own labels, beside the batch's ownership labels.
+    labels: tuple[tuple[str, str], ...] = ()
     origin: Origin | None = None
 
     @property
@@ -111,6 +115,12 @@ class DesiredTask:
         expect = data.pop("expect").to_data()
         if expect:
             data["expect"] = expect
+        data["labels"] = dict(self.labels)
+        # Chats-only fields are written only when set, so documents of batches without them
+        # stay as they were.
+        for name in _CHATS_ONLY:
+            if not data[name]:
+                del data[name]
         return data
 
     @classmethod
@@ -129,13 +139,16 @@ class DesiredTask:
         for name in ("name", "prompt", "owner", "wait", "on_drift"):
             if name in values and not isinstance(values[name], str):
                 raise TypeError(f"{name} is not text")
-        template = values.get("template")
-        if template is not None and not isinstance(template, str):
-            raise TypeError("template is not text")
+        for name in ("template", "model"):
+            value = values.get(name)
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name} is not text")
         if "follow_ups" in values:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         if "expect" in values:
             values["expect"] = Expectations.from_data(values["expect"])
+        if "labels" in values:
+            values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())
         for number in (
             "timeout_seconds",
             "idle_grace_seconds",
@@ -145,6 +158,10 @@ class DesiredTask:
             if number in values:
                 values[number] = float(values[number])
         return cls(batch=batch, **values)
+
+
+#: Fields only a Chats backend takes (a Tasks batch naming one stops at preflight).
+_CHATS_ONLY = ("model", "labels")
 
 
 def _stored_fields() -> tuple[Field[Any], ...]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
+from runner.coder.chat_model_configs import ChatModelConfig
 from runner.coder.chat_models import Chat, ChatMessage
 from runner.render.safe_text import safe_line
 from runner.render.table import render_table
@@ -59,3 +60,34 @@ def conversation(messages: Sequence[ChatMessage]) -> list[str]:
                     # The agent's words and tool arguments: shown, never obeyed.
                     lines.append(safe_line(f"{message.role}: {line}"))
     return lines
+
+
+MODEL_COLUMNS = ("id", "name", "display name", "provider", "default", "enabled")
+
+
+def model_table(configs: Sequence[ChatModelConfig]) -> str:
+    """Model configs under ID, NAME, DISPLAY NAME, PROVIDER, DEFAULT and ENABLED."""
+    rows = [
+        [
+            config.id,
+            config.model,
+            config.display_name,
+            config.provider,
+            "yes" if config.is_default else "",
+            "yes" if config.enabled else "no",
+        ]
+        for config in configs
+    ]
+    return render_table(MODEL_COLUMNS, rows, trailing_padding=False)
+
+
+def model_document(config: ChatModelConfig) -> dict[str, object]:
+    """One config for `-o json`, the same keys on every release."""
+    return {
+        "id": config.id,
+        "model": config.model,
+        "display_name": config.display_name,
+        "provider": config.provider,
+        "is_default": config.is_default,
+        "enabled": config.enabled,
+    }

@@ -101,7 +101,15 @@ def _drive_everything(d: Driver) -> None:
     assert d.call("workspace_by_name", "me", "net-ws") is not None
     assert d.call("workspace_by_name", "me", "no-such-ws") is None
     labels = {"tasks/batch": "net", "tasks/item": "one"}
-    chat = d.call("create_chat", "Net [sim:work=1]", labels=labels, workspace_id=workspace.id)
+    # CHATS-CONTRACT 7.3: a config's id is what create and send take as `model_config_id`.
+    model = next(c for c in d.call("model_configs") if not c.is_default).id
+    chat = d.call(
+        "create_chat",
+        "Net [sim:work=1]",
+        labels=labels,
+        workspace_id=workspace.id,
+        model_config_id=model,
+    )
     _wait(lambda: d.call("get_chat", chat.id).idle)
     assert [c.id for c in d.call("list_chats", labels=labels)] == [chat.id]
     assert d.call("messages", chat.id, limit=10).messages
@@ -111,7 +119,7 @@ def _drive_everything(d: Driver) -> None:
     else:
         with pytest.raises(UnsupportedServerError):
             d.call("prompts", chat.id)
-    d.call("send_message", chat.id, "Longer [sim:work=1000]")
+    d.call("send_message", chat.id, "Longer [sim:work=1000]", model_config_id=model)
     d.call("interrupt", chat.id)
     _wait(lambda: d.call("get_chat", chat.id).idle)
     d.call("set_labels", chat.id, {**labels, "tasks/follow-ups": "done"})

@@ -1,6 +1,7 @@
 """`tasks plan`, `tasks apply` and `tasks destroy` end to end: the real command, the simulator.
 
-Each test runs on both API generations (the `sim` fixture) unless it needs special switches
+Each test runs on both Tasks generations (the `sim` fixture), and those marked `ON_EVERY_API` on a
+Chats-only release too, unless it needs special switches
 (`make_sim` with latency, rate limits or faults). The simulator's request log and the tasks'
 logs are the witnesses: they show what was created and sent, and how often.
 """
@@ -13,7 +14,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from conftest import FAST_WAITS, ok, run_tasks, sim_env, write_manifest
+from conftest import FAST_WAITS, ON_EVERY_API, ok, run_tasks, sim_env, write_manifest
 
 from runner import ownership
 
@@ -37,19 +38,26 @@ tasks:
 
 
 def created(sim: Any) -> list[str]:
-    """Paths of successful creates in the simulator's request log."""
+    """Paths of successful task or chat creates in the simulator's request log."""
     return [
         r["path"]
         for r in sim.requests
-        if r["method"] == "POST" and r["status"] == 201 and "/tasks/" in r["path"]
+        if r["method"] == "POST"
+        and r["status"] == 201
+        and ("/tasks/" in r["path"] or r["path"].endswith("/chats"))
     ]
 
 
 def sends(sim: Any) -> int:
+    """Follow-ups delivered: task sends, or chat messages."""
     return sum(
         1
         for r in sim.requests
-        if r["method"] == "POST" and r["path"].endswith("/send") and r["status"] == 204
+        if r["method"] == "POST"
+        and (
+            (r["path"].endswith("/send") and r["status"] == 204)
+            or (r["path"].endswith("/messages") and r["status"] == 200)
+        )
     )
 
 
@@ -92,6 +100,7 @@ def test_apply_converges_and_second_apply_changes_nothing(sim: Any, tmp_path: Pa
     ok(run_tasks(["plan", path, "--detailed-exitcode"], env=env), sim, code=0)
 
 
+@ON_EVERY_API
 def test_apply_refuses_without_yes_when_stdin_is_not_a_terminal(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
     result = run_tasks(["apply", write_manifest(tmp_path, QUICK), *FAST_WAITS], env=env)
@@ -303,6 +312,7 @@ def test_unreachable_deployment_is_a_one_line_error(tmp_path: Path) -> None:
     assert result.stderr.startswith("error: ") and "Traceback" not in result.output
 
 
+@ON_EVERY_API
 def test_wait_timeout_exits_5(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
     body = """\

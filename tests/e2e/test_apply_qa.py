@@ -12,7 +12,15 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-from conftest import FAST_WAITS, clean, run_tasks, running_tasks, sim_env, write_manifest
+from conftest import (
+    FAST_WAITS,
+    ON_EVERY_API,
+    clean,
+    run_tasks,
+    running_tasks,
+    sim_env,
+    write_manifest,
+)
 
 #: Longest wait for the command to exit after Ctrl-C: a liveness bound far below the waits
 #: (whole rate-limit windows) it must not sit out.
@@ -48,6 +56,7 @@ tasks:
     assert "build failed" in tasks["broken"]["error"], tasks["broken"]
 
 
+@ON_EVERY_API
 def test_destroy_reports_each_deletion_once_in_its_own_words(sim: Any, tmp_path: Path) -> None:
     path = write_manifest(
         tmp_path,

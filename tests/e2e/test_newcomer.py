@@ -18,7 +18,7 @@ from typing import Any
 from xml.etree import ElementTree
 
 import pytest
-from conftest import ROOT, run_tasks, sim_env
+from conftest import ON_EVERY_API, ROOT, run_tasks, sim_env
 
 FAST = ["--poll-interval", "50ms", "--idle-grace", "100ms"]
 EXAMPLES = sorted((ROOT / "examples").glob("*.tasks.yaml"))
@@ -102,6 +102,7 @@ tasks:
 """
 
 
+@ON_EVERY_API
 def test_destroy_reports_as_destroy_with_post_deletion_results(sim: Any, tmp_path: Path) -> None:
     env = sim_env(sim)
     path = tmp_path / "friction.tasks.yaml"
@@ -130,6 +131,7 @@ def test_destroy_reports_as_destroy_with_post_deletion_results(sim: Any, tmp_pat
     assert suite is not None and suite.get("name") == "tasks destroy friction"
 
 
+@ON_EVERY_API
 def test_junit_suite_time_is_the_wall_time_of_the_run(sim: Any, tmp_path: Path) -> None:
     path = tmp_path / "friction.tasks.yaml"
     path.write_text(QUICK)
@@ -149,6 +151,7 @@ def test_junit_suite_time_is_the_wall_time_of_the_run(sim: Any, tmp_path: Path) 
     assert suite_time < sum(cases)
 
 
+@ON_EVERY_API
 def test_result_table_lines_have_no_trailing_spaces(sim: Any, tmp_path: Path) -> None:
     path = tmp_path / "friction.tasks.yaml"
     path.write_text(QUICK)

@@ -6,7 +6,6 @@ generation (see tests/chats_schema.py for the deviations and their sources in co
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ import httpx
 import pytest
 from chats_schema import chats_validator, load_chats_swagger
 from contract_schema import contract_errors
+from stepped_time import SteppedTime
 
 from runner.sim.chats.generation import EXPERIMENTAL, V2
 from runner.sim.server import SimServer
@@ -47,22 +47,32 @@ class Checker:
         return body
 
 
-def wait_for(probe: Callable[[], Any], done: Callable[[Any], bool], timeout: float = 20) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
+def step_until(
+    now: SteppedTime,
+    step: float,
+    probe: Callable[[], Any],
+    done: Callable[[Any], bool],
+    steps: int = 400,
+) -> Any:
+    """Move the simulator's time `step` at a time until `probe()` is `done`: each state is seen
+    in order, whatever the machine's speed."""
+    for _ in range(steps):
         value = probe()
         if done(value):
             return value
-        assert time.monotonic() < deadline, f"never reached: {value}"
-        time.sleep(0.02)
+        now.advance(step)
+    raise AssertionError(f"never reached: {probe()}")
 
 
 @pytest.mark.parametrize(("version", "experiments", "prefix"), GENERATIONS)
 def test_chat_responses_follow_the_swagger(
-    reference: Path, make_sim: Any, version: str, experiments: tuple[str, ...], prefix: str
+    reference: Path, stepped_sim: Any, version: str, experiments: tuple[str, ...], prefix: str
 ) -> None:
-    """Checked twice: here per definition, and every exchange by `check_exchanges` (make_sim)."""
-    server = make_sim(version, experiments=experiments, time_scale=0.05)
+    """Checked twice: here per definition, and every exchange by `check_exchanges` (make_sim).
+    Time moves only when the test moves it: the 40 s turn still runs, its follow-up still
+    queued, however slowly the machine answers."""
+    server, now = stepped_sim(version, experiments=experiments, time_scale=0.05)
+    step = server.clock.span(1)
     headers = {"Coder-Session-Token": server.token}
     with httpx.Client(base_url=server.url, headers=headers) as http:
         contract = Checker(reference, server)
@@ -92,9 +102,13 @@ def test_chat_responses_follow_the_swagger(
         assert [c["id"] for c in contract.check("codersdk.Chat", listing)] == [pr["id"]]
         history = http.get(f"{prefix}/{pr['id']}/messages").json()
         assert contract.check("codersdk.ChatMessagesResponse", history)["queued_messages"]
-        done = wait_for(lambda: get(pr), lambda c: c["status"] == "waiting" and "diff_status" in c)
+        done = step_until(
+            now, step, lambda: get(pr), lambda c: c["status"] == "waiting" and "diff_status" in c
+        )
         assert done["diff_status"]["pull_request_state"] == "open"
-        wait_for(
+        step_until(
+            now,
+            step,
             lambda: http.get(f"{prefix}/{pr['id']}/messages").json(),
             lambda h: not h["queued_messages"] and h["messages"][0]["role"] == "assistant",
         )
@@ -120,18 +134,18 @@ def test_chat_responses_follow_the_swagger(
         interrupted = http.post(f"{prefix}/{pr['id']}/interrupt")
         assert interrupted.status_code == 200
         contract.check("codersdk.Chat", interrupted.json())
-        wait_for(lambda: get(pr), lambda c: c["status"] == "waiting")
+        step_until(now, step, lambda: get(pr), lambda c: c["status"] == "waiting")
         assert http.patch(f"{prefix}/{pr['id']}", json={"archived": True}).status_code == 204
 
         failed = create("Break [sim:error] [sim:work=1]")
-        failed = wait_for(lambda: get(failed), lambda c: c["status"] == "error")
+        failed = step_until(now, step, lambda: get(failed), lambda c: c["status"] == "error")
         error = failed["last_error"]
         if server.version.at_least(2, 34):
             assert contract.check("codersdk.ChatError", error)["message"]
         else:
             assert isinstance(error, str) and error
         needs = create("Ask me [sim:requires-action] [sim:work=1]")
-        wait_for(lambda: get(needs), lambda c: c["status"] == "requires_action")
+        step_until(now, step, lambda: get(needs), lambda c: c["status"] == "requires_action")
 
         for response in (
             http.post(
@@ -158,10 +172,11 @@ def test_chat_responses_follow_the_swagger(
     } <= contract.checked
 
 
-def test_workspace_responses_follow_the_swagger(reference: Path, make_sim: Any) -> None:
+def test_workspace_responses_follow_the_swagger(reference: Path, stepped_sim: Any) -> None:
     """Pre-created workspaces: create (201, as `createWorkspace` answers), read, delete build."""
-    # Slow enough that the start build (4 simulated seconds) is still running for the 409.
-    server = make_sim("2.38.0", time_scale=0.5)
+    # Time moves only when the test moves it: the start build (4 simulated seconds) is still
+    # running for the 409, however slowly the machine answers.
+    server, now = stepped_sim("2.38.0", time_scale=0.5)
     headers = {"Coder-Session-Token": server.token}
     with httpx.Client(base_url=server.url, headers=headers) as http:
         contract = Checker(reference, server)
@@ -188,7 +203,9 @@ def test_workspace_responses_follow_the_swagger(reference: Path, make_sim: Any) 
             f"/api/v2/workspaces/{workspace['id']}/builds", json={"transition": "delete"}
         )
         assert busy.status_code == 409  # the start build is still running
-        wait_for(
+        step_until(
+            now,
+            server.clock.span(1),
             lambda: http.get(f"/api/v2/workspaces/{workspace['id']}").json(),
             lambda w: w["latest_build"]["job"]["status"] == "succeeded",
         )

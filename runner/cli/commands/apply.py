@@ -21,6 +21,7 @@ from runner.errors import InvalidInputError, TasksError
 
 if TYPE_CHECKING:
     from runner.batch import Prepared
+    from runner.execute import ExecuteSettings
 
 
 @click.command("apply")
@@ -51,6 +52,7 @@ def command(
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
     backend: str,
+    model: str | None,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -70,24 +72,18 @@ def command(
     1 error or lost contact, 3 invalid input, 130 interrupted (143 SIGTERM, 129 SIGHUP).
     """
     from runner.batch import check_saved
-    from runner.execute import ExecuteSettings
     from runner.render.plan import render_plan
     from runner.report.finish import ReportFiles
 
     check_writable(report_path, "--report")
     check_writable(junit_path, "--junit")
-    settings = ExecuteSettings(
-        parallelism=parallelism,
-        poll_interval=_duration(poll_interval, "--poll-interval"),
-        idle_grace=_duration(idle_grace, "--idle-grace"),
-        lost_contact_after=_duration(lost_contact_after, "--lost-contact-after"),
-    )
+    settings = _settings(parallelism, poll_interval, idle_grace, lost_contact_after)
     files = ReportFiles(report_path, junit_path)
     prepared: Prepared | None = None
     try:
         try:
             prepared = prepare(
-                ctx, source(file, variables, env_names, backend), targets, replace, prune
+                ctx, source(file, variables, env_names, backend, model), targets, replace, prune
             )
             check_saved(prepared, file)
         except TasksError as error:
@@ -105,6 +101,20 @@ def command(
     except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP before the plan runs
         ctx.exit(report_interrupted(stop, file, prepared, files))
     ctx.exit(run_plan(prepared, settings, files))
+
+
+def _settings(
+    parallelism: int, poll_interval: str | None, idle_grace: str | None, lost_contact: str | None
+) -> ExecuteSettings:
+    """The run's settings from the command line (each duration checked, None: the manifest's)."""
+    from runner.execute import ExecuteSettings
+
+    return ExecuteSettings(
+        parallelism=parallelism,
+        poll_interval=_duration(poll_interval, "--poll-interval"),
+        idle_grace=_duration(idle_grace, "--idle-grace"),
+        lost_contact_after=_duration(lost_contact, "--lost-contact-after"),
+    )
 
 
 def _duration(text: str | None, flag: str) -> float | None:

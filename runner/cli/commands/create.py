@@ -4,10 +4,18 @@ from __future__ import annotations
 
 import click
 
+from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import read_stdin, stdin_is_terminal
+from runner.cli.options import (
+    backend_option,
+    label_option,
+    model_option,
+    read_stdin,
+    stdin_is_terminal,
+)
+from runner.coder.client import CoderClient
 from runner.coder.models import Organization
 from runner.errors import InvalidInputError, TasksError
 from runner.render.safe_text import safe_text
@@ -119,6 +127,17 @@ def resolve_preset(resolver: Resolver, version_id: str, preset: str) -> str | No
             raise TasksError(f'preset "{preset}" not found') from None
 
 
+def _on_chats(pinned: str | None, preset: str, owner: str) -> None:
+    """What `tasks create` does not do on chats yet, refused in one line."""
+    if pinned or preset != PRESET_NONE:
+        raise InvalidInputError(
+            "tasks create on chats creates a chat whose agent picks its own environment; to pin "
+            "a template, version, preset or organization, run it as a batch (tasks apply)"
+        )
+    if owner != "me":
+        raise InvalidInputError("a chat belongs to the token's user: --owner needs Tasks")
+
+
 @click.command(
     "create",
     cls=CoderCommand,
@@ -179,6 +198,9 @@ def resolve_preset(resolver: Resolver, version_id: str, preset: str) -> str | No
     env_help="CODER_TASK_TEMPLATE_VERSION",
     help_name="template-version",
 )
+@backend_option
+@model_option
+@label_option("Chats: a label for the chat (KEY=VALUE). Repeatable.")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -191,10 +213,22 @@ def command(
     use_stdin: bool,
     template: str,
     template_version: str,
+    backend: str,
+    model: str | None,
+    labels: dict[str, str],
 ) -> None:
     """Create a task."""
     prompt = read_input(task_input, use_stdin)
-    client = global_options(ctx).client()
+    api = choose_api(global_options(ctx), backend)
+    if not isinstance(api, CoderClient):
+        _on_chats(template or template_version or org, preset, owner)
+        from runner.cli.chat_create import chat_create
+
+        chat_create(api, prompt, name=name, model=model, labels=labels, quiet=quiet)
+        return
+    if model is not None or labels:
+        raise InvalidInputError("--model and --label need Chats (Coder Agents); Tasks have neither")
+    client = api
     resolver = Resolver(client)
     with error_context("get current organization"):
         organization = select_organization(resolver, org)

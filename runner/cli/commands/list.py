@@ -10,9 +10,10 @@ from runner.choice import choose_api
 from runner.cli.coder_help import CoderCommand, Example, coder_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
-from runner.cli.options import backend_option, column_option, output_option
+from runner.cli.options import backend_option, column_option, label_option, output_option
 from runner.coder.client import CoderClient
 from runner.coder.models import TASK_STATUSES
+from runner.errors import InvalidInputError
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_text
 from runner.render.task_tables import LIST_DEFAULT_COLUMNS, TASK_COLUMNS, task_table
@@ -77,6 +78,7 @@ def _status_choice(ctx: click.Context, param: click.Parameter, value: str | None
     description='List tasks for the specified user (username, "me").',
 )
 @backend_option
+@label_option("Chats: only chats carrying this label. Repeatable (all must match).")
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -87,6 +89,7 @@ def command(
     status: str | None,
     user: str,
     backend: str,
+    labels: dict[str, str],
 ) -> None:
     """List tasks."""
     owner: str | None = user.strip()
@@ -97,8 +100,10 @@ def command(
     if not isinstance(api, CoderClient):
         from runner.cli.chat_views import list_chats
 
-        list_chats(api, output=output, quiet=quiet)
+        list_chats(api, output=output, quiet=quiet, labels=labels)
         return
+    if labels:
+        raise InvalidInputError("--label filters chats (Coder Agents); Coder Tasks carry no labels")
     with error_context("list tasks"):
         tasks = api.list_tasks(owner=owner, status=status)
     if quiet:

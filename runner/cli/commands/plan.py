@@ -36,6 +36,7 @@ def command(
     variables: tuple[str, ...],
     env_names: tuple[str, ...],
     backend: str,
+    model: str | None,
     targets: tuple[str, ...],
     replace: bool,
     prune: bool,
@@ -52,7 +53,9 @@ def command(
     from runner.render.plan import render_plan
 
     check_writable(out, "--out")
-    prepared = prepare(ctx, source(file, variables, env_names, backend), targets, replace, prune)
+    prepared = prepare(
+        ctx, source(file, variables, env_names, backend, model), targets, replace, prune
+    )
     plan = prepared.plan
     document = planfile.plan_document(
         plan,

@@ -124,6 +124,8 @@ def message_json(chat_id: str, message: StoredMessage) -> dict[str, Any]:
             "content": [dict(p) for p in message.parts],
         }
     )
+    if message.model_config_id:  # CHATS-CONTRACT 7.3: each message carries its turn's model
+        body["model_config_id"] = message.model_config_id
     return body
 
 

@@ -10,6 +10,7 @@ deployment without the gateway, as this one is, it is zero.
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,11 +29,20 @@ class ModelConfig:
     display_name: str
     context_limit: int
     is_default: bool
+    enabled: bool = True
+
+
+def _fixed_id(name: str) -> str:
+    # Fixed ids for the configs added later, so the simulator's random ids stay as they were.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"coder-sim:model:{name}"))
 
 
 def default_configs(ids: list[str]) -> tuple[ModelConfig, ...]:
-    """A small default set: one enabled provider with a default model and a second model."""
+    """A small default set: a default model and a second one of one provider, a model of a
+    second provider, and a disabled config (shown to site owners only before v2.37, never on
+    the organization's list: CHATS-CONTRACT 1.11 and 7.3)."""
     provider_id, default_id, other_id = ids
+    openai = _fixed_id("openai")
     return (
         ModelConfig(
             default_id,
@@ -46,13 +56,29 @@ def default_configs(ids: list[str]) -> tuple[ModelConfig, ...]:
         ModelConfig(
             other_id, provider_id, "anthropic", "claude-haiku-4-5", "Claude Haiku", 200_000, False
         ),
+        ModelConfig(_fixed_id("gpt-5"), openai, "openai", "gpt-5", "GPT-5", 400_000, False),
+        ModelConfig(
+            _fixed_id("claude-opus-4-1"),
+            provider_id,
+            "anthropic",
+            "claude-opus-4-1",
+            "Claude Opus",
+            200_000,
+            False,
+            enabled=False,
+        ),
     )
 
 
-def model_configs_json(gen: ChatGeneration, configs: tuple[ModelConfig, ...]) -> list[Any]:
-    """`ChatModelConfig[]` of `model-configs` (before v2.37)."""
+def model_configs_json(
+    gen: ChatGeneration, configs: tuple[ModelConfig, ...], *, site_owner: bool
+) -> list[Any]:
+    """`ChatModelConfig[]` of `model-configs` (before v2.37); "non-admins see only enabled
+    configs" (CHATS-CONTRACT 1.11)."""
     found: list[Any] = []
     for config in configs:
+        if not config.enabled and not site_owner:
+            continue
         body: dict[str, Any] = {"id": config.id}
         if gen.version.at_least(2, 36):
             body["ai_provider_id"] = config.provider_id
@@ -64,7 +90,9 @@ def model_configs_json(gen: ChatGeneration, configs: tuple[ModelConfig, ...]) ->
 
 
 def org_models_json(org: SimOrg, configs: tuple[ModelConfig, ...]) -> dict[str, Any]:
-    """The organization-scoped models answer of v2.37+ (CHATS-CONTRACT 7.3)."""
+    """The organization-scoped models answer of v2.37+ (CHATS-CONTRACT 7.3: "only configs the
+    caller may use are listed", so no disabled one)."""
+    configs = tuple(c for c in configs if c.enabled)
     providers = {c.provider_id: c.provider for c in configs}
     return {
         "models": [
@@ -98,7 +126,7 @@ def _common(config: ModelConfig) -> dict[str, Any]:
     return {
         "model": config.model,
         "display_name": config.display_name,
-        "enabled": True,
+        "enabled": config.enabled,
         "is_default": config.is_default,
         "context_limit": config.context_limit,
     }

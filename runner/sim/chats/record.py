@@ -29,6 +29,9 @@ class StoredMessage:
     parts: list[dict[str, Any]]
     at: float
     created_by: str | None = None
+    #: The model of the turn (CHATS-CONTRACT 7.3: each `ChatMessage` carries one); None on
+    #: workspace context.
+    model_config_id: str | None = None
 
 
 @dataclass
@@ -37,6 +40,7 @@ class QueuedMessage:
     text: str
     at: float
     created_by: str
+    model_config_id: str | None = None  # the send's; None keeps the chat's model
 
 
 @dataclass
@@ -47,6 +51,7 @@ class Turn:
     start: float
     end: float
     directives: ChatDirectives
+    model_config_id: str
     interrupted_at: float | None = None
     settle_at: float | None = None
 
@@ -102,16 +107,35 @@ class ChatRecord:
             self._finish(turn, next_id)
             if self.outcome == "waiting" and self.queue:
                 head = self.queue.pop(0)
-                self.start_turn(head.text, turn.finishes_at, clock, next_id, head.created_by)
+                self.start_turn(
+                    head.text,
+                    turn.finishes_at,
+                    clock,
+                    next_id,
+                    head.created_by,
+                    model_config_id=head.model_config_id,
+                )
 
     def start_turn(
-        self, text: str, at: float, clock: SimClock, next_id: Callable[[], int], user_id: str
+        self,
+        text: str,
+        at: float,
+        clock: SimClock,
+        next_id: Callable[[], int],
+        user_id: str,
+        *,
+        model_config_id: str | None = None,
     ) -> StoredMessage:
-        """Insert the user message at `at` and plan the agent's work on it."""
-        message = StoredMessage(next_id(), "user", [text_part(text)], at, user_id)
+        """Insert the user message at `at` and plan the agent's work on it; a model given
+        switches the chat to it for this turn and later ones (CHATS-CONTRACT 7.3)."""
+        if model_config_id:
+            self.model_config_id = model_config_id
+        model = self.model_config_id
+        message = StoredMessage(next_id(), "user", [text_part(text)], at, user_id, model)
         self.messages.append(message)
         directives = parse_chat_directives(text)
-        self.turn = Turn(text, at, at + clock.span(directives.work_seconds), directives)
+        end = at + clock.span(directives.work_seconds)
+        self.turn = Turn(text, at, end, directives, model)
         self.outcome = "waiting"
         self.last_error = None
         self.updated_at = at
@@ -156,19 +180,26 @@ class ChatRecord:
     def _finish(self, turn: Turn, next_id: Callable[[], int]) -> None:
         at = turn.finishes_at
         summary = plain_text(turn.text)
+        model = turn.model_config_id  # every message of the turn carries it (7.3)
         self.updated_at = at
         if turn.interrupted_at is not None:
             reply = f"Interrupted while working on: {summary}."
-            self.messages.append(StoredMessage(next_id(), "assistant", [text_part(reply)], at))
+            self.messages.append(
+                StoredMessage(next_id(), "assistant", [text_part(reply)], at, None, model)
+            )
             self.outcome = "waiting"
             return
         call_id = f"call_{next_id()}"
         command = {"command": f"grep -rn TODO . # {summary}"}
         self.messages.append(
-            StoredMessage(next_id(), "assistant", [_tool_call(call_id, "execute", command)], at)
+            StoredMessage(
+                next_id(), "assistant", [_tool_call(call_id, "execute", command)], at, None, model
+            )
         )
         self.messages.append(
-            StoredMessage(next_id(), "tool", [_tool_result(call_id, "execute", "exit 0")], at)
+            StoredMessage(
+                next_id(), "tool", [_tool_result(call_id, "execute", "exit 0")], at, None, model
+            )
         )
         directives = turn.directives
         if directives.outcome == "error":
@@ -178,7 +209,7 @@ class ChatRecord:
             return
         if directives.outcome == "requires_action":
             tool = _tool_call(f"call_{next_id()}", "client_tool", {"question": summary})
-            self.messages.append(StoredMessage(next_id(), "assistant", [tool], at))
+            self.messages.append(StoredMessage(next_id(), "assistant", [tool], at, None, model))
             self.outcome = "requires_action"
             self.turn_summary = "Waiting for user input"  # `fallbackTurnStatusLabel`, quickgen.go
             return
@@ -187,7 +218,9 @@ class ChatRecord:
             number = 100 + len(self.messages)
             self.pull_request = PullRequest(number, summary, f"agent/{number}", at)
             reply = f"I opened pull request #{number} for: {summary}."
-        self.messages.append(StoredMessage(next_id(), "assistant", [text_part(reply)], at))
+        self.messages.append(
+            StoredMessage(next_id(), "assistant", [text_part(reply)], at, None, model)
+        )
         self.outcome = "waiting"
         self.turn_summary = reply
 

@@ -104,7 +104,8 @@ class ChatRoutes:
 
     def model_configs(self, request: Request) -> Result:
         self._gate()
-        return 200, model_configs_json(self.store.gen, self.store.models)
+        site_owner = request.user.owner
+        return 200, model_configs_json(self.store.gen, self.store.models, site_owner=site_owner)
 
     def org_models(self, request: Request) -> Result:
         directory = self.store.directory

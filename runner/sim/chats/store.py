@@ -199,9 +199,7 @@ class ChatStore:
         system_prompt = body.get("system_prompt")
         if isinstance(system_prompt, str) and len(system_prompt) > SYSTEM_PROMPT_LIMIT:
             raise ApiError(400, "System prompt exceeds maximum length.")
-        model = _uuid_field(body, "model_config_id")
-        if model and model not in {c.id for c in self.models}:
-            raise ApiError(400, "Invalid model config ID.")
+        model = self._model(body)
         owner = caller
         title = ""
         if gen.create_owner_id:  # CHATS-CONTRACT 7.5; older releases ignore the field
@@ -259,6 +257,17 @@ class ChatStore:
             updated_at=now,
             parent_id=root.id,
         )
+
+    def _model(self, body: dict[str, Any]) -> str:
+        """`model_config_id` of a create or send: one of the deployment's enabled configs, else
+        400 with a message of CHATS-CONTRACT 7.3; "" when none is given."""
+        model = _uuid_field(body, "model_config_id")
+        config = next((c for c in self.models if c.id == model), None)
+        if model and config is None:
+            raise ApiError(400, "Invalid model config ID.")
+        if config is not None and not config.enabled:
+            raise ApiError(400, "Invalid model_config_id: model config not found or disabled.")
+        return model
 
     def _workspace(self, caller: SimUser, workspace_id: str, org_id: str) -> Workspace | None:
         if not workspace_id:
@@ -332,13 +341,16 @@ class ChatStore:
                 raise ApiError(400, "Cannot send messages to an archived chat.")
             text = _content(body.get("content"), required=True)
             assert text is not None
+            model = self._model(body) or None
             behavior = body.get("busy_behavior") or "queue"
             now = self.clock.now()
             status = self._status(chat, now)
             if status == "requires_action":
                 raise ApiError(409, "Chat is not in a state that accepts new messages.")
             if status in ("waiting", "error"):
-                message = chat.start_turn(text, now, self.clock, self._next_id, caller.id)
+                message = chat.start_turn(
+                    text, now, self.clock, self._next_id, caller.id, model_config_id=model
+                )
                 return {"message": message_json(chat.id, message), "queued": False}
             if len(chat.queue) >= MAX_QUEUED:
                 raise ApiError(
@@ -346,7 +358,7 @@ class ChatStore:
                     "Message queue is full.",
                     detail=f"Maximum {MAX_QUEUED} messages can be queued.",
                 )
-            queued = QueuedMessage(next(self._queue_ids), text, now, caller.id)
+            queued = QueuedMessage(next(self._queue_ids), text, now, caller.id, model)
             chat.queue.append(queued)
             chat.updated_at = now
             turn = chat.turn
