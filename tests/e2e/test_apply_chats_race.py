@@ -154,42 +154,28 @@ def assert_one_chat_per_item(sim: Any, outputs: list[str]) -> int:
     return len(archived)
 
 
+#: How many chat creates are held before they go together: "together", every create of both
+#: runs (every item created twice, the worst race there is); "staggered", the second run starts
+#: on the first's first create (so it observes no chat and plans every item), and the first
+#: run's creates go with the second's first, its others landing later, unheld.
+HELD = {"together": 2 * ITEMS, "staggered": ITEMS + 1}
+
+
+@pytest.mark.parametrize("start", sorted(HELD))
 @pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
-def test_two_applies_started_together_keep_one_chat_per_item(
-    stepped_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+def test_two_applies_keep_one_chat_per_item(
+    stepped_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...], start: str
 ) -> None:
     sim, now = stepped_sim(version)
     path = write_manifest(tmp_path, BODY)
     args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", str(ITEMS)]
-    # Every chat create of both runs is held until all have arrived, so every item is
-    # created twice: the worst race there is.
-    sim.arrivals.hold("POST", CHATS)
-    with applies() as procs:
-        procs += [start_tasks(args, env=sim_env(sim)) for _ in range(2)]
-        assert sim.arrivals.wait("POST", CHATS, count=2 * ITEMS, timeout=EVENTS)
-        assert sim.arrivals.release(timeout=EVENTS)
-        outputs = race_through(sim, now, procs, duplicates=ITEMS)
-    assert assert_one_chat_per_item(sim, outputs) == ITEMS
-    assert_third_apply_changes_nothing_for(sim, path, backend, count=ITEMS)
-
-
-@pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
-def test_a_second_apply_started_during_the_first_keeps_one_chat_per_item(
-    stepped_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
-) -> None:
-    sim, now = stepped_sim(version)
-    path = write_manifest(tmp_path, BODY)
-    args = ["apply", path, "--yes", *backend, *FAST_WAITS, "--parallelism", str(ITEMS)]
-    # The first run's chat creates wait on the server from its first; the second starts on that
-    # event, so it observes no chat and plans to create every item, as the first does.
     sim.arrivals.hold("POST", CHATS)
     with applies() as procs:
         procs.append(start_tasks(args, env=sim_env(sim)))
-        assert sim.arrivals.wait("POST", CHATS, timeout=EVENTS)
+        if start == "staggered":
+            assert sim.arrivals.wait("POST", CHATS, timeout=EVENTS)
         procs.append(start_tasks(args, env=sim_env(sim)))
-        # Every create of the first run and the second run's first are on the server: they go
-        # together; the second run's other creates land after the first run's, unheld.
-        assert sim.arrivals.wait("POST", CHATS, count=ITEMS + 1, timeout=EVENTS)
+        assert sim.arrivals.wait("POST", CHATS, count=HELD[start], timeout=EVENTS)
         assert sim.arrivals.release(timeout=EVENTS)
         outputs = race_through(sim, now, procs, duplicates=ITEMS)
     assert assert_one_chat_per_item(sim, outputs) == ITEMS
