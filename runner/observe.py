@@ -64,12 +64,24 @@ class Observation:
     def _index(self) -> dict[tuple[str, str], ObservedTask]:
         # Built once, so planning thousands of tasks stays linear.
         index: dict[tuple[str, str], ObservedTask] = {}
-        for observed in self.tasks:
+        # Oldest first: where two share a name (applies raced on Chats), the survivor is found.
+        for observed in sorted(self.tasks, key=lambda o: ownership.survival_order(o.task)):
             task = observed.task
             name = task.name.lower()
             index.setdefault((task.owner_name.lower(), name), observed)
             index.setdefault((task.owner_id.lower(), name), observed)
         return index
+
+    def duplicates(self, batch: str) -> list[ObservedTask]:
+        """`batch`'s tasks that share a name with an older one of the batch (`find` gives
+        the older): left by applies that raced to create the same chat."""
+        return [
+            o
+            for o in self.owned_by(batch)
+            if (kept := self.find(o.task.owner_name, o.task.name)) is not None
+            and kept.task.id != o.task.id
+            and kept.owned(batch)
+        ]
 
     def owned_by(self, batch: str) -> list[ObservedTask]:
         """Tasks carrying `batch`'s ownership marks."""
@@ -135,6 +147,9 @@ def observe(
     listed: list[Task] = []
     if all_visible:
         listed = backend.list_items(None, batch.name)
+        # Pruning or destroying: what the batch made for items it no longer wants goes too.
+        wanted = {t.coder_name.lower() for t in batch.tasks}
+        listed += [t for t in backend.leftovers(batch.name) if t.name.lower() not in wanted]
     else:
         names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
         for name in names:

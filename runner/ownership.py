@@ -10,6 +10,9 @@ server can show agrees, so a hand-made `nightly-foo` beside batch `nightly`, or 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
+from datetime import datetime, timezone
+from typing import Protocol, TypeVar
 
 #: The labels a batch's chat carries (Chats have no name): the batch, and the task's name.
 BATCH_LABEL = "tasks/batch"
@@ -63,3 +66,48 @@ def owns(batch: str, task_name: str, task_display_name: str | None) -> bool:
 def chat_labels(batch: str, name: str) -> dict[str, str]:
     """The labels naming a batch's chat: what `<batch>/<name>` looks up."""
     return {BATCH_LABEL: batch, ITEM_LABEL: name}
+
+
+class _Dated(Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def created_at(self) -> datetime | None: ...
+
+
+DatedT = TypeVar("DatedT", bound=_Dated)
+_NEVER = datetime.max.replace(tzinfo=timezone.utc)
+
+
+def survival_order(item: _Dated) -> tuple[datetime, str]:
+    """Where two items hold one name (two applies raced to create a chat), the first in
+    this order is kept: the oldest by creation time, then the smallest id."""
+    return (item.created_at or _NEVER, item.id)
+
+
+class _Named(_Dated, Protocol):
+    @property
+    def owner_name(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
+NamedT = TypeVar("NamedT", bound=_Named)
+
+
+def by_name(items: Iterable[NamedT]) -> dict[str, NamedT]:
+    """`items` by lower-cased `owner/name`; where two share one (applies raced on Chats), the
+    survivor, so every run of every apply follows the same one."""
+    found: dict[str, NamedT] = {}
+    for item in items:
+        key = f"{item.owner_name}/{item.name}".lower()
+        found[key] = survivor((found.get(key, item), item))
+    return found
+
+
+def survivor(items: Iterable[DatedT]) -> DatedT:
+    """The one of several items of one name a batch keeps. Every run of every apply picks the
+    same one from the same items, so they converge on it."""
+    return min(items, key=survival_order)

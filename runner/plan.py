@@ -182,6 +182,7 @@ def make_plan(
                 desired, owner, existing, observation, options, resolved.get(task_key(desired))
             )
         )
+    actions += _duplicates(batch, observation, options, wanted_names)
     unlisted: list[str] = []
     for observed in observation.owned_by(batch.name):
         task = observed.task
@@ -199,6 +200,32 @@ def make_plan(
             unlisted.append(f"{task.owner_name}/{task.name}")
     actions.sort(key=lambda a: a.sort_key)
     return Plan(batch.name, tuple(actions), fingerprint, options, tuple(sorted(unlisted)))
+
+
+def _duplicates(
+    batch: Batch,
+    observation: Observation,
+    options: PlanOptions,
+    wanted: set[tuple[str, str]],
+) -> list[Action]:
+    """A second item of a name the manifest wants (applies raced on Chats): removed, so the
+    oldest (the one `find` gives, which every apply keeps) is the only one left."""
+    actions = []
+    for observed in observation.duplicates(batch.name):
+        task = observed.task
+        if (task.owner_name.lower(), task.name.lower()) not in wanted:
+            continue  # not wanted at all: pruned (or listed as unlisted) with the rest
+        name = ownership.base_name(batch.name, task.name) or task.name
+        if options.targets and name not in options.targets:
+            continue
+        kept = observation.find(task.owner_name, task.name)
+        why = f"{task.id} duplicates {kept.task.id if kept else 'another'}, which is kept"
+        actions.append(
+            Action(
+                ActionKind.DELETE, name, task.owner_name, task.name, task_id=task.id, reasons=(why,)
+            )
+        )
+    return actions
 
 
 def _owner_of(

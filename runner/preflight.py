@@ -30,6 +30,7 @@ from runner.resolve import (
     UnknownOrganization,
     UnknownPreset,
 )
+from runner.secrets import TOKEN_REFUSED, holds_token
 
 if TYPE_CHECKING:
     from runner.coder.client import CoderClient
@@ -83,6 +84,30 @@ def located(task: DesiredTask, problem: str) -> LocatedError:
     origin = task.origin
     where = Location(origin.file, origin.line, 0) if origin else Location("<batch>", 0, 0)
     return LocatedError(where, f"task {task.name!r}: {problem}")
+
+
+def refuse_token(tasks: Sequence[DesiredTask], token: str | None) -> None:
+    """A ManifestError locating each task whose text would carry the session token to the
+    server (prompt, follow-ups; name, owner and the rest become labels, titles or names)."""
+    errors = [
+        located(task, f"its {field} {TOKEN_REFUSED}")
+        for task in tasks
+        for field, texts in _texts(task)
+        if any(holds_token(text, token) for text in texts)
+    ]
+    if errors:
+        raise ManifestError(errors)
+
+
+def _texts(task: DesiredTask) -> list[tuple[str, Sequence[str]]]:
+    optional = ("template", "template_version", "preset", "organization")
+    return [
+        ("name", [task.name]),
+        ("prompt", [task.prompt]),
+        ("follow_ups", task.follow_ups),
+        ("owner", [task.owner]),
+        *((field, [getattr(task, field) or ""]) for field in optional),
+    ]
 
 
 def require_templates(tasks: Sequence[DesiredTask]) -> None:
@@ -144,6 +169,7 @@ def preflight(
     `ai_templates`: templates must be AI-task templates (Tasks), so every task needs one; a
     chat's pinned workspace may use any template, and a chat needs none.
     """
+    refuse_token(tasks, client.connection.token)
     if ai_templates:
         require_templates(tasks)
     resolver = _Preflight(client, ai_templates)

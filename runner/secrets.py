@@ -22,3 +22,14 @@ def redact(text: str) -> str:
         if secret in text:
             text = text.replace(secret, MASK)
     return text
+
+
+#: Why a text holding the session token is refused wherever it would reach a server.
+TOKEN_REFUSED = (
+    "holds the session token, which is never sent to an agent (nor put in a label or title)"
+)
+
+
+def holds_token(text: str, token: str | None) -> bool:
+    """Whether `text` contains the session `token` (a short or empty token matches nothing)."""
+    return bool(token) and len(token or "") >= 4 and (token or "") in text

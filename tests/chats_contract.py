@@ -9,7 +9,10 @@ The overlay, each part cited:
   (CHATS-CONTRACT 1.1 and section 4): from v2.37; the experimental mount is gone from v2.38 (7.1).
 - routes the subset leaves out: the workspace lookup by owner and name (`workspaceByOwnerAndName`,
   `coderd/coderd.go` line 1680 at a12b0518, answering `codersdk.Workspace`), the chat cost (7.4),
-  the model configs before v2.37 and the organization's models from v2.37 (7.3);
+  the model configs before v2.37 and the organization's models from v2.37 (7.3), withdrawing a
+  queued message (1.10; 204 with no body, `deleteChatQueuedMessage` in `coderd/chats.go` at
+  erickirt/coder 12083441), and the user's workspaces (`GET /api/v2/workspaces?q=owner:…`,
+  `codersdk.WorkspacesResponse` `{workspaces, count}`, `coderd/workspaces.go` `workspaces`);
 - routes by release: `…/prompts` from v2.34 (7.5);
 - workspace create and builds answer 201 where swagger says 200 (`httpapi.Write(…,
   http.StatusCreated, …)` in `coderd/workspaces.go` line 417 and `coderd/workspacebuilds.go`
@@ -97,6 +100,9 @@ OVERLAY_DEFINITIONS: dict[str, dict[str, Any]] = {
         }
     ),
     "overlay.ChatProvider": _object({"id": _UUID, "provider": _STR, "display_name": _STR}),
+    "overlay.WorkspacesResponse": _object(
+        {"workspaces": {"type": "array", "items": _ref("codersdk.Workspace")}, "count": _INT}
+    ),
 }
 
 #: Routes the subset leaves out, in swagger's form.
@@ -109,6 +115,10 @@ OVERLAY_PATHS: dict[str, dict[str, Any]] = {
     "/api/v2/organizations/{organization}/chats/models": _get(
         _ref("overlay.OrganizationChatModels")
     ),
+    f"{EXPERIMENTAL}/{{chat}}/queue/{{queued}}": {
+        "delete": {"parameters": [], "responses": {"204": {}}}
+    },
+    "/api/v2/workspaces": _get(_ref("overlay.WorkspacesResponse")),
 }
 
 #: (method, template) -> (first release, first release without it), for routes not on every one.
@@ -120,7 +130,7 @@ RELEASES: dict[tuple[str, str], tuple[tuple[int, int], tuple[int, int]]] = {
 }
 
 #: Query parameters the contract documents where the subset lists none (1.5).
-OVERLAY_QUERY = {EXPERIMENTAL: {"limit", "offset", "after_id"}}
+OVERLAY_QUERY = {EXPERIMENTAL: {"limit", "offset", "after_id"}, "/api/v2/workspaces": {"q"}}
 #: Answers Coder gives with another status than swagger's (see the module docstring).
 CREATED = {
     ("POST", "/api/v2/users/{user}/workspaces"),

@@ -31,6 +31,11 @@ class Backend(Protocol):
         """The server's version, dashboard URL and capabilities."""
 
     @property
+    def unique_names(self) -> bool:
+        """Whether the server refuses a second item of a name; where not, concurrent applies
+        may both create one, and the first poll after a create keeps the oldest."""
+
+    @property
     def can_resume(self) -> bool:
         """Whether a paused item can be resumed before sending to it."""
 
@@ -46,6 +51,10 @@ class Backend(Protocol):
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
+    def leftovers(self, batch: str) -> list[Task]:
+        """What `batch` made that no item of it uses, as items to delete when pruning or
+        destroying (Chats: its pinned workspaces no live chat of the batch is bound to)."""
+
     def ownership_mark(self, item: Task) -> str | None:
         """The mark beside the name that ownership reads; None where the server has none."""
 
@@ -58,10 +67,16 @@ class Backend(Protocol):
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
-    def send(self, item: Task, text: str, *, after: str) -> None:
+    def retire(self, item: Task) -> None:
+        """Set aside `item`, a younger duplicate of a kept item (applies raced), before
+        anything is sent to it; what the kept one uses stays (Chats: interrupt and archive)."""
+
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send a follow-up; raises AgentBusyError when the agent is working.
 
         `after` is the batch's input it follows (the prompt, or the follow-up before it).
+        False: the same text was found delivered (by a concurrent apply) meanwhile, and this
+        copy was withdrawn before the agent saw it.
         """
 
     def delete(self, item: Task) -> None:

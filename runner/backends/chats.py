@@ -44,6 +44,7 @@ from runner.errors import (
 from runner.execute.results import ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
+from runner.pinned import release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -121,6 +122,7 @@ class ChatsBackend:
         self.conflicts = NameConflicts()
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
+        self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
 
     @property
     def kind(self) -> str:
@@ -137,6 +139,10 @@ class ChatsBackend:
             generation="chats",
             dashboard_url=info.dashboard_url,
         )
+
+    @property
+    def unique_names(self) -> bool:
+        return False  # chats have no name, and chat create no idempotency key
 
     @property
     def can_resume(self) -> bool:
@@ -173,6 +179,20 @@ class ChatsBackend:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
         return [self._as_task(chat, batch) for chat in chats]
+
+    def leftovers(self, batch: str) -> list[Task]:
+        """The token user's workspaces named with `batch`'s marker that no live chat of the
+        batch is bound to (e.g. a run stopped between the workspace's create and its chat's)."""
+        me = self.me()
+        used = {c.workspace_id for c in self.chats.list_chats(labels={LABEL_BATCH: batch})}
+        found = []
+        for workspace in self.chats.workspaces_of(me.username):
+            item = ownership.base_name(batch, workspace.name)
+            if item and workspace.id not in used and workspace.transition != "delete":
+                found.append(_leftover(workspace, batch, item, me))
+        with self._lock:
+            self._leftovers.update(task.id for task in found)
+        return found
 
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
@@ -212,9 +232,18 @@ class ChatsBackend:
             self._prompts[chat.id] = desired.prompt
         return self._as_task(chat, desired.batch)
 
-    def send(self, item: Task, text: str, *, after: str) -> None:
+    def retire(self, item: Task) -> None:
+        """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
+        too (adopted by name), so it stays."""
+        self.chats.retire(self.chats.get_chat(item.id))
+
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send only after the agent answered `after`, the batch's last input (the executor
-        reads the history right before each send, so that is known without another request)."""
+        reads the history right before each send, so that is known without another request).
+
+        Two applies can both read the history before either sends: the later send then finds
+        the agent busy and is queued, and is withdrawn when the same text is already in the
+        history or earlier in the queue (the survivor's history decides)."""
         with self._lock:
             history = self._histories.pop(item.id, None)
         if history is not None and not answered(history, after):
@@ -223,19 +252,38 @@ class ChatsBackend:
         model = wanted.resolved.model if wanted is not None else None
         try:
             # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
-            self.chats.send_message(item.id, text, model_config_id=model.id if model else None)
+            result = self.chats.send_message(
+                item.id, text, model_config_id=model.id if model else None
+            )
         except ApiError as error:
             if is_queue_full(error):
                 raise AgentBusyError(
                     error.status, error.api_message, method=error.method, path=error.path
                 ) from None
             raise
+        if (
+            result.queued
+            and result.queued_id is not None
+            and self._sent_already(item, text, result.queued_id)
+        ):
+            self.chats.unqueue(item.id, result.queued_id)
+            return False
         spec = self._spec_of(item)
         if spec is not None and history is not None:
             before = [m.text for m in typed_inputs(history)]
             desired = spec.desired
             if completes(before, desired.prompt, desired.follow_ups, text):
                 self._label_delivered(item, desired.follow_ups)
+        return True
+
+    def _sent_already(self, item: Task, text: str, queued_id: int) -> bool:
+        """Whether `text`, queued as `queued_id`, is the newest user message or queued before
+        (v2.32 to v2.34 also store the workspace's context as a user message without text)."""
+        page = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE)
+        newest = next((m for m in page.messages if m.role == "user" and m.text), None)
+        if newest is not None and newest.text.strip() == text.strip():
+            return True
+        return any(q.id < queued_id and q.text.strip() == text.strip() for q in page.queued)
 
     def _label_delivered(self, item: Task, follow_ups: Sequence[str]) -> None:
         """Mark every follow-up delivered (labels are replaced whole, so all are sent)."""
@@ -259,17 +307,14 @@ class ChatsBackend:
 
     def delete(self, item: Task) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
+        with self._lock:
+            leftover = item.id in self._leftovers
+        if leftover:
+            self.chats.delete_workspace(item.id)
+            return
         chat = self.chats.get_chat(item.id)
         self.chats.retire(chat)
-        batch = chat.labels.get(LABEL_BATCH, "")
-        item_label = chat.labels.get(LABEL_ITEM, "")
-        if chat.workspace_id and batch and item_label:
-            workspace = self._workspace(chat.workspace_id)
-            ours = workspace is not None and workspace.name.lower() == (
-                workspace_name(batch, item_label).lower()
-            )
-            if workspace is not None and ours and workspace.transition != "delete":
-                self.chats.delete_workspace(workspace.id)
+        release_workspace(self.chats, chat)
 
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")
@@ -451,6 +496,36 @@ class ChatsBackend:
             raw=chat.raw,
             model_config_id=chat.last_model_config_id,
         )
+
+
+def _leftover(workspace: PinnedWorkspace, batch: str, item: str, me: User) -> Task:
+    """A leftover workspace as an item of the batch: named and marked as its chat would be."""
+    return Task(
+        id=workspace.id,
+        name=workspace.name,
+        owner_id=me.id,
+        owner_name=me.username,
+        organization_id=str(workspace.raw.get("organization_id") or ""),
+        display_name=ownership.display_name(batch, item),
+        template_id=workspace.template_id,
+        template_version_id=workspace.template_version_id,
+        template_name=str(workspace.raw.get("template_name") or ""),
+        template_display_name="",
+        workspace_id=workspace.id,
+        workspace_name=workspace.name,
+        workspace_status=workspace.status,
+        workspace_build_number=0,
+        workspace_agent_id=None,
+        workspace_agent_lifecycle=None,
+        workspace_agent_healthy=None,
+        workspace_app_id=None,
+        initial_prompt="",
+        status="active",
+        current_state=None,
+        created_at=None,
+        updated_at=None,
+        raw=workspace.raw,
+    )
 
 
 def _labels(item: Task) -> Mapping[str, str]:

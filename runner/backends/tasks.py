@@ -31,6 +31,10 @@ class TasksBackend:
         return self.client.server
 
     @property
+    def unique_names(self) -> bool:
+        return True  # a concurrent create of a name gets a 409 and adopts
+
+    @property
     def can_resume(self) -> bool:
         return self.client.server.supports_pause
 
@@ -75,8 +79,16 @@ class TasksBackend:
             )
             raise  # held: the executor adopts our own task, or waits for a deleted one to go
 
-    def send(self, item: Task, text: str, *, after: str) -> None:
+    def leftovers(self, batch: str) -> list[Task]:
+        return []  # a task's workspace is deleted with the task
+
+    def retire(self, item: Task) -> None:
+        # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
+        self.client.delete_task(item)
+
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
+        return True
 
     def delete(self, item: Task) -> None:
         self.client.delete_task(item)

@@ -16,7 +16,8 @@ import click
 from runner.cli.error_context import error_context
 from runner.coder.routes import is_uuid
 from runner.errors import InvalidInputError, TaskNotFoundError
-from runner.ownership import BATCH_LABEL, ITEM_LABEL, NAME_LABEL, chat_labels
+from runner.ownership import BATCH_LABEL, ITEM_LABEL, NAME_LABEL, chat_labels, survivor
+from runner.pinned import release_workspace
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
@@ -46,10 +47,9 @@ def _chat(client: ChatsClient, identifier: str) -> Chat:
         found = client.list_chats(labels=chat_labels(batch, name))
     if not found:
         raise TaskNotFoundError(f'no chat of batch "{batch}" is named "{name}"')
-    if len(found) > 1:
-        ids = ", ".join(chat.id for chat in found)
-        raise InvalidInputError(f'"{text}" names {len(found)} chats ({ids}); name one by UUID')
-    return found[0]
+    # Two applies that raced leave two until the next apply archives one; the one every
+    # apply keeps is the one named.
+    return survivor(found)
 
 
 def _by_name(client: ChatsClient, name: str) -> Chat | None:
@@ -135,7 +135,8 @@ def chat_delete(
 ) -> None:
     """Archive chats (Coder has no chat delete), stopping busy ones first.
 
-    Every name is resolved before anything changes; the chats' workspaces are left alone.
+    Every name is resolved before anything changes. A workspace a batch pinned for a chat
+    goes with it once no other live chat of its item uses it; others are left alone.
     """
     chats: list[Chat] = []
     for identifier in identifiers:
@@ -146,5 +147,6 @@ def chat_delete(
     for chat in chats:
         with error_context(f'archive chat "{chat_name(chat)}"'):
             client.retire(chat)
+            release_workspace(client, chat)
         stamp = go_stamp(datetime.now().astimezone())
         click.echo(safe_line(f"Archived chat {chat_name(chat)} at {stamp}"))

@@ -11,7 +11,14 @@ import httpx
 from runner.coder import provenance, routes
 from runner.coder.config import Connection, no_token_hint
 from runner.coder.transport import ApiTransport, RetryPolicy
-from runner.errors import ApiError, AuthError, NotFoundError, UnsupportedServerError
+from runner.errors import (
+    ApiError,
+    AuthError,
+    InvalidInputError,
+    NotFoundError,
+    UnsupportedServerError,
+)
+from runner.secrets import TOKEN_REFUSED, holds_token
 
 InfoT = TypeVar("InfoT")
 ClientT = TypeVar("ClientT", bound="ClientBase[Any]")
@@ -85,6 +92,11 @@ class ClientBase(Generic[InfoT]):
         """Tell a user without a token how to get one."""
         if not self._http.has_token:
             exc.details = (*exc.details, no_token_hint(self.connection))
+
+    def _refuse_token(self, what: str, *texts: str) -> None:
+        """The last net: text bound for an agent, a label or a title never carries the token."""
+        if any(holds_token(text, self.connection.token) for text in texts):
+            raise InvalidInputError(f"{what} {TOKEN_REFUSED}")
 
     def _request(self, method: str, path: str, **request: Any) -> httpx.Response:
         """`ApiTransport.request` with its options (`params`, `body`, `policy`), after learning

@@ -162,6 +162,9 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         `title` is sent to v2.39+ only (nothing depends on it: older releases name the chat
         after the prompt); `owner_id` (another owner) needs v2.38+.
         """
+        self._refuse_token(
+            "the chat's prompt, labels or title", prompt, title or "", *(labels or {}).values()
+        )
         server = self.server
         if owner_id and not server.supports_owner_id:
             raise UnsupportedServerError(
@@ -312,6 +315,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         `model_config_id` runs this turn and later ones on that model (CHATS-CONTRACT 7.3);
         None keeps the chat's current model.
         """
+        self._refuse_token("the message", text)
         body: dict[str, Any] = {
             "content": [{"type": "text", "text": text}],
             "busy_behavior": busy_behavior,
@@ -320,6 +324,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             body["model_config_id"] = model_config_id
         path = f"{self._chat(chat_id)}/messages"
         return SendResult.from_json(self._object("POST", path, body=body, policy=WRITE))
+
+    def unqueue(self, chat_id: str, queued_id: int) -> None:
+        """Withdraw a queued message (CHATS-CONTRACT 1.10); one promoted meanwhile stays."""
+        path = f"{self._chat(chat_id)}/queue/{queued_id}"
+        with contextlib.suppress(NotFoundError):  # newer Coder: 404 once it is gone
+            self._request("DELETE", path, policy=RetryPolicy.DELETE)
 
     def interrupt(self, chat_id: str) -> Chat:
         """Stop the agent's current turn (the workspace keeps running)."""
@@ -399,6 +409,12 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             return PinnedWorkspace.from_json(self.workspace_by_owner_and_name(owner, name))
         except NotFoundError:
             return None
+
+    def workspaces_of(self, owner: str) -> list[PinnedWorkspace]:
+        """`owner`'s workspaces (not deleted): `GET /api/v2/workspaces?q=owner:<owner>`."""
+        data = self._object("GET", f"/api/v2/workspaces?{urlencode({'q': f'owner:{owner}'})}")
+        items = data.get("workspaces")
+        return [PinnedWorkspace.from_json(w) for w in items or [] if isinstance(w, Mapping)]
 
     def delete_workspace(self, workspace_id: str) -> None:
         """Start a delete build (archiving a chat leaves its workspace alone)."""

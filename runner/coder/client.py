@@ -172,6 +172,9 @@ class CoderClient(ClientBase[ServerInfo]):
 
         `display_name` is sent to GA servers only; a nil preset id means no preset.
         """
+        self._refuse_token(
+            "the task's prompt, name or display name", prompt, name or "", display_name or ""
+        )
         body: dict[str, Any] = {"template_version_id": template_version_id}
         if preset_id and preset_id != routes.NIL_UUID:
             body["template_version_preset_id"] = preset_id
@@ -191,6 +194,7 @@ class CoderClient(ClientBase[ServerInfo]):
 
     def send_input(self, task: Task, text: str) -> None:
         """Send input. Raises AgentBusyError when the agent is working."""
+        self._refuse_token("the input", text)
         path = self._tasks.action("me", task.id, "send")
         self._task_request("POST", path, body={"input": text}, policy=RetryPolicy.WRITE)
 

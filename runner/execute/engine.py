@@ -16,7 +16,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from runner import defaults
+from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.contact import Contact
@@ -306,7 +306,6 @@ class _Engine:
         watching = sorted(self.watching)
         owners = sorted({self.runs[i].action.owner for i in watching})
         listed: dict[str, Task] = {}
-        by_name: dict[str, Task] = {}
         for owner in owners:
             try:
                 with self.contact.bound(now):
@@ -318,7 +317,7 @@ class _Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
-                by_name[f"{task.owner_name}/{task.name}".lower()] = task
+        by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:
             run = self.runs[index]

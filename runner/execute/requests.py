@@ -30,6 +30,16 @@ class Created:
 
 
 @dataclass(frozen=True)
+class Retired:
+    """A younger duplicate was set aside; the run follows the kept one."""
+
+
+@dataclass(frozen=True)
+class NotYet:
+    """Watching a chat another run sends to: its next follow-up is not in the history yet."""
+
+
+@dataclass(frozen=True)
 class Sent:
     """What a send request did: follow-up `count` is now delivered, by it or before it."""
 
@@ -42,7 +52,7 @@ class Resumed:
     """The resume was accepted."""
 
 
-Reply = Deleted | Created | Sent | Resumed
+Reply = Deleted | Created | Retired | Sent | NotYet | Resumed
 Op = Callable[[], Reply]
 
 
@@ -58,18 +68,35 @@ def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) ->
     return lambda: Created(backend.create(desired, resolved))
 
 
-def send_op(backend: Backend, task: Task, desired: DesiredTask, delivered: int) -> Op:
-    """Send follow-up number `delivered + 1`, unless the logs show it delivered already."""
+def retire_op(backend: Backend, task: Task) -> Op:
+    def retire() -> Retired:
+        backend.retire(task)
+        return Retired()
 
-    def send() -> Sent:
+    return retire
+
+
+def send_op(
+    backend: Backend, task: Task, desired: DesiredTask, delivered: int, *, sends: bool = True
+) -> Op:
+    """Send follow-up number `delivered + 1`, unless the logs show it delivered already.
+
+    Without `sends` (a run whose own create lost a race: the run that made the kept chat
+    sends), only the logs are read, and `NotYet` says the follow-up is not there yet.
+    """
+
+    def send() -> Sent | NotYet:
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
         inputs = backend.delivered_inputs(task)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
             return Sent(present, already_delivered=True)
+        if not sends:
+            return NotYet()
         after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
-        backend.send(task, desired.follow_ups[delivered], after=after)
+        if not backend.send(task, desired.follow_ups[delivered], after=after):
+            return Sent(delivered + 1, already_delivered=True)
         return Sent(delivered + 1, already_delivered=False)
 
     return send

@@ -30,12 +30,14 @@ from runner.errors import (
 )
 from runner.execute.requests import (
     Created,
+    NotYet,
     Op,
     Reply,
     Sent,
     create_op,
     delete_op,
     resume_op,
+    retire_op,
     send_op,
 )
 from runner.execute.results import Event, Outcome, TaskResult
@@ -47,6 +49,7 @@ from runner.execute.state import (
     Doubt,
     FollowingUp,
     Phase,
+    Retiring,
     SentMark,
     State,
     Step,
@@ -130,6 +133,12 @@ class TaskRun:
         self.deadline: float | None = None  # when the wait runs out (set once, when it begins)
         self.not_before = 0.0  # no request before this (a retry's pause)
         self._replaced_id = existing.id if action.kind is ActionKind.REPLACE and existing else ""
+        # The chat this run created and follows; every poll checks no older one of its item is
+        # live (the first may not show one whose create began earlier but ended later).
+        self.created_id = ""
+        self.confirmed = False  # a poll has shown the chat created alone
+        # The run's own create lost a race: it watches the kept chat, the run that made it sends.
+        self.observer = False
         self.state: State = initial_state(action.kind)
 
     # -- engine interface -----------------------------------------------------------------
@@ -165,9 +174,13 @@ class TaskRun:
         if isinstance(state, Deleting):
             self._go(Deleting(Step.DELETE_ASKED))
             return delete_op(self.backend, task)
+        if isinstance(state, Retiring):
+            self._go(Retiring(state.kept, Step.RETIRE_ASKED))
+            return retire_op(self.backend, task)
         if state.step is Step.SEND and self.desired is not None:
             self._go(FollowingUp(Step.SEND_ASKED, state.watch))
-            return send_op(self.backend, task, self.desired, self.delivered)
+            sends = not self.observer
+            return send_op(self.backend, task, self.desired, self.delivered, sends=sends)
         if state.step is Step.RESUME_TO_SEND:
             self._go(FollowingUp(Step.RESUME_TO_SEND_ASKED, state.watch))
             return resume_op(self.backend, task)
@@ -186,6 +199,8 @@ class TaskRun:
             self._finish_delete(error, now)
         elif isinstance(state, Creating):
             self._finish_create(reply, error, now)
+        elif isinstance(state, Retiring):
+            self._finish_retire(state, error, now)
         elif isinstance(state, FollowingUp) and state.step is Step.SEND_ASKED:
             self._finish_send(state, reply, error, now)
         elif isinstance(state, (FollowingUp, Waiting)):
@@ -198,6 +213,11 @@ class TaskRun:
             found = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
             self._adopt(state, found, now)
         elif isinstance(state, (FollowingUp, Waiting)):
+            if state.step in (Step.SETTLE, Step.WAIT) and self._lost_race(by_name):
+                return
+            if self._wait_mode() == "none" and isinstance(state, Waiting) and self.confirmed:
+                self._end(Outcome.OK, now)  # waited only for the create to be confirmed alone
+                return
             self._observe_watched(state, listed.get(self.result.task_id or ""), now)
 
     def check_deadline(self, now: float) -> None:
@@ -210,6 +230,7 @@ class TaskRun:
             Phase.CREATE: f"the name {self.action.coder_name!r} was still taken (by a workspace "
             "being deleted, or one that is not a task of this batch)",
             Phase.ADOPT: "the create could not be confirmed",
+            Phase.RETIRE: "the duplicate created could not be archived",
             Phase.FOLLOW_UPS: f"{self._follow_ups_left()} follow-up(s) not yet delivered",
             Phase.WAIT: f"the agent was not {self._wait_mode()}",
         }[state.step.phase]
@@ -285,6 +306,8 @@ class TaskRun:
     def _finish_create(self, reply: Reply | None, error: BaseException | None, now: float) -> None:
         self._settle_version(reply, error)
         if error is None and isinstance(reply, Created):
+            if not self.backend.unique_names:
+                self.created_id = reply.task.id  # the first poll confirms it alone
             self._took(reply.task, "created", now)
             return
         if isinstance(error, (UncertainOutcomeError, ServerError)):
@@ -341,6 +364,37 @@ class TaskRun:
             error=f"a task named {found.name!r} already exists and {why}; not adopted",
         )
 
+    def _lost_race(self, by_name: dict[str, Task]) -> bool:
+        """Whether another live chat of the item is kept (oldest by `created_at`, then id; see
+        ownership.survivor) over the one this run created, which is then set aside. The first
+        poll after the create (its listing began after the create answered) decides before
+        anything is sent; no request beyond the poll's list pages."""
+        if not self.created_id:
+            return False
+        kept = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
+        if kept is None or kept.id in (self.created_id, self._replaced_id):
+            self.confirmed = self.confirmed or kept is not None
+            return False
+        self._go(Retiring(kept))
+        return True
+
+    def _finish_retire(self, state: Retiring, error: BaseException | None, now: float) -> None:
+        if error is not None and not isinstance(error, NotFoundError):
+            if not isinstance(error, (ApiError, TransportError)):
+                self._fail(error, now)
+                return
+            self._event(f"cannot archive the duplicate yet ({_reason(error)}); retrying")
+            self.not_before = now + self.settings.poll_interval
+            self._go(Retiring(state.kept))
+            return
+        created, self.created_id = self.created_id, ""
+        self.observer = True
+        how = (
+            f"created {created} as a concurrent apply did; kept the older {state.kept.id} "
+            f"and archived {created}; its follow-ups are sent by the run that created it"
+        )
+        self._took(state.kept, how, now)
+
     def _took(self, task: Task, how: str, now: float) -> None:
         self.task = task
         self.result.task_id = task.id
@@ -360,6 +414,9 @@ class TaskRun:
     ) -> None:
         if error is None and isinstance(reply, Sent):
             self._sent(state.watch, reply, now)
+            return
+        if error is None and isinstance(reply, NotYet):
+            self._settle(state.watch)  # the run that made the kept chat sends it
             return
         if isinstance(error, AgentBusyError):
             self._event("agent busy; waiting for it to be idle")
@@ -398,7 +455,7 @@ class TaskRun:
         self._go(FollowingUp(Step.SETTLE, watch))
 
     def _after_follow_ups(self, watch: Watch, now: float) -> None:
-        if self._wait_mode() == "none":
+        if self._wait_mode() == "none" and (self.confirmed or not self.created_id):
             self._end(Outcome.OK, now)
         else:
             self._go(Waiting(Step.WAIT, watch))

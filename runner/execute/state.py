@@ -24,6 +24,7 @@ class Phase(Enum):
     DELETE = "delete"  # delete the existing task (prune, or the old one of a replace)
     CREATE = "create"
     ADOPT = "adopt"  # a create may have happened: find it by listing
+    RETIRE = "retire"  # the chat created is a younger duplicate: set it aside
     FOLLOW_UPS = "follow_ups"
     WAIT = "wait"
     DONE = "done"
@@ -37,6 +38,8 @@ class Step(Enum):
     CREATE = "create"  # to create the task once its template version may be tried
     CREATE_ASKED = "create asked"
     ADOPT = "adopt"  # the next listing decides whether the create happened
+    RETIRE = "retire"  # a poll showed an older chat of the item: archive the one created
+    RETIRE_ASKED = "retire asked"
     SETTLE = "settle"  # follow-ups left: wait for the agent to be idle
     SEND = "send"  # the agent is idle: send the next follow-up
     SEND_ASKED = "send asked"
@@ -68,6 +71,8 @@ _PHASE_OF: Mapping[Step, Phase] = {
     Step.CREATE: Phase.CREATE,
     Step.CREATE_ASKED: Phase.CREATE,
     Step.ADOPT: Phase.ADOPT,
+    Step.RETIRE: Phase.RETIRE,
+    Step.RETIRE_ASKED: Phase.RETIRE,
     Step.SETTLE: Phase.FOLLOW_UPS,
     Step.SEND: Phase.FOLLOW_UPS,
     Step.SEND_ASKED: Phase.FOLLOW_UPS,
@@ -83,6 +88,7 @@ _ASKED = frozenset(
     {
         Step.DELETE_ASKED,
         Step.CREATE_ASKED,
+        Step.RETIRE_ASKED,
         Step.SEND_ASKED,
         Step.RESUME_TO_SEND_ASKED,
         Step.RESUME_TO_WAIT_ASKED,
@@ -99,12 +105,16 @@ TRANSITIONS: Mapping[Step, frozenset[Step]] = {
     Step.CREATE: frozenset({Step.CREATE_ASKED, Step.DONE}),
     Step.CREATE_ASKED: frozenset({Step.CREATE, Step.ADOPT, Step.SETTLE, Step.WAIT, Step.DONE}),
     Step.ADOPT: frozenset({Step.CREATE, Step.SETTLE, Step.WAIT, Step.DONE}),
-    Step.SETTLE: frozenset({Step.SETTLE, Step.SEND, Step.RESUME_TO_SEND, Step.WAIT, Step.DONE}),
+    Step.RETIRE: frozenset({Step.RETIRE_ASKED, Step.DONE}),
+    Step.RETIRE_ASKED: frozenset({Step.RETIRE, Step.SETTLE, Step.WAIT, Step.DONE}),
+    Step.SETTLE: frozenset(
+        {Step.SETTLE, Step.SEND, Step.RESUME_TO_SEND, Step.RETIRE, Step.WAIT, Step.DONE}
+    ),
     Step.SEND: frozenset({Step.SEND, Step.SEND_ASKED, Step.SETTLE, Step.RESUME_TO_SEND, Step.DONE}),
     Step.SEND_ASKED: frozenset({Step.SEND, Step.SETTLE, Step.WAIT, Step.DONE}),
     Step.RESUME_TO_SEND: frozenset({Step.RESUME_TO_SEND, Step.RESUME_TO_SEND_ASKED, Step.DONE}),
     Step.RESUME_TO_SEND_ASKED: frozenset({Step.RESUME_TO_SEND, Step.SETTLE, Step.DONE}),
-    Step.WAIT: frozenset({Step.WAIT, Step.RESUME_TO_WAIT, Step.DONE}),
+    Step.WAIT: frozenset({Step.WAIT, Step.RESUME_TO_WAIT, Step.RETIRE, Step.DONE}),
     Step.RESUME_TO_WAIT: frozenset({Step.RESUME_TO_WAIT, Step.RESUME_TO_WAIT_ASKED, Step.DONE}),
     Step.RESUME_TO_WAIT_ASKED: frozenset({Step.RESUME_TO_WAIT, Step.WAIT, Step.DONE}),
     Step.DONE: frozenset(),
@@ -162,6 +172,14 @@ class Adopting:
     step: ClassVar[Literal[Step.ADOPT]] = Step.ADOPT
 
 
+@dataclass(frozen=True)
+class Retiring:
+    """The chat this run created is younger than `kept`, another live chat of its item."""
+
+    kept: Task
+    step: Literal[Step.RETIRE, Step.RETIRE_ASKED] = Step.RETIRE
+
+
 FollowUpStep = Literal[
     Step.SETTLE,
     Step.SEND,
@@ -189,7 +207,7 @@ class Done:
     step: ClassVar[Literal[Step.DONE]] = Step.DONE
 
 
-State = Deleting | Creating | Adopting | FollowingUp | Waiting | Done
+State = Deleting | Creating | Adopting | Retiring | FollowingUp | Waiting | Done
 #: A state whose task the polls watch, with what they showed.
 Watched = FollowingUp | Waiting
 
@@ -207,6 +225,8 @@ def unasked(state: State) -> State:
         return Deleting()
     if isinstance(state, Creating):
         return Creating()
+    if isinstance(state, Retiring):
+        return Retiring(state.kept)
     if state.step is Step.SEND_ASKED:
         return FollowingUp(Step.SEND, state.watch)
     if state.step is Step.RESUME_TO_SEND_ASKED:

@@ -6,6 +6,10 @@ import os
 from collections.abc import Mapping, Sequence
 
 from runner.errors import InvalidInputError
+from runner.secrets import TOKEN_REFUSED, holds_token
+
+#: The variable Coder's CLI (and `tasks`) reads the session token from.
+TOKEN_VARIABLE = "CODER_SESSION_TOKEN"
 
 
 def parse_var_options(pairs: Sequence[str]) -> dict[str, str]:
@@ -36,5 +40,8 @@ def environment_values(
             raise InvalidInputError(f'--env "{name}": expected the name of an environment variable')
         if name not in source:
             raise InvalidInputError(f"--env {name}: the environment variable {name} is not set")
-        values[name] = source[name]
+        value = source[name]
+        if name == TOKEN_VARIABLE or holds_token(value, source.get(TOKEN_VARIABLE)):
+            raise InvalidInputError(f"--env {name}: the value {TOKEN_REFUSED}")
+        values[name] = value
     return values

@@ -67,6 +67,8 @@ def _where(action: Action) -> str:
 def _describe(action: Action) -> str:
     kind = action.kind
     sends = _follow_up_text(len(action.follow_ups))
+    if kind is ActionKind.DELETE and action.reasons:
+        return f"delete: {'; '.join(action.reasons)}"
     if kind is ActionKind.DELETE:
         return "delete (owned by the batch, no longer in the manifest)"
     if kind is ActionKind.REPLACE:

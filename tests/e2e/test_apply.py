@@ -326,6 +326,16 @@ tasks:
     assert "timeout: timed out: the agent was not idle" in result.stdout
 
 
+#: Four tasks with two follow-ups each, for the runs under lost responses and rate limits.
+CHAOS = (
+    "version: 1\nbatch: chaos\ndefaults: {template: claude-code, timeout: 60s}\ntasks:\n"
+    + "".join(
+        f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
+        for i in range(4)
+    )
+)
+
+
 @pytest.mark.parametrize("version", ["2.28.11", "2.34.2"])
 def test_lost_responses_under_latency_and_rate_limits(
     make_sim: Any, tmp_path: Path, version: str
@@ -337,15 +347,7 @@ def test_lost_responses_under_latency_and_rate_limits(
     sim.faults.add(method="POST", path=r"/tasks/[a-z]+$", when="after", times=2, status=0)
     sim.faults.add(method="POST", path=r"/send$", when="after", times=2, status=0)
     sim.faults.add(method="GET", path=r"/tasks$", when="before", times=2, status=503)
-    tasks = "".join(
-        f"  - {{name: t{i}, prompt: 'job {i} [sim:work=1]', follow_ups: [one, two]}}\n"
-        for i in range(4)
-    )
-    body = (
-        f"version: 1\nbatch: chaos\ndefaults: {{template: claude-code, timeout: 60s}}\n"
-        f"tasks:\n{tasks}"
-    )
-    path = write_manifest(tmp_path, body)
+    path = write_manifest(tmp_path, CHAOS)
     result = run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env, timeout=120)
     ok(result, sim)
     assert "adopted (created, response lost)" in result.stdout
@@ -358,6 +360,44 @@ def test_lost_responses_under_latency_and_rate_limits(
     # The client paces on the rate-limit headers, so even these polls are not refused.
     assert not any(r["status"] == 429 for r in sim.requests)
     again = ok(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
+    assert "No changes." in again.stdout
+
+
+@pytest.mark.parametrize(
+    ("version", "backend"),
+    [("2.34.2", ("--backend", "chats")), ("2.38.0", ())],
+    ids=["v2.34-chats", "v2.38"],
+)
+def test_lost_responses_under_latency_and_rate_limits_on_chats(
+    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...]
+) -> None:
+    from runner.coder.chats import ChatsClient
+    from runner.coder.config import Connection
+
+    sim = make_sim(version, latency_ms=15, rate_limit=12)
+    env = sim_env(sim)
+    # Workspace creates, chat creates and follow-ups whose responses are lost after the server
+    # did the work, and failing list polls, all under a small rate limit.
+    sim.faults.add(method="POST", path=r"/users/[^/]+/workspaces$", when="after", status=0)
+    sim.faults.add(method="POST", path=r"^/api/[^/]+/chats$", when="after", times=2, status=0)
+    sim.faults.add(method="POST", path=r"/messages$", when="after", times=2, status=0)
+    sim.faults.add(method="GET", path=r"^/api/[^/]+/chats$", when="before", times=2, status=503)
+    path = write_manifest(tmp_path, CHAOS)
+    result = run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=env, timeout=120)
+    ok(result, sim)
+    assert "adopted (created, response lost)" in result.stdout
+    assert "not sent again" in result.stdout
+    client = ChatsClient(Connection(url=sim.url, token=sim.token))
+    chats = client.list_chats(labels={ownership.BATCH_LABEL: "chaos"})
+    assert sorted(c.labels[ownership.ITEM_LABEL] for c in chats) == [f"t{i}" for i in range(4)]
+    for chat in chats:
+        sent = [m.text for m in client.history(chat.id) if m.role == "user" and m.text]
+        n = chat.labels[ownership.ITEM_LABEL].removeprefix("t")
+        assert sent == [f"job {n} [sim:work=1]", "one", "two"]
+    assert not client.list_chats(labels={ownership.BATCH_LABEL: "chaos"}, archived=True)
+    assert any(r.get("fault") == "after" for r in sim.requests)
+    assert not any(r["status"] == 429 for r in sim.requests)
+    again = ok(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=env), sim)
     assert "No changes." in again.stdout
 
 

@@ -227,10 +227,35 @@ def hand_made(sim: SimServer) -> dict[str, tuple[str, list[str]]]:
 class ApplyLoop(RuleBasedStateMachine):
     """A manifest edited at random, applied under faults, then converged cleanly."""
 
+    #: The routes the injected faults hit (creates, sends, deletes and their reads).
+    FAULT_ROUTES = r"/tasks"
+    #: Flags every apply and plan of this machine passes (e.g. the backend to use).
+    backend_args: tuple[str, ...] = ()
+
     def __init__(self) -> None:
         super().__init__()
         self.sim: SimServer | None = None
         self.model: dict[str, tuple[str, tuple[str, ...]]] = {}
+
+    # -- what the simulator holds (the Chats machine reads chats instead) -------------------------
+
+    def make_hand(self) -> dict[str, tuple[str, list[str]]]:
+        assert self.sim is not None
+        return hand_made(self.sim)
+
+    def hand_state(self, item_id: str) -> tuple[str, bool, list[str]]:
+        """A hand-made item's name, whether it is live, and the inputs it received."""
+        assert self.sim is not None
+        task = next(t for t in self.sim.store.tasks if t.id == item_id)
+        return task.name, task.deleted_at is None, inputs(self.sim, task)
+
+    def live(self) -> list[tuple[str, list[str]]]:
+        """The batch's live items: manifest name and the inputs each received."""
+        assert self.sim is not None
+        return [
+            (ownership.base_name(BATCH, task.name) or "", inputs(self.sim, task))
+            for task in live_owned(self.sim)
+        ]
 
     @initialize(version=st.sampled_from(["2.28.11", "2.34.2"]))
     def start(self, version: str) -> None:
@@ -242,7 +267,7 @@ class ApplyLoop(RuleBasedStateMachine):
         )
         self.sim.start()
         self.gate = Gate(self.sim)
-        self.hand = hand_made(self.sim)
+        self.hand = self.make_hand()
         self.model = {NAMES[0]: (PROMPTS[0], ())}
         self.kills: list[bool] = []  # per apply: whether the client was killed
 
@@ -312,7 +337,7 @@ class ApplyLoop(RuleBasedStateMachine):
         assert self.sim is not None
         write_manifest(self.manifest, self.model)
         faults = self.sim.faults
-        task_routes = r"/tasks"
+        task_routes = self.FAULT_ROUTES
         if fault == "lose":
             faults.add(method="POST", path=task_routes, when="after", status=0, times=times)
         elif fault == "5xx":
@@ -321,8 +346,7 @@ class ApplyLoop(RuleBasedStateMachine):
             faults.add(path=task_routes, status=429, times=times)
         elif fault == "chaos":
             faults.fail_rate, faults.lose_rate = 0.05, 0.05
-        args = ["apply", str(self.manifest), "--yes", *FAST, "--parallelism", str(parallelism)]
-        args += ["--prune"] * prune + ["--replace"] * replace
+        args = self.apply_args(prune, replace, parallelism)
         if kill_at is None:
             kill_at = 10_000  # never reached: the run ends on its own
         matcher = nth_request(kill_at, writes_only=writes_only)
@@ -334,16 +358,19 @@ class ApplyLoop(RuleBasedStateMachine):
         faults.clear()
         faults.fail_rate = faults.lose_rate = 0.0
 
+    def apply_args(self, prune: bool, replace: bool, parallelism: int) -> list[str]:
+        args = ["apply", str(self.manifest), "--yes", *FAST, "--parallelism", str(parallelism)]
+        return args + ["--prune"] * prune + ["--replace"] * replace + [*self.backend_args]
+
     @invariant()
     def hand_made_untouched(self) -> None:
         if self.sim is None:
             return
-        by_id = {task.id: task for task in self.sim.store.tasks}
-        for task_id, (name, sent) in self.hand.items():
-            task = by_id[task_id]
-            assert task.deleted_at is None, f"{name} was deleted"
-            assert task.name == name
-            received = inputs(self.sim, task)  # the prompt appears once the agent starts
+        for item_id, (name, sent) in self.hand.items():
+            shown, alive, received = self.hand_state(item_id)
+            assert alive, f"{name} was deleted"
+            assert shown == name
+            # The prompt appears once the agent starts.
             assert received == sent[: len(received)], f"{name} received {received}"
 
     def teardown(self) -> None:
@@ -361,21 +388,22 @@ class ApplyLoop(RuleBasedStateMachine):
         assert self.sim is not None
         write_manifest(self.manifest, self.model)
         env = sim_env(self.sim)
-        args = [str(self.manifest), "--prune", "--replace"]
+        args = [str(self.manifest), "--prune", "--replace", *self.backend_args]
         done = run_tasks(["apply", *args, "--yes", *FAST], env=env, timeout=120)
         assert done.code == 0, done.output
-        owned = live_owned(self.sim)
-        names = sorted(ownership.base_name(BATCH, task.name) or "" for task in owned)
+        owned = self.live()
+        names = sorted(name for name, _ in owned)
         assert names == sorted(self.model), (names, sorted(self.model))
-        for task in owned:
-            prompt, follow_ups = self.model[ownership.base_name(BATCH, task.name) or ""]
-            assert inputs(self.sim, task) == [prompt, *follow_ups], task.name
+        for name, received in owned:
+            prompt, follow_ups = self.model[name]
+            assert received == [prompt, *follow_ups], name
         again = run_tasks(["plan", *args, "--detailed-exitcode"], env=env)
         assert again.code == 0, again.output
         self.hand_made_untouched()
 
 
-def _profile() -> settings:
+def profile(suite_examples: int = 2) -> settings:
+    """`TASKS_PROOF_EXAMPLES` random examples when set, else `suite_examples` derandomized."""
     examples = int(os.environ.get("TASKS_PROOF_EXAMPLES", "0"))
     common = {
         "deadline": None,
@@ -385,10 +413,10 @@ def _profile() -> settings:
         return settings(max_examples=examples, stateful_step_count=8, **common)
     # The suite's profile: few derandomized examples, so that `make test` stays fast; the
     # scripted run below covers every fault and both kill points whatever these draw.
-    return settings(max_examples=2, stateful_step_count=5, derandomize=True, **common)
+    return settings(max_examples=suite_examples, stateful_step_count=5, derandomize=True, **common)
 
 
-ApplyLoop.TestCase.settings = _profile()
+ApplyLoop.TestCase.settings = profile()
 TestApplyLoopUnderFailure = ApplyLoop.TestCase
 
 

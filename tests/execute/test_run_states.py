@@ -13,12 +13,13 @@ import inspect
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 from plan.helpers import ME, task_json
 
+from runner import ownership
 from runner.coder.models import Organization, Task, TaskState, Template, TemplateVersion, User
 from runner.coder.version import ServerInfo, server_info
 from runner.errors import (
@@ -29,7 +30,7 @@ from runner.errors import (
     ServerError,
     UncertainOutcomeError,
 )
-from runner.execute.requests import Created, Deleted, Op, Reply, Resumed, Sent
+from runner.execute.requests import Created, Deleted, NotYet, Op, Reply, Resumed, Retired, Sent
 from runner.execute.results import Event, ItemDetails, Outcome
 from runner.execute.run import MISSING_POLLS, RunSettings, TaskRun, initial_state
 from runner.execute.state import (
@@ -41,6 +42,7 @@ from runner.execute.state import (
     Doubt,
     FollowingUp,
     Phase,
+    Retiring,
     SentMark,
     Step,
     Waiting,
@@ -53,7 +55,7 @@ from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
 from runner.preflight import ResolvedTask
 
-STATE_CLASSES = (Deleting, Creating, Adopting, FollowingUp, Waiting, Done)
+STATE_CLASSES = (Deleting, Creating, Adopting, Retiring, FollowingUp, Waiting, Done)
 
 # -- the table ---------------------------------------------------------------------------------
 
@@ -78,8 +80,9 @@ def test_every_step_may_be_stopped_and_stays_in_its_phase_or_moves_forward() -> 
             assert Step.DONE in successors, step  # an interrupt or lost contact ends any step
         for after in successors:
             back = order.index(after.phase) < order.index(step.phase)
-            # Only a replace's delete and a create found not to have happened go back to create.
-            assert not back or after is Step.CREATE, (step, after)
+            # Only a replace's delete and a create found not to have happened go back to create,
+            # and only the first poll after a create, finding it a younger duplicate, to retire.
+            assert not back or after in (Step.CREATE, Step.RETIRE), (step, after)
 
 
 def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
@@ -87,6 +90,7 @@ def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
     assert asked == {
         Step.DELETE_ASKED,
         Step.CREATE_ASKED,
+        Step.RETIRE_ASKED,
         Step.SEND_ASKED,
         Step.RESUME_TO_SEND_ASKED,
         Step.RESUME_TO_WAIT_ASKED,
@@ -100,6 +104,7 @@ def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
     assert askers == {
         Step.DELETE,
         Step.CREATE,
+        Step.RETIRE,
         Step.SEND,
         Step.RESUME_TO_SEND,
         Step.RESUME_TO_WAIT,
@@ -171,6 +176,8 @@ def test_transition_accepts_every_change_in_the_table(before: Step, after: Step)
 def _state_at(step: Step) -> Any:
     if step is Step.ADOPT:
         return Adopting(Doubt.CONFLICT)
+    if step.phase is Phase.RETIRE:
+        return Retiring(Task.from_json(task_json("a", "Do A")), step)
     if step is Step.DONE:
         return Done(Outcome.OK)
     cls = {Phase.DELETE: Deleting, Phase.CREATE: Creating, Phase.FOLLOW_UPS: FollowingUp}
@@ -212,6 +219,8 @@ class MemoryBackend:
         self.errors: dict[str, BaseException] = {}
         self.resumes = 0
         self.resumable = True
+        self.unique = True  # False: as on Chats, two applies may create one item twice
+        self.retired: list[str] = []
 
     @property
     def kind(self) -> str:
@@ -220,6 +229,10 @@ class MemoryBackend:
     @property
     def server(self) -> ServerInfo:
         return server_info("v2.34.2", "https://coder.example.com")
+
+    @property
+    def unique_names(self) -> bool:
+        return self.unique
 
     @property
     def can_resume(self) -> bool:
@@ -252,10 +265,23 @@ class MemoryBackend:
         self._fail("create")  # made, but the answer did not come back
         return task
 
-    def send(self, item: Task, text: str, *, after: str) -> None:
+    def retire(self, item: Task) -> None:
+        self._fail("retire")
+        self.retired.append(item.id)
+        self.items = [t for t in self.items if t.id != item.id]  # archived: no longer listed
+
+    def older_duplicate(self, of: Task) -> Task:
+        """What a concurrent apply's create leaves: an older item of the same name."""
+        older = replace(of, id=f"0-{of.id}", created_at=START - timedelta(hours=1))
+        self.items.append(older)
+        self.inputs[older.id] = list(self.inputs[of.id])
+        return older
+
+    def send(self, item: Task, text: str, *, after: str) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")
+        return True
 
     def delete(self, item: Task) -> None:
         self._fail("delete")
@@ -314,6 +340,7 @@ class Driver:
         existing: bool = False,
         versions: VersionVerdicts | None = None,
         template_version: str | None = None,
+        unique: bool = True,
     ) -> None:
         self.want = DesiredTask(
             "nightly",
@@ -326,6 +353,7 @@ class Driver:
             template_version=template_version,
         )
         self.backend = MemoryBackend()
+        self.backend.unique = unique
         task = None
         if existing:
             data = task_json(self.want.coder_name, "Do A", display_name=self.want.display_name)
@@ -400,7 +428,7 @@ class Driver:
     def poll(self, now: float) -> None:
         assert self.run.state.step.watches
         listed = {t.id: t for t in self.backend.list_items(None, "")}
-        by_name = {f"{t.owner_name}/{t.name}".lower(): t for t in listed.values()}
+        by_name = ownership.by_name(listed.values())
         with self._call():
             self.run.observe(listed, by_name, now)
 
@@ -841,6 +869,8 @@ def reach(step: Step) -> Driver:
         if step is Step.ADOPT:
             d.backend.errors["create-before"] = ConflictError(409, "name taken")
             d.step(0.0)
+    elif step.phase is Phase.RETIRE:
+        d = _raced(Driver(unique=False))
     elif step.phase is Phase.FOLLOW_UPS:
         d = _sending()
         if step in (Step.SEND, Step.SEND_ASKED):
@@ -920,3 +950,85 @@ def _plain_tests() -> list[Any]:
         for name, test in sorted(globals().items())
         if name.startswith("test_") and test is not this and not inspect.signature(test).parameters
     ]
+
+
+# -- two applies raced to create one chat (Chats: no unique names) -----------------------------
+
+
+def _raced(d: Driver) -> Driver:
+    """`d` created its item, and a concurrent apply's older one is live beside it."""
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    d.backend.older_duplicate(d.backend.items[0])
+    d.poll(1.0)
+    assert isinstance(d.run.state, Retiring) and d.run.state.step is Step.RETIRE
+    return d
+
+
+def test_a_create_found_alone_by_the_first_poll_is_kept_at_no_extra_request() -> None:
+    d = Driver(wait="none", unique=False)
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    assert d.run.state == Waiting(Step.WAIT, Watch())  # not done before a poll confirms it
+    d.poll(1.0)
+    assert d.run.state == Done(Outcome.OK) and d.backend.retired == []
+
+
+def test_a_create_that_lost_a_race_is_archived_unsent_and_the_kept_one_only_watched() -> None:
+    d = _raced(Driver(follow_ups=("one",), unique=False))
+    (created, kept) = (t.id for t in d.backend.items)
+    assert d.run.state == Retiring(d.backend.items[1])
+    assert isinstance(d.step(1.0), Retired)  # archived before anything was sent to it
+    assert d.backend.retired == [created] and d.backend.inputs[created] == ["Do A"]
+    assert d.task_id == kept and d.run.state.step is Step.SETTLE
+    assert "kept the older" in d.events[-1] and f"and archived {created}" in d.events[-1]
+    d.poll(2.0)  # the kept one is idle: the run that made it sends, this one reads its logs
+    assert isinstance(d.step(2.0), NotYet)
+    assert d.run.state.step is Step.SETTLE and d.backend.inputs[kept] == ["Do A"]
+    d.backend.inputs[kept].append("one")  # sent by the other apply's run
+    d.poll(3.0)
+    assert d.step(3.0) == Sent(1, already_delivered=True)
+    assert d.run.result.follow_ups_sent == 0 and d.backend.inputs[kept] == ["Do A", "one"]
+    d.poll(4.0)
+    assert d.run.state == Done(Outcome.OK) and d.run.result.task_id == kept
+
+
+def test_a_lost_race_without_follow_ups_waits_on_the_kept_one_as_the_manifest_asks() -> None:
+    d = _raced(Driver(unique=False))
+    d.step(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    d.poll(2.0)
+    assert d.run.state == Done(Outcome.OK) and d.task_id == d.backend.items[0].id
+
+
+def test_a_lost_race_with_nothing_to_wait_for_is_done_once_archived() -> None:
+    d = _raced(Driver(wait="none", unique=False))
+    d.step(1.0)
+    assert d.run.state == Done(Outcome.OK) and len(d.backend.retired) == 1
+
+
+def test_an_archive_refused_is_tried_again_after_a_poll_interval() -> None:
+    d = _raced(Driver(wait="none", unique=False))
+    d.backend.errors["retire"] = ServerError(500, "boom")
+    assert isinstance(d.step(1.0), ServerError)
+    assert isinstance(d.run.state, Retiring) and d.run.state.step is Step.RETIRE
+    assert d.step(1.5) is None  # not before the poll interval
+    d.step(2.0)
+    assert d.run.state == Done(Outcome.OK) and len(d.backend.retired) == 1
+
+
+def test_an_older_duplicate_seen_only_by_a_later_poll_still_wins() -> None:
+    # Its create began first but ended after this run's first poll listed the batch.
+    d = Driver(wait="complete", unique=False)
+    d.start(0.0)
+    d.step(0.0)
+    d.poll(1.0)
+    assert d.run.state == Waiting(Step.WAIT, Watch())
+    older = d.backend.older_duplicate(d.backend.items[0])
+    d.poll(2.0)
+    assert d.run.state == Retiring(older)
+    d.step(2.0)
+    assert d.run.state.step is Step.WAIT and d.task_id == older.id
+    d.report("complete", second=5)
+    d.poll(3.0)
+    assert d.run.state == Done(Outcome.OK) and [t.id for t in d.backend.items] == [older.id]

@@ -44,6 +44,9 @@ class ChatRoutes:
                 Route(_pattern(chat), {"GET": self.get, "PATCH": self.update}),
                 Route(_pattern(f"{chat}/messages"), {"GET": self.messages, "POST": self.send}),
                 Route(_pattern(f"{chat}/interrupt"), {"POST": self.interrupt}),
+                # CHATS-CONTRACT 1.10; 204 as `deleteChatQueuedMessage` in coderd/chats.go
+                # (erickirt/coder 12083441).
+                Route(_pattern(f"{chat}/queue/{{queued}}"), {"DELETE": self.unqueue}),
             ]
             if gen.prompts:
                 found.append(Route(_pattern(f"{chat}/prompts"), {"GET": self.prompts}))
@@ -88,6 +91,11 @@ class ChatRoutes:
     def interrupt(self, request: Request) -> Result:
         self._gate()
         return 200, self.store.interrupt(request.user, request.params["chat"])
+
+    def unqueue(self, request: Request) -> Result:
+        self._gate()
+        self.store.unqueue(request.user, request.params["chat"], request.params["queued"])
+        return 204, None
 
     def cost(self, request: Request) -> Result:
         with self.store.lock:

@@ -366,6 +366,21 @@ class ChatStore:
                 chat.interrupt(now, self.clock, settle=self.gen.state_refactor)
             return {"queued_message": queued_json(chat.id, queued), "queued": True}
 
+    def unqueue(self, caller: SimUser, chat_ref: str, queued_ref: str) -> None:
+        """`DELETE {P}/{chat}/queue/{id}` (CHATS-CONTRACT 1.10). As `deleteChatQueuedMessage`
+        in coderd/chats.go (erickirt/coder 12083441): a non-integer id is 400 "Invalid queued
+        message ID."; the delete is a plain `DELETE ... WHERE id AND chat_id`, so an id no
+        longer queued (promoted meanwhile) deletes nothing and still answers 204."""
+        try:
+            queued_id = int(queued_ref)
+        except ValueError:
+            raise ApiError(400, "Invalid queued message ID.") from None
+        with self.lock:
+            chat = self.find(caller, chat_ref)
+            now = self.clock.now()
+            self._status(chat, now)  # settle turns first: a promoted message is no longer queued
+            chat.queue = [q for q in chat.queue if q.id != queued_id]
+
     def interrupt(self, caller: SimUser, chat_ref: str) -> dict[str, Any]:
         """`POST {P}/{chat}/interrupt`: v2.35+ goes through `interrupting`; before, at once."""
         with self.lock:

@@ -38,6 +38,7 @@ class WorkspaceRoutes:
         return [
             Route(_pattern("/api/v2/users/{user}/workspaces"), {"POST": self.create}),
             Route(_pattern("/api/v2/users/{user}/workspace/{name}"), {"GET": self.by_name}),
+            Route(_pattern("/api/v2/workspaces"), {"GET": self.list}),
             Route(_pattern("/api/v2/workspaces/{workspace}"), {"GET": self.get}),
             Route(_pattern("/api/v2/workspaces/{workspace}/builds"), {"POST": self.build}),
         ]
@@ -119,6 +120,31 @@ class WorkspaceRoutes:
                 400, "Template version not found or you do not have access to this resource"
             )
         return version
+
+    def list(self, request: Request) -> Result:
+        """`GET /api/v2/workspaces?q=owner:<user>`: `{workspaces, count}` as
+        `codersdk.WorkspacesResponse` (codersdk/workspaces.go), of the workspaces not deleted;
+        `owner` is a term of `searchquery.Workspaces` (coderd/searchquery/search.go). Only that
+        term is served here; any other answers a 400."""
+        caller = request.user
+        store = self.store
+        terms = (request.query.get("q") or "").split()
+        with store.lock:
+            owner = None
+            for term in terms:
+                key, _, value = term.partition(":")
+                if key != "owner" or not value:
+                    raise ApiError(400, "Invalid workspace search query.")
+                owner = store.resolve_user(caller, value)
+            now = store.clock.now()
+            found = [
+                self._json(workspace, caller, now)
+                for workspace in store.workspaces
+                if not workspace.gone(now)
+                and (caller.owner or workspace.owner_id == caller.id)
+                and (owner is None or workspace.owner_id == owner.id)
+            ]
+            return 200, {"workspaces": found, "count": len(found)}
 
     def get(self, request: Request) -> Result:
         with self.store.lock:
