@@ -399,13 +399,19 @@ class TaskRun:
         self.task = task
         self.result.task_id = task.id
         self._record_task(task)
-        self._note(how)
+        self.result.done.append(how)
         self._begin_wait(now)
         self._reset_tracker()
+        # The line is shown once the run is past its create: a stop that follows the line
+        # (a signal lands between any two statements) then finds the task known, not in doubt.
+        ends_here = not self._follow_ups_left() and self._wait_mode() == "none"
         if self._follow_ups_left():
             self._go(FollowingUp())
-        else:
+        elif not ends_here:
             self._after_follow_ups(Watch(), now)
+        self._event(how)
+        if ends_here:
+            self._after_follow_ups(Watch(), now)  # its final line comes after this one
 
     # -- follow-ups -----------------------------------------------------------------------
 

@@ -70,6 +70,14 @@ def until(done: Callable[[], bool]) -> bool:
     return True
 
 
+def interrupts_answered(sim: Any) -> int:
+    return sum(
+        1
+        for r in sim.requests
+        if r["method"] == "POST" and r["path"].endswith("/interrupt") and r["status"] == 200
+    )
+
+
 def archived_in_store(sim: Any) -> int:
     with sim.chats.lock:
         return sum(1 for chat in sim.chats.chats if chat.archived)
@@ -80,6 +88,8 @@ def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) 
     # Every duplicate's run interrupts it (its agent is busy with its prompt); from v2.35 the
     # interrupt settles only when time moves, less than a turn, so no prompt finishes.
     assert sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS)
+    # Answered, not only arrived: an interrupt handled after the step would settle after it.
+    assert until(lambda: interrupts_answered(sim) == duplicates)
     now.advance(2 * INTERRUPT_SETTLE_SECONDS * TEST_TIME_SCALE)
     assert until(lambda: archived_in_store(sim) == duplicates)
     # Twice a turn, so no turn ends on the boundary of a step (whatever pickup adds).

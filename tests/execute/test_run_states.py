@@ -1032,3 +1032,30 @@ def test_an_older_duplicate_seen_only_by_a_later_poll_still_wins() -> None:
     d.report("complete", second=5)
     d.poll(3.0)
     assert d.run.state == Done(Outcome.OK) and [t.id for t in d.backend.items] == [older.id]
+
+
+class _StoppedAtLine(Driver):
+    """A driver whose process is stopped (a signal) right after the run shows `line`."""
+
+    def __init__(self, line: str, **options: Any) -> None:
+        super().__init__(**options)
+        self.line = line
+
+    def _emit(self, event: Event) -> None:
+        super()._emit(event)
+        if event.text == self.line:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("follow_ups", [(), ("more",)], ids=["waits", "follows-up"])
+def test_a_stop_right_after_the_created_line_finds_the_task_known(
+    follow_ups: tuple[str, ...],
+) -> None:
+    # A CI job sees "created" and cancels; the report must not call that create unknown.
+    run = _StoppedAtLine("created", follow_ups=follow_ups)
+    run.start(0.0)
+    with pytest.raises(KeyboardInterrupt):
+        run.step(0.0)
+    run.interrupt()
+    assert run.run.result.task_id
+    assert run.run.result.outcome is Outcome.INTERRUPTED
