@@ -100,6 +100,7 @@ def _drive_everything(d: Driver) -> None:
     assert d.call("get_workspace", workspace.id).name == "net-ws"
     assert d.call("workspace_by_name", "me", "net-ws") is not None
     assert d.call("workspace_by_name", "me", "no-such-ws") is None
+    assert "net-ws" in [w.name for w in d.call("workspaces_of", "me")]
     labels = {"tasks/batch": "net", "tasks/item": "one"}
     # CHATS-CONTRACT 7.3: a config's id is what create and send take as `model_config_id`.
     model = next(c for c in d.call("model_configs") if not c.is_default).id
@@ -120,6 +121,9 @@ def _drive_everything(d: Driver) -> None:
         with pytest.raises(UnsupportedServerError):
             d.call("prompts", chat.id)
     d.call("send_message", chat.id, "Longer [sim:work=1000]", model_config_id=model)
+    queued = d.call("send_message", chat.id, "Behind it", model_config_id=model)
+    assert queued.queued_id is not None  # the chat is busy: the message waits in its queue
+    d.call("unqueue", chat.id, queued.queued_id)
     d.call("interrupt", chat.id)
     _wait(lambda: d.call("get_chat", chat.id).idle)
     d.call("set_labels", chat.id, {**labels, "tasks/follow-ups": "done"})

@@ -58,8 +58,8 @@ def test_wrong_token_is_one_line_with_the_login_hint(sim: Any) -> None:
 
 
 def test_v2_38_is_one_line_and_exit_1(make_sim: Any) -> None:
-    # `list`, `status` and `logs` show chats there; `create` still needs Tasks.
-    result = run_tasks(["create", "hi"], env=sim_env(make_sim("2.38.0")))
+    # `list`, `status`, `logs` and `create` work on chats there; `pause` still needs Tasks.
+    result = run_tasks(["pause", "x", "--yes"], env=sim_env(make_sim("2.38.0")))
     assert result.code == 1
     assert result.stderr.splitlines()[0] == (
         "error: this deployment (Coder v2.38.0) does not serve Coder Tasks: they were removed "

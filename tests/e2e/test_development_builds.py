@@ -89,8 +89,8 @@ def test_tagged_devel_build_takes_its_tag_for_the_release(make_sim: Any) -> None
 
 def test_devel_build_without_task_routes_is_refused_in_one_line(make_sim: Any) -> None:
     sim = make_sim("2.37.0", build_version=DEVEL)
-    # `create` (list, status and logs turn to Coder Agents' chats on such a server).
-    result = run_tasks(["create", "hi"], env=sim_env(sim))
+    # `pause` (list, status, logs and create turn to Coder Agents' chats on such a server).
+    result = run_tasks(["pause", "x", "--yes"], env=sim_env(sim))
     assert result.code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1, result.stderr

@@ -75,10 +75,11 @@ def test_stopped_server(make_sim: Any) -> None:
 
 
 def test_v238_server_does_not_serve_tasks(make_sim: Any) -> None:
-    # `list`, `status`, `logs`, `send` and `delete` work on chats there
-    # (tests/e2e/test_imperative_chats.py); `create` makes tasks only.
+    # `list`, `status`, `logs`, `send`, `delete` and `create` work on chats there
+    # (tests/e2e/test_imperative_chats.py, test_chat_create.py); `pause` is Tasks only.
     server = make_sim("2.38.0")
-    line = assert_one_line_error(run_tasks(["create", "hi"], env=sim_env(server)), server.token)
+    paused = run_tasks(["pause", "x", "--yes"], env=sim_env(server))
+    line = assert_one_line_error(paused, server.token)
     assert line == (
         "error: this deployment (Coder v2.38.0) does not serve Coder Tasks: they were "
         "removed in Coder v2.38 (the successor is Coder Agents)"
