@@ -201,12 +201,13 @@ class ChatMessage:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ChatMessage:
+    def from_json(cls, data: Mapping[str, Any], *, queued: bool = False) -> ChatMessage:
         content = data.get("content")
         parts = content if isinstance(content, list) else []
         return cls(
             id=_int(data, "id"),
-            role=_str(data, "role"),
+            # A queued message (`codersdk.ChatQueuedMessage`) has no role: it is a user's input.
+            role="user" if queued else _str(data, "role"),
             parts=tuple(MessagePart.from_json(p) for p in parts if isinstance(p, Mapping)),
             created_at=parse_time(_opt_str(data, "created_at")),
             raw=data,

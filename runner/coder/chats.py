@@ -270,7 +270,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             raise unexpected(200, "GET", path, "expected a messages object")
         return MessagesPage(
             messages=_messages(data.get("messages")),
-            queued=_messages(data.get("queued_messages")),
+            queued=_messages(data.get("queued_messages"), queued=True),
             has_more=data.get("has_more") is True,
         )
 
@@ -431,6 +431,6 @@ def _newest_first(chats: Iterable[Chat]) -> list[Chat]:
     return sorted(chats, key=lambda c: (c.updated_at is None, c.updated_at, c.id), reverse=True)
 
 
-def _messages(value: Any) -> tuple[ChatMessage, ...]:
+def _messages(value: Any, *, queued: bool = False) -> tuple[ChatMessage, ...]:
     items: Sequence[Any] = value if isinstance(value, list) else []
-    return tuple(ChatMessage.from_json(m) for m in items if isinstance(m, Mapping))
+    return tuple(ChatMessage.from_json(m, queued=queued) for m in items if isinstance(m, Mapping))

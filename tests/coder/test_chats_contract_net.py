@@ -123,6 +123,8 @@ def _drive_everything(d: Driver) -> None:
     d.call("send_message", chat.id, "Longer [sim:work=1000]", model_config_id=model)
     queued = d.call("send_message", chat.id, "Behind it", model_config_id=model)
     assert queued.queued_id is not None  # the chat is busy: the message waits in its queue
+    # Read back as Coder lists it: a queued message has no role (codersdk.ChatQueuedMessage).
+    assert [m.text for m in d.call("messages", chat.id, limit=10).queued] == ["Behind it"]
     d.call("unqueue", chat.id, queued.queued_id)
     d.call("interrupt", chat.id)
     _wait(lambda: d.call("get_chat", chat.id).idle)
