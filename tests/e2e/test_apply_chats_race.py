@@ -70,11 +70,12 @@ def until(done: Callable[[], bool]) -> bool:
     return True
 
 
-def interrupts_answered(sim: Any) -> int:
+def answered(sim: Any, suffix: str) -> int:
+    """POSTs to chat routes ending in `suffix` that the server has handled and answered."""
     return sum(
         1
         for r in sim.requests
-        if r["method"] == "POST" and r["path"].endswith("/interrupt") and r["status"] == 200
+        if r["method"] == "POST" and r["path"].endswith(suffix) and r["status"] == 200
     )
 
 
@@ -89,12 +90,14 @@ def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) 
     # interrupt settles only when time moves, less than a turn, so no prompt finishes.
     assert sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS)
     # Answered, not only arrived: an interrupt handled after the step would settle after it.
-    assert until(lambda: interrupts_answered(sim) == duplicates)
+    assert until(lambda: answered(sim, "/interrupt") == duplicates)
     now.advance(2 * INTERRUPT_SETTLE_SECONDS * TEST_TIME_SCALE)
     assert until(lambda: archived_in_store(sim) == duplicates)
     # Twice a turn, so no turn ends on the boundary of a step (whatever pickup adds).
     now.advance(2 * TURN)  # every prompt answered: each follow-up goes out once, by one run
     assert sim.arrivals.wait("POST", SENDS, count=ITEMS, timeout=EVENTS)
+    # Answered, not only arrived: a follow-up handled after the step would start its turn after it.
+    assert until(lambda: answered(sim, "/messages") == ITEMS)
     now.advance(2 * TURN)
     outputs = finish(procs, sim)
     sends = [r for r in sim.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
