@@ -74,7 +74,9 @@ def choose_backend(clients: Clients, wanted: str) -> Backend:
         return TasksBackend(api)
     from runner.backends.chats import ChatsBackend
 
-    return ChatsBackend(api, CoderClient(api.connection, tasks_required=False))
+    # Templates, users and organizations are read over the chats client's own transport, so
+    # every request of the run shares one pacer and one debug log.
+    return ChatsBackend(api, CoderClient(api.connection, tasks_required=False, http=api.transport))
 
 
 @dataclass
