@@ -103,7 +103,7 @@ class SimServer:
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
         generation = ChatGeneration.of(self.version, experiments)
         self.chats = ChatStore(generation, self.directory, self.clock, rng, self.store.workspaces)
-        install_chat_routes(self.api, self.chats)
+        install_chat_routes(self.api, self.chats, self.faults)
         install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]
