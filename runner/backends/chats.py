@@ -46,6 +46,7 @@ from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
 from runner.pinned import release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
+from runner.readiness import retire_chat
 
 LABEL_BATCH = ownership.BATCH_LABEL
 LABEL_ITEM = ownership.ITEM_LABEL
@@ -235,7 +236,7 @@ class ChatsBackend:
     def retire(self, item: Task) -> None:
         """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
         too (adopted by name), so it stays."""
-        self.chats.retire(self.chats.get_chat(item.id))
+        retire_chat(self.chats, self.chats.get_chat(item.id))
 
     def send(self, item: Task, text: str, *, after: str) -> bool:
         """Send only after the agent answered `after`, the batch's last input (the executor
@@ -313,7 +314,7 @@ class ChatsBackend:
             self.chats.delete_workspace(item.id)
             return
         chat = self.chats.get_chat(item.id)
-        self.chats.retire(chat)
+        retire_chat(self.chats, chat)
         release_workspace(self.chats, chat)
 
     def resume(self, item: Task) -> None:

@@ -48,9 +48,7 @@ def foreign_chats(coder: ChatsClient) -> dict[str, str]:
         "other batch": coder.create_chat(
             "Add auth [sim:work=1]", labels={LABEL_BATCH: "nightly-2", LABEL_ITEM: "auth"}
         ),
-        "no batch label": coder.create_chat(
-            "Add auth [sim:work=1]", labels={LABEL_ITEM: "auth"}
-        ),
+        "no batch label": coder.create_chat("Add auth [sim:work=1]", labels={LABEL_ITEM: "auth"}),
         "other batch, docs": coder.create_chat(
             "Write the docs [sim:work=1]", labels={LABEL_BATCH: "nightly-2", LABEL_ITEM: "docs"}
         ),
@@ -90,7 +88,9 @@ def test_apply_prune_and_destroy_leave_foreign_chats_alone_when_the_server_ignor
     assert "Apply: 0 ok, 0 deleted, 2 unchanged" in again.stdout, again.stdout
     assert touched(sim, foreign, mark) == []
 
-    pruned = tasks(["apply", write_manifest(tmp_path, ONLY_AUTH, "b.yaml"), "--yes", "--prune"], sim)
+    pruned = tasks(
+        ["apply", write_manifest(tmp_path, ONLY_AUTH, "b.yaml"), "--yes", "--prune"], sim
+    )
     assert "Plan: 0 to create, 0 to update, 1 to delete" in pruned.stdout, pruned.stdout
     destroyed = tasks(["destroy", path, "--yes"], sim)
     assert "0 to create, 0 to update, 1 to delete" in destroyed.stdout, destroyed.stdout
