@@ -22,7 +22,7 @@ from runner.coder.config import Connection
 
 BATCH = """\
 version: 1
-batch: nightly
+batch: guarded
 defaults:
   template: claude-code
   timeout: 60s
@@ -43,16 +43,16 @@ def tasks(args: list[str], sim: Any) -> Any:
 
 
 def foreign_chats(coder: ChatsClient) -> dict[str, str]:
-    """Chats of the token's user the batch `nightly` does not own, by what they are."""
+    """Chats of the token's user the batch `guarded` does not own, by what they are."""
     made = {
         "other batch": coder.create_chat(
-            "Add auth [sim:work=1]", labels={LABEL_BATCH: "nightly-2", LABEL_ITEM: "auth"}
+            "Add auth [sim:work=1]", labels={LABEL_BATCH: "guarded-2", LABEL_ITEM: "auth"}
         ),
         "no batch label": coder.create_chat("Add auth [sim:work=1]", labels={LABEL_ITEM: "auth"}),
         "other batch, docs": coder.create_chat(
-            "Write the docs [sim:work=1]", labels={LABEL_BATCH: "nightly-2", LABEL_ITEM: "docs"}
+            "Write the docs [sim:work=1]", labels={LABEL_BATCH: "guarded-2", LABEL_ITEM: "docs"}
         ),
-        "title only": coder.create_chat("Write the docs [sim:work=1]", title="nightly: docs"),
+        "title only": coder.create_chat("Write the docs [sim:work=1]", title="guarded: docs"),
     }
     return {what: chat.id for what, chat in made.items()}
 
@@ -98,4 +98,4 @@ def test_apply_prune_and_destroy_leave_foreign_chats_alone_when_the_server_ignor
     live = {c.id for c in coder.list_chats()}
     assert set(foreign.values()) <= live  # none archived
     sim.faults.ignore_label_filter = False
-    assert coder.list_chats(labels={LABEL_BATCH: "nightly"}) == []
+    assert coder.list_chats(labels={LABEL_BATCH: "guarded"}) == []
