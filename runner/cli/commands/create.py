@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from runner.choice import choose_api
-from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.coder_help import CoderCommand, Example, coder_option, stdin_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import (
@@ -182,14 +182,7 @@ def _on_chats(pinned: str | None, preset: str, owner: str) -> None:
     type_help="bool",
     description="Only display the created task's ID.",
 )
-@coder_option(
-    "--stdin",
-    "use_stdin",
-    is_flag=True,
-    type_help="bool",
-    help_name="stdin",
-    description="Reads from stdin for the task input.",
-)
+@stdin_option("Reads from stdin for the task input.")
 @coder_option("--template", default="", type_help="string", env_help="CODER_TASK_TEMPLATE_NAME")
 @coder_option(
     "--template-version",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import click
 
 from runner.choice import choose_api
-from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.coder_help import CoderCommand, Example, coder_option, stdin_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import backend_option, parse_go_duration, read_stdin
@@ -60,14 +60,7 @@ def _make_ready(client: CoderClient, task: Task, interval: float) -> Task:
 )
 @click.argument("identifier", metavar="<task>")
 @click.argument("text", metavar="[<input> | --stdin]", required=False)
-@coder_option(
-    "--stdin",
-    "use_stdin",
-    is_flag=True,
-    type_help="bool",
-    help_name="stdin",
-    description="Reads the input from stdin.",
-)
+@stdin_option("Reads the input from stdin.")
 @coder_option(
     "--poll-interval",
     default="5s",
