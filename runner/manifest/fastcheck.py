@@ -106,9 +106,7 @@ def _unique_items(value: Any, _: dict[str, Any]) -> Check:
     def unique(instance: Any) -> bool:
         if not value or not isinstance(instance, list):
             return True
-        return not any(
-            _json_equal(a, b) for n, a in enumerate(instance) for b in instance[n + 1 :]
-        )
+        return not any(_json_equal(a, b) for n, a in enumerate(instance) for b in instance[n + 1 :])
 
     return unique
 

@@ -167,7 +167,13 @@ class _TaskBuilder:
         durations = self.durations(fields, sources)
         expect = expectations(fields, sources, self.error)
         combos = self.combinations(index, entry)
-        if missing or unpinned or durations is None or expect is None or combos is None:
+        blind = bool(fields.get("retries")) and fields.get("wait") == "none"
+        if blind:
+            self.error(
+                [*sources["retries"], "retries"],
+                "retries need a wait: the task's `wait` is none, so no attempt's end is seen",
+            )
+        if missing or unpinned or durations is None or expect is None or combos is None or blind:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -311,7 +317,14 @@ class _TaskBuilder:
         ]
         if "owner" in fields:
             problems.append(([*sources["owner"], "owner"], owner_problem(text["owner"] or "me")))
-        optional = ("template", "template_version", "preset", "organization", "model", "retry_prompt")
+        optional = (
+            "template",
+            "template_version",
+            "preset",
+            "organization",
+            "model",
+            "retry_prompt",
+        )
         for key in optional:
             value = text[key]
             if value is not None and not value.strip():
