@@ -86,7 +86,11 @@ class TasksBackend:
         # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
         self.client.delete_task(item)
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return True  # a failed agent's task is made again; `send` cannot restart it
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
         return True
 

@@ -33,6 +33,7 @@ from runner.execute.requests import (
     NotYet,
     Op,
     Reply,
+    Retry,
     Sent,
     create_op,
     delete_op,
@@ -139,7 +140,18 @@ class TaskRun:
         self.confirmed = False  # a poll has shown the chat created alone
         # The run's own create lost a race: it watches the kept chat, the run that made it sends.
         self.observer = False
+        self.retry: Retry | None = None  # set by `retrying`: this run sends a retry message
         self.state: State = initial_state(action.kind)
+
+    def next_attempt(self, result: TaskResult, retry: Retry | None = None) -> None:
+        """Run as the next attempt of the task whose earlier attempt `result` records (and go
+        on recording there). With `retry`, the action's last follow-up is the retry message,
+        sent at once whatever the failed attempt's agent shows; without, the action is the
+        replace that makes the task again."""
+        self.result = result
+        self.retry = retry
+        if retry is not None:
+            self.state = FollowingUp(Step.SEND)
 
     # -- engine interface -----------------------------------------------------------------
 
@@ -149,7 +161,7 @@ class TaskRun:
 
     def start(self, now: float) -> None:
         """Called once when the engine takes the run up."""
-        self.result.started_at = time.time()
+        self.result.started_at = self.result.started_at or time.time()  # a retry keeps it
         state = self.state
         if isinstance(state, Deleting) and self.task is None:
             self._end(Outcome.FAILED, now, error="the task to delete was not observed")
@@ -180,7 +192,9 @@ class TaskRun:
         if state.step is Step.SEND and self.desired is not None:
             self._go(FollowingUp(Step.SEND_ASKED, state.watch))
             sends = not self.observer
-            return send_op(self.backend, task, self.desired, self.delivered, sends=sends)
+            return send_op(
+                self.backend, task, self.desired, self.delivered, sends=sends, retry=self.retry
+            )
         if state.step is Step.RESUME_TO_SEND:
             self._go(FollowingUp(Step.RESUME_TO_SEND_ASKED, state.watch))
             return resume_op(self.backend, task)
@@ -440,13 +454,18 @@ class TaskRun:
 
     def _sent(self, watch: Watch, sent: Sent, now: float) -> None:
         count = sent.count
+        retry = f"the retry message (attempt {self.retry.attempt})" if self.retry else ""
         if sent.already_delivered:
-            self._note(f"the logs show {count} follow-up(s) delivered; not sent again")
+            delivered = f"{retry} is delivered" if retry else f"{count} follow-up(s) delivered"
+            self._note(f"the logs show {delivered}; not sent again")
             self.delivered = max(self.delivered, count)
         else:
             self.delivered = count
-            self.result.follow_ups_sent += 1
-            self._note(f"sent follow-up {count}/{len(self._follow_ups())}")
+            if not retry:
+                self.result.follow_ups_sent += 1
+            self._note(
+                f"sent {retry}" if retry else f"sent follow-up {count}/{len(self._follow_ups())}"
+            )
             if self.task is not None:
                 watch = replace(watch, sent=SentMark.of(self.task, now))
         if self._follow_ups_left():

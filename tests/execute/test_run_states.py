@@ -277,7 +277,11 @@ class MemoryBackend:
         self.inputs[older.id] = list(self.inputs[of.id])
         return older
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return True
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")
