@@ -178,13 +178,18 @@ def _retry_run(
         return None
     if attempt > desired.retries + 1:
         return None
+    recreate = backend.recreates_failed and cause != "expect"
+    if recreate and backend.ownership_mark(task) is None:
+        # No display name (v2.28) to carry the attempt: a re-run could not tell it was made.
+        result.done.append("not retried: this server keeps no mark of a task's attempt")
+        return None
     why = result.error
     result.attempts = attempt
     result.outcome, result.error, result.expectations = None, "", []
     result.details_read = False
     result.done.append(f"retry {attempt - 1} of {desired.retries}")
     emit(Event(result, f"retrying (attempt {attempt} of {desired.retries + 1}): {why}"))
-    if backend.recreates_failed and cause != "expect":
+    if recreate:
         again = replace(desired, attempt=attempt)
         action = replace(entry.action, kind=ActionKind.REPLACE, desired=again, task_id=task.id)
         run = make_run(action, task, entry.resolved)
