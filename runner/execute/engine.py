@@ -20,7 +20,6 @@ from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.contact import Contact
-from runner.execute.expectations import judge
 from runner.execute.limits import Limits, lost_contact_after, poll_interval
 from runner.execute.results import ApplyReport, Event, Notice
 from runner.execute.retries import Attempted, conclude
@@ -70,6 +69,7 @@ def execute(
     polls failing for `lost_contact_after`, or a token that stops working, end it with
     `stopped` set and the unfinished tasks' outcome unknown."""
     emit = on_event or (lambda event: None)
+    notify = on_notice or (lambda notice: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
     poll = settings.poll_interval or poll_interval(plan)
@@ -95,24 +95,19 @@ def execute(
             result = static_result(backend, action, task, run_settings.dashboard_url)
             entries.append(Attempted(action, result, task, found))
     limits = Limits(
-        parallelism=max(1, settings.parallelism),
-        poll=poll,
-        lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
-        progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
+        max(1, settings.parallelism),
+        poll,
+        settings.lost_contact_after or lost_contact_after(plan),
+        poll * defaults.PROGRESS_EVERY_POLLS,
     )
 
     def run_round(round_runs: Sequence[TaskRun]) -> tuple[bool, TasksError | None]:
         engine = _Engine(backend, plan.batch, list(round_runs), limits, notify)
         return engine.run(), engine.stopped
 
-    notify = on_notice or (lambda notice: None)
-    interrupted, stopped = run_round([e.run for e in entries if e.run is not None])
-    if interrupted or stopped is not None:  # after a stop, nothing more is read or retried
-        judge(plan.actions, [e.result for e in entries])
-    else:
-        interrupted, stopped = conclude(
-            backend, entries, run_round, make_run, settings.parallelism, emit
-        )
+    interrupted, stopped = conclude(
+        backend, entries, run_round, make_run, settings.parallelism, emit
+    )
     return ApplyReport(
         batch=plan.batch,
         results=tuple(e.result for e in entries),

@@ -76,11 +76,16 @@ def conclude(
     parallelism: int,
     emit: Callable[[Event], None],
 ) -> tuple[bool, TasksError | None]:
-    """Judge every entry and retry those that ask for it, round after round, until none does.
+    """Run the entries' runs, judge every entry and retry those that ask for it, round after
+    round, until none does.
 
     Returns whether a round was interrupted and why one stopped (lost contact, a revoked
-    token); the results then hold what was known.
+    token); the results then hold what was known, and nothing more is read or retried.
     """
+    interrupted, stopped = run_round([e.run for e in entries if e.run is not None])
+    if interrupted or stopped is not None:
+        judge([e.action for e in entries], [e.result for e in entries])
+        return interrupted, stopped
     pending = list(entries)
     while pending:
         actions, results = [e.action for e in pending], [e.result for e in pending]

@@ -51,6 +51,9 @@ tasks:
     retries: 1
   - name: once
     prompt: "Fix the other flaky test [sim:turns=fail,ok]"
+  - name: twice
+    prompt: "Fix the worst flaky test [sim:turns=fail,fail,ok]"
+    retries: 1
 """
 
 
@@ -124,6 +127,8 @@ def test_a_chat_that_fails_once_ends_ok_after_two_attempts(make_sim: Any, tmp_pa
     assert len(sent) == 1 and sent[0].startswith("Attempt 2 of 2: The last attempt did not")
     assert "the agent reported failure" in sent[0]  # it names what went wrong
     assert retry_messages(user_texts(sim, "once")) == []
+    assert (tasks["twice"]["outcome"], tasks["twice"]["attempts"]) == ("failed", 2)
+    assert len(retry_messages(user_texts(sim, "twice"))) == 1
     assert "ok (2 attempts)" in applied.stdout  # the table shows attempts beyond the first
 
     # A re-run reads the attempt back and retries nothing: the failed one stays failed.
@@ -132,7 +137,9 @@ def test_a_chat_that_fails_once_ends_ok_after_two_attempts(make_sim: Any, tmp_pa
     tasks = report(tmp_path)
     assert (tasks["retried"]["outcome"], tasks["retried"]["attempts"]) == ("unchanged", 2)
     assert (tasks["once"]["outcome"], tasks["once"]["attempts"]) == ("failed", 1)
-    assert len(retry_messages(user_texts(sim, "retried"))) == 1
+    assert (tasks["twice"]["outcome"], tasks["twice"]["attempts"]) == ("failed", 2)
+    for item in ("retried", "twice"):  # its last attempt failed: a re-run makes no third
+        assert len(retry_messages(user_texts(sim, item))) == 1
 
 
 def test_retry_prompt_replaces_the_default_body(make_sim: Any, tmp_path: Path) -> None:
@@ -378,3 +385,17 @@ def test_timeouts_are_not_retried_unless_asked(make_sim: Any, tmp_path: Path) ->
     tasks = report(tmp_path)
     assert (tasks["stuck"]["outcome"], tasks["stuck"]["attempts"]) == ("timeout", 1)
     assert retry_messages(user_texts(sim, "stuck")) == []
+
+
+def test_v2_28_makes_no_task_again_without_a_display_name_to_mark_it(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """v2.28 has no display names: a re-run could not tell a task made again from the first, so
+    a failed task is left failed, saying why, rather than risk a second retry."""
+    sim = make_sim("2.28.11")
+    applied = run_tasks(apply_args(write(tmp_path, BROKEN), tmp_path), env=sim_env(sim))
+    ok(applied, sim, 1)
+    tasks = report(tmp_path)
+    assert (tasks["broken"]["outcome"], tasks["broken"]["attempts"]) == ("failed", 1)
+    assert "not retried: this server keeps no mark of a task's attempt" in tasks["broken"]["done"]
+    assert len(task_records(sim, "broken")) == 1
