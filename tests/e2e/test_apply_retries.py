@@ -14,11 +14,8 @@ machine.
 
 from __future__ import annotations
 
-import contextlib
 import json
-import threading
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +30,7 @@ from conftest import (
     start_tasks,
 )
 from conftest import write_manifest as write
-from stepped_time import SteppedTime, step_per_look
+from stepped_time import SteppedTime, step_per_look, until
 
 EVENTS = 60.0
 SENDS = "/api/*/chats/*/messages"
@@ -55,16 +52,6 @@ tasks:
     prompt: "Fix the worst flaky test [sim:turns=fail,fail,ok]"
     retries: 1
 """
-
-
-def until(done: Callable[[], bool]) -> bool:
-    """Whether `done()` came true within the events' timeout."""
-    deadline = time.monotonic() + EVENTS
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def answered(sim: Any, method: str, suffix: str) -> int:
@@ -150,30 +137,17 @@ def test_retry_prompt_replaces_the_default_body(make_sim: Any, tmp_path: Path) -
     assert retry_messages(user_texts(sim, "retried")) == ["Attempt 2 of 2: Try again"]
 
 
-@contextlib.contextmanager
-def frozen_when(now: SteppedTime, sim: Any, frozen: Callable[[], bool]) -> Iterator[None]:
+def frozen_when(now: SteppedTime, sim: Any, frozen: Callable[[], bool]) -> Any:
     """Move the server's time one step per client poll until `frozen()` holds; checked and
     moved under the chat store's and task store's locks, so a request that makes `frozen()`
     true is stored either before the check (no step) or after the step."""
-    stop = threading.Event()
 
-    def drive() -> None:
-        seen = lists(sim)
-        while not stop.wait(0.005):
-            count = lists(sim)
-            if count > seen:
-                seen = count
-                with sim.chats.lock, sim.store.lock:
-                    if not frozen():
-                        now.advance(STEP)
+    def step() -> None:
+        with sim.chats.lock, sim.store.lock:
+            if not frozen():
+                now.advance(STEP)
 
-    driver = threading.Thread(target=drive, daemon=True)
-    driver.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        driver.join()
+    return step_per_look(now, STEP, lambda: lists(sim), step)
 
 
 @pytest.mark.parametrize("kill", ["on the server", "before it is answered"])
@@ -252,17 +226,23 @@ def withdrawn(sim: Any) -> int:
     return sum(1 for r in sim.requests if r["method"] == "DELETE" and "/queue/" in r["path"])
 
 
-TASKS = """\
+TASKS_HEAD = """\
 version: 1
 batch: tflaky
 defaults: {template: claude-code, timeout: 60s, retries: 1}
 tasks:
+"""
+UNMET = """\
   - name: unmet
     prompt: "Fix the flaky test [sim:turns=tests-fail,tests-pass]"
     expect: {message: "(?i)all tests pass"}
+"""
+FAILING = """\
   - name: broken
     prompt: "Fix the build [sim:turns=fail,ok]"
 """
+TASKS = TASKS_HEAD + UNMET + FAILING
+BROKEN = TASKS_HEAD + FAILING
 
 
 def task_records(sim: Any, name: str) -> list[Any]:
@@ -306,16 +286,6 @@ def test_tasks_retry_a_follow_up_for_an_unmet_expectation_and_recreate_a_failure
     tasks = report(tmp_path)
     assert [(t["outcome"], t["attempts"]) for t in tasks.values()] == [("unchanged", 2)] * 2
     assert len(task_records(sim, "broken")) == 2
-
-
-BROKEN = """\
-version: 1
-batch: tflaky
-defaults: {template: claude-code, timeout: 60s, retries: 1}
-tasks:
-  - name: broken
-    prompt: "Fix the build [sim:turns=fail,ok]"
-"""
 
 
 def test_a_rerun_after_a_kill_does_not_recreate_the_task_again(
