@@ -40,10 +40,11 @@ def coder_name(batch: str, name: str) -> str:
 
 def display_name(batch: str, name: str, attempt: int = 1) -> str:
     """The display name a GA server shows: the batch, then the manifest's name; a task created
-    again by a retry adds its attempt, which a re-run reads back (Coder keeps `display_name` as
-    given, CONTRACT 1.3), so no attempt is made twice."""
+    again by a retry adds its attempt (` #2`), which a re-run reads back (Coder keeps
+    `display_name` as given, CONTRACT 1.3), so no attempt is made twice. Short, so the longest
+    batch (32) and name (25) stay within Coder's 64 characters."""
     base = f"{batch}: {name}"
-    return base if attempt <= 1 else f"{base} (attempt {attempt})"
+    return base if attempt <= 1 else f"{base} #{attempt}"
 
 
 def attempt_of(batch: str, name: str, task_display_name: str | None) -> int:
@@ -56,7 +57,7 @@ def attempt_of(batch: str, name: str, task_display_name: str | None) -> int:
     return int(match.group(1) or 1)
 
 
-_ATTEMPT = re.compile(r"(?: \(attempt ([2-9]|[1-9][0-9]+)\))?")
+_ATTEMPT = re.compile(r"(?: #([2-9]|[1-9][0-9]+))?")
 
 
 def base_name(batch: str, task_name: str) -> str | None:

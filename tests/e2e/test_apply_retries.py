@@ -277,7 +277,7 @@ def test_tasks_retry_a_follow_up_for_an_unmet_expectation_and_recreate_a_failure
     assert first.deleted_at is not None and second.deleted_at is None
     assert (first.display_name, second.display_name) == (
         "tflaky: broken",
-        "tflaky: broken (attempt 2)",
+        "tflaky: broken #2",
     )
     assert retry_messages(inputs(sim, second)) == []  # a new task starts from its prompt
 
@@ -295,14 +295,14 @@ def test_a_rerun_after_a_kill_does_not_recreate_the_task_again(
     path = write(tmp_path, BROKEN)
 
     def recreated() -> bool:  # called under the store's lock
-        return any(t.display_name.endswith("(attempt 2)") for t in sim.store.tasks)
+        return any(t.display_name.endswith(" #2") for t in sim.store.tasks)
 
     args = apply_args(path, tmp_path, "killed.json")
     with frozen_when(now, sim, recreated), running_tasks(args, env=sim_env(sim)) as proc:
         assert until(lambda: len(task_records(sim, "broken")) == 2)
         proc.kill()  # the replacement exists; its time has not moved, its agent not run
     first, second = task_records(sim, "broken")
-    assert first.deleted_at is not None and second.display_name == "tflaky: broken (attempt 2)"
+    assert first.deleted_at is not None and second.display_name == "tflaky: broken #2"
     with sim.store.lock:  # not started: the kill came before its agent ran
         assert second.agent.messages_until(sim.clock.now()) == []
 
