@@ -15,6 +15,7 @@ machine.
 from __future__ import annotations
 
 import json
+import signal
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -150,7 +151,7 @@ def frozen_when(now: SteppedTime, sim: Any, frozen: Callable[[], bool]) -> Any:
     return step_per_look(now, STEP, lambda: lists(sim), step)
 
 
-@pytest.mark.parametrize("kill", ["on the server", "before it is answered"])
+@pytest.mark.parametrize("kill", ["on the server", "before it is answered", "SIGTERM"])
 def test_a_kill_during_the_retry_and_a_rerun_make_two_attempts(
     stepped_sim: Any, tmp_path: Path, kill: str
 ) -> None:
@@ -168,7 +169,12 @@ def test_a_kill_during_the_retry_and_a_rerun_make_two_attempts(
         else:
             assert sim.arrivals.release(timeout=EVENTS)
             read_until(proc, "sent the retry message (attempt 2)")
-            proc.kill()
+            proc.send_signal(signal.SIGTERM if kill == "SIGTERM" else signal.SIGKILL)
+            proc.wait(timeout=EVENTS)
+    if kill == "SIGTERM":  # stopped like Ctrl-C: the report says where the run was
+        assert proc.returncode == 143
+        stopped = report(tmp_path, "killed.json")["retried"]
+        assert (stopped["outcome"], stopped["attempts"]) == ("interrupted", 2)
     # The retry is delivered, once, and the agent has not answered it (time stood still).
     assert until(lambda: answered(sim, "POST", "/messages") == 1)
     assert len(retry_messages(user_texts(sim, "retried"))) == 1
