@@ -61,8 +61,12 @@ class Backend(Protocol):
     def dashboard_path(self, item: Task) -> str:
         """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
-        """Every input delivered to the item (its prompt first), in order."""
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
+        """Every input delivered to the item (its prompt first), in order.
+
+        `read`: read them from the server, retry messages and all, never from what ownership
+        marks prove (Chats' `tasks/follow-ups` label vouches for the follow-ups alone).
+        """
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""

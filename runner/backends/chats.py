@@ -200,10 +200,10 @@ class ChatsBackend:
     def dashboard_path(self, item: Task) -> str:
         return f"/agents/{item.id}"
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         """The text of every message someone sent, oldest first (workspace context is not);
-        without a read where the chat's labels prove every follow-up delivered."""
-        spec = self._spec_of(item)
+        without a read where the chat's labels prove every follow-up delivered, unless `read`."""
+        spec = None if read else self._spec_of(item)
         if spec is not None:
             proven = _proven(item, spec)
             if proven is not None:

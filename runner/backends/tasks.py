@@ -53,7 +53,7 @@ class TasksBackend:
     def dashboard_path(self, item: Task) -> str:
         return f"/tasks/{item.owner_name}/{item.id}"
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         logs = self.client.get_logs(item)
         if logs.snapshot and not starts_with_prompt(logs, item):
             raise DeliveryUnverifiedError(SNAPSHOT_INCOMPLETE)

@@ -105,7 +105,8 @@ def send_op(
     def send() -> Sent | NotYet:
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
-        inputs = backend.delivered_inputs(task)
+        # A retry message is in no label's proof: for one, the inputs are read.
+        inputs = backend.delivered_inputs(task, read=retry is not None)
         if retry is not None:
             wanted = desired.follow_ups[delivered].strip()
             if any(text.strip() == wanted for text in inputs):

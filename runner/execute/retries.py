@@ -145,7 +145,7 @@ def _attempt(backend: Backend, entry: Attempted) -> int | None:
     task, desired = entry.task, entry.action.desired
     assert task is not None and desired is not None
     try:
-        inputs = backend.delivered_inputs(task)
+        inputs = backend.delivered_inputs(task, read=True)  # labels prove no retry message
     except AuthError:
         raise
     except (ApiError, TransportError, DeliveryUnverifiedError):

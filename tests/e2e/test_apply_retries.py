@@ -52,6 +52,10 @@ tasks:
   - name: twice
     prompt: "Fix the worst flaky test [sim:turns=fail,fail,ok]"
     retries: 1
+  - name: followed
+    prompt: "Fix the parser [sim:turns=ok,fail,fail]"
+    follow_ups: [Now the docs]
+    retries: 1
 """
 
 
@@ -117,6 +121,9 @@ def test_a_chat_that_fails_once_ends_ok_after_two_attempts(make_sim: Any, tmp_pa
     assert retry_messages(user_texts(sim, "once")) == []
     assert (tasks["twice"]["outcome"], tasks["twice"]["attempts"]) == ("failed", 2)
     assert len(retry_messages(user_texts(sim, "twice"))) == 1
+    # Its follow-up went out (and the chat's `tasks/follow-ups` label with it), then it failed.
+    assert (tasks["followed"]["outcome"], tasks["followed"]["attempts"]) == ("failed", 2)
+    assert user_texts(sim, "followed")[1] == "Now the docs"
     assert "ok (2 attempts)" in applied.stdout  # the table shows attempts beyond the first
 
     # A re-run reads the attempt back and retries nothing: the failed one stays failed.
@@ -126,7 +133,13 @@ def test_a_chat_that_fails_once_ends_ok_after_two_attempts(make_sim: Any, tmp_pa
     assert (tasks["retried"]["outcome"], tasks["retried"]["attempts"]) == ("unchanged", 2)
     assert (tasks["once"]["outcome"], tasks["once"]["attempts"]) == ("failed", 1)
     assert (tasks["twice"]["outcome"], tasks["twice"]["attempts"]) == ("failed", 2)
-    for item in ("retried", "twice"):  # its last attempt failed: a re-run makes no third
+    # The label proves the follow-ups delivered, never a retry: the history is read for those.
+    assert (tasks["followed"]["outcome"], tasks["followed"]["attempts"]) == ("failed", 2)
+    for item in (
+        "retried",
+        "twice",
+        "followed",
+    ):  # the last attempt failed: a re-run makes no third
         assert len(retry_messages(user_texts(sim, item))) == 1
 
 

@@ -253,7 +253,7 @@ class MemoryBackend:
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         return tuple(self.inputs[item.id])
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
