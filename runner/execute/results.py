@@ -87,6 +87,7 @@ class TaskResult:
     details_read: bool = False  # pull_request and last_message hold what Coder said
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
+    attempts: int = 1  # the first try and each retry, as read back from the deployment
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None
     finished_at: float | None = None
