@@ -11,19 +11,26 @@ from __future__ import annotations
 import contextlib
 import heapq
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
+from runner.execute.admission import Admission
 from runner.execute.contact import Contact
 from runner.execute.details import read_details
 from runner.execute.expectations import judge, matches_text
 from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
+from runner.execute.settings import (
+    DEFAULT_PARALLELISM,
+    ExecuteSettings,
+    Limits,
+    lost_contact_after,
+    poll_interval,
+)
 from runner.execute.state import Step
 from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
@@ -35,25 +42,8 @@ from runner.preflight import ResolvedTask, task_key
 if TYPE_CHECKING:
     from runner.backends import Backend
 
-#: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
-#: pacing on its rate-limit headers (runner/coder/pacing.py).
-DEFAULT_PARALLELISM = defaults.PARALLELISM
 #: On a stop, how long requests already sent may take to answer before they count as unknown.
 IN_FLIGHT_GRACE_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class ExecuteSettings:
-    """Flags that override the manifest, and the engine's limits."""
-
-    parallelism: int = DEFAULT_PARALLELISM
-    poll_interval: float | None = None
-    idle_grace: float | None = None
-    no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
-    #: How long a task may stay in status error/unknown before it counts as failed.
-    broken_after: float = defaults.BROKEN_AFTER_SECONDS
-    #: How long polls may fail in a row before the run stops (overrides the manifest).
-    lost_contact_after: float | None = None
 
 
 def execute(
@@ -61,17 +51,18 @@ def execute(
     plan: Plan,
     observation: Observation,
     resolved: Mapping[str, ResolvedTask],
-    settings: ExecuteSettings = ExecuteSettings(),
+    settings: ExecuteSettings | None = None,
     on_event: Callable[[Event], None] | None = None,
     on_notice: Callable[[Notice], None] | None = None,
 ) -> ApplyReport:
     """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set;
     polls failing for `lost_contact_after`, or a token that stops working, end it with
     `stopped` set and the unfinished tasks' outcome unknown."""
+    settings = settings or ExecuteSettings()
     emit = on_event or (lambda event: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
-    poll = settings.poll_interval or _poll_interval(plan)
+    poll = settings.poll_interval or poll_interval(plan)
     run_settings = RunSettings(
         idle_grace=settings.idle_grace,
         poll_interval=poll,
@@ -94,14 +85,16 @@ def execute(
             result = static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
-    limits = _Limits(
+    limits = Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
-        lost_contact_after=settings.lost_contact_after or _lost_contact_after(plan),
+        lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
         progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
     )
-    engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
-    interrupted = engine.run()
+    admission = Admission(backend, runs, settings.max_running, settings.budget_micros)
+    notify = on_notice or (lambda notice: None)
+    engine = _Engine(backend, plan.batch, runs, limits, notify, admission)
+    interrupted = engine.run(static)
     if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
         items = [(run.result, run.task) for run in runs] + static
         read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
@@ -113,15 +106,11 @@ def execute(
         stopped=engine.stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
+        budget_micros=settings.budget_micros,
     )
 
 
-@dataclass(frozen=True)
-class _Limits:
-    parallelism: int
-    poll: float
-    lost_contact_after: float
-    progress_every: float
+__all__ = ["DEFAULT_PARALLELISM", "ExecuteSettings", "execute"]
 
 
 class _Engine:
@@ -134,15 +123,19 @@ class _Engine:
     costs the changes it handles, not the size of the batch.
     """
 
+    pool: Workers  # made when the run begins
+
     def __init__(
         self,
         backend: Backend,
         batch: str,
         runs: list[TaskRun],
-        limits: _Limits,
+        limits: Limits,
         notify: Callable[[Notice], None],
+        admission: Admission,
     ) -> None:
         self.backend = backend
+        self.admission = admission
         self.batch = batch
         self.runs = runs
         self.poll = limits.poll
@@ -164,17 +157,14 @@ class _Engine:
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
-    def run(self) -> bool:
+    def run(self, static: Sequence[tuple[TaskResult, Task | None]]) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = Workers(self.parallelism)
+        pool = self.pool = Workers(self.parallelism)
         try:
-            now = time.monotonic()
-            self.last_progress = now
-            for index, run in enumerate(self.runs):
-                run.start(now)
-                self.active[index] = run
-                self._touch(index)
-            while self.active and self.stopped is None:
+            self.last_progress = time.monotonic()
+            self.admission.open(static, pool.submit)
+            self._admit()
+            while (self.active or self.admission.busy) and self.stopped is None:
                 self._step(pool)
         except AuthError as error:
             # e.g. the token was revoked: nothing more can be asked; report what is known.
@@ -222,7 +212,8 @@ class _Engine:
         run = self.runs[index]
         step = run.state.step
         if step is Step.DONE:
-            self.active.pop(index, None)
+            if self.active.pop(index, None) is not None:
+                self.admission.ended(index, self.pool.submit)
             self.watching.discard(index)
             self.overdue.discard(index)
             self.parked.discard(index)
@@ -250,6 +241,8 @@ class _Engine:
             index = heapq.heappop(self.ready)
             self.queued.discard(index)
             run = self.runs[index]
+            if self.admission.refuses(run):
+                run.skip(self.admission.why())
             op = run.next_op(now)  # the run's state now shows the request asked
             step = run.state.step
             if op is not None:
@@ -270,9 +263,13 @@ class _Engine:
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
-        if self.futures:
-            finished, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
+        if self.futures or self.admission.reads:
+            pending = [*self.futures, *self.admission.reads]
+            finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in finished:
+                if future not in self.futures:
+                    self.admission.read_done(future)
+                    continue
                 index = self.futures.pop(future)
                 error = future.exception()
                 self.runs[index].finish(None if error else future.result(), error, time.monotonic())
@@ -284,6 +281,7 @@ class _Engine:
             self.parked.clear()
         for index in changed:
             self._touch(index)
+        self._admit()
         now = time.monotonic()
         if self.contact.failing:
             return  # no deadline passes while the deployment cannot be seen
@@ -294,6 +292,15 @@ class _Engine:
             run.check_deadline(now)
             if run.state.step is Step.DONE:
                 self._touch(index)
+
+    def _admit(self) -> None:
+        """Start the runs the bounds now allow (runner/execute/admission.py)."""
+        now = time.monotonic()
+        for index in self.admission.admit():
+            run = self.runs[index]
+            run.start(now)
+            self.active[index] = run
+            self._touch(index)
 
     def _next_poll(self) -> float:
         """When to poll next: a poll interval after the last, or when the lost-contact window
@@ -338,14 +345,3 @@ class _Engine:
         done = len(self.runs) - len(self.active)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
-
-
-def _poll_interval(plan: Plan) -> float:
-    intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
-    return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
-
-
-def _lost_contact_after(plan: Plan) -> float:
-    """The most patient task's grace: the run stops only when every task would."""
-    graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
-    return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS

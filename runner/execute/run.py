@@ -241,6 +241,11 @@ class TaskRun:
     def interrupt(self) -> None:
         self._stop(Outcome.INTERRUPTED, "")
 
+    def skip(self, why: str) -> None:
+        """End a run the batch's budget stops before it creates or sends anything more."""
+        self._stop(Outcome.SKIPPED, why)
+        self._event(f"{Outcome.SKIPPED.value}: {why}", final=True)
+
     def lose_contact(self, why: str) -> None:
         """End a run the deployment could no longer be asked about."""
         self._stop(Outcome.UNKNOWN, why)
