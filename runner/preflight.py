@@ -157,8 +157,10 @@ def require_cost(batch: Batch, has_cost: bool, server: str) -> None:
         return
     why = f"needs the chat cost Coder keeps from v2.36 on (Coder Agents); {server} keeps none"
     errors = []
-    if batch.limits.budget_at is not None:
-        errors.append(LocatedError(batch.limits.budget_at, why))
+    if batch.limits.budget_micros is not None:
+        # A saved plan has no line for it: its file, and the setting's path.
+        where = batch.limits.budget_at or Location(batch.source, 0, 0, "defaults.budget")
+        errors.append(LocatedError(where, why))
     errors += [located(t, f"expect.max_cost {why}") for t in batch.tasks if t.expect.max_cost]
     if errors:
         raise ManifestError(errors)

@@ -137,6 +137,29 @@ tasks:
     assert "| Cost |" in summary and "| skipped | - |" in summary and "| ok | $0.40 |" in summary
 
 
+def test_a_saved_plan_keeps_the_budget_and_max_running(stepped_sim: Any, tmp_path: Path) -> None:
+    sim, now = stepped_sim("2.38.0", request_price_micros=PRICE)
+    path = write_manifest(
+        tmp_path,
+        """\
+version: 1
+batch: spend
+defaults: {budget: "0.40", max_running: 1}
+tasks:
+  - {name: first, prompt: "first [sim:work=2]"}
+  - {name: second, prompt: "second [sim:work=2]"}
+""",
+    )
+    saved = tmp_path / "plan.json"
+    ok(run_tasks(["plan", path, "--out", str(saved)], env=sim_env(sim)), sim)
+    assert json.loads(saved.read_text())["limits"] == {"max_running": 1, "budget": "0.40"}
+    with stepping(sim, now):
+        result, report, _ = apply(sim, str(saved), tmp_path)
+    assert result.code == 4, result.output
+    assert [t["outcome"] for t in report["tasks"]] == ["ok", "skipped"]
+    assert len(batch_chats(sim)) == 1
+
+
 def test_a_budget_reached_stops_the_follow_up_of_a_chat_still_working(
     stepped_sim: Any, tmp_path: Path
 ) -> None:
