@@ -69,7 +69,7 @@ class Admission:
             if task is not None and result.outcome is not Outcome.DELETED:
                 self._read(result, task, None, submit)
 
-    def admit(self) -> list[int]:
+    def admit(self, now: float) -> list[int]:
         """The runs to start now, in plan order; those the budget leaves out end skipped."""
         started: list[int] = []
         if any(index is None for _, index in self.reads.values()):
@@ -79,7 +79,7 @@ class Admission:
             run = self.runs[index]
             bounded = run.action.desired is not None
             if bounded and self.reached:
-                run.skip(self.why())
+                run.skip(self.why(), now)
             elif bounded and self.max_running is not None:
                 if len(self.working) >= self.max_running:
                     break

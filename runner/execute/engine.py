@@ -242,7 +242,7 @@ class _Engine:
             self.queued.discard(index)
             run = self.runs[index]
             if self.admission.refuses(run):
-                run.skip(self.admission.why())
+                run.skip(self.admission.why(), now)
             op = run.next_op(now)  # the run's state now shows the request asked
             step = run.state.step
             if op is not None:
@@ -296,7 +296,7 @@ class _Engine:
     def _admit(self) -> None:
         """Start the runs the bounds now allow (runner/execute/admission.py)."""
         now = time.monotonic()
-        for index in self.admission.admit():
+        for index in self.admission.admit(now):
             run = self.runs[index]
             run.start(now)
             self.active[index] = run

@@ -212,10 +212,9 @@ class TaskRun:
     def interrupt(self) -> None:
         ending.stop(self, Outcome.INTERRUPTED, "")
 
-    def skip(self, why: str) -> None:
+    def skip(self, why: str, now: float) -> None:
         """End a run the batch's budget stops before it creates or sends anything more."""
-        self._stop(Outcome.SKIPPED, why)
-        self._event(f"{Outcome.SKIPPED.value}: {why}", final=True)
+        ending.end(self, Outcome.SKIPPED, now, error=why)
 
     def lose_contact(self, why: str) -> None:
         """End a run the deployment could no longer be asked about."""
