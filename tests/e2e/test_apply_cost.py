@@ -41,14 +41,32 @@ def stepping(sim: Any, now: SteppedTime) -> Iterator[None]:
         yield
 
 
-def apply(sim: Any, path: str, tmp_path: Path, *extra: str) -> tuple[Any, dict[str, Any], Path]:
-    """`tasks apply --yes` with a JSON report, JUnit and a step summary; (result, report, dir)."""
+def apply(
+    sim: Any, now: SteppedTime, path: str, tmp_path: Path, *extra: str
+) -> tuple[Any, dict[str, Any]]:
+    """`tasks apply --yes` with a JSON report, JUnit (`j.xml`) and a step summary
+    (`summary.md`) in `tmp_path`, the server's time stepping at each poll; (result, report)."""
     report, junit, summary = tmp_path / "r.json", tmp_path / "j.xml", tmp_path / "summary.md"
     env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
     args = ["apply", path, "--yes", *FAST_WAITS, "--report", str(report), "--junit", str(junit)]
-    result = clean(run_tasks([*args, *extra], env=env, timeout=120), sim)
-    document = json.loads(report.read_text()) if report.exists() else {}
-    return result, document, tmp_path
+    with stepping(sim, now):
+        result = clean(run_tasks([*args, *extra], env=env, timeout=120), sim)
+    return result, json.loads(report.read_text()) if report.exists() else {}
+
+
+def applied(
+    stepped_sim: Any,
+    tmp_path: Path,
+    body: str,
+    *extra: str,
+    version: str = "2.38.0",
+    price: int = 0,
+) -> tuple[Any, Any, dict[str, Any]]:
+    """A fresh stepped deployment charging `price` per request, `body` applied to it; (server,
+    result, report)."""
+    sim, now = stepped_sim(version, request_price_micros=price)
+    result, report = apply(sim, now, write_manifest(tmp_path, body), tmp_path, *extra)
+    return sim, result, report
 
 
 def batch_chats(sim: Any) -> list[Any]:
@@ -78,8 +96,8 @@ def task_spans(sim: Any) -> list[tuple[float, float]]:
 def test_budget_stops_new_chats_and_the_report_says_what_was_spent(
     stepped_sim: Any, tmp_path: Path
 ) -> None:
-    sim, now = stepped_sim("2.38.0", request_price_micros=PRICE)
-    path = write_manifest(
+    sim, result, report = applied(
+        stepped_sim,
         tmp_path,
         """\
 version: 1
@@ -93,9 +111,8 @@ tasks:
     matrix:
       n: [1, 2, 3, 4, 5]
 """,
+        price=PRICE,
     )
-    with stepping(sim, now):
-        result, report, out = apply(sim, path, tmp_path)
     assert result.code == 4, result.output
     outcomes = [t["outcome"] for t in report["tasks"]]
     # $0.40 a chat: the third reaches $1.00, so the last two are never created.
@@ -118,7 +135,7 @@ tasks:
     assert "Cost: $1.20 (3 requests, 0 unpriced) of a $1.00 budget." in result.stdout
     assert "skipped: budget reached" in result.stdout
     # JUnit: the skipped cases are skipped; each chat's cost and the total are properties.
-    suite = ET.parse(out / "j.xml").getroot().find("testsuite")
+    suite = ET.parse(tmp_path / "j.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("skipped") == "2"
     total = {p.get("name"): p.get("value") for p in suite.findall("properties/property")}
     assert total == {
@@ -132,7 +149,7 @@ tasks:
     assert first["cost_usd"] == "0.40"
     assert cases[4].find("skipped") is not None and cases[4].find("properties") is None
     # The step summary: the total, and a cost column.
-    summary = (out / "summary.md").read_text()
+    summary = (tmp_path / "summary.md").read_text()
     assert "Cost: $1.20 (3 requests, 0 unpriced) of a $1.00 budget." in summary
     assert "| Cost |" in summary and "| skipped | - |" in summary and "| ok | $0.40 |" in summary
 
@@ -153,8 +170,7 @@ tasks:
     saved = tmp_path / "plan.json"
     ok(run_tasks(["plan", path, "--out", str(saved)], env=sim_env(sim)), sim)
     assert json.loads(saved.read_text())["limits"] == {"max_running": 1, "budget": "0.40"}
-    with stepping(sim, now):
-        result, report, _ = apply(sim, str(saved), tmp_path)
+    result, report = apply(sim, now, str(saved), tmp_path)
     assert result.code == 4, result.output
     assert [t["outcome"] for t in report["tasks"]] == ["ok", "skipped"]
     assert len(batch_chats(sim)) == 1
@@ -163,8 +179,8 @@ tasks:
 def test_a_budget_reached_stops_the_follow_up_of_a_chat_still_working(
     stepped_sim: Any, tmp_path: Path
 ) -> None:
-    sim, now = stepped_sim("2.38.0", request_price_micros=PRICE)
-    path = write_manifest(
+    sim, result, report = applied(
+        stepped_sim,
         tmp_path,
         """\
 version: 1
@@ -177,9 +193,8 @@ tasks:
     prompt: "slow [sim:work=60]"
     follow_ups: ["and more [sim:work=2]"]
 """,
+        price=PRICE,
     )
-    with stepping(sim, now):
-        result, report, _ = apply(sim, path, tmp_path)
     assert result.code == 4, result.output
     quick, slow = report["tasks"]
     assert quick["outcome"] == "ok" and quick["cost"]["usd"] == "0.40"
@@ -193,8 +208,8 @@ tasks:
 
 
 def test_max_running_bounds_the_chats_working_at_once(stepped_sim: Any, tmp_path: Path) -> None:
-    sim, now = stepped_sim("2.38.0")
-    path = write_manifest(
+    sim, result, report = applied(
+        stepped_sim,
         tmp_path,
         """\
 version: 1
@@ -207,8 +222,6 @@ tasks:
       n: [1, 2, 3, 4, 5, 6]
 """,
     )
-    with stepping(sim, now):
-        result, report, _ = apply(sim, path, tmp_path)
     ok(result, sim)
     assert [t["outcome"] for t in report["tasks"]] == ["ok"] * 6
     assert len(batch_chats(sim)) == 6
@@ -219,8 +232,8 @@ tasks:
 
 
 def test_max_running_bounds_tasks_on_a_tasks_deployment(stepped_sim: Any, tmp_path: Path) -> None:
-    sim, now = stepped_sim("2.34.2")
-    path = write_manifest(
+    sim, result, report = applied(
+        stepped_sim,
         tmp_path,
         """\
 version: 1
@@ -232,9 +245,10 @@ tasks:
     matrix:
       n: [1, 2, 3, 4, 5]
 """,
+        "--max-running",
+        "2",
+        version="2.34.2",
     )
-    with stepping(sim, now):
-        result, report, _ = apply(sim, path, tmp_path, "--max-running", "2")
     ok(result, sim)
     assert [t["outcome"] for t in report["tasks"]] == ["ok"] * 5
     assert len(sim.store.tasks) == 5
@@ -244,8 +258,8 @@ tasks:
 
 
 def test_max_cost_is_checked_against_what_the_chat_cost(stepped_sim: Any, tmp_path: Path) -> None:
-    sim, now = stepped_sim("2.38.0", request_price_micros=PRICE)
-    path = write_manifest(
+    _, result, report = applied(
+        stepped_sim,
         tmp_path,
         """\
 version: 1
@@ -259,9 +273,8 @@ tasks:
     prompt: "twice [sim:work=2]"
     follow_ups: ["again [sim:work=2]"]
 """,
+        price=PRICE,
     )
-    with stepping(sim, now):
-        result, report, _ = apply(sim, path, tmp_path)
     assert result.code == 4, result.output
     once, twice = report["tasks"]
     assert once["outcome"] == "ok"

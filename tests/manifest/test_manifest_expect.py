@@ -68,7 +68,7 @@ def test_no_expect_is_empty_and_checks_nothing(tmp_path: Path) -> None:
         ),
         ("{max_cost: '$1.00'}", 'tasks[0].expect.max_cost: "$1.00": expected US dollars as a'),
         ("{max_cost: '1.0000001'}", "(at most 6 decimals)"),
-        ("{costs: '1.00'}", 'tasks[0].expect.costs: unknown key "costs" (did you mean "max_cost"?)'),
+        ("{costs: '1.00'}", 'expect.costs: unknown key "costs" (did you mean "max_cost"?)'),
         ("{message: 3}", "tasks[0].expect.message: expected a string, got a number"),
         ("{}", "tasks[0].expect: must not be empty"),
         ("opened", "tasks[0].expect: expected a mapping, got a string"),
