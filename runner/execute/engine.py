@@ -342,6 +342,8 @@ class _Engine:
             result = run.result
             what = result.state or result.status or run.state.step.phase.value
             states[what] = states.get(what, 0) + 1
-        done = len(self.runs) - len(self.active)
+        if self.admission.waiting:  # held back by max_running
+            states["not started"] = len(self.admission.waiting)
+        done = len(self.runs) - len(self.active) - len(self.admission.waiting)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
