@@ -22,6 +22,7 @@ from runner.execute.results import Cost, Outcome, TaskResult
 from runner.execute.run import TaskRun
 from runner.execute.state import Step
 from runner.money import usd
+from runner.plan import ActionKind
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -91,8 +92,11 @@ class Admission:
         return started
 
     def refuses(self, run: TaskRun) -> bool:
-        """Whether the budget stops the request `run` is about to make."""
-        return self.reached and run.state.step in _SPENDING
+        """Whether the budget stops the request `run` is about to make (a replace stops before
+        its delete, so it never leaves the item deleted and not recreated)."""
+        step = run.state.step
+        replacing = step is Step.DELETE and run.action.kind is ActionKind.REPLACE
+        return self.reached and (step in _SPENDING or replacing)
 
     def why(self) -> str:
         """`budget reached: spent $1.20 of $1.00`."""
