@@ -3,9 +3,12 @@ requests of a chat and its sub-agents, one per finished turn, at the deployment'
 
 from __future__ import annotations
 
+import signal
+import time
 from typing import Any
 
 import httpx
+from conftest import run_tasks, running_tasks
 
 
 def test_cost_sums_the_chat_and_its_sub_agents_at_the_configured_price(stepped_sim: Any) -> None:
@@ -33,9 +36,27 @@ def test_cost_sums_the_chat_and_its_sub_agents_at_the_configured_price(stepped_s
         assert http.get(f"/api/v2/chats/{child['id']}/cost").json()["total_cost_micros"] == 250_000
 
 
-def test_tasks_sim_takes_a_request_price_and_refuses_a_bad_one() -> None:
-    from conftest import run_tasks
+def test_tasks_sim_charges_its_request_price() -> None:
+    args = ["sim", "--coder-version", "2.38.0", "--request-price", "0.25", "--time-scale", "0.01"]
+    with running_tasks(args) as process:
+        assert process.stdout is not None
+        url = process.stdout.readline().strip().split("=", 1)[1]
+        token = process.stdout.readline().strip().split("=", 1)[1]
+        with httpx.Client(base_url=url, headers={"Coder-Session-Token": token}) as http:
+            org = http.get("/api/v2/users/me/organizations").json()[0]["id"]
+            body = {"organization_id": org, "content": [{"type": "text", "text": "x [sim:work=1]"}]}
+            chat = http.post("/api/v2/chats", json=body).json()
+            deadline = time.monotonic() + 30
+            while http.get(f"/api/v2/chats/{chat['id']}").json()["status"] != "waiting":
+                assert time.monotonic() < deadline, "the turn never ended"
+                time.sleep(0.02)
+            cost = http.get(f"/api/v2/chats/{chat['id']}/cost").json()
+        assert (cost["request_count"], cost["total_cost_micros"]) == (1, 250_000)
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=10)
 
+
+def test_tasks_sim_refuses_a_bad_request_price() -> None:
     result = run_tasks(["sim", "--request-price", "a dollar"])
     assert result.code == 3 and "Traceback" not in result.output
     assert "--request-price: expected US dollars such as" in result.output
