@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
-from runner import defaults, ownership
+from runner import ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.admission import Admission
@@ -24,13 +24,7 @@ from runner.execute.details import read_details
 from runner.execute.expectations import judge, matches_text
 from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
-from runner.execute.settings import (
-    DEFAULT_PARALLELISM,
-    ExecuteSettings,
-    Limits,
-    lost_contact_after,
-    poll_interval,
-)
+from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.state import Step
 from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
@@ -85,12 +79,7 @@ def execute(
             result = static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
             static.append((result, task))
-    limits = Limits(
-        parallelism=max(1, settings.parallelism),
-        poll=poll,
-        lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
-        progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
-    )
+    limits = Limits.of(settings, plan, poll)
     admission = Admission(backend, runs, settings.max_running, settings.budget_micros)
     notify = on_notice or (lambda notice: None)
     engine = _Engine(backend, plan.batch, runs, limits, notify, admission)
@@ -236,25 +225,7 @@ class _Engine:
             if index in self.active and index not in self.queued:
                 self.queued.add(index)
                 heapq.heappush(self.ready, index)
-        # Submit at most `parallelism` requests at a time: queued work waits its turn here.
-        while self.ready and len(self.futures) < self.parallelism:
-            index = heapq.heappop(self.ready)
-            self.queued.discard(index)
-            run = self.runs[index]
-            if self.admission.refuses(run):
-                run.skip(self.admission.why(), now)
-            op = run.next_op(now)  # the run's state now shows the request asked
-            step = run.state.step
-            if op is not None:
-                self.watching.discard(index)
-                self.futures[pool.submit(op)] = index
-            elif step is Step.DONE:  # e.g. its template version was refused to another task
-                self._touch(index)
-            elif not step.asked and run.not_before > now:
-                heapq.heappush(self.timers, (run.not_before, index))
-            elif not step.asked and not step.watches:
-                # Waits on another run (a version's verdict): asked again when one finishes.
-                self.parked.add(index)
+        self._submit(pool, now)
         if self.watching and now >= self._next_poll():
             self._observe(now)
             self.last_poll = now
@@ -292,6 +263,27 @@ class _Engine:
             run.check_deadline(now)
             if run.state.step is Step.DONE:
                 self._touch(index)
+
+    def _submit(self, pool: Workers, now: float) -> None:
+        """Submit at most `parallelism` requests at a time: queued work waits its turn here."""
+        while self.ready and len(self.futures) < self.parallelism:
+            index = heapq.heappop(self.ready)
+            self.queued.discard(index)
+            run = self.runs[index]
+            if self.admission.refuses(run):
+                run.skip(self.admission.why(), now)
+            op = run.next_op(now)  # the run's state now shows the request asked
+            step = run.state.step
+            if op is not None:
+                self.watching.discard(index)
+                self.futures[pool.submit(op)] = index
+            elif step is Step.DONE:  # e.g. its template version was refused to another task
+                self._touch(index)
+            elif not step.asked and run.not_before > now:
+                heapq.heappush(self.timers, (run.not_before, index))
+            elif not step.asked and not step.watches:
+                # Waits on another run (a version's verdict): asked again when one finishes.
+                self.parked.add(index)
 
     def _admit(self) -> None:
         """Start the runs the bounds now allow (runner/execute/admission.py)."""

@@ -39,6 +39,16 @@ class Limits:
     lost_contact_after: float
     progress_every: float
 
+    @classmethod
+    def of(cls, settings: ExecuteSettings, plan: Plan, poll: float) -> Limits:
+        """The flags' bounds, else what the plan's tasks ask for."""
+        return cls(
+            parallelism=max(1, settings.parallelism),
+            poll=poll,
+            lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
+            progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
+        )
+
 
 def poll_interval(plan: Plan) -> float:
     """The most frequent task's poll interval: one list a poll serves every task."""
