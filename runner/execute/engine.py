@@ -36,6 +36,8 @@ from runner.preflight import ResolvedTask, task_key
 if TYPE_CHECKING:
     from runner.backends import Backend
 
+__all__ = ["DEFAULT_PARALLELISM", "ExecuteSettings", "execute"]
+
 #: On a stop, how long requests already sent may take to answer before they count as unknown.
 IN_FLIGHT_GRACE_SECONDS = 2.0
 
@@ -99,9 +101,6 @@ def execute(
     )
 
 
-__all__ = ["DEFAULT_PARALLELISM", "ExecuteSettings", "execute"]
-
-
 class _Engine:
     """Steps the runs; each step touches only the runs something happened to.
 
@@ -109,7 +108,8 @@ class _Engine:
     first) holds the ones that may want a request now, `timers` the ones waiting out a
     `not_before`, `deadlines` every run's wait deadline, `watching` the ones whose next
     step depends on a poll, and `parked` the ones waiting on another run's request. A step
-    costs the changes it handles, not the size of the batch.
+    costs the changes it handles, not the size of the batch. Runs start as `admission` allows
+    (`max_running`, the budget), which also reads each chat's cost when its run ends.
     """
 
     pool: Workers  # made when the run begins
