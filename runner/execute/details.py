@@ -43,6 +43,7 @@ def read_details(
             if details is not None:
                 result.pull_request = details.pull_request
                 result.last_message = details.last_message
+                result.cost = details.cost
                 result.details_read = True
     finally:
         # Stopped (Ctrl-C, a revoked token), the reads not yet begun are dropped.

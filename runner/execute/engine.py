@@ -28,6 +28,7 @@ from runner.execute.state import Step
 from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
 from runner.execute.workers import Workers
+from runner.model_choice import model_name
 from runner.observe import Observation
 from runner.plan import Plan
 from runner.preflight import ResolvedTask, task_key
@@ -85,15 +86,15 @@ def execute(
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
+        found = resolved.get(task_key(action.desired)) if action.desired else None
         if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
-            found = resolved.get(task_key(action.desired)) if action.desired else None
-            run = TaskRun(action, task, found, run_settings, emit, backend, versions)
-            runs.append(run)
-            results.append(run.result)
+            runs.append(TaskRun(action, task, found, run_settings, emit, backend, versions))
+            result = runs[-1].result
         else:
             result = static_result(backend, action, task, run_settings.dashboard_url)
-            results.append(result)
             static.append((result, task))
+        result.model = model_name(action.desired, found)  # what the model comparison groups by
+        results.append(result)
     limits = _Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
@@ -145,8 +146,6 @@ class _Engine:
         self.backend = backend
         self.batch = batch
         self.runs = runs
-        self.poll = limits.poll
-        self.parallelism = limits.parallelism
         self.limits = limits
         self.notify = notify
         self.futures: dict[Future[Any], int] = {}
@@ -166,7 +165,7 @@ class _Engine:
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = Workers(self.parallelism)
+        pool = Workers(self.limits.parallelism)
         try:
             now = time.monotonic()
             self.last_progress = now
@@ -246,7 +245,7 @@ class _Engine:
                 self.queued.add(index)
                 heapq.heappush(self.ready, index)
         # Submit at most `parallelism` requests at a time: queued work waits its turn here.
-        while self.ready and len(self.futures) < self.parallelism:
+        while self.ready and len(self.futures) < self.limits.parallelism:
             index = heapq.heappop(self.ready)
             self.queued.discard(index)
             run = self.runs[index]
@@ -266,7 +265,7 @@ class _Engine:
             self._observe(now)
             self.last_poll = now
         self._progress(now)
-        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
+        timeout = max(0.01, min(self.limits.poll, self._next_poll() - time.monotonic()))
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
@@ -298,7 +297,7 @@ class _Engine:
     def _next_poll(self) -> float:
         """When to poll next: a poll interval after the last, or when the lost-contact window
         closes, so that a run whose polls fail fast ends then, not a poll interval later."""
-        due = self.last_poll + self.poll
+        due = self.last_poll + self.limits.poll
         closes = self.contact.closes_at()
         return due if closes is None else min(due, closes)
 

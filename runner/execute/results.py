@@ -44,11 +44,21 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What a chat's turns cost (Coder's `GET {P}/{chat}/cost`, CHATS-CONTRACT 7.4)."""
+
+    micros: int
+    requests: int
+    unpriced_requests: int
+
+
+@dataclass(frozen=True)
 class ItemDetails:
     """What Coder knows of an item's result, read once when its run ends."""
 
     pull_request: PullRequest | None = None
     last_message: str = ""  # a chat's last assistant message; a task's state message
+    cost: Cost | None = None
 
 
 @dataclass(frozen=True)
@@ -85,6 +95,8 @@ class TaskResult:
     pull_request: PullRequest | None = None
     last_message: str = ""  # what the agent said last (see ItemDetails)
     details_read: bool = False  # pull_request and last_message hold what Coder said
+    cost: Cost | None = None  # None: unknown (see ItemDetails)
+    model: str = ""  # the chat model the task names ("": the deployment's default)
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
     started_at: float | None = None  # wall-clock seconds since the epoch

@@ -65,14 +65,15 @@ def failed_before_run(error: TasksError, file: str) -> ApplyReport:
 
 
 def result_lines(report: ApplyReport, command_name: str) -> list[str]:
-    """The result table, the summary and the pull requests the agents opened, after a blank."""
-    from runner.report.table import pull_request_lines, result_table
+    """The result table, the summary, the pull requests the agents opened and the model
+    comparison, after a blank."""
+    from runner.report.table import comparison_lines, pull_request_lines, result_table
 
     lines = [""]
     if report.results:
         lines.append(result_table(report))
     lines.append(report.summary(command_name))
-    return lines + list(pull_request_lines(report))
+    return lines + pull_request_lines(report) + comparison_lines(report)
 
 
 def write_reports(report: ApplyReport, code: int, files: ReportFiles) -> Sequence[str]:
