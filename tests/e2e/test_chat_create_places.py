@@ -124,6 +124,14 @@ def test_version_and_preset_are_pinned(make_sim: Any) -> None:
     assert sim.chats.chats[0].workspace_id == workspace.id
 
 
+def test_org_alone_creates_the_chat_there_without_a_workspace(make_sim: Any) -> None:
+    sim = make_sim("2.38.0")
+    ok(tasks(["create", "--org", "coder", "-q", PROMPT], sim), sim)
+    (chat,) = sim.chats.chats
+    assert chat.org_id == next(o.id for o in sim.directory.orgs if o.name == "coder")
+    assert chat.workspace_id is None and live_workspaces(sim) == []
+
+
 @pytest.mark.parametrize("form", ["name", "owner/name", "id"])
 def test_workspace_binds_an_existing_workspace_of_the_user(make_sim: Any, form: str) -> None:
     sim = make_sim("2.38.0")
@@ -145,6 +153,7 @@ def test_workspace_binds_an_existing_workspace_of_the_user(make_sim: Any, form: 
         (["--workspace", "a/b/c"], 'invalid workspace name: "a/b/c"'),
         (["--workspace", "dev", "--template", "claude-code"], "it takes no --template"),
         (["--preset", "Large"], "give --template"),
+        (["--org", "nope"], 'organization "nope" not found'),
         (["--template", "claude-code", "--name", "Not a name"], "also names the chat's workspace"),
     ],
 )
