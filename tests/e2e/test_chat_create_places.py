@@ -43,9 +43,7 @@ def live_workspaces(sim: Any) -> list[Any]:
 
 
 def workspace_creates(sim: Any) -> list[dict[str, Any]]:
-    return [
-        e for e in sim.exchanges if e["method"] == "POST" and e["path"].endswith("/workspaces")
-    ]
+    return [e for e in sim.exchanges if e["method"] == "POST" and e["path"].endswith("/workspaces")]
 
 
 def a_workspace(sim: Any, name: str, owner: str = "admin") -> str:
