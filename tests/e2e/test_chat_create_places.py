@@ -79,6 +79,10 @@ def test_template_pins_one_workspace_and_status_finds_the_chat(make_sim: Any) ->
     status = ok(tasks(["status", "fix-login", "-o", "json"], sim), sim)
     found = json.loads(status.stdout)
     assert found["id"] == chat.id and found["workspace_id"] == workspace.id
+    # The name again is refused before anything is made: no second chat, no second workspace.
+    again = tasks(args, sim)
+    assert again.code == 3 and 'a chat named "fix-login" exists already' in again.stderr
+    assert len(sim.chats.chats) == 1 and len(workspace_creates(sim)) == 1
 
 
 @pytest.mark.parametrize("lost", ["/api/v2/chats$", "/workspaces$"])
