@@ -22,6 +22,16 @@ from runner.coder.config import Connection
 
 PROMPT = "Fix the login bug [sim:work=1]"
 PINNED = ownership.create_workspace_name("fix-login")
+FULL = [
+    "--template",
+    "claude-code",
+    "--model",
+    "GPT-5",
+    "--label",
+    "team=web",
+    "--name",
+    "fix-login",
+]
 
 
 def tasks(args: list[str], sim: Any) -> Result:
@@ -55,18 +65,7 @@ def a_workspace(sim: Any, name: str, owner: str = "admin") -> str:
 
 def test_template_pins_one_workspace_and_status_finds_the_chat(make_sim: Any) -> None:
     sim = make_sim("2.38.0")
-    args = [
-        "create",
-        "--template",
-        "claude-code",
-        "--model",
-        "GPT-5",
-        "--label",
-        "team=web",
-        "--name",
-        "fix-login",
-        PROMPT,
-    ]
+    args = ["create", *FULL, PROMPT]
     created = ok(tasks(args, sim), sim)
     (chat,) = sim.chats.chats
     (workspace,) = live_workspaces(sim)
@@ -91,13 +90,16 @@ def test_a_lost_answer_with_a_template_makes_one_chat_and_one_workspace(
 ) -> None:
     sim = make_sim("2.38.0")
     sim.faults.add(method="POST", path=lost, when="after")
-    args = ["create", "--template", "claude-code", "--name", "fix-login", "-q", PROMPT]
-    created = ok(tasks(args, sim), sim)
+    created = ok(tasks(["create", *FULL, "-q", PROMPT], sim), sim)
     (chat,) = sim.chats.chats
     (workspace,) = live_workspaces(sim)
     assert created.stdout.strip() == chat.id
-    assert chat.workspace_id == workspace.id
+    assert chat.workspace_id == workspace.id and workspace.name == PINNED
+    assert chat.model_config_id == model_id(sim, "gpt-5")
+    assert chat.labels == {"team": "web", "tasks/name": "fix-login"}
     assert len(workspace_creates(sim)) == 1  # adopted by name, not created again
+    status = ok(tasks(["status", "fix-login", "-o", "json"], sim), sim)
+    assert json.loads(status.stdout)["id"] == chat.id
 
 
 def test_a_rerun_after_a_failed_chat_create_reuses_the_workspace(make_sim: Any) -> None:
