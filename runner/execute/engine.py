@@ -146,6 +146,8 @@ class _Engine:
         self.backend = backend
         self.batch = batch
         self.runs = runs
+        self.poll = limits.poll
+        self.parallelism = limits.parallelism
         self.limits = limits
         self.notify = notify
         self.futures: dict[Future[Any], int] = {}
@@ -165,7 +167,7 @@ class _Engine:
 
     def run(self) -> bool:
         """Drive every run to an outcome; True when interrupted."""
-        pool = Workers(self.limits.parallelism)
+        pool = Workers(self.parallelism)
         try:
             now = time.monotonic()
             self.last_progress = now
@@ -198,10 +200,8 @@ class _Engine:
         return False
 
     def _settle_in_flight(self) -> None:
-        """Record what in-flight requests did, waiting a moment for them; the rest stay unknown.
-
-        A create answered just before the stop is then reported as created, not lost.
-        """
+        """Record what in-flight requests did, waiting a moment for them (so a create answered
+        just before the stop is reported as created, not lost); the rest stay unknown."""
         if not self.futures:
             return
         with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop now
@@ -245,7 +245,7 @@ class _Engine:
                 self.queued.add(index)
                 heapq.heappush(self.ready, index)
         # Submit at most `parallelism` requests at a time: queued work waits its turn here.
-        while self.ready and len(self.futures) < self.limits.parallelism:
+        while self.ready and len(self.futures) < self.parallelism:
             index = heapq.heappop(self.ready)
             self.queued.discard(index)
             run = self.runs[index]
@@ -265,7 +265,7 @@ class _Engine:
             self._observe(now)
             self.last_poll = now
         self._progress(now)
-        timeout = max(0.01, min(self.limits.poll, self._next_poll() - time.monotonic()))
+        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
@@ -297,7 +297,7 @@ class _Engine:
     def _next_poll(self) -> float:
         """When to poll next: a poll interval after the last, or when the lost-contact window
         closes, so that a run whose polls fail fast ends then, not a poll interval later."""
-        due = self.last_poll + self.limits.poll
+        due = self.last_poll + self.poll
         closes = self.contact.closes_at()
         return due if closes is None else min(due, closes)
 
