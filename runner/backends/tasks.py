@@ -45,7 +45,8 @@ class TasksBackend:
         return preflight(self.client, desired)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
-        return self.client.list_tasks(owner=owner)
+        # A batch reads only decoded fields; keeping every body would double a poll's memory.
+        return self.client.list_tasks(owner=owner, keep_raw=False)
 
     def ownership_mark(self, item: Task) -> str | None:
         return self.client.server.ownership_mark(item)
