@@ -185,12 +185,7 @@ class TaskStore:
                     raise ApiError(
                         400, "Unable to create a Task with the provided name.", detail=problem
                     )
-            display_name = ""
-            if self.version.is_ga:
-                display_name = _text(body.get("display_name")).strip()
-                if len(display_name) > 64:
-                    raise ApiError(400, "Display name must be 64 characters or less.")
-                display_name = display_name or display_name_from_prompt(prompt)
+            display_name = self._display_name(body, prompt)
             if not name:
                 name = (
                     name_from_prompt(prompt, self.rng)
@@ -210,24 +205,39 @@ class TaskStore:
                 # `coderd/aitasks.go` (createTask) at main a12b0518: the owner's membership
                 # of the version's organization is looked up; none is a plain 404.
                 raise not_found()
-            now = self.clock.now()
-            lowered = name.lower()
-            for workspace in self.workspaces:
-                if (
-                    workspace.owner_id == owner.id
-                    and workspace.name.lower() == lowered
-                    and not workspace.gone(now)
-                ):
-                    raise ApiError(
-                        409,
-                        f'Workspace "{name}" already exists.',
-                        validations=[
-                            Validation("name", "This value is already in use and should be unique.")
-                        ],
-                    )
+            self._check_name_free(owner, name)
             task = self._new_task(caller, owner, version.id, version.org_id, version.template_id,
                                   name, display_name, prompt, preset_id)  # fmt: skip
             return self._json(task, self.clock.now())
+
+    def _display_name(self, body: dict[str, Any], prompt: str) -> str:
+        """GA servers (v2.29+) take a display name of at most 64 characters, or make one from
+        the prompt; the experimental API has none."""
+        if not self.version.is_ga:
+            return ""
+        display_name = _text(body.get("display_name")).strip()
+        if len(display_name) > 64:
+            raise ApiError(400, "Display name must be 64 characters or less.")
+        return display_name or display_name_from_prompt(prompt)
+
+    def _check_name_free(self, owner: SimUser, name: str) -> None:
+        """A task's workspace takes its name: a live workspace of the owner's with that name
+        (case-insensitively) is a 409."""
+        now = self.clock.now()
+        lowered = name.lower()
+        for workspace in self.workspaces:
+            if (
+                workspace.owner_id == owner.id
+                and workspace.name.lower() == lowered
+                and not workspace.gone(now)
+            ):
+                raise ApiError(
+                    409,
+                    f'Workspace "{name}" already exists.',
+                    validations=[
+                        Validation("name", "This value is already in use and should be unique.")
+                    ],
+                )
 
     def _new_task(
         self,
