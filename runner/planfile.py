@@ -57,7 +57,7 @@ def plan_document(
     plan: Plan, batch: Batch, *, server_version: str = "", server_url: str = ""
 ) -> dict[str, Any]:
     """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1 or 2)."""
-    expects = any(task.expect for task in batch.tasks)
+    expects = any(task.expect or task.retries for task in batch.tasks)
     document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION if expects else PLAIN_FORMAT_VERSION,

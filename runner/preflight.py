@@ -105,6 +105,7 @@ def _texts(task: DesiredTask) -> list[tuple[str, Sequence[str]]]:
         ("name", [task.name]),
         ("prompt", [task.prompt]),
         ("follow_ups", task.follow_ups),
+        ("retry_prompt", [task.retry_prompt or ""]),
         ("owner", [task.owner]),
         *((field, [getattr(task, field) or ""]) for field in optional),
     ]

@@ -61,8 +61,12 @@ class Backend(Protocol):
     def dashboard_path(self, item: Task) -> str:
         """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
-        """Every input delivered to the item (its prompt first), in order."""
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
+        """Every input delivered to the item (its prompt first), in order.
+
+        `read`: read them from the server, retry messages and all, never from what ownership
+        marks prove (Chats' `tasks/follow-ups` label vouches for the follow-ups alone).
+        """
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
@@ -71,10 +75,17 @@ class Backend(Protocol):
         """Set aside `item`, a younger duplicate of a kept item (applies raced), before
         anything is sent to it; what the kept one uses stays (Chats: interrupt and archive)."""
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        """Whether a failed or timed-out item is retried by deleting and creating it again
+        (Tasks) rather than by a message to it (Chats: every non-archived chat takes one)."""
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         """Send a follow-up; raises AgentBusyError when the agent is working.
 
-        `after` is the batch's input it follows (the prompt, or the follow-up before it).
+        `after` is the batch's input it follows (the prompt, or the follow-up before it); None
+        for a retry, which goes out whether or not the failed attempt was answered.
+        `interrupt`: stop the agent's current work for it where the API can (Chats).
         False: the same text was found delivered (by a concurrent apply) meanwhile, and this
         copy was withdrawn before the agent saw it.
         """

@@ -54,7 +54,7 @@ class TasksBackend:
     def dashboard_path(self, item: Task) -> str:
         return f"/tasks/{item.owner_name}/{item.id}"
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         logs = self.client.get_logs(item)
         if logs.snapshot and not starts_with_prompt(logs, item):
             raise DeliveryUnverifiedError(SNAPSHOT_INCOMPLETE)
@@ -87,7 +87,11 @@ class TasksBackend:
         # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
         self.client.delete_task(item)
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return True  # a failed agent's task is made again; `send` cannot restart it
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
         return True
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import contextlib
 import heapq
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,9 +20,9 @@ from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.contact import Contact
-from runner.execute.details import read_details
-from runner.execute.expectations import judge, matches_text
-from runner.execute.results import ApplyReport, Event, Notice, TaskResult
+from runner.execute.limits import Limits, lost_contact_after, poll_interval
+from runner.execute.results import ApplyReport, Event, Notice
+from runner.execute.retries import Attempted, conclude
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
 from runner.execute.static import static_result, still_to_wait_for
@@ -30,7 +30,7 @@ from runner.execute.versions import VersionVerdicts
 from runner.execute.workers import Workers
 from runner.model_choice import model_name
 from runner.observe import Observation
-from runner.plan import Plan
+from runner.plan import Action, Plan
 from runner.preflight import ResolvedTask, task_key
 
 if TYPE_CHECKING:
@@ -70,9 +70,10 @@ def execute(
     polls failing for `lost_contact_after`, or a token that stops working, end it with
     `stopped` set and the unfinished tasks' outcome unknown."""
     emit = on_event or (lambda event: None)
+    notify = on_notice or (lambda notice: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
-    poll = settings.poll_interval or _poll_interval(plan)
+    poll = settings.poll_interval or poll_interval(plan)
     run_settings = RunSettings(
         idle_grace=settings.idle_grace,
         poll_interval=poll,
@@ -80,49 +81,44 @@ def execute(
         broken_after=settings.broken_after,
         dashboard_url=server.dashboard_url,
     )
-    results: list[TaskResult] = []
-    runs: list[TaskRun] = []
-    static: list[tuple[TaskResult, Task | None]] = []
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
+
+    def make_run(action: Action, task: Task | None, found: ResolvedTask | None) -> TaskRun:
+        return TaskRun(action, task, found, run_settings, emit, backend, versions)
+
+    entries: list[Attempted] = []
     for action in plan.actions:
         task = existing.get(action.task_id or "")
         found = resolved.get(task_key(action.desired)) if action.desired else None
         if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
-            runs.append(TaskRun(action, task, found, run_settings, emit, backend, versions))
-            result = runs[-1].result
+            entries.append(Attempted(action, None, task, found, make_run(action, task, found)))
         else:
             result = static_result(backend, action, task, run_settings.dashboard_url)
-            static.append((result, task))
-        result.model = model_name(action.desired, found)  # what the model comparison groups by
-        results.append(result)
-    limits = _Limits(
-        parallelism=max(1, settings.parallelism),
-        poll=poll,
-        lost_contact_after=settings.lost_contact_after or _lost_contact_after(plan),
-        progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
+            entries.append(Attempted(action, result, task, found))
+    for entry in entries:  # what the model comparison groups by (a retry keeps the result)
+        entry.result.model = model_name(entry.action.desired, entry.resolved)
+    limits = Limits(
+        max(1, settings.parallelism),
+        poll,
+        settings.lost_contact_after or lost_contact_after(plan),
+        poll * defaults.PROGRESS_EVERY_POLLS,
     )
-    engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
-    interrupted = engine.run()
-    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
-        items = [(run.result, run.task) for run in runs] + static
-        read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
-    judge(plan.actions, results)
+
+    def run_round(round_runs: Sequence[TaskRun]) -> tuple[bool, TasksError | None]:
+        engine = _Engine(backend, plan.batch, list(round_runs), limits, notify)
+        return engine.run(), engine.stopped
+
+    interrupted, stopped = conclude(
+        backend, entries, run_round, make_run, settings.parallelism, emit
+    )
     return ApplyReport(
         batch=plan.batch,
-        results=tuple(results),
+        results=tuple(e.result for e in entries),
         interrupted=interrupted,
-        stopped=engine.stopped,
+        stopped=stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
     )
-
-
-@dataclass(frozen=True)
-class _Limits:
-    parallelism: int
-    poll: float
-    lost_contact_after: float
-    progress_every: float
 
 
 class _Engine:
@@ -140,7 +136,7 @@ class _Engine:
         backend: Backend,
         batch: str,
         runs: list[TaskRun],
-        limits: _Limits,
+        limits: Limits,
         notify: Callable[[Notice], None],
     ) -> None:
         self.backend = backend
@@ -200,8 +196,10 @@ class _Engine:
         return False
 
     def _settle_in_flight(self) -> None:
-        """Record what in-flight requests did, waiting a moment for them (so a create answered
-        just before the stop is reported as created, not lost); the rest stay unknown."""
+        """Record what in-flight requests did, waiting a moment for them; the rest stay unknown.
+
+        A create answered just before the stop is then reported as created, not lost.
+        """
         if not self.futures:
             return
         with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop now
@@ -337,14 +335,3 @@ class _Engine:
         done = len(self.runs) - len(self.active)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
-
-
-def _poll_interval(plan: Plan) -> float:
-    intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
-    return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
-
-
-def _lost_contact_after(plan: Plan) -> float:
-    """The most patient task's grace: the run stops only when every task would."""
-    graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
-    return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS

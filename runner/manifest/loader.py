@@ -20,7 +20,7 @@ from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.expect import expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
-from runner.manifest.model import Batch, DesiredTask, Origin
+from runner.manifest.model import DEFAULT_RETRY_ON, Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
 from runner.manifest.source import check_source, read_source
@@ -39,6 +39,7 @@ TEXT_FIELDS = (
     "owner",
     "organization",
     "model",
+    "retry_prompt",
 )
 _DURATIONS = {
     "timeout": defaults.TIMEOUT_SECONDS,
@@ -166,7 +167,13 @@ class _TaskBuilder:
         durations = self.durations(fields, sources)
         expect = expectations(fields, sources, self.error)
         combos = self.combinations(index, entry)
-        if missing or unpinned or durations is None or expect is None or combos is None:
+        blind = bool(fields.get("retries")) and fields.get("wait") == "none"
+        if blind:
+            self.error(
+                [*sources["retries"], "retries"],
+                "retries need a wait: the task's `wait` is none, so no attempt's end is seen",
+            )
+        if missing or unpinned or durations is None or expect is None or combos is None or blind:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -262,6 +269,9 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            retries=int(fields.get("retries", 0)),
+            retry_on=tuple(fields.get("retry_on", DEFAULT_RETRY_ON)),
+            retry_prompt=text["retry_prompt"].rstrip("\n") if text["retry_prompt"] else None,
             model=text["model"],
             labels=labels,
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
@@ -307,7 +317,15 @@ class _TaskBuilder:
         ]
         if "owner" in fields:
             problems.append(([*sources["owner"], "owner"], owner_problem(text["owner"] or "me")))
-        for key in ("template", "template_version", "preset", "organization", "model"):
+        optional = (
+            "template",
+            "template_version",
+            "preset",
+            "organization",
+            "model",
+            "retry_prompt",
+        )
+        for key in optional:
             value = text[key]
             if value is not None and not value.strip():
                 problems.append(([*sources[key], key], f"{key} is empty after rendering"))

@@ -17,6 +17,9 @@ DRIFT_POLICIES = ("report", "replace")
 BACKENDS = ("auto", "tasks", "chats")
 #: What `expect.pull_request` may ask for.
 PULL_REQUEST_EXPECTATIONS = ("opened", "merged", "none")
+#: The ends of an attempt `retry_on` may name, and its default.
+RETRY_CAUSES = ("error", "expect", "timeout")
+DEFAULT_RETRY_ON = ("error", "expect")
 
 
 @dataclass(frozen=True)
@@ -85,11 +88,19 @@ class DesiredTask:
     on_drift: str = "report"  # report | replace
     #: Checked when the wait ends; not part of what is created, so a change is not drift.
     expect: Expectations = Expectations()
+    #: Tries after the first when an attempt ends as `retry_on` says; like `expect`, not part of
+    #: what is created, so a change is not drift.
+    retries: int = 0
+    retry_on: tuple[str, ...] = DEFAULT_RETRY_ON
+    retry_prompt: str | None = None  # None: a message naming the attempt and what went wrong
     #: Chats only: a model config's name, display name or ID (None: the deployment's default).
     model: str | None = None
     #: Chats only: the team's own labels, beside the batch's ownership labels.
     labels: tuple[tuple[str, str], ...] = ()
     origin: Origin | None = None
+    #: Which attempt a create makes (not stored: a retry's create sets it, and the task's display
+    #: name carries it, see ownership.display_name).
+    attempt: int = 1
 
     @property
     def coder_name(self) -> str:
@@ -99,7 +110,7 @@ class DesiredTask:
     @property
     def display_name(self) -> str:
         """The display name given on GA servers."""
-        return ownership.display_name(self.batch, self.name)
+        return ownership.display_name(self.batch, self.name, self.attempt)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -116,6 +127,13 @@ class DesiredTask:
         if expect:
             data["expect"] = expect
         data["labels"] = dict(self.labels)
+        data["retry_on"] = list(self.retry_on)
+        # Retry fields are written only when retries are asked for, as Chats-only fields below.
+        if not self.retries:
+            for name in _RETRY_FIELDS:
+                del data[name]
+        elif self.retry_prompt is None:
+            del data["retry_prompt"]
         # Chats-only fields are written only when set, so documents of batches without them
         # stay as they were.
         for name in _CHATS_ONLY:
@@ -147,6 +165,7 @@ class DesiredTask:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         if "expect" in values:
             values["expect"] = Expectations.from_data(values["expect"])
+        values.update(_retry_values(values))
         if "labels" in values:
             values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())
         for number in (
@@ -162,10 +181,30 @@ class DesiredTask:
 
 #: Fields only a Chats backend takes (a Tasks batch naming one stops at preflight).
 _CHATS_ONLY = ("model", "labels")
+_RETRY_FIELDS = ("retries", "retry_on", "retry_prompt")
 
 
 def _stored_fields() -> tuple[Field[Any], ...]:
-    return tuple(f for f in fields(DesiredTask) if f.name not in ("batch", "origin"))
+    return tuple(f for f in fields(DesiredTask) if f.name not in ("batch", "origin", "attempt"))
+
+
+def _retry_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The retry fields of stored data, checked; TypeError or ValueError for a wrong value."""
+    found: dict[str, Any] = {}
+    if "retries" in values:
+        retries = values["retries"]
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 5:
+            raise ValueError("retries is not a whole number from 0 to 5")
+        found["retries"] = retries
+    if "retry_on" in values:
+        causes = tuple(str(cause) for cause in values["retry_on"])
+        if not causes or any(cause not in RETRY_CAUSES for cause in causes):
+            raise ValueError(f"retry_on is not a list of {RETRY_CAUSES}")
+        found["retry_on"] = causes
+    prompt = values.get("retry_prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise TypeError("retry_prompt is not text")
+    return found
 
 
 @dataclass(frozen=True)

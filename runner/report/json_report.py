@@ -62,6 +62,7 @@ def task_document(result: TaskResult) -> dict[str, Any]:
         ],
         "done": list(result.done),
         "follow_ups_sent": result.follow_ups_sent,
+        "attempts": result.attempts,
         "timings": {
             "started_at": _iso(result.started_at),
             "wait_started_at": _iso(result.wait_started_at),

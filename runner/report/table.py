@@ -47,10 +47,13 @@ def _row(result: TaskResult) -> list[str]:
     message = result.error or result.last_message or result.message
     if len(message) > 60:
         message = message[:59] + "…"
+    outcome = result.outcome.value if result.outcome else "unfinished"
+    if result.attempts > 1:
+        outcome += f" ({result.attempts} attempts)"
     return [
         result.name,
         result.owner,
-        result.outcome.value if result.outcome else "unfinished",
+        outcome,
         result.status or "-",
         result.state or "-",
         "; ".join(result.done) or "-",

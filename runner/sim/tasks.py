@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.clock import SimClock, rfc3339
-from runner.sim.directives import parse_directives
+from runner.sim.directives import parse_directives, turn_behaviour
 from runner.sim.directory import Directory, SimUser
 from runner.sim.names import display_name_from_prompt, fallback_name, name_from_prompt, name_problem
 from runner.sim.search import parse_search
@@ -40,6 +40,8 @@ class TaskStore:
         self.lock = threading.Lock()
         self.tasks: list[TaskRecord] = []
         self.workspaces: list[Workspace] = []
+        #: Turns the agent has taken on each owner's work from a prompt (`[sim:turns=…]`).
+        self.turns_taken: dict[tuple[str, str], int] = {}
 
     def _json(self, task: TaskRecord, now: float) -> dict[str, Any]:
         return task_json(self.version, self.directory, task, now)
@@ -270,7 +272,7 @@ class TaskStore:
             workspace=workspace,
         )
         if not build.fails:
-            task.agent.receive(self.clock, build.app_healthy_at, prompt)
+            task.agent.receive(self.clock, build.app_healthy_at, prompt, self._turn(task))
             autopause = parse_directives(prompt).autopause_seconds
             if autopause is not None:
                 quiet_at = max(m.at for m in task.agent.messages)
@@ -373,7 +375,15 @@ class TaskStore:
                     detail="Status: running",
                 )
             task.agent.cut_future(now)
-            task.agent.receive(self.clock, now, text)
+            task.agent.receive(self.clock, now, text, self._turn(task))
+
+    def _turn(self, task: TaskRecord) -> str:
+        """How the agent's next turn on `task` ends: its owner's work from that prompt is
+        scripted across every task made from it (`[sim:turns=…]`, runner/sim/directives.py)."""
+        key = (task.owner_id, task.initial_prompt)
+        turn = self.turns_taken.get(key, 0)
+        self.turns_taken[key] = turn + 1
+        return turn_behaviour(task.initial_prompt, turn)
 
     def logs(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`GET …/logs`: live transcript, or (v2.31.1+) the snapshot of a task not running."""
