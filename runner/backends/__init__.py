@@ -14,7 +14,7 @@ from typing import Protocol
 
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
-from runner.execute.results import ItemDetails
+from runner.execute.results import Cost, ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask
 
@@ -38,6 +38,10 @@ class Backend(Protocol):
     @property
     def can_resume(self) -> bool:
         """Whether a paused item can be resumed before sending to it."""
+
+    @property
+    def has_cost(self) -> bool:
+        """Whether the server keeps what each item cost (Chats v2.36+; never Tasks)."""
 
     def me(self) -> User:
         """The user the token belongs to."""
@@ -95,6 +99,9 @@ class Backend(Protocol):
 
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
+
+    def cost(self, item: Task) -> Cost | None:
+        """What the item cost so far (with its sub-agents); None where the server has no cost."""
 
     def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         """What Coder knows of the item's result: its pull request, what the agent said last.

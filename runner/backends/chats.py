@@ -39,7 +39,7 @@ from runner.errors import (
     TasksError,
     TransportError,
 )
-from runner.execute.results import ItemDetails, PullRequest
+from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
 from runner.pinned import release_workspace
@@ -145,6 +145,17 @@ class ChatsBackend:
     @property
     def can_resume(self) -> bool:
         return False  # a chat is never paused; an interrupted one takes messages
+
+    @property
+    def has_cost(self) -> bool:
+        return self.chats.server.supports_cost
+
+    def cost(self, item: Task) -> Cost | None:
+        """`GET {P}/{chat}/cost`: the AI Gateway's total for the chat and its sub-agents."""
+        if not self.has_cost:
+            return None
+        found = self.chats.cost(item.id)
+        return Cost(found.total_cost_micros, found.request_count, found.unpriced_request_count)
 
     def me(self) -> User:
         if self._me is None:

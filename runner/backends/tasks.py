@@ -10,7 +10,7 @@ from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
 from runner.errors import ConflictError, DeliveryUnverifiedError
-from runner.execute.results import ItemDetails
+from runner.execute.results import Cost, ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
 
@@ -38,8 +38,15 @@ class TasksBackend:
     def can_resume(self) -> bool:
         return self.client.server.supports_pause
 
+    @property
+    def has_cost(self) -> bool:
+        return False  # Coder Tasks keep no cost
+
     def me(self) -> User:
         return self.client.me()
+
+    def cost(self, item: Task) -> Cost | None:
+        return None
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return preflight(self.client, desired)

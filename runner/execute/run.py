@@ -223,6 +223,10 @@ class TaskRun:
     def interrupt(self) -> None:
         ending.stop(self, Outcome.INTERRUPTED, "")
 
+    def skip(self, why: str, now: float) -> None:
+        """End a run the batch's budget stops before it creates or sends anything more."""
+        ending.end(self, Outcome.SKIPPED, now, error=why)
+
     def lose_contact(self, why: str) -> None:
         """End a run the deployment could no longer be asked about."""
         ending.stop(self, Outcome.UNKNOWN, why)

@@ -20,7 +20,7 @@ from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.expect import expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
-from runner.manifest.model import DEFAULT_RETRY_ON, Batch, DesiredTask, Origin
+from runner.manifest.model import DEFAULT_RETRY_ON, Batch, BatchLimits, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
 from runner.manifest.source import check_source, read_source
@@ -28,8 +28,11 @@ from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_
 from runner.manifest.variables import environment_values
 from runner.manifest.wording import kind, one_line, quote, show
 from runner.manifest.yamltree import Document, PathPart, parse
+from runner.money import parse_usd
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
+#: `defaults` keys that set the batch, not its tasks.
+BATCH_WIDE = ("backend", "budget", "max_running")
 TEXT_FIELDS = (
     "name",
     "prompt",
@@ -96,7 +99,23 @@ def load(
     if errors:
         raise ManifestError(_ordered(errors))
     backend = str((data.get("defaults") or {}).get("backend") or "auto")
-    return Batch(name=str(batch_name), tasks=tuple(tasks), source=path, backend=backend)
+    return Batch(
+        name=str(batch_name),
+        tasks=tuple(tasks),
+        source=path,
+        backend=backend,
+        limits=_limits(document, data.get("defaults") or {}),
+    )
+
+
+def _limits(document: Document, defaults: Mapping[str, Any]) -> BatchLimits:
+    """`defaults.max_running` and `defaults.budget`, which the schema has checked."""
+    budget = defaults.get("budget")
+    return BatchLimits(
+        max_running=defaults.get("max_running"),
+        budget_micros=None if budget is None else parse_usd(budget),
+        budget_at=None if budget is None else document.location(["defaults", "budget"]),
+    )
 
 
 def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]]) -> bool:
@@ -127,9 +146,9 @@ class _TaskBuilder:
         self.document = document
         self.batch = batch
         defaults: dict[str, Any] = data.get("defaults") or {}
-        # `backend` is the batch's, not a task setting.
+        # Batch-wide settings are the batch's, not a task's.
         self.defaults = {
-            k: v for k, v in defaults.items() if k not in broken_defaults and k != "backend"
+            k: v for k, v in defaults.items() if k not in broken_defaults and k not in BATCH_WIDE
         }
         self.broken_defaults = broken_defaults
         self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})

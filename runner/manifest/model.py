@@ -10,6 +10,8 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
 from runner import defaults, ownership
+from runner.errors import Location
+from runner.money import parse_usd
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
@@ -32,13 +34,18 @@ class Expectations:
 
     pull_request: str | None = None  # opened | merged | none
     message: str | None = None
+    max_cost: str | None = None  # US dollars as written, e.g. "1.50" (runner.money)
 
     def __bool__(self) -> bool:
-        return self.pull_request is not None or self.message is not None
+        return any(value is not None for value in (self.pull_request, self.message, self.max_cost))
 
     def to_data(self) -> dict[str, str]:
         """Only the expectations that are set, in schema order."""
-        data = {"pull_request": self.pull_request, "message": self.message}
+        data = {
+            "pull_request": self.pull_request,
+            "message": self.message,
+            "max_cost": self.max_cost,
+        }
         return {key: value for key, value in data.items() if value is not None}
 
     @classmethod
@@ -46,15 +53,18 @@ class Expectations:
         """The expectations `to_data` gave; TypeError or ValueError for anything else."""
         if not isinstance(data, Mapping):
             raise TypeError("expect is not a mapping")
-        unknown = set(data) - {"pull_request", "message"}
+        unknown = set(data) - {"pull_request", "message", "max_cost"}
         if unknown:
             raise ValueError(f"unknown expectation {sorted(unknown)[0]}")
         pull_request, message = data.get("pull_request"), data.get("message")
+        max_cost = data.get("max_cost")
+        if max_cost is not None:
+            parse_usd(str(max_cost))  # ValueError for anything but dollars
         if pull_request is not None and pull_request not in PULL_REQUEST_EXPECTATIONS:
             raise ValueError(f"expect.pull_request is not one of {PULL_REQUEST_EXPECTATIONS}")
         if message is not None and not isinstance(message, str):
             raise TypeError("expect.message is not text")
-        return cls(pull_request=pull_request, message=message)
+        return cls(pull_request=pull_request, message=message, max_cost=max_cost)
 
 
 @dataclass(frozen=True)
@@ -208,6 +218,16 @@ def _retry_values(values: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class BatchLimits:
+    """Batch-wide bounds from `defaults`: how many tasks work at once, and what the batch may
+    spend before it creates or sends nothing more."""
+
+    max_running: int | None = None  # None: no bound beyond --parallelism
+    budget_micros: int | None = None  # US dollar micros; None: no budget
+    budget_at: Location | None = None  # where `defaults.budget` is, for errors that name it
+
+
+@dataclass(frozen=True)
 class Batch:
     """A loaded manifest: the batch name and its desired tasks in manifest order."""
 
@@ -215,3 +235,4 @@ class Batch:
     tasks: tuple[DesiredTask, ...]
     source: str = ""
     backend: str = "auto"  # defaults.backend: one of BACKENDS
+    limits: BatchLimits = BatchLimits()

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from runner.durations import format_seconds
 from runner.execute.results import Outcome, TaskResult
+from runner.money import usd
 
 #: Outcomes counted as ok: converged (or unchanged since), expectations met.
 OK_OUTCOMES = frozenset({Outcome.OK, Outcome.UNCHANGED})
@@ -108,7 +109,7 @@ def _duration(seconds: float | None) -> str:
 
 
 def _usd(micros: int | None, unknown: int) -> str:
-    """`$1.2345`; `-` when no cost is known, and a `+` when only some are (a lower bound)."""
+    """`$1.25`; `-` when no cost is known, and a `+` when only some are (a lower bound)."""
     if micros is None:
         return "-"
-    return f"${micros / 1_000_000:.4f}" + ("+" if unknown else "")
+    return usd(micros) + ("+" if unknown else "")

@@ -9,9 +9,14 @@ from runner.report.comparison import HEADERS, cells, compare_models
 
 
 def result_table(report: ApplyReport) -> str:
-    """One row per task: name, owner, outcome, status, state, what was done, message."""
+    """One row per task: name, owner, outcome, status, state, what was done, message; and its
+    cost, where the server keeps one."""
     headers = ["name", "owner", "outcome", "status", "state", "done", "message"]
     rows = [_row(r) for r in report.results]
+    if report.cost is not None:
+        headers.insert(3, "cost")
+        for row, result in zip(rows, report.results, strict=True):
+            row.insert(3, result.cost.usd if result.cost else "-")
     # Not one of Coder's tables: no trailing padding to keep parity with.
     return render_table(headers, rows, trailing_padding=False)
 

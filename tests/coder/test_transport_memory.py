@@ -61,4 +61,6 @@ def test_a_batch_listing_keeps_the_decoded_fields_and_lets_each_body_go(sim: Any
     assert made.id in light
     assert dict(light[made.id].raw) == {}
     assert kept[made.id].raw  # the imperative commands' `-o json` still has the whole body
-    assert light[made.id] == kept[made.id]  # `raw` is not compared: every decoded field agrees
+    # The agent works between the two reads, so only the fields it cannot change are compared.
+    stable = ("id", "name", "owner_name", "template_id", "workspace_id", "initial_prompt")
+    assert [getattr(light[made.id], f) for f in stable] == [getattr(made, f) for f in stable]

@@ -15,6 +15,9 @@ from typing import Any
 from conftest import FAST_WAITS, ok, run_tasks, sim_env, write_manifest
 
 from runner.backends.chats import LABEL_ITEM
+from runner.money import usd
+
+PRICE = 12_345  # USD micros per model request
 
 MATRIX = """\
 version: 1
@@ -45,7 +48,8 @@ WANTED = {
 def test_a_matrix_over_three_models_ends_with_their_comparison(
     make_sim: Any, tmp_path: Path
 ) -> None:
-    sim = make_sim("2.38.0")
+    # The simulated AI Gateway prices each model request (CHATS-CONTRACT 7.4).
+    sim = make_sim("2.38.0", request_price_micros=PRICE)
     path = write_manifest(tmp_path, MATRIX)
     report, summary = tmp_path / "report.json", tmp_path / "summary.md"
     env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
@@ -63,6 +67,14 @@ def test_a_matrix_over_three_models_ends_with_their_comparison(
         "web-gpt": "gpt-5",
     }
 
+    # What each model's chats cost, as the simulator's cost route answers it.
+    admin = next(u for u in sim.directory.users if u.username == "admin")
+    spent: dict[str, int] = {}
+    for chat in chats.values():
+        micros = sim.chats.cost(admin, chat.id)["total_cost_micros"]
+        spent[models[chat.model_config_id]] = spent.get(models[chat.model_config_id], 0) + micros
+    assert all(spent.values())
+
     lines = applied.stdout.splitlines()
     start = lines.index("Models compared:")
     header, *rows = lines[start + 1 : start + 5]
@@ -75,6 +87,7 @@ def test_a_matrix_over_three_models_ends_with_their_comparison(
         cells = shown[model]
         assert cells[1:4] == [tasks, good, failed], cells
         assert cells[4].endswith("s")  # a median duration was measured
+        assert cells[5] == usd(spent[model])
         assert cells[6:] == [prs, added, removed], cells
 
     document = json.loads(report.read_text())
@@ -85,6 +98,7 @@ def test_a_matrix_over_three_models_ends_with_their_comparison(
         assert (row["tasks"], row["ok"], row["failed"]) == (int(tasks), int(good), int(failed))
         assert (row["pull_requests"], row["additions"]) == (int(prs), int(added))
         assert row["deletions"] == -int(removed) and row["median_seconds"] > 0
+        assert (row["cost_micros"], row["cost_unknown"]) == (spent[model], 0)
 
     markdown = summary.read_text()
     table = markdown[markdown.index("#### Models") :].splitlines()

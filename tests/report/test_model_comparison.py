@@ -62,8 +62,8 @@ def test_a_batch_on_one_model_compares_nothing() -> None:
 
 def test_unknowns_are_shown_as_dashes_and_a_partial_cost_as_a_lower_bound() -> None:
     sonnet, gpt, default = (cells(row) for row in compare_models(RESULTS))
-    assert sonnet == ["claude-sonnet-4-5", "3", "3", "0", "20s", "$3.0000", "2", "+17", "-4"]
-    assert gpt == ["gpt-5", "2", "0", "2", "32s", "$0.2500+", "0", "+0", "-0"]
+    assert sonnet == ["claude-sonnet-4-5", "3", "3", "0", "20s", "$3.00", "2", "+17", "-4"]
+    assert gpt == ["gpt-5", "2", "0", "2", "32s", "$0.25+", "0", "+0", "-0"]
     assert default == ["(default)", "1", "1", "0", "-", "-", "0", "+0", "-0"]
 
 
@@ -75,7 +75,7 @@ def test_terminal_json_and_step_summary_carry_the_same_rows() -> None:
     assert table[0].split() == [
         "MODEL", "TASKS", "OK", "FAILED", "MEDIAN", "COST", "PRS", "ADDED", "REMOVED"
     ]  # fmt: skip
-    assert table[2].split() == ["gpt-5", "2", "0", "2", "32s", "$0.2500+", "0", "+0", "-0"]
+    assert table[2].split() == ["gpt-5", "2", "0", "2", "32s", "$0.25+", "0", "+0", "-0"]
 
     document = json.loads(dumps(report_document(report, 4)))
     assert [row["model"] for row in document["comparison"]] == ["claude-sonnet-4-5", "gpt-5", None]
@@ -97,8 +97,8 @@ def test_terminal_json_and_step_summary_carry_the_same_rows() -> None:
     tokens = MarkdownIt("commonmark").enable("table").parse(summary)
     cells_read = [t.children[0].content for t in tokens if t.type == "inline" and t.children]
     models_at = summary.index("#### Models")
-    assert "| claude-sonnet-4-5 | 3 | 3 | 0 | 20s | $3.0000 | 2 | +17 | -4 |" in summary[models_at:]
-    assert "(default)" in cells_read and "$0.2500+" in cells_read
+    assert "| claude-sonnet-4-5 | 3 | 3 | 0 | 20s | $3.00 | 2 | +17 | -4 |" in summary[models_at:]
+    assert "(default)" in cells_read and "$0.25+" in cells_read
 
 
 def test_a_run_on_one_model_shows_no_comparison() -> None:

@@ -104,6 +104,11 @@ class ChatRecord:
     parent_id: str | None = None  # set on a sub-agent chat: its root chat
     first_prompt: str = ""  # the text of its first turn: a `[sim:turns=…]` script
     turns: int = 0  # turns started
+    #: The model requests of its finished turns, one per turn: what the AI Gateway records and
+    #: `GET {P}/{chat}/cost` sums (CHATS-CONTRACT 7.4).
+    requests: int = 0
+    #: (start, end) of each finished turn, for tests that check how many chats worked at once.
+    worked: list[tuple[float, float]] = field(default_factory=list)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -191,6 +196,8 @@ class ChatRecord:
 
     def _finish(self, turn: Turn, next_id: Callable[[], int]) -> None:
         at = turn.finishes_at
+        self.requests += 1
+        self.worked.append((turn.start, at))
         summary = plain_text(turn.text)
         model = turn.model_config_id  # every message of the turn carries it (7.3)
         self.updated_at = at
