@@ -65,7 +65,7 @@ class Source:
 def choose_backend(clients: Clients, wanted: str) -> Backend:
     """The backend a batch runs on: the API `choose_api` picks (`auto`: Tasks where the server
     serves them, else Chats), wrapped for the pipeline."""
-    from runner.coder.client import CoderClient
+    from runner.coder.client import CoderClient, directory_client
 
     api = choose_api(clients, wanted)
     if isinstance(api, CoderClient):
@@ -74,9 +74,7 @@ def choose_backend(clients: Clients, wanted: str) -> Backend:
         return TasksBackend(api)
     from runner.backends.chats import ChatsBackend
 
-    # Templates, users and organizations are read over the chats client's own transport, so
-    # every request of the run shares one pacer and one debug log.
-    return ChatsBackend(api, CoderClient(api.connection, tasks_required=False, http=api.transport))
+    return ChatsBackend(api, directory_client(api))
 
 
 @dataclass

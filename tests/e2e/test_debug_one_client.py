@@ -68,3 +68,23 @@ def test_one_debug_log_shows_every_request_of_a_chats_apply(
     assert logged == seen, (logged - seen, seen - logged)
     # One transport: the deployment line that each transport logs when made appears once.
     assert result.stderr.count("debug: deployment ") == 1, result.stderr
+
+
+def test_one_debug_log_shows_every_request_of_a_pinned_chat_create(make_sim: Any) -> None:
+    """`tasks create --template` on Chats resolves the template as preflight does, over the
+    command's one transport."""
+    sim = make_sim("2.38.0")
+    args = [
+        "--debug",
+        "create",
+        "--template",
+        "claude-code",
+        "--preset",
+        "Large",
+        "Go [sim:work=1]",
+    ]
+    result = ok(run_tasks(args, env=sim_env(sim)), sim)
+    seen = collections.Counter((r["method"], r["path"], r["status"]) for r in sim.requests)
+    assert any(p.endswith("/templates/claude-code") for _, p, _ in seen), seen
+    assert debug_requests(result.stderr) == seen
+    assert result.stderr.count("debug: deployment ") == 1, result.stderr

@@ -17,7 +17,7 @@ from runner.cli.options import (
     read_stdin,
     stdin_is_terminal,
 )
-from runner.coder.client import CoderClient
+from runner.coder.client import CoderClient, directory_client
 from runner.coder.models import Organization
 from runner.errors import InvalidInputError, TasksError
 from runner.render.safe_text import safe_text
@@ -161,7 +161,7 @@ def _chat_place(
         return ChatPlace(workspace=workspace)
     if not (template or org):
         return ChatPlace()
-    resolver = Resolver(CoderClient(api.connection, tasks_required=False))
+    resolver = Resolver(directory_client(api))
     with error_context("get current organization"):
         organization = select_organization(resolver, org)
     if not template:
