@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
+from runner.execute.cleanup import clean_up
 from runner.execute.contact import Contact
 from runner.execute.details import read_details
 from runner.execute.expectations import judge, matches_text
@@ -29,7 +30,7 @@ from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.versions import VersionVerdicts
 from runner.execute.workers import Workers
 from runner.observe import Observation
-from runner.plan import Plan
+from runner.plan import Action, Plan
 from runner.preflight import ResolvedTask, task_key
 
 if TYPE_CHECKING:
@@ -70,7 +71,7 @@ def execute(
     `stopped` set and the unfinished tasks' outcome unknown."""
     emit = on_event or (lambda event: None)
     server = backend.server
-    existing = {o.task.id: o.task for o in observation.tasks}
+    existing = {o.task.id: o.task for o in (*observation.tasks, *observation.finished)}
     poll = settings.poll_interval or _poll_interval(plan)
     run_settings = RunSettings(
         idle_grace=settings.idle_grace,
@@ -81,7 +82,7 @@ def execute(
     )
     results: list[TaskResult] = []
     runs: list[TaskRun] = []
-    static: list[tuple[TaskResult, Task | None]] = []
+    static: list[tuple[Action, TaskResult, Task | None]] = []
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
     for action in plan.actions:
         task = existing.get(action.task_id or "")
@@ -93,7 +94,7 @@ def execute(
         else:
             result = static_result(backend, action, task, run_settings.dashboard_url)
             results.append(result)
-            static.append((result, task))
+            static.append((action, result, task))
     limits = _Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
@@ -102,10 +103,14 @@ def execute(
     )
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
-    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
-        items = [(run.result, run.task) for run in runs] + static
+    ran = not interrupted and engine.stopped is None  # after lost contact, nothing to read
+    if ran:
+        items = [(run.result, run.task) for run in runs] + [(r, t) for _, r, t in static]
         read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
     judge(plan.actions, results)
+    if ran:
+        entries = [(run.action, run.result, run.task) for run in runs] + static
+        interrupted = clean_up(backend, entries, settings.parallelism, emit)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),

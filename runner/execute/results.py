@@ -87,6 +87,8 @@ class TaskResult:
     details_read: bool = False  # pull_request and last_message hold what Coder said
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
+    #: What `after:` did once the outcome was final ("stopped", "removed"), or why it did not.
+    clean_up: str = ""
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None
     finished_at: float | None = None

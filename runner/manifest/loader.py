@@ -18,7 +18,7 @@ from runner import defaults
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
-from runner.manifest.expect import expectations
+from runner.manifest.expect import clean_up_allowed, expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
 from runner.manifest.model import Batch, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
@@ -165,8 +165,10 @@ class _TaskBuilder:
             )
         durations = self.durations(fields, sources)
         expect = expectations(fields, sources, self.error)
+        after_ok = clean_up_allowed(fields, sources, self.error)
         combos = self.combinations(index, entry)
-        if missing or unpinned or durations is None or expect is None or combos is None:
+        broken = missing or unpinned or not after_ok
+        if broken or durations is None or expect is None or combos is None:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -262,6 +264,7 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            after=str(fields.get("after", "keep")),
             model=text["model"],
             labels=labels,
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
