@@ -12,12 +12,14 @@ leaves nothing half done that the next apply cannot see.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, as_completed
+from functools import partial
 from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
 from runner.errors import AuthError, TasksError
 from runner.execute.results import Event, Outcome, TaskResult
+from runner.execute.workers import Workers
 from runner.plan import Action
 
 if TYPE_CHECKING:
@@ -45,9 +47,10 @@ def clean_up(
     ]
     if not due:
         return False
-    pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
+    # Daemon workers: after Ctrl-C a request still on the wire must not keep the command alive.
+    pool = Workers(min(max(1, parallelism), len(due)))
     futures: dict[Future[str], tuple[Action, TaskResult]] = {
-        pool.submit(backend.clean_up, task, action.after): (action, result)
+        pool.submit(partial(backend.clean_up, task, action.after)): (action, result)
         for action, result, task in due
     }
     try:
@@ -58,9 +61,12 @@ def clean_up(
         for future, (_, result) in futures.items():
             if not future.done():
                 result.clean_up = UNFINISHED
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.abandon()
         return True
-    pool.shutdown()
+    except BaseException:
+        pool.abandon()
+        raise
+    pool.close()
     return False
 
 
