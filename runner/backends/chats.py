@@ -339,7 +339,7 @@ class ChatsBackend:
             pinned = found if found and made_for(_labels(item), found.name) else None
             removing = bool(pinned and pinned.transition != "delete")
             stopping = bool(pinned and pinned.transition == "start")
-            live = not item.raw.get("archived")
+            live = item.status != "archived"
             if (after == "remove" and (live or removing)) or (after == "stop" and stopping):
                 pending.add(item.id)
         return pending
@@ -535,7 +535,8 @@ class ChatsBackend:
             workspace_agent_healthy=None,
             workspace_app_id=None,
             initial_prompt=origin.prompt,
-            status="active",
+            # Archived (by `after: remove`): listed only with `q=archived:true`, never watched.
+            status="archived" if chat.archived else "active",
             current_state=TaskState(state, message, "", chat.updated_at),
             created_at=chat.created_at,
             updated_at=chat.updated_at,

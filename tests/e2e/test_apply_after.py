@@ -179,6 +179,21 @@ def test_after_remove_on_chats_archives_them_deletes_their_workspaces_and_stays_
     assert len(creates) == 1
 
 
+def test_a_removed_chat_whose_agent_failed_is_done_too(make_sim: Any, tmp_path: Path) -> None:
+    """A chat in `error` is archived as it is (CHATS-CONTRACT 7.2); the next apply neither
+    creates it again nor waits on it (an archived chat is never listed by a poll)."""
+    sim = make_sim("2.38.0")
+    body = CHATS.format(after="remove").split("  - name: two")[0]
+    path = write(tmp_path, body.replace("one [sim:work=1]", "one [sim:error]"))
+    first = apply(sim, path, code=1)
+    assert "failed" in first.stdout and "removed" in first.stdout
+    assert set(chats(sim, archived=True)) == {"one"} and chats(sim, archived=False) == {}
+    mark = len(sim.requests)
+    second = apply(sim, path)
+    assert "1 unchanged" in second.stdout and "archived" in second.stdout
+    assert writes(sim, mark) == []
+
+
 def test_after_stop_on_tasks_pauses_each_task_and_a_second_apply_changes_nothing(
     make_sim: Any, tmp_path: Path
 ) -> None:
