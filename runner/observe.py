@@ -68,14 +68,7 @@ class Observation:
     @cached_property
     def _index(self) -> dict[tuple[str, str], ObservedTask]:
         # Built once, so planning thousands of tasks stays linear.
-        index: dict[tuple[str, str], ObservedTask] = {}
-        # Oldest first: where two share a name (applies raced on Chats), the survivor is found.
-        for observed in sorted(self.tasks, key=lambda o: ownership.survival_order(o.task)):
-            task = observed.task
-            name = task.name.lower()
-            index.setdefault((task.owner_name.lower(), name), observed)
-            index.setdefault((task.owner_id.lower(), name), observed)
-        return index
+        return _by_owner_and_name(self.tasks)
 
     def find_finished(self, owner: str, coder_name: str) -> ObservedTask | None:
         """The oldest finished item named `coder_name` of `owner` (see `find`)."""
@@ -83,12 +76,7 @@ class Observation:
 
     @cached_property
     def _finished_index(self) -> dict[tuple[str, str], ObservedTask]:
-        index: dict[tuple[str, str], ObservedTask] = {}
-        for observed in sorted(self.finished, key=lambda o: ownership.survival_order(o.task)):
-            task = observed.task
-            index.setdefault((task.owner_name.lower(), task.name.lower()), observed)
-            index.setdefault((task.owner_id.lower(), task.name.lower()), observed)
-        return index
+        return _by_owner_and_name(self.finished)
 
     def duplicates(self, batch: str) -> list[ObservedTask]:
         """`batch`'s tasks that share a name with an older one of the batch (`find` gives
@@ -132,6 +120,20 @@ class Observation:
         facts.sort(key=lambda f: str(f[0]))
         digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
         return f"sha256:{digest}"
+
+
+def _by_owner_and_name(
+    items: Iterable[ObservedTask],
+) -> dict[tuple[str, str], ObservedTask]:
+    """`items` by (owner name or id, item name), lower-cased. Oldest first: where two share a
+    name (applies raced on Chats), the survivor is found."""
+    index: dict[tuple[str, str], ObservedTask] = {}
+    for observed in sorted(items, key=lambda o: ownership.survival_order(o.task)):
+        task = observed.task
+        name = task.name.lower()
+        index.setdefault((task.owner_name.lower(), name), observed)
+        index.setdefault((task.owner_id.lower(), name), observed)
+    return index
 
 
 def resolve_owner_name(owner: str, me: User, users: Mapping[str, User]) -> str:

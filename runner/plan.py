@@ -224,28 +224,27 @@ def _removed(
     the same spec, is the task done (nothing to do but finish its clean-up); without one, or
     with --replace, or where the spec changed, it is created again."""
     archived = observation.find_finished(owner, desired.coder_name)
-    create = Action(
-        ActionKind.CREATE,
-        desired.name,
-        owner,
-        desired.coder_name,
-        desired,
-        follow_ups=desired.follow_ups,
-    )
+    create = _create(desired, owner)
     if archived is None or not archived.owned(desired.batch):
         return create
     reasons = drift_reasons(desired, archived, resolved)
     if reasons or options.replace:
         why = f"differs: {'; '.join(reasons)}" if reasons else "--replace creates it again"
         return replace(create, reasons=(f"removed as {archived.task.id}, which {why}",))
+    done = len(desired.follow_ups)  # an archived chat takes none: nothing is left to send
+    return replace(
+        create, kind=ActionKind.NOOP, task_id=archived.task.id, follow_ups=(), delivered=done
+    )
+
+
+def _create(desired: DesiredTask, owner: str) -> Action:
     return Action(
-        ActionKind.NOOP,
+        ActionKind.CREATE,
         desired.name,
         owner,
         desired.coder_name,
         desired,
-        archived.task.id,
-        delivered=len(desired.follow_ups),
+        follow_ups=desired.follow_ups,
     )
 
 
@@ -320,14 +319,7 @@ def _plan_task(
     resolved: ResolvedTask | None,
 ) -> Action:
     if existing is None:
-        return Action(
-            ActionKind.CREATE,
-            desired.name,
-            owner,
-            desired.coder_name,
-            desired,
-            follow_ups=desired.follow_ups,
-        )
+        return _create(desired, owner)
     task = existing.task
     if not existing.owned(desired.batch):
         shown = task.display_name or task.name
