@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from runner import defaults, ownership
 from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
-from runner.execute.cleanup import clean_up
+from runner.execute.cleanup import Entry, clean_up
 from runner.execute.contact import Contact
 from runner.execute.details import read_details
 from runner.execute.expectations import judge, matches_text
@@ -103,14 +103,11 @@ def execute(
     )
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
     interrupted = engine.run()
-    ran = not interrupted and engine.stopped is None  # after lost contact, nothing to read
-    if ran:
-        items = [(run.result, run.task) for run in runs] + [(r, t) for _, r, t in static]
-        read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
-    judge(plan.actions, results)
-    if ran:
-        entries = [(run.action, run.result, run.task) for run in runs] + static
-        interrupted = clean_up(backend, entries, settings.parallelism, emit)
+    entries = [(run.action, run.result, run.task) for run in runs] + static
+    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
+        interrupted = _conclude(backend, entries, settings.parallelism, emit)
+    else:
+        judge(plan.actions, results)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
@@ -119,6 +116,22 @@ def execute(
         server_version=server.version,
         dashboard_url=server.dashboard_url,
     )
+
+
+def _conclude(
+    backend: Backend,
+    entries: list[Entry],
+    parallelism: int,
+    emit: Callable[[Event], None],
+) -> bool:
+    """After a run that ended: read the reports' details, judge the expectations, then clean
+    up what asks for it (outcomes are final only once judged). True when interrupted."""
+    actions = [action for action, _, _ in entries]
+    results = [result for _, result, _ in entries]
+    items = [(result, task) for _, result, task in entries]
+    read_details(backend, items, parallelism, matches_text(actions, results))
+    judge(actions, results)
+    return clean_up(backend, entries, parallelism, emit)
 
 
 @dataclass(frozen=True)

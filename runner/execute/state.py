@@ -157,6 +157,23 @@ class Watch:
 
 
 @dataclass(frozen=True)
+class Progress:
+    """What a run carries from phase to phase beside its step: the task it follows and what it
+    did to it. Replaced as a whole, never changed in place, like the state."""
+
+    task: Task | None = None  # the task as last created, adopted or listed
+    delivered: int = 0  # follow-ups the logs or this run's sends show delivered
+    deadline: float | None = None  # when the wait runs out (set once, when it begins)
+    not_before: float = 0.0  # no request before this (a retry's pause)
+    # The chat this run created and follows; every poll checks no older one of its item is
+    # live (the first may not show one whose create began earlier but ended later).
+    created_id: str = ""
+    confirmed: bool = False  # a poll has shown the chat created alone
+    # The run's own create lost a race: it watches the kept chat, the run that made it sends.
+    observer: bool = False
+
+
+@dataclass(frozen=True)
 class Deleting:
     step: Literal[Step.DELETE, Step.DELETE_ASKED] = Step.DELETE
 
