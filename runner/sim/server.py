@@ -53,6 +53,8 @@ class SimServer:
     `now` replaces the wall clock (Unix seconds), for callers that move time themselves.
     `enable_ai_tasks` is Coder's CODER_ENABLE_AI_TASKS on 2.36 and 2.37 (None: the release's
     default); other releases refuse it where it contradicts them (`SimVersion.serves_tasks`).
+    `request_price_micros` is what the AI Gateway charges per chat model request (USD micros;
+    0: nothing priced), which `GET {P}/{chat}/cost` sums (CHATS-CONTRACT 7.4).
     """
 
     url: str
@@ -74,6 +76,7 @@ class SimServer:
         build_version: str = "",
         experiments: Sequence[str] = (),
         now: Callable[[], float] | None = None,
+        request_price_micros: int = 0,
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -102,7 +105,14 @@ class SimServer:
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
         generation = ChatGeneration.of(self.version, experiments)
-        self.chats = ChatStore(generation, self.directory, self.clock, rng, self.store.workspaces)
+        self.chats = ChatStore(
+            generation,
+            self.directory,
+            self.clock,
+            rng,
+            self.store.workspaces,
+            request_price_micros=request_price_micros,
+        )
         install_chat_routes(self.api, self.chats)
         install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}

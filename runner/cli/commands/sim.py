@@ -88,6 +88,13 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     default="",
     help="Comma-separated experiments to enable, e.g. `agents` (Chats on 2.32 and 2.33).",
 )
+@click.option(
+    "--request-price",
+    default="0",
+    show_default=True,
+    help="US dollars the AI Gateway charges per chat model request (one per turn), as the "
+    "chat cost route (v2.36+) reports them; 0 prices nothing.",
+)
 @click.option("--fail-rate", **_numeric(float, "0"), help="Share of requests failed with 503.")
 @click.option(
     "--lose-rate", **_numeric(float, "0"), help="Share of responses lost after the work is done."
@@ -103,6 +110,7 @@ def command(
     time_scale: float,
     enable_ai_tasks: bool | None,
     experiments: str,
+    request_price: str,
     fail_rate: float,
     lose_rate: float,
     seed: int | None,
@@ -111,6 +119,7 @@ def command(
 
     Prints CODER_URL and CODER_SESSION_TOKEN first, so `eval` or a test can pick them up.
     """
+    from runner.money import parse_usd
     from runner.sim.server import SimServer
 
     _check(0 <= port <= 65535, f"--port: {port} is not a port number (0 to 65535)")
@@ -119,6 +128,10 @@ def command(
     _check(0 <= fail_rate <= 1, f"--fail-rate: must be between 0 and 1, got {fail_rate}")
     _check(0 <= lose_rate <= 1, f"--lose-rate: must be between 0 and 1, got {lose_rate}")
     _check_switch(coder_version, enable_ai_tasks)
+    try:
+        price = parse_usd(request_price.strip())
+    except ValueError as error:
+        raise InvalidInputError(f"--request-price: {error}") from None
     try:
         server = SimServer(
             coder_version=coder_version,
@@ -133,6 +146,7 @@ def command(
             lose_rate=lose_rate,
             build_version=build_version.strip(),
             experiments=[e for e in experiments.split(",") if e.strip()],
+            request_price_micros=price,
         )
     except ValueError as error:
         raise InvalidInputError(f"--coder-version: {error}") from None

@@ -8,13 +8,16 @@ then an assistant reply) and the chat goes back to `waiting`. Directives, anywhe
 - `[sim:requires-action]`: the turn ends in `requires_action`, waiting for a client tool result.
 - `[sim:pr]`: the agent opens a pull request; the chat's `diff_status` shows it after the turn.
 - `[sim:subagent]` (on create): the agent starts one sub-agent chat, idle, under the new chat.
+- `[sim:turns=B1,B2,...]` (on create): how the chat's successive turns end, as for the Tasks
+  agent (runner/sim/directives.py): `fail` ends the turn in `error`, `stall` works an hour,
+  `tests-fail` and `tests-pass` change the reply; each chat counts its own turns.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from runner.sim.directives import parse_directives
+from runner.sim.directives import STALL_SECONDS, TEST_REPLIES, parse_directives
 
 
 @dataclass(frozen=True)
@@ -24,6 +27,16 @@ class ChatDirectives:
     work_seconds: float
     outcome: str  # waiting | error | requires_action
     opens_pr: bool
+    reply: str | None = None  # what the agent says instead of its usual reply
+
+
+def scripted(directives: ChatDirectives, behaviour: str) -> ChatDirectives:
+    """`directives` as a `[sim:turns=…]` behaviour changes them for one turn."""
+    if behaviour == "fail":
+        return replace(directives, outcome="error")
+    if behaviour == "stall":
+        return replace(directives, work_seconds=STALL_SECONDS)
+    return replace(directives, reply=TEST_REPLIES.get(behaviour))
 
 
 def parse_chat_directives(text: str) -> ChatDirectives:
