@@ -113,7 +113,7 @@ class SimServer:
             self.store.workspaces,
             request_price_micros=request_price_micros,
         )
-        install_chat_routes(self.api, self.chats)
+        install_chat_routes(self.api, self.chats, self.faults)
         install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]
