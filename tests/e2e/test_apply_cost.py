@@ -375,3 +375,50 @@ def test_usd_renders_cents_and_every_smaller_digit() -> None:
         "$0.000125",
         "$10.00",
     ]
+
+
+def test_a_retry_is_skipped_once_the_budget_is_reached(stepped_sim: Any, tmp_path: Path) -> None:
+    """The failed first attempt spends the whole budget: its retry message is never sent."""
+    sim, result, report = applied(
+        stepped_sim,
+        tmp_path,
+        """\
+version: 1
+batch: spent-retry
+defaults: {budget: "0.40", retries: 1}
+tasks:
+  - name: flaky
+    prompt: "flaky [sim:turns=fail,ok]"
+""",
+        price=PRICE,
+    )
+    assert result.code == 4, result.output
+    (flaky,) = report["tasks"]
+    assert flaky["outcome"] == "skipped", flaky
+    assert flaky["error"] == "budget reached: spent $0.40 of $0.40"
+    (chat,) = batch_chats(sim)
+    assert [m.role for m in chat.messages].count("user") == 1  # no retry message
+
+
+def test_a_retried_chat_counts_its_cost_once(stepped_sim: Any, tmp_path: Path) -> None:
+    """A retried chat's cost is read again with its first attempt included, and the budget
+    counts the difference: two retries that together stay under it both go out."""
+    sim, result, report = applied(
+        stepped_sim,
+        tmp_path,
+        """\
+version: 1
+batch: retried-spend
+defaults: {budget: "1.50", max_running: 1, retries: 1}
+tasks:
+  - name: first
+    prompt: "first [sim:turns=fail,ok]"
+  - name: second
+    prompt: "second [sim:turns=fail,ok]"
+""",
+        price=PRICE,
+    )
+    ok(result, sim)
+    assert [(t["outcome"], t["attempts"]) for t in report["tasks"]] == [("ok", 2), ("ok", 2)]
+    assert [t["cost"]["usd"] for t in report["tasks"]] == ["0.80", "0.80"]
+    assert report["cost"]["usd"] == "1.60"  # over the budget only after the last retry ended
