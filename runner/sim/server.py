@@ -19,6 +19,7 @@ from typing import Any
 from runner import defaults
 from runner.sim.apierror import ApiError
 from runner.sim.auth import authenticate
+from runner.sim.chats.capacity import chat_capacity_of
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.routes import install as install_chat_routes
 from runner.sim.chats.store import ChatStore
@@ -53,6 +54,8 @@ class SimServer:
     `now` replaces the wall clock (Unix seconds), for callers that move time themselves.
     `enable_ai_tasks` is Coder's CODER_ENABLE_AI_TASKS on 2.36 and 2.37 (None: the release's
     default); other releases refuse it where it contradicts them (`SimVersion.serves_tasks`).
+    `chat_capacity` (root, sub-agent) caps the chats worked on at once, as an unlicensed
+    v2.37+ deployment does at (5, 10); None (the default) is uncapped, as a licensed one is.
     """
 
     url: str
@@ -74,6 +77,7 @@ class SimServer:
         build_version: str = "",
         experiments: Sequence[str] = (),
         now: Callable[[], float] | None = None,
+        chat_capacity: tuple[int, int] | None = None,
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -102,7 +106,14 @@ class SimServer:
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
         generation = ChatGeneration.of(self.version, experiments)
-        self.chats = ChatStore(generation, self.directory, self.clock, rng, self.store.workspaces)
+        self.chats = ChatStore(
+            generation,
+            self.directory,
+            self.clock,
+            rng,
+            self.store.workspaces,
+            capacity=chat_capacity_of(generation, chat_capacity),
+        )
         install_chat_routes(self.api, self.chats)
         install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}

@@ -14,6 +14,8 @@ import uuid
 from typing import Any
 
 from runner.sim.apierror import ApiError, Validation, not_found
+from runner.sim.chats import capacity as pools
+from runner.sim.chats.capacity import Capacity
 from runner.sim.chats.chat_json import chat_json, message_json, queued_json
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
@@ -52,8 +54,11 @@ class ChatStore:
         clock: SimClock,
         rng: random.Random,
         workspaces: list[Workspace],
+        capacity: Capacity | None = None,
     ) -> None:
         self.gen = gen
+        #: Concurrent-agent caps (CHATS-CONTRACT 7.4); None: every turn is worked on at once.
+        self.capacity = capacity
         self.directory = directory
         self.clock = clock
         self.rng = rng
@@ -72,7 +77,15 @@ class ChatStore:
         return next(self._message_ids)
 
     def _settle(self, chat: ChatRecord, now: float) -> None:
-        chat.advance(now, self.clock, self._next_id)
+        if self.capacity is None:
+            chat.advance(now, self.clock, self._next_id)
+        else:  # a turn ending anywhere may start this chat's: settle the deployment
+            pools.settle(self.chats, now, self.capacity, self.clock, self._next_id)
+
+    @property
+    def _hold(self) -> bool:
+        """New turns wait for a capacity slot (admitted by the next settle)."""
+        return self.capacity is not None
 
     def _status(self, chat: ChatRecord, now: float) -> str:
         self._settle(chat, now)
@@ -233,7 +246,7 @@ class ChatStore:
                 chat.build_id = workspace.latest.id
                 chat.agent_id = workspace.latest.agent_id
             if text is not None:
-                chat.start_turn(text, now, self.clock, self._next_id, owner.id)
+                chat.start_turn(text, now, self.clock, self._next_id, owner.id, hold=self._hold)
                 if workspace is not None and gen.context_messages:
                     # The first turn runs on the bound workspace: its context follows the
                     # first user message (CHATS-CONTRACT 7.2).
@@ -285,8 +298,16 @@ class ChatStore:
     # -- one chat --------------------------------------------------------------------------
 
     def get(self, caller: SimUser, chat_ref: str) -> dict[str, Any]:
+        """`GET {P}/{chat}`; only this read derives `queued_for_capacity` (`omitempty`), the
+        list never does (CHATS-CONTRACT 7.4; `exp_chats.go` and codersdk/chats.go, erickirt/coder
+        c9a1e2bce)."""
         with self.lock:
-            return self._json(self.find(caller, chat_ref), self.clock.now())
+            chat = self.find(caller, chat_ref)
+            now = self.clock.now()
+            status = self._status(chat, now)
+            queued = chat.turn is not None and chat.turn.queued_for_capacity and not chat.archived
+            children = self._children(chat, now)
+            return chat_json(self.gen, self.directory, chat, status, children, queued=queued)
 
     def messages(self, caller: SimUser, chat_ref: str, query: dict[str, str]) -> dict[str, Any]:
         """`GET {P}/{chat}/messages`: newest first; `after_id` alone ascends (for polling)."""
@@ -349,7 +370,13 @@ class ChatStore:
                 raise ApiError(409, "Chat is not in a state that accepts new messages.")
             if status in ("waiting", "error"):
                 message = chat.start_turn(
-                    text, now, self.clock, self._next_id, caller.id, model_config_id=model
+                    text,
+                    now,
+                    self.clock,
+                    self._next_id,
+                    caller.id,
+                    model_config_id=model,
+                    hold=self._hold,
                 )
                 return {"message": message_json(chat.id, message), "queued": False}
             if len(chat.queue) >= MAX_QUEUED:
