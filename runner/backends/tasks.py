@@ -47,6 +47,9 @@ class TasksBackend:
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         return self.client.list_tasks(owner=owner)
 
+    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+        return list(watched)  # a task's agent starts when its workspace does
+
     def ownership_mark(self, item: Task) -> str | None:
         return self.client.server.ownership_mark(item)
 

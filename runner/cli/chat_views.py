@@ -98,6 +98,14 @@ def chat_status(client: ChatsClient, identifier: str, *, output: str) -> None:
     from runner.render.chat_tables import chat_table
 
     chat = _chat(client, identifier)
+    if (
+        chat.status == "running"
+        and client.server.capacity_limits
+        and not is_uuid(identifier.strip())
+    ):
+        # Found by its labels in the list, which never says whether it waits for capacity.
+        with error_context(f'get chat "{chat.id}"'):
+            chat = client.get_chat(chat.id)
     if output == "json":
         click.echo(go_json(dict(chat.raw)))
     else:

@@ -114,6 +114,9 @@ class Chat:
     #: turn running, ended in error, or not yet labelled); None from a release without the
     #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
     turn_summary: str | None = None
+    #: Running but not worked on: waiting for a concurrent-agent slot. Only a single-chat read
+    #: of a v2.37+ server says so (`omitempty`); a list row never does (CHATS-CONTRACT 7.4).
+    queued_for_capacity: bool = False
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
@@ -145,6 +148,8 @@ class Chat:
             raw=data,
             last_model_config_id=_str(data, "last_model_config_id"),
             turn_summary=_summary(data) if server is None or server.owner_names else None,
+            queued_for_capacity=(server is None or server.capacity_limits)
+            and data.get("queued_for_capacity") is True,
         )
 
     @property

@@ -80,6 +80,12 @@ class ChatServerInfo:
         return self._at_least(2, 36)
 
     @property
+    def capacity_limits(self) -> bool:
+        """v2.37+: an unlicensed deployment works on only so many chats at once; a single-chat
+        read says which wait (`queued_for_capacity`; CHATS-CONTRACT 7.4, commit 119f2b1dd)."""
+        return self._at_least(2, 37)
+
+    @property
     def supports_status_filter(self) -> bool:
         """v2.37+ (GA): `status:` in the list's `q`; older servers are filtered client-side."""
         return self._at_least(2, 37)

@@ -26,6 +26,7 @@ from runner.execute.results import ApplyReport, Event, Notice, TaskResult
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.state import Step
 from runner.execute.static import static_result, still_to_wait_for
+from runner.execute.timing import lost_contact_after, poll_interval
 from runner.execute.versions import VersionVerdicts
 from runner.execute.workers import Workers
 from runner.observe import Observation
@@ -71,7 +72,7 @@ def execute(
     emit = on_event or (lambda event: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
-    poll = settings.poll_interval or _poll_interval(plan)
+    poll = settings.poll_interval or poll_interval(plan)
     run_settings = RunSettings(
         idle_grace=settings.idle_grace,
         poll_interval=poll,
@@ -97,7 +98,7 @@ def execute(
     limits = _Limits(
         parallelism=max(1, settings.parallelism),
         poll=poll,
-        lost_contact_after=settings.lost_contact_after or _lost_contact_after(plan),
+        lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
         progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
     )
     engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
@@ -317,6 +318,8 @@ class _Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
+        waits = [listed[i] for i in {self.runs[i].result.task_id for i in watching} if i in listed]
+        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:
@@ -338,14 +341,3 @@ class _Engine:
         done = len(self.runs) - len(self.active)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
         self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
-
-
-def _poll_interval(plan: Plan) -> float:
-    intervals = [a.desired.poll_interval_seconds for a in plan.actions if a.desired]
-    return min(intervals) if intervals else defaults.POLL_INTERVAL_SECONDS
-
-
-def _lost_contact_after(plan: Plan) -> float:
-    """The most patient task's grace: the run stops only when every task would."""
-    graces = [a.desired.lost_contact_after_seconds for a in plan.actions if a.desired]
-    return max(graces) if graces else defaults.LOST_CONTACT_AFTER_SECONDS

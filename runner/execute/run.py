@@ -28,6 +28,7 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
+from runner.execute.hold import CapacityHold
 from runner.execute.requests import (
     Created,
     NotYet,
@@ -131,6 +132,7 @@ class TaskRun:
         self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
         self.delivered = action.delivered if action.logs_verified else 0
         self.deadline: float | None = None  # when the wait runs out (set once, when it begins)
+        self.hold = CapacityHold()  # time queued for capacity, not counted by the deadline
         self.not_before = 0.0  # no request before this (a retry's pause)
         self._replaced_id = existing.id if action.kind is ActionKind.REPLACE and existing else ""
         # The chat this run created and follows; every poll checks no older one of its item is
@@ -223,7 +225,9 @@ class TaskRun:
     def check_deadline(self, now: float) -> None:
         """End the run with a timeout once its wait has run past the task's timeout."""
         state = self.state
-        if self.done or state.step.asked or self.deadline is None or now < self.deadline:
+        if self.done or state.step.asked or self.deadline is None:
+            return
+        if now < self.hold.deadline(self.deadline, now):
             return
         what = {
             Phase.DELETE: "the delete was still refused",
@@ -447,6 +451,7 @@ class TaskRun:
             self.delivered = count
             self.result.follow_ups_sent += 1
             self._note(f"sent follow-up {count}/{len(self._follow_ups())}")
+            self.hold.turn(now)
             if self.task is not None:
                 watch = replace(watch, sent=SentMark.of(self.task, now))
         if self._follow_ups_left():
@@ -494,6 +499,8 @@ class TaskRun:
             return
         self.task = task
         self._record_task(task)
+        if self.hold.see(task.queued_for_capacity, now):
+            self._event("queued for capacity: its timeout waits until the agent starts on it")
         watch, readiness = self._readiness(state.watch, task, now)
         if readiness is Readiness.PAUSED:
             self._paused(state, watch, now)
@@ -595,6 +602,7 @@ class TaskRun:
             timeout = self.desired.timeout_seconds if self.desired else DELETE_TIMEOUT_SECONDS
             self.deadline = now + timeout
             self.result.wait_started_at = time.time()
+            self.hold.turn(now)
 
     def _record_task(self, task: Task) -> None:
         changed = (self.result.status, self.result.state) != (task.status, task.state)

@@ -28,6 +28,8 @@ def _pull_request(chat: Chat) -> str:
 def _status(chat: Chat) -> str:
     if chat.status == "error" and chat.last_error is not None:
         return f"error: {' '.join(chat.last_error.message.split())}"
+    if chat.queued_for_capacity:  # only a single-chat read says so (CHATS-CONTRACT 7.4)
+        return f"{chat.status} (queued for capacity)"
     return chat.status
 
 

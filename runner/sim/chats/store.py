@@ -42,6 +42,8 @@ _SEARCH_KEYS: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
 )
 _GA_STATUSES = ("waiting", "running", "error", "requires_action", "interrupting")
 SYSTEM_PROMPT_LIMIT = 10_000
+#: Seconds between two turn-starting writes on a capped deployment (see `ChatStore._stamp`).
+STAMP_STEP = 1e-5
 
 
 class ChatStore:
@@ -59,6 +61,7 @@ class ChatStore:
         self.gen = gen
         #: Concurrent-agent caps (CHATS-CONTRACT 7.4); None: every turn is worked on at once.
         self.capacity = capacity
+        self._last_stamp = float("-inf")
         self.directory = directory
         self.clock = clock
         self.rng = rng
@@ -81,6 +84,15 @@ class ChatStore:
             chat.advance(now, self.clock, self._next_id)
         else:  # a turn ending anywhere may start this chat's: settle the deployment
             pools.settle(self.chats, now, self.capacity, self.clock, self._next_id)
+
+    def _stamp(self, now: float) -> float:
+        """`now` for a write that starts a turn. Coder stamps rows with the database's NOW(), in
+        microseconds, and orders the capacity queue by that `updated_at` (capacity.py): two
+        creates never share a stamp, though a stepped test clock stands still between them."""
+        if self.capacity is not None:
+            now = max(now, self._last_stamp + STAMP_STEP)
+            self._last_stamp = now
+        return now
 
     @property
     def _hold(self) -> bool:
@@ -227,8 +239,8 @@ class ChatStore:
             if isinstance(raw_title, str):
                 title = raw_title.strip()
         client_type = "ui" if body.get("client_type") == "ui" else "api"
-        now = self.clock.now()
         with self.lock:
+            now = self._stamp(self.clock.now())
             workspace = self._workspace(caller, _uuid_field(body, "workspace_id"), org_id)
             chat = ChatRecord(
                 id=self._uuid(),
@@ -364,7 +376,7 @@ class ChatStore:
             assert text is not None
             model = self._model(body) or None
             behavior = body.get("busy_behavior") or "queue"
-            now = self.clock.now()
+            now = self._stamp(self.clock.now())
             status = self._status(chat, now)
             if status == "requires_action":
                 raise ApiError(409, "Chat is not in a state that accepts new messages.")
