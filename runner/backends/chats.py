@@ -586,7 +586,8 @@ def _state(chat: Chat) -> tuple[str, str]:
     """The Tasks state a chat status stands for (CHATS-CONTRACT 3, 1.13 and 7.2), with its
     message.
 
-    `waiting` is both "finished" and "waiting for input": idle. `error` and `requires_action`
+    `waiting` is both "finished" and "waiting for input": idle, once no sub-agent of the chat
+    is busy. `error` and `requires_action`
     (this tool declares no client tools) end the agent's work as a failure. A status this
     client does not know is waited on as busy and shown as Coder sent it, never taken for done.
     """
@@ -595,6 +596,11 @@ def _state(chat: Chat) -> tuple[str, str]:
         return "failed", (error.message if error else "") or "the chat is in error"
     if chat.status == "requires_action":
         return "failed", "needs tool results"
+    busy = len(chat.busy_children)
+    if chat.status == "waiting" and busy:
+        # Whether Coder keeps a root busy while its sub-agents run is open (CHATS-CONTRACT,
+        # open question 5): a root is not done while any of them still works.
+        return "working", f"{busy} sub-agent(s) still working"
     if chat.status == "waiting":
         return "idle", ""
     if chat.status in BUSY_STATUSES:

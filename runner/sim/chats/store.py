@@ -17,6 +17,7 @@ from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.chats import capacity as pools
 from runner.sim.chats.capacity import Capacity
 from runner.sim.chats.chat_json import chat_json, message_json, queued_json
+from runner.sim.chats.directives import parse_chat_directives, plain_text
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
 from runner.sim.chats.models import default_configs
@@ -264,13 +265,17 @@ class ChatStore:
                     # first user message (CHATS-CONTRACT 7.2).
                     chat.inject_context(now, self._next_id)
             self.chats.append(chat)
-            if text is not None and "[sim:subagent]" in text:
-                self.chats.append(self._sub_agent(chat, now))
+            work = parse_chat_directives(text).subagent if text is not None else None
+            if text is not None and work is not None:
+                self.chats.append(self._sub_agent(chat, now, work, text))
             return self._json(chat, now)
 
-    def _sub_agent(self, root: ChatRecord, now: float) -> ChatRecord:
-        """An idle sub-agent chat the agent of `root` started (no labels of its own)."""
-        return ChatRecord(
+    def _sub_agent(self, root: ChatRecord, now: float, work: float, prompt: str) -> ChatRecord:
+        """A sub-agent chat the agent of `root` started (no labels of its own): idle, or busy
+        with a delegated task for `work` seconds. Its status does not change its root's: whether
+        Coder's does is open (CHATS-CONTRACT, open question 5), so the root may be `waiting`
+        while its sub-agent still runs, the case a client must not take for done."""
+        child = ChatRecord(
             id=self._uuid(),
             owner_id=root.owner_id,
             org_id=root.org_id,
@@ -282,6 +287,10 @@ class ChatStore:
             updated_at=now,
             parent_id=root.id,
         )
+        if work:
+            task = f"Sub-task of: {plain_text(prompt)} [sim:work={work:g}]"
+            child.start_turn(task, now, self.clock, self._next_id, root.owner_id, hold=self._hold)
+        return child
 
     def _model(self, body: dict[str, Any]) -> str:
         """`model_config_id` of a create or send: one of the deployment's enabled configs, else
@@ -437,6 +446,21 @@ class ChatStore:
             chat.updated_at = now
             return self._json(chat, now)
 
+    def _check_family_archive(
+        self, chat: ChatRecord, family: list[ChatRecord], archived: bool, now: float
+    ) -> None:
+        """Archive state changes only on a root chat, and a root is archived only when its
+        whole family is `waiting` or `error` (CHATS-CONTRACT 7.2, main `chatstate/
+        transitions.go`; `ErrArchiveRequiresRootChat` in `exp_chats.go`, erickirt/coder
+        c9a1e2bce); before the refactor, any chat was (1.9)."""
+        if chat.parent_id:
+            raise ApiError(400, "Chat archive state can only be changed on the root chat.")
+        if archived and any(self._status(c, now) not in ("waiting", "error") for c in family):
+            raise ApiError(
+                409,
+                "Cannot archive an active chat. Interrupt or wait for the chat to finish first.",
+            )
+
     def update(self, caller: SimUser, chat_ref: str, body: dict[str, Any]) -> None:
         """`PATCH {P}/{chat}` (204): title, labels (replaced whole), archived."""
         with self.lock:
@@ -448,19 +472,13 @@ class ChatStore:
                 if archived == chat.archived:
                     state = "archived" if archived else "not archived"
                     raise ApiError(400, f"Chat is already {state}.")
-                # Only `waiting` and `error` chats are archived (CHATS-CONTRACT 7.2, main
-                # `chatstate/transitions.go`); before the refactor, any chat was (1.9).
-                if (
-                    archived
-                    and self.gen.state_refactor
-                    and self._status(chat, now) not in ("waiting", "error")
-                ):
-                    raise ApiError(
-                        409,
-                        "Cannot archive an active chat. Interrupt or wait for the chat to "
-                        "finish first.",
-                    )
-                chat.archived = archived
+                family = [chat, *(c for c in self.chats if c.parent_id == chat.id)]
+                if self.gen.state_refactor:
+                    self._check_family_archive(chat, family, archived, now)
+                # The family goes together (`ArchiveChatByID`: `WHERE id = @id OR root_chat_id
+                # = @id`, chats.sql, erickirt/coder c9a1e2bce; CHATS-CONTRACT 1.6).
+                for member in family:
+                    member.archived = archived
             if labels is not None:
                 chat.labels = labels
             title = body.get("title")
