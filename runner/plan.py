@@ -262,74 +262,75 @@ def _plan_task(
     resolved: ResolvedTask | None,
 ) -> Action:
     if existing is None:
-        return Action(
-            ActionKind.CREATE,
-            desired.name,
-            owner,
-            desired.coder_name,
-            desired,
-            follow_ups=desired.follow_ups,
-        )
+        return _action(ActionKind.CREATE, desired, owner, follow_ups=desired.follow_ups)
     task = existing.task
     if not existing.owned(desired.batch):
         shown = task.display_name or task.name
-        return Action(
+        return _action(
             ActionKind.CONFLICT,
-            desired.name,
-            owner,
-            desired.coder_name,
             desired,
+            owner,
             task_id=task.id,
             reasons=(f"the name is held by a task this batch does not own ({shown!r})",),
         )
     reasons = drift_reasons(desired, existing, resolved)
     if reasons:
         replace = options.replace or desired.on_drift == "replace"
-        return Action(
+        return _action(
             ActionKind.REPLACE if replace else ActionKind.DRIFT,
-            desired.name,
-            owner,
-            desired.coder_name,
             desired,
+            owner,
             task_id=task.id,
             follow_ups=desired.follow_ups if replace else (),
             reasons=reasons,
         )
+    return _plan_follow_ups(desired, owner, existing)
+
+
+def _plan_follow_ups(desired: DesiredTask, owner: str, existing: ObservedTask) -> Action:
+    """An owned task that matches the manifest: send what its logs do not show delivered."""
+    task_id = existing.task.id
     if not desired.follow_ups:
-        return Action(ActionKind.NOOP, desired.name, owner, desired.coder_name, desired, task.id)
+        return _action(ActionKind.NOOP, desired, owner, task_id=task_id)
     if existing.inputs is None:
-        return Action(
+        return _action(
             ActionKind.SEND,
-            desired.name,
-            owner,
-            desired.coder_name,
             desired,
-            task_id=task.id,
+            owner,
+            task_id=task_id,
             follow_ups=desired.follow_ups,
             logs_verified=False,
             reasons=(f"delivery unverified: {existing.logs_error or 'logs not read'}",),
         )
     done = delivered_count(existing.inputs, desired.prompt, desired.follow_ups)
     pending = desired.follow_ups[done:]
-    if not pending:
-        return Action(
-            ActionKind.NOOP,
-            desired.name,
-            owner,
-            desired.coder_name,
-            desired,
-            task.id,
-            delivered=done,
-        )
+    kind = ActionKind.SEND if pending else ActionKind.NOOP
+    return _action(kind, desired, owner, task_id=task_id, follow_ups=pending, delivered=done)
+
+
+def _action(
+    kind: ActionKind,
+    desired: DesiredTask,
+    owner: str,
+    *,
+    task_id: str | None = None,
+    follow_ups: tuple[str, ...] = (),
+    delivered: int = 0,
+    logs_verified: bool = True,
+    reasons: tuple[str, ...] = (),
+) -> Action:
+    """The action on a manifest entry: named as the manifest and Coder name it."""
     return Action(
-        ActionKind.SEND,
+        kind,
         desired.name,
         owner,
         desired.coder_name,
         desired,
-        task_id=task.id,
-        follow_ups=pending,
-        delivered=done,
+        task_id=task_id,
+        follow_ups=follow_ups,
+        delivered=delivered,
+        logs_verified=logs_verified,
+        reasons=reasons,
     )
 
 

@@ -318,7 +318,8 @@ class _Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
-        waits = [listed[i] for i in {self.runs[i].result.task_id for i in watching} if i in listed]
+        ids = {self.runs[index].result.task_id for index in watching}
+        waits = [task for task_id, task in listed.items() if task_id in ids]
         listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()

@@ -8,31 +8,29 @@ up, so a turn seen queued has been queued since it began (its create or its send
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 
-@dataclass
+@dataclass(frozen=True)
 class CapacityHold:
-    """How long the run's item has waited for capacity, across its turns."""
+    """How long the run's item has waited for capacity, across its turns; replaced, never
+    changed in place, like the rest of a run's progress."""
 
     held: float = 0.0
     turn_at: float | None = None  # when the current turn began
     since: float | None = None  # queued from then on, as far as is known
 
-    def turn(self, now: float) -> None:
+    def turn(self, now: float) -> CapacityHold:
         """A turn began (a create or a send)."""
-        self.see(False, now)
-        self.turn_at = now
+        return replace(self.seen(False, now), turn_at=now)
 
-    def see(self, queued: bool, now: float) -> bool:
-        """A poll showed the item queued for capacity, or not; True when it begins to be."""
+    def seen(self, queued: bool, now: float) -> CapacityHold:
+        """A poll showed the item queued for capacity, or not."""
         if queued and self.since is None:
-            self.since = now if self.turn_at is None else self.turn_at
-            return True
+            return replace(self, since=now if self.turn_at is None else self.turn_at)
         if not queued and self.since is not None:
-            self.held += now - self.since
-            self.since = None
-        return False
+            return replace(self, held=self.held + now - self.since, since=None)
+        return self
 
     def deadline(self, deadline: float, now: float) -> float:
         """`deadline` moved on by the time spent queued, until `now`."""

@@ -10,11 +10,12 @@ change of step is checked against `TRANSITIONS`, in `transition`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import ClassVar, Literal
 
 from runner.coder.models import Task
+from runner.execute.hold import CapacityHold
 from runner.execute.results import Outcome
 
 
@@ -154,6 +155,24 @@ class Watch:
     sent: SentMark | None = None  # set by a send, cleared once the agent reports anew
     broken_since: float | None = None  # first poll of the current stretch in error/unknown
     missing: int = 0  # polls in a row the task was not listed
+
+
+@dataclass(frozen=True)
+class Progress:
+    """What a run carries from phase to phase beside its step: the task it follows and what it
+    did to it. Replaced as a whole, never changed in place, like the state."""
+
+    task: Task | None = None  # the task as last created, adopted or listed
+    delivered: int = 0  # follow-ups the logs or this run's sends show delivered
+    deadline: float | None = None  # when the wait runs out (set once, when it begins)
+    not_before: float = 0.0  # no request before this (a retry's pause)
+    # The chat this run created and follows; every poll checks no older one of its item is
+    # live (the first may not show one whose create began earlier but ended later).
+    created_id: str = ""
+    confirmed: bool = False  # a poll has shown the chat created alone
+    # The run's own create lost a race: it watches the kept chat, the run that made it sends.
+    observer: bool = False
+    hold: CapacityHold = field(default_factory=CapacityHold)  # time queued for capacity (hold.py)
 
 
 @dataclass(frozen=True)

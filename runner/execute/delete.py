@@ -1,0 +1,43 @@
+"""Deleting a task: a prune's delete, or the old task of a replace (then created anew)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+from runner.coder.models import Task
+from runner.errors import ConflictError, NotFoundError, ServerError, TransportError
+from runner.execute import ending, record, timeout
+from runner.execute.requests import Op, delete_op
+from runner.execute.results import Outcome
+from runner.execute.state import Creating, Deleting, Step
+from runner.plan import ActionKind
+
+if TYPE_CHECKING:
+    from runner.execute.run import TaskRun
+
+
+def start_delete(run: TaskRun, task: Task) -> Op:
+    run.go(Deleting(Step.DELETE_ASKED))
+    return delete_op(run.backend, task)
+
+
+def finish_delete(run: TaskRun, error: BaseException | None, now: float) -> None:
+    if error is None or isinstance(error, NotFoundError):
+        what = "deleted" if error is None else "already gone"
+        replaced = run.action.kind is ActionKind.REPLACE
+        record.task_gone(run, what, replaced=replaced)
+        if replaced:
+            run.go(Creating())
+            run.update(replace(run.progress, task=None))
+        else:
+            ending.end(run, Outcome.DELETED, now, note="" if error is None else what)
+        return
+    if isinstance(error, (ConflictError, ServerError, TransportError)):
+        # A build is still running (e.g. right after create): try again shortly.
+        timeout.begin_wait(run, now)
+        run.retry_later(now)
+        run.go(Deleting())
+        record.event(run, f"delete not accepted yet ({ending.reason(error)}); retrying")
+        return
+    ending.fail(run, error, now)
