@@ -63,11 +63,11 @@ def test_the_timeout_still_ends_a_chat_that_works_too_long_after_its_wait() -> N
 
 
 def test_a_turn_seen_queued_was_queued_since_it_began() -> None:
-    hold = CapacityHold()
-    hold.turn(10.0)  # a send at 10
-    assert hold.see(False, 12.0) is False  # not known queued yet (no read this poll)
-    assert hold.see(True, 20.0) is True  # a turn is never queued again once taken up
-    assert hold.see(True, 30.0) is False
+    hold = CapacityHold().turn(10.0)  # a send at 10
+    hold = hold.seen(False, 12.0)  # not known queued yet (no read this poll)
+    hold = hold.seen(True, 20.0)  # a turn is never queued again once taken up: since 10
+    assert hold.seen(True, 30.0) == hold
     assert hold.deadline(100.0, 30.0) == 120.0
-    hold.see(False, 40.0)
+    hold = hold.seen(False, 40.0)
     assert hold.deadline(100.0, 99.0) == 130.0  # 30 s held, from 10 to 40
+    assert hold.turn(50.0).deadline(100.0, 60.0) == 130.0  # what was held stays held
