@@ -15,13 +15,20 @@ from __future__ import annotations
 import json
 import math
 import re
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_WAITS, Result, ok, run_tasks, running_tasks, sim_env, write_manifest
+from conftest import (
+    FAST_WAITS,
+    Result,
+    ok,
+    run_tasks,
+    running_tasks,
+    sim_env,
+    until,
+    write_manifest,
+)
 from stepped_time import step_per_look
 
 from runner.backends.chat_capacity import PROBES_PER_POLL
@@ -42,16 +49,6 @@ tasks:
 """
 LIST = re.compile(r"^/api/v2/chats$")
 ONE_CHAT = re.compile(r"^/api/v2/chats/[0-9a-f-]{36}$")
-
-
-def until(done: Callable[[], bool], timeout: float = 60.0) -> bool:
-    """Whether `done()` came true within `timeout` (checked as the store changes)."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def created(sim: Any) -> int:

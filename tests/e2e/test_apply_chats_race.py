@@ -17,8 +17,7 @@ import collections
 import contextlib
 import json
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,7 @@ from conftest import (
     run_tasks,
     sim_env,
     start_tasks,
+    until,
     write_manifest,
 )
 from stepped_time import SteppedTime
@@ -58,16 +58,6 @@ INTERRUPTS = "/api/*/chats/*/interrupt"
 EVENTS = 60.0
 #: Server seconds (at the tests' time scale) of one turn of the manifest's agents.
 TURN = 1000 * TEST_TIME_SCALE
-
-
-def until(done: Callable[[], bool]) -> bool:
-    """Whether `done()` came true within the events' timeout (checked as the store changes)."""
-    deadline = time.monotonic() + EVENTS
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
 
 
 def answered(sim: Any, suffix: str) -> int:
