@@ -83,7 +83,9 @@ def test_destroy_interrupts_a_busy_sub_agent_and_archives_only_the_root(
     sim, now = stepped_sim("2.38.0", time_scale=1.0)
     env = sim_env(sim)
     path = write_manifest(tmp_path, BODY)
+    # A sub-agent busy far longer than destroy's patience with Coder's 409 (about 15 s).
     body = BODY.replace("batch: family\n", "batch: family\ndefaults: {wait: none}\n")
+    body = body.replace(f"subagent={CHILD_WORK}", "subagent=100000")
     ok(run_tasks(["apply", write_manifest(tmp_path, body), "--yes"], env=env), sim)
     now.advance(2 * ROOT_WORK)  # the root is `waiting`, its sub-agent still busy
     root, child = family(sim)
