@@ -19,7 +19,7 @@ from runner.sim.server import SimServer
 
 POLL = "1s"
 WAIT_TIMEOUT = "8s"
-MEMORY_LIMIT_MB = 150.0
+MEMORY_LIMIT_MB = 100.0
 TASK_ROUTES = ("/api/v2/tasks", "/api/experimental/tasks")
 
 

@@ -37,7 +37,7 @@ from runner.manifest.model import Batch
 from runner.observe import Observation, observe
 from runner.plan import Plan, PlanOptions, make_plan
 from runner.planfile import SavedPlan
-from runner.preflight import ResolvedTask, task_key
+from runner.preflight import ResolvedTask, require_cost, task_key
 
 #: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -167,6 +167,8 @@ def plan_batch(
 ) -> Prepared:
     """Preflight, observe and plan a batch already loaded (or built in code)."""
     options = options or PlanOptions()
+    server = f"Coder {backend.server.short_version} on {backend.kind}"
+    require_cost(batch, backend.has_cost, server)
     resolved = backend.resolve(batch.tasks)
     owners = {t.owner: resolved[task_key(t)].owner for t in batch.tasks}
     observation = observe(backend, batch, owners=owners, all_visible=options.prune)
@@ -210,13 +212,21 @@ def run(
     on_notice: Callable[[Notice], None] | None = None,
 ) -> ApplyReport:
     """Carry out the prepared plan; every event goes to `on_event`, run-wide notices to
-    `on_notice`."""
+    `on_notice`. The manifest's `max_running` holds unless the settings (`--max-running`) set
+    one; its budget always holds."""
+    settings = settings or ExecuteSettings()
+    limits = prepared.batch.limits
+    settings = replace(
+        settings,
+        max_running=settings.max_running or limits.max_running,
+        budget_micros=limits.budget_micros,
+    )
     return execute(
         prepared.backend,
         prepared.plan,
         prepared.observation,
         prepared.resolved,
-        settings or ExecuteSettings(),
+        settings,
         on_event=on_event,
         on_notice=on_notice,
     )
@@ -249,8 +259,8 @@ def interrupted_before_run(name: str, plan: Plan | None, how: str) -> ApplyRepor
 
 
 def exit_code(report: ApplyReport) -> int:
-    """0 all converged; 4 some failed, or some missed an expectation; 5 a wait timed out (none
-    failed); 1 everything failed with an error.
+    """0 all converged; 4 some failed, some missed an expectation, or the budget skipped some;
+    5 a wait timed out (none failed); 1 everything failed with an error.
 
     An interrupted run is 130 whatever the tasks did, in the reports as well as the process;
     a run stopped by an error (lost contact, a revoked token) has that error's code.
@@ -262,6 +272,8 @@ def exit_code(report: ApplyReport) -> int:
     outcomes = [r.outcome for r in report.results]
     failed = sum(1 for o in outcomes if o is not None and o.is_failure)
     timed_out = outcomes.count(Outcome.TIMEOUT)
+    if Outcome.SKIPPED in outcomes:
+        return EXIT_PARTIAL_FAILURE  # the budget stopped the batch part-way
     # An agent that ran but missed its expectation is a result, not an error of the run.
     missed = any(r.unmet for r in report.results)
     if failed and failed == len(outcomes) and not missed:

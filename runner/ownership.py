@@ -10,6 +10,7 @@ server can show agrees, so a hand-made `nightly-foo` beside batch `nightly`, or 
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Protocol, TypeVar
@@ -37,9 +38,26 @@ def coder_name(batch: str, name: str) -> str:
     return f"{name}-{marker(batch)}"
 
 
-def display_name(batch: str, name: str) -> str:
-    """The display name a GA server shows: the batch, then the manifest's name."""
-    return f"{batch}: {name}"
+def display_name(batch: str, name: str, attempt: int = 1) -> str:
+    """The display name a GA server shows: the batch, then the manifest's name; a task created
+    again by a retry adds its attempt (` #2`), which a re-run reads back (Coder keeps
+    `display_name` as given, CONTRACT 1.3), so no attempt is made twice. Short, so the longest
+    batch (32) and name (25) stay within Coder's 64 characters."""
+    base = f"{batch}: {name}"
+    return base if attempt <= 1 else f"{base} #{attempt}"
+
+
+def attempt_of(batch: str, name: str, task_display_name: str | None) -> int:
+    """The attempt a task's display name carries (1 without a mark, or without display names)."""
+    if task_display_name is None:
+        return 1
+    match = _ATTEMPT.fullmatch(task_display_name[len(display_name(batch, name)) :])
+    if not task_display_name.startswith(display_name(batch, name)) or match is None:
+        return 1
+    return int(match.group(1) or 1)
+
+
+_ATTEMPT = re.compile(r"(?: #([2-9]|[1-9][0-9]+))?")
 
 
 def base_name(batch: str, task_name: str) -> str | None:
@@ -60,7 +78,10 @@ def owns(batch: str, task_name: str, task_display_name: str | None) -> bool:
         return False
     if task_display_name is None:
         return True
-    return task_display_name == display_name(batch, name)
+    base = display_name(batch, name)
+    return task_display_name.startswith(base) and (
+        _ATTEMPT.fullmatch(task_display_name[len(base) :]) is not None
+    )
 
 
 def chat_labels(batch: str, name: str) -> dict[str, str]:

@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from runner.errors import InvalidInputError
-from runner.manifest.model import BACKENDS, Batch, DesiredTask
+from runner.manifest.model import BACKENDS, Batch, BatchLimits, DesiredTask
+from runner.money import parse_usd, usd
 from runner.plan import Action, Plan, PlanOptions
 
 FORMAT = "coder-tasks-plan"
@@ -57,7 +58,8 @@ def plan_document(
     plan: Plan, batch: Batch, *, server_version: str = "", server_url: str = ""
 ) -> dict[str, Any]:
     """The plan as a JSON-ready document (format `coder-tasks-plan`, version 1 or 2)."""
-    expects = any(task.expect for task in batch.tasks)
+    # Expectations, retries and batch limits are version 2: an older reader would drop them.
+    expects = any(t.expect or t.retries for t in batch.tasks) or batch.limits != BatchLimits()
     document: dict[str, Any] = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION if expects else PLAIN_FORMAT_VERSION,
@@ -86,7 +88,30 @@ def plan_document(
     # Left out when `auto`, so such a plan reads exactly as plans made before the choice existed.
     if batch.backend != "auto":
         document["backend"] = batch.backend
+    limits = _limits_document(batch.limits)
+    if limits:
+        document["limits"] = limits
     return document
+
+
+def _limits_document(limits: BatchLimits) -> dict[str, Any]:
+    """`defaults.max_running` and `defaults.budget` as set (US dollars as a decimal string)."""
+    document: dict[str, Any] = {}
+    if limits.max_running is not None:
+        document["max_running"] = limits.max_running
+    if limits.budget_micros is not None:
+        document["budget"] = usd(limits.budget_micros).removeprefix("$")
+    return document
+
+
+def _limits(data: Any) -> BatchLimits:
+    """The limits `_limits_document` wrote; TypeError or ValueError for anything else."""
+    if not isinstance(data, Mapping):
+        raise TypeError("limits is not a mapping")
+    running, budget = data.get("max_running"), data.get("budget")
+    if running is not None and (not isinstance(running, int) or running < 1):
+        raise ValueError("limits.max_running is not a positive integer")
+    return BatchLimits(running, None if budget is None else parse_usd(str(budget)))
 
 
 def dumps(document: Mapping[str, Any]) -> str:
@@ -138,7 +163,13 @@ def load_plan(path: str, text: str) -> SavedPlan:
         if backend not in BACKENDS:
             raise ValueError(f"unknown backend {backend!r}")
         return SavedPlan(
-            batch=Batch(name, tasks, str(data.get("source") or path), backend),
+            batch=Batch(
+                name,
+                tasks,
+                str(data.get("source") or path),
+                backend,
+                _limits(data.get("limits") or {}),
+            ),
             options=plan_options,
             fingerprint=str(data["fingerprint"]),
             actions=tuple(data["actions"]),

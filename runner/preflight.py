@@ -21,7 +21,7 @@ from runner.errors import (
     Location,
     ManifestError,
 )
-from runner.manifest.model import DesiredTask
+from runner.manifest.model import Batch, DesiredTask
 from runner.resolve import (
     NoDefaultPreset,
     NotTaskTemplate,
@@ -105,6 +105,7 @@ def _texts(task: DesiredTask) -> list[tuple[str, Sequence[str]]]:
         ("name", [task.name]),
         ("prompt", [task.prompt]),
         ("follow_ups", task.follow_ups),
+        ("retry_prompt", [task.retry_prompt or ""]),
         ("owner", [task.owner]),
         *((field, [getattr(task, field) or ""]) for field in optional),
     ]
@@ -145,6 +146,23 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         for task in tasks
         if task.expect.pull_request == "merged"
     )
+    if errors:
+        raise ManifestError(errors)
+
+
+def require_cost(batch: Batch, has_cost: bool, server: str) -> None:
+    """A ManifestError at `defaults.budget` and at each task's `expect.max_cost` where the
+    server keeps no cost (`server` says which it is): a budget that is never reached, or a
+    cost never read, would pass unchecked (CHATS-CONTRACT 7.4: the cost route is v2.36+)."""
+    if has_cost:
+        return
+    why = f"needs the chat cost Coder keeps from v2.36 on (Coder Agents); {server} keeps none"
+    errors = []
+    if batch.limits.budget_micros is not None:
+        # A saved plan has no line for it: its file, and the setting's path.
+        where = batch.limits.budget_at or Location(batch.source, 0, 0, "defaults.budget")
+        errors.append(LocatedError(where, why))
+    errors += [located(t, f"expect.max_cost {why}") for t in batch.tasks if t.expect.max_cost]
     if errors:
         raise ManifestError(errors)
 

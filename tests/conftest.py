@@ -252,17 +252,6 @@ def read_until(
 FAST_WAITS = ("--poll-interval", "50ms", "--idle-grace", "100ms")
 
 
-def until(done: Callable[[], bool], timeout: float = 60.0) -> bool:
-    """Whether `done()` came true within `timeout` seconds (checked as a store changes: every
-    10 ms), for tests that wait on the simulator's state."""
-    deadline = time.monotonic() + timeout
-    while not done():
-        if time.monotonic() > deadline:
-            return False
-        time.sleep(0.01)
-    return True
-
-
 def write_manifest(tmp_path: Path, body: str, name: str = "batch.tasks.yaml") -> str:
     """Write a manifest into the test's directory; its path."""
     path = tmp_path / name

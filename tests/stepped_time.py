@@ -27,10 +27,16 @@ class SteppedTime:
 
 
 @contextmanager
-def step_per_look(now: SteppedTime, seconds: float, looks: Callable[[], int]) -> Iterator[None]:
+def step_per_look(
+    now: SteppedTime,
+    seconds: float,
+    looks: Callable[[], int],
+    step: Callable[[], None] | None = None,
+) -> Iterator[None]:
     """Move `now` on `seconds` each time `looks()` (e.g. the count of a client's polls) grows,
     from a background thread, while the block runs: the client sees time advance one step per
-    look (never more between two looks), however slowly the machine runs it."""
+    look (never more between two looks), however slowly the machine runs it. `step`, if
+    given, is called instead to move the time (e.g. only until something happened)."""
     stop = threading.Event()
 
     def drive() -> None:
@@ -39,7 +45,10 @@ def step_per_look(now: SteppedTime, seconds: float, looks: Callable[[], int]) ->
             count = looks()
             if count > seen:
                 seen = count
-                now.advance(seconds)
+                if step is None:
+                    now.advance(seconds)
+                else:
+                    step()
 
     driver = threading.Thread(target=drive, daemon=True)
     driver.start()
@@ -48,3 +57,13 @@ def step_per_look(now: SteppedTime, seconds: float, looks: Callable[[], int]) ->
     finally:
         stop.set()
         driver.join()
+
+
+def until(done: Callable[[], bool], timeout: float = 60.0) -> bool:
+    """Whether `done()` came true within `timeout` seconds (checked every 10 ms)."""
+    deadline = time.monotonic() + timeout
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True

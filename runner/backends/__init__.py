@@ -14,7 +14,7 @@ from typing import Protocol
 
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
-from runner.execute.results import ItemDetails
+from runner.execute.results import Cost, ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask
 
@@ -38,6 +38,10 @@ class Backend(Protocol):
     @property
     def can_resume(self) -> bool:
         """Whether a paused item can be resumed before sending to it."""
+
+    @property
+    def has_cost(self) -> bool:
+        """Whether the server keeps what each item cost (Chats v2.36+; never Tasks)."""
 
     def me(self) -> User:
         """The user the token belongs to."""
@@ -66,8 +70,12 @@ class Backend(Protocol):
     def dashboard_path(self, item: Task) -> str:
         """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
-        """Every input delivered to the item (its prompt first), in order."""
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
+        """Every input delivered to the item (its prompt first), in order.
+
+        `read`: read them from the server, retry messages and all, never from what ownership
+        marks prove (Chats' `tasks/follow-ups` label vouches for the follow-ups alone).
+        """
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
@@ -76,10 +84,17 @@ class Backend(Protocol):
         """Set aside `item`, a younger duplicate of a kept item (applies raced), before
         anything is sent to it; what the kept one uses stays (Chats: interrupt and archive)."""
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        """Whether a failed or timed-out item is retried by deleting and creating it again
+        (Tasks) rather than by a message to it (Chats: every non-archived chat takes one)."""
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         """Send a follow-up; raises AgentBusyError when the agent is working.
 
-        `after` is the batch's input it follows (the prompt, or the follow-up before it).
+        `after` is the batch's input it follows (the prompt, or the follow-up before it); None
+        for a retry, which goes out whether or not the failed attempt was answered.
+        `interrupt`: stop the agent's current work for it where the API can (Chats).
         False: the same text was found delivered (by a concurrent apply) meanwhile, and this
         copy was withdrawn before the agent saw it.
         """
@@ -89,6 +104,9 @@ class Backend(Protocol):
 
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
+
+    def cost(self, item: Task) -> Cost | None:
+        """What the item cost so far (with its sub-agents); None where the server has no cost."""
 
     def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         """What Coder knows of the item's result: its pull request, what the agent said last.

@@ -42,7 +42,7 @@ from runner.errors import (
     TransportError,
     UncertainOutcomeError,
 )
-from runner.execute.results import ItemDetails, PullRequest
+from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
 from runner.pinned import release_workspace
@@ -152,6 +152,17 @@ class ChatsBackend:
     def can_resume(self) -> bool:
         return False  # a chat is never paused; an interrupted one takes messages
 
+    @property
+    def has_cost(self) -> bool:
+        return self.chats.server.supports_cost
+
+    def cost(self, item: Task) -> Cost | None:
+        """`GET {P}/{chat}/cost`: the AI Gateway's total for the chat and its sub-agents."""
+        if not self.has_cost:
+            return None
+        found = self.chats.cost(item.id)
+        return Cost(found.total_cost_micros, found.request_count, found.unpriced_request_count)
+
     def me(self) -> User:
         if self._me is None:
             self._me = self.chats.me()
@@ -221,10 +232,10 @@ class ChatsBackend:
     def dashboard_path(self, item: Task) -> str:
         return f"/agents/{item.id}"
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         """The text of every message someone sent, oldest first (workspace context is not);
-        without a read where the chat's labels prove every follow-up delivered."""
-        spec = self._spec_of(item)
+        without a read where the chat's labels prove every follow-up delivered, unless `read`."""
+        spec = None if read else self._spec_of(item)
         if spec is not None:
             proven = _proven(item, spec)
             if proven is not None:
@@ -258,7 +269,11 @@ class ChatsBackend:
         too (adopted by name), so it stays."""
         self.chats.retire(self.chats.get_chat(item.id))
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return False  # retrying a failed chat is sending it a message (CHATS-CONTRACT 7.2)
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         """Send only after the agent answered `after`, the batch's last input (the executor
         reads the history right before each send, so that is known without another request).
 
@@ -267,7 +282,7 @@ class ChatsBackend:
         history or earlier in the queue (the survivor's history decides)."""
         with self._lock:
             history = self._histories.pop(item.id, None)
-        if history is not None and not answered(history, after):
+        if history is not None and after is not None and not answered(history, after):
             raise AgentBusyError(409, "the agent has not answered the last message yet")
         wanted = self._manifest_spec(item)
         model = wanted.resolved.model if wanted is not None else None
@@ -275,7 +290,11 @@ class ChatsBackend:
         try:
             # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
             result = self.chats.send_message(
-                item.id, text, model_config_id=model.id if model else None
+                item.id,
+                text,
+                # `interrupt` queues the message and stops the current turn (CHATS-CONTRACT 1.4)
+                busy_behavior="interrupt" if interrupt else "queue",
+                model_config_id=model.id if model else None,
             )
         except ApiError as error:
             if is_queue_full(error):

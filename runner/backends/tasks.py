@@ -10,7 +10,7 @@ from runner.coder.client import CoderClient
 from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
 from runner.errors import ConflictError, DeliveryUnverifiedError
-from runner.execute.results import ItemDetails
+from runner.execute.results import Cost, ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight
 
@@ -38,14 +38,22 @@ class TasksBackend:
     def can_resume(self) -> bool:
         return self.client.server.supports_pause
 
+    @property
+    def has_cost(self) -> bool:
+        return False  # Coder Tasks keep no cost
+
     def me(self) -> User:
         return self.client.me()
+
+    def cost(self, item: Task) -> Cost | None:
+        return None
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return preflight(self.client, desired)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
-        return self.client.list_tasks(owner=owner)
+        # A batch reads only decoded fields; keeping every body would double a poll's memory.
+        return self.client.list_tasks(owner=owner, keep_raw=False)
 
     def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
         return list(watched)  # a task's agent starts when its workspace does
@@ -56,7 +64,7 @@ class TasksBackend:
     def dashboard_path(self, item: Task) -> str:
         return f"/tasks/{item.owner_name}/{item.id}"
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         logs = self.client.get_logs(item)
         if logs.snapshot and not starts_with_prompt(logs, item):
             raise DeliveryUnverifiedError(SNAPSHOT_INCOMPLETE)
@@ -89,7 +97,11 @@ class TasksBackend:
         # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
         self.client.delete_task(item)
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return True  # a failed agent's task is made again; `send` cannot restart it
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
         return True
 

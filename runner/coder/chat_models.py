@@ -259,6 +259,24 @@ class Prompt:
 
 
 @dataclass(frozen=True)
+class ChatCost:
+    """`GET {P}/{chat}/cost` (v2.36+, CHATS-CONTRACT 7.4): the AI Gateway's records of a chat
+    and its sub-agents."""
+
+    total_cost_micros: int
+    request_count: int
+    unpriced_request_count: int
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> ChatCost:
+        return cls(
+            total_cost_micros=_int(data, "total_cost_micros"),
+            request_count=_int(data, "request_count"),
+            unpriced_request_count=_int(data, "unpriced_request_count"),
+        )
+
+
+@dataclass(frozen=True)
 class SendResult:
     """`CreateChatMessageResponse`: inserted at once (`message_id`) or queued (`queued_id`)."""
 

@@ -68,6 +68,12 @@ class ChatServerInfo:
         return self._at_least(2, 39)
 
     @property
+    def supports_cost(self) -> bool:
+        """v2.36+: `GET {P}/{chat}/cost`, what a chat and its sub-agents cost (CHATS-CONTRACT
+        7.4, PR #26649)."""
+        return self._at_least(2, 36)
+
+    @property
     def organization_models(self) -> bool:
         """v2.37+: models are listed per organization; before, by `model-configs` under the
         experimental prefix (CHATS-CONTRACT 7.3)."""

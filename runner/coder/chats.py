@@ -20,6 +20,7 @@ from runner.coder.chat_model_configs import ChatModelConfig, configs_from_list, 
 from runner.coder.chat_models import (
     ARCHIVABLE_STATUSES,
     Chat,
+    ChatCost,
     ChatMessage,
     MessagesPage,
     PinnedWorkspace,
@@ -301,6 +302,15 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             for p in items or []
             if isinstance(p, Mapping)
         ]
+
+    def cost(self, chat_id: str) -> ChatCost:
+        """What the chat and its sub-agents cost so far (v2.36+)."""
+        if not self.server.supports_cost:
+            raise UnsupportedServerError(
+                f"reading a chat's cost needs Coder v2.36 or later; this deployment runs "
+                f"Coder {self.server.short_version}"
+            )
+        return ChatCost.from_json(self._object("GET", f"{self._chat(chat_id)}/cost"))
 
     def send_message(
         self,

@@ -118,8 +118,10 @@ class CoderClient(ClientBase[ServerInfo]):
         owner: str | None = "me",
         status: str | None = None,
         organization: str | None = None,
+        keep_raw: bool = True,
     ) -> list[Task]:
-        """Tasks matching the filters, newest first. `owner=None` means every visible task."""
+        """Tasks matching the filters, newest first. `owner=None` means every visible task;
+        `keep_raw=False` keeps only the decoded fields (see `Task.from_json`)."""
         query = routes.task_query(owner=owner, organization=organization, status=status)
         path = self._tasks.collection()
         data = self._task_json("GET", path, params={"q": query})
@@ -129,7 +131,14 @@ class CoderClient(ClientBase[ServerInfo]):
         if not isinstance(items, list):
             raise unexpected(200, "GET", path, "no `tasks` list in the response")
         ga = self.server.supports_display_name
-        return [Task.from_json(t, has_display_name=ga) for t in items if isinstance(t, Mapping)]
+        tasks: list[Task] = []
+        for index, item in enumerate(items):
+            # Each body is let go once decoded, so a poll of thousands never holds every
+            # decoded body and every record at once.
+            items[index] = None
+            if isinstance(item, Mapping):
+                tasks.append(Task.from_json(item, has_display_name=ga, keep_raw=keep_raw))
+        return tasks
 
     def get_task(self, task_id: str, *, owner: str = "me") -> Task:
         """One task by id (GA servers also take a name). `me` works for any visible task."""

@@ -87,10 +87,38 @@ def resolve_connection(
     register_secret(urlsplit(clean_url).password)
 
     # A missing token is tolerated, as Coder's CLI does: the server then answers 401.
+    session, lookup = _session_token(token, clean_url, env, chosen_dir, directory)
+    pairs = _headers(headers, header_command, clean_url, env)
+
+    bundle = _first(ca_bundle, env.get("SSL_CERT_FILE"))
+    # Checking a bundle builds a TLS context (~90 ms): plain http never uses one.
+    if bundle and clean_url.lower().startswith("https:"):
+        # Name the source: a stale SSL_CERT_FILE set for other tools is easy to miss.
+        source = "--ca-bundle/TASKS_CA_BUNDLE" if _first(ca_bundle) else "SSL_CERT_FILE"
+        check_ca_bundle(bundle, source=source)
+
+    return Connection(
+        url=clean_url,
+        token=session or "",
+        headers=tuple(pairs),
+        ca_bundle=bundle or None,
+        token_lookup=tuple(lookup),
+    )
+
+
+def _session_token(
+    token: str | None,
+    clean_url: str,
+    env: Mapping[str, str],
+    chosen_dir: str | None,
+    directory: Path,
+) -> tuple[str | None, list[str]]:
+    """The session token (flag, environment, `coder login`'s keyring or file) and every place
+    looked in, for the hint when none is found."""
     session = _first(token, env.get("CODER_SESSION_TOKEN"))
     lookup: list[str] = ["--token", "CODER_SESSION_TOKEN"]
     if not session:
-        store = _login_keyring(env, chosen_dir, default_dir)
+        store = _login_keyring(env, chosen_dir, default_config_dir(env))
         if store is not None:
             session = keyring.token_for(
                 store.read(keyring.SERVICE) or b"", clean_url, store.description
@@ -110,7 +138,14 @@ def resolve_connection(
             "character an HTTP header cannot carry (a line break, control or non-ASCII "
             "character); copy it again"
         )
+    return session, lookup
 
+
+def _headers(
+    headers: Sequence[str], header_command: str | None, clean_url: str, env: Mapping[str, str]
+) -> list[tuple[str, str]]:
+    """The extra headers of every request (flags or CODER_HEADER, then the header command's);
+    the values of secret ones are registered for redaction."""
     header_lines = list(headers) if headers else parse_header_env(env.get("CODER_HEADER", ""))
     pairs = [parse_header(line, source="--header/CODER_HEADER") for line in header_lines]
     command = _first(header_command, env.get("CODER_HEADER_COMMAND"))
@@ -119,21 +154,7 @@ def resolve_connection(
     for name, value in pairs:
         if is_secret_header(name):
             register_secret(value)
-
-    bundle = _first(ca_bundle, env.get("SSL_CERT_FILE"))
-    # Checking a bundle builds a TLS context (~90 ms): plain http never uses one.
-    if bundle and clean_url.lower().startswith("https:"):
-        # Name the source: a stale SSL_CERT_FILE set for other tools is easy to miss.
-        source = "--ca-bundle/TASKS_CA_BUNDLE" if _first(ca_bundle) else "SSL_CERT_FILE"
-        check_ca_bundle(bundle, source=source)
-
-    return Connection(
-        url=clean_url,
-        token=session or "",
-        headers=tuple(pairs),
-        ca_bundle=bundle or None,
-        token_lookup=tuple(lookup),
-    )
+    return pairs
 
 
 def no_token_hint(connection: Connection) -> str:

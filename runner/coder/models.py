@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from types import MappingProxyType
 from typing import Any
 
 from runner.coder.provenance import keep
@@ -20,6 +21,10 @@ TASK_STATUSES = ("pending", "initializing", "active", "paused", "error", "unknow
 #: Agent lifecycle states in which the agent counts as neither starting nor shutting down.
 _STARTING = ("created", "starting")
 _SHUTTING_DOWN = ("shutting_down", "shutdown_timeout", "shutdown_error", "off")
+
+
+#: What a record decoded without its body holds in `raw`.
+_NO_BODY: Mapping[str, Any] = MappingProxyType({})
 
 
 def parse_time(value: str | None) -> datetime | None:
@@ -113,9 +118,15 @@ class Task:
     queued_for_capacity: bool = False
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], *, has_display_name: bool = True) -> Task:
+    def from_json(
+        cls, data: Mapping[str, Any], *, has_display_name: bool = True, keep_raw: bool = True
+    ) -> Task:
         """Decode a task; `display_name` exists on GA servers only (v2.29+), so the client
-        reads it only there (every key read must be one the server's contract declares)."""
+        reads it only there (every key read must be one the server's contract declares).
+
+        `keep_raw=False` drops the body once decoded: a batch polling thousands of tasks reads
+        only the fields above, and each kept body would hold its whole decoded JSON alive.
+        """
         health = data.get("workspace_agent_health")
         healthy = health.get("healthy") if isinstance(health, Mapping) else None
         state = data.get("current_state")
@@ -144,7 +155,7 @@ class Task:
             current_state=TaskState.from_json(state) if isinstance(state, Mapping) else None,
             created_at=parse_time(_opt_str(data, "created_at")),
             updated_at=parse_time(_opt_str(data, "updated_at")),
-            raw=keep(data),
+            raw=keep(data) if keep_raw else _NO_BODY,
         )
 
     @property

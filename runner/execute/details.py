@@ -1,4 +1,5 @@
-"""What Coder knows of each result after a run: its pull request and what the agent said last.
+"""What Coder knows of each result after a run: its pull request, what the agent said last, and
+(where the server keeps it) what it cost, unless its cost was read when its run ended.
 
 Backends take these from the item as the last poll saw it where they can; what they must read
 is read `parallelism` items at a time, so the reports of a thousand items wait for a few
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
@@ -38,20 +40,27 @@ def read_details(
     ]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
-        found = pool.map(lambda pair: _details(backend, pair[1], last_text(pair[0])), wanted)
+        found = pool.map(
+            lambda pair: _details(backend, pair[1], last_text(pair[0]), pair[0].cost is None),
+            wanted,
+        )
         for (result, _), details in zip(wanted, found, strict=True):
             if details is not None:
                 result.pull_request = details.pull_request
                 result.last_message = details.last_message
+                result.cost = result.cost or details.cost
                 result.details_read = True
     finally:
         # Stopped (Ctrl-C, a revoked token), the reads not yet begun are dropped.
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _details(backend: Backend, task: Task, last_text: bool) -> ItemDetails | None:
+def _details(backend: Backend, task: Task, last_text: bool, cost: bool) -> ItemDetails | None:
     try:
-        return backend.details(task, last_text=last_text)
+        details = backend.details(task, last_text=last_text)
+        if cost and backend.has_cost:
+            details = replace(details, cost=backend.cost(task))
+        return details
     except AuthError:
         raise
     except (ApiError, TransportError):

@@ -1,4 +1,5 @@
-"""Runs a plan: bounded parallelism for requests, one list per owner per poll for every wait.
+"""Runs a plan: a run for each task that needs one, stepped round after round (the plan's, then
+each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py).
 
 Each task's run makes at most one request at a time, on a pool of `parallelism` workers. All
 waiting is done by polling: one list request per owner each poll interval observes every task of
@@ -8,53 +9,27 @@ that guards each), deletes and resumes.
 
 from __future__ import annotations
 
-import contextlib
-import heapq
-import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import FIRST_COMPLETED, Future, wait
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from runner import defaults, ownership
 from runner.coder.models import Task
-from runner.errors import ApiError, AuthError, TasksError, TransportError
-from runner.execute.contact import Contact
-from runner.execute.details import read_details
-from runner.execute.expectations import judge, matches_text
-from runner.execute.results import ApplyReport, Event, Notice, TaskResult
+from runner.errors import TasksError
+from runner.execute.admission import Admission
+from runner.execute.results import ApplyReport, Event, Notice
+from runner.execute.retries import Attempted, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
-from runner.execute.state import Step
+from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
-from runner.execute.timing import lost_contact_after, poll_interval
+from runner.execute.stepper import Engine
 from runner.execute.versions import VersionVerdicts
-from runner.execute.workers import Workers
 from runner.observe import Observation
-from runner.plan import Plan
+from runner.plan import Action, Plan
 from runner.preflight import ResolvedTask, task_key
 
 if TYPE_CHECKING:
     from runner.backends import Backend
 
-#: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
-#: pacing on its rate-limit headers (runner/coder/pacing.py).
-DEFAULT_PARALLELISM = defaults.PARALLELISM
-#: On a stop, how long requests already sent may take to answer before they count as unknown.
-IN_FLIGHT_GRACE_SECONDS = 2.0
-
-
-@dataclass(frozen=True)
-class ExecuteSettings:
-    """Flags that override the manifest, and the engine's limits."""
-
-    parallelism: int = DEFAULT_PARALLELISM
-    poll_interval: float | None = None
-    idle_grace: float | None = None
-    no_state_after: float = defaults.NO_STATE_IDLE_AFTER_SECONDS
-    #: How long a task may stay in status error/unknown before it counts as failed.
-    broken_after: float = defaults.BROKEN_AFTER_SECONDS
-    #: How long polls may fail in a row before the run stops (overrides the manifest).
-    lost_contact_after: float | None = None
+__all__ = ["DEFAULT_PARALLELISM", "ExecuteSettings", "execute"]
 
 
 def execute(
@@ -62,14 +37,16 @@ def execute(
     plan: Plan,
     observation: Observation,
     resolved: Mapping[str, ResolvedTask],
-    settings: ExecuteSettings = ExecuteSettings(),
+    settings: ExecuteSettings | None = None,
     on_event: Callable[[Event], None] | None = None,
     on_notice: Callable[[Notice], None] | None = None,
 ) -> ApplyReport:
     """Carry out `plan`; return every task's result. Ctrl-C ends it with `interrupted` set;
     polls failing for `lost_contact_after`, or a token that stops working, end it with
     `stopped` set and the unfinished tasks' outcome unknown."""
+    settings = settings or ExecuteSettings()
     emit = on_event or (lambda event: None)
+    notify = on_notice or (lambda notice: None)
     server = backend.server
     existing = {o.task.id: o.task for o in observation.tasks}
     poll = settings.poll_interval or poll_interval(plan)
@@ -80,265 +57,58 @@ def execute(
         broken_after=settings.broken_after,
         dashboard_url=server.dashboard_url,
     )
-    results: list[TaskResult] = []
-    runs: list[TaskRun] = []
-    static: list[tuple[TaskResult, Task | None]] = []
     versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
+
+    def make_run(action: Action, task: Task | None, found: ResolvedTask | None) -> TaskRun:
+        return TaskRun(action, task, found, run_settings, emit, backend, versions)
+
+    entries: list[Attempted] = []
     for action in plan.actions:
         task = existing.get(action.task_id or "")
+        found = resolved.get(task_key(action.desired)) if action.desired else None
         if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
-            found = resolved.get(task_key(action.desired)) if action.desired else None
-            run = TaskRun(action, task, found, run_settings, emit, backend, versions)
-            runs.append(run)
-            results.append(run.result)
+            entries.append(Attempted(action, None, task, found, make_run(action, task, found)))
         else:
             result = static_result(backend, action, task, run_settings.dashboard_url)
-            results.append(result)
-            static.append((result, task))
-    limits = _Limits(
-        parallelism=max(1, settings.parallelism),
-        poll=poll,
-        lost_contact_after=settings.lost_contact_after or lost_contact_after(plan),
-        progress_every=poll * defaults.PROGRESS_EVERY_POLLS,
+            entries.append(Attempted(action, result, task, found))
+    limits = Limits.of(settings, plan, poll)
+    run_round = _round_runner(backend, plan.batch, entries, limits, notify, settings)
+    interrupted, stopped = conclude(
+        backend, entries, run_round, make_run, settings.parallelism, emit
     )
-    engine = _Engine(backend, plan.batch, runs, limits, on_notice or (lambda notice: None))
-    interrupted = engine.run()
-    if not interrupted and engine.stopped is None:  # after lost contact, nothing to read
-        items = [(run.result, run.task) for run in runs] + static
-        read_details(backend, items, settings.parallelism, matches_text(plan.actions, results))
-    judge(plan.actions, results)
     return ApplyReport(
         batch=plan.batch,
-        results=tuple(results),
+        results=tuple(e.result for e in entries),
         interrupted=interrupted,
-        stopped=engine.stopped,
+        stopped=stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
+        budget_micros=settings.budget_micros,
     )
 
 
-@dataclass(frozen=True)
-class _Limits:
-    parallelism: int
-    poll: float
-    lost_contact_after: float
-    progress_every: float
+def _round_runner(
+    backend: Backend,
+    batch: str,
+    entries: Sequence[Attempted],
+    limits: Limits,
+    notify: Callable[[Notice], None],
+    settings: ExecuteSettings,
+) -> RunRound:
+    """Runs each round of runs (the plan's, then each round of retries) on an engine of its
+    own. The budget counts every cost known so far, whichever round read it; the unchanged
+    items' cost is read (with a budget) before the first round starts."""
+    static = [(e.result, e.task) for e in entries if e.run is None]
 
+    def run_round(round_runs: Sequence[TaskRun]) -> tuple[bool, TasksError | None]:
+        nonlocal static
+        spent = sum(e.result.cost.micros for e in entries if e.result.cost is not None)
+        admission = Admission(
+            backend, round_runs, settings.max_running, settings.budget_micros, spent
+        )
+        engine = Engine(backend, batch, list(round_runs), limits, notify, admission)
+        interrupted = engine.run(static)
+        static = []
+        return interrupted, engine.stopped
 
-class _Engine:
-    """Steps the runs; each step touches only the runs something happened to.
-
-    Runs not yet done are kept by plan index in `active`; `ready` (a heap, so earlier tasks go
-    first) holds the ones that may want a request now, `timers` the ones waiting out a
-    `not_before`, `deadlines` every run's wait deadline, `watching` the ones whose next
-    step depends on a poll, and `parked` the ones waiting on another run's request. A step
-    costs the changes it handles, not the size of the batch.
-    """
-
-    def __init__(
-        self,
-        backend: Backend,
-        batch: str,
-        runs: list[TaskRun],
-        limits: _Limits,
-        notify: Callable[[Notice], None],
-    ) -> None:
-        self.backend = backend
-        self.batch = batch
-        self.runs = runs
-        self.poll = limits.poll
-        self.parallelism = limits.parallelism
-        self.limits = limits
-        self.notify = notify
-        self.futures: dict[Future[Any], int] = {}
-        self.last_poll = float("-inf")
-        self.active: dict[int, TaskRun] = {}
-        self.ready: list[int] = []
-        self.queued: set[int] = set()
-        self.timers: list[tuple[float, int]] = []
-        self.deadlines: list[tuple[float, int]] = []
-        self.has_deadline: set[int] = set()
-        self.overdue: set[int] = set()
-        self.watching: set[int] = set()
-        self.parked: set[int] = set()
-        self.contact = Contact(limits.lost_contact_after, notify)
-        self.last_progress = 0.0
-        self.stopped: TasksError | None = None
-
-    def run(self) -> bool:
-        """Drive every run to an outcome; True when interrupted."""
-        pool = Workers(self.parallelism)
-        try:
-            now = time.monotonic()
-            self.last_progress = now
-            for index, run in enumerate(self.runs):
-                run.start(now)
-                self.active[index] = run
-                self._touch(index)
-            while self.active and self.stopped is None:
-                self._step(pool)
-        except AuthError as error:
-            # e.g. the token was revoked: nothing more can be asked; report what is known.
-            self.stopped = error
-        except KeyboardInterrupt:
-            self._settle_in_flight()
-            for run in self.runs:
-                run.interrupt()
-            pool.abandon()
-            return True
-        except BaseException:
-            # e.g. the token stopped working: queued requests are dropped, not sent.
-            pool.abandon()
-            raise
-        if self.stopped is not None:
-            self._settle_in_flight()
-            for run in self.runs:
-                run.lose_contact(self.stopped.message)
-            pool.abandon()
-            return False
-        pool.close()
-        return False
-
-    def _settle_in_flight(self) -> None:
-        """Record what in-flight requests did, waiting a moment for them; the rest stay unknown.
-
-        A create answered just before the stop is then reported as created, not lost.
-        """
-        if not self.futures:
-            return
-        with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop now
-            wait(list(self.futures), timeout=IN_FLIGHT_GRACE_SECONDS)
-        now = time.monotonic()
-        for future, index in list(self.futures.items()):
-            if not future.done() or future.cancelled():
-                continue
-            del self.futures[future]
-            error = future.exception()
-            # Stopping anyway: an auth error leaves the run at the step that asked.
-            with contextlib.suppress(TasksError):
-                self.runs[index].finish(None if error else future.result(), error, now)
-
-    def _touch(self, index: int) -> None:
-        """File a run again after something happened to it."""
-        run = self.runs[index]
-        step = run.state.step
-        if step is Step.DONE:
-            self.active.pop(index, None)
-            self.watching.discard(index)
-            self.overdue.discard(index)
-            self.parked.discard(index)
-            return
-        if index not in self.queued:
-            self.queued.add(index)
-            heapq.heappush(self.ready, index)
-        if step.watches:
-            self.watching.add(index)
-        else:
-            self.watching.discard(index)
-        if run.deadline is not None and index not in self.has_deadline:
-            self.has_deadline.add(index)
-            heapq.heappush(self.deadlines, (run.deadline, index))
-
-    def _step(self, pool: Workers) -> None:
-        now = time.monotonic()
-        while self.timers and self.timers[0][0] <= now:
-            _, index = heapq.heappop(self.timers)
-            if index in self.active and index not in self.queued:
-                self.queued.add(index)
-                heapq.heappush(self.ready, index)
-        # Submit at most `parallelism` requests at a time: queued work waits its turn here.
-        while self.ready and len(self.futures) < self.parallelism:
-            index = heapq.heappop(self.ready)
-            self.queued.discard(index)
-            run = self.runs[index]
-            op = run.next_op(now)  # the run's state now shows the request asked
-            step = run.state.step
-            if op is not None:
-                self.watching.discard(index)
-                self.futures[pool.submit(op)] = index
-            elif step is Step.DONE:  # e.g. its template version was refused to another task
-                self._touch(index)
-            elif not step.asked and run.not_before > now:
-                heapq.heappush(self.timers, (run.not_before, index))
-            elif not step.asked and not step.watches:
-                # Waits on another run (a version's verdict): asked again when one finishes.
-                self.parked.add(index)
-        if self.watching and now >= self._next_poll():
-            self._observe(now)
-            self.last_poll = now
-        self._progress(now)
-        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
-        if self.timers:
-            timeout = min(timeout, max(0.01, self.timers[0][0] - now))
-        changed: list[int] = []
-        if self.futures:
-            finished, _ = wait(list(self.futures), timeout=timeout, return_when=FIRST_COMPLETED)
-            for future in finished:
-                index = self.futures.pop(future)
-                error = future.exception()
-                self.runs[index].finish(None if error else future.result(), error, time.monotonic())
-                changed.append(index)
-        else:
-            time.sleep(timeout)
-        if changed and self.parked:
-            changed.extend(self.parked)
-            self.parked.clear()
-        for index in changed:
-            self._touch(index)
-        now = time.monotonic()
-        if self.contact.failing:
-            return  # no deadline passes while the deployment cannot be seen
-        while self.deadlines and self.deadlines[0][0] <= now:
-            self.overdue.add(heapq.heappop(self.deadlines)[1])
-        for index in list(self.overdue):
-            run = self.runs[index]
-            run.check_deadline(now)
-            if run.state.step is Step.DONE:
-                self._touch(index)
-
-    def _next_poll(self) -> float:
-        """When to poll next: a poll interval after the last, or when the lost-contact window
-        closes, so that a run whose polls fail fast ends then, not a poll interval later."""
-        due = self.last_poll + self.poll
-        closes = self.contact.closes_at()
-        return due if closes is None else min(due, closes)
-
-    def _observe(self, now: float) -> None:
-        watching = sorted(self.watching)
-        owners = sorted({self.runs[i].action.owner for i in watching})
-        listed: dict[str, Task] = {}
-        for owner in owners:
-            try:
-                with self.contact.bound(now):
-                    tasks = self.backend.list_items(owner, self.batch)
-            except AuthError:
-                raise
-            except (ApiError, TransportError) as error:
-                self.stopped = self.contact.failed(error, now, time.monotonic())
-                return  # a failed poll observes nothing; the next one tries again
-            for task in tasks:
-                listed[task.id] = task
-        ids = {self.runs[index].result.task_id for index in watching}
-        waits = [task for task_id, task in listed.items() if task_id in ids]
-        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
-        by_name = ownership.by_name(listed.values())
-        self.contact.reached()
-        for index in watching:
-            run = self.runs[index]
-            if run.state.step.watches:
-                run.observe(listed, by_name, now)
-            self._touch(index)
-
-    def _progress(self, now: float) -> None:
-        """A line of counts at intervals, so a long wait shows life in a log."""
-        if now - self.last_progress < self.limits.progress_every:
-            return
-        self.last_progress = now
-        states: dict[str, int] = {}
-        for run in self.active.values():
-            result = run.result
-            what = result.state or result.status or run.state.step.phase.value
-            states[what] = states.get(what, 0) + 1
-        done = len(self.runs) - len(self.active)
-        parts = [f"{count} {state}" for state, count in sorted(states.items())]
-        self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
+    return run_round

@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from runner.execute.results import Expectation, Outcome, PullRequest, TaskResult
+from runner.execute.results import Cost, Expectation, Outcome, PullRequest, TaskResult
 from runner.manifest.model import Expectations
+from runner.money import parse_usd, usd
 from runner.plan import Action
 
 #: The most of a last message a pattern is matched against: its end, where agents conclude.
@@ -31,7 +32,7 @@ def judge(actions: Sequence[Action], results: Sequence[TaskResult]) -> None:
             result.outcome = Outcome.UNKNOWN
             result.error = "expectations not checked: the result could not be read"
             continue
-        result.expectations = check(expect, result.pull_request, result.last_message)
+        result.expectations = check(expect, result.pull_request, result.last_message, result.cost)
         if result.unmet:
             result.outcome = Outcome.FAILED
             unmet = "; ".join(e.one_line() for e in result.unmet)
@@ -52,9 +53,13 @@ def matches_text(
 
 
 def check(
-    expect: Expectations, pull_request: PullRequest | None, last_message: str
+    expect: Expectations,
+    pull_request: PullRequest | None,
+    last_message: str,
+    cost: Cost | None = None,
 ) -> list[Expectation]:
-    """Each expectation set, in schema order, against the pull request and last message."""
+    """Each expectation set, in schema order, against the pull request, last message and cost
+    (a cost not read is `unknown`, never a pass)."""
     checked = []
     if expect.pull_request is not None:
         got = _pull_request_found(pull_request)
@@ -66,6 +71,11 @@ def check(
         window = last_message.encode()[-MESSAGE_WINDOW_BYTES:].decode(errors="ignore")
         met = re.search(expect.message, window) is not None
         checked.append(Expectation("message", expect.message, _quoted(last_message), met))
+    if expect.max_cost is not None:
+        most = parse_usd(expect.max_cost)
+        got = "unknown" if cost is None else cost.usd
+        met = cost is not None and cost.micros <= most
+        checked.append(Expectation("max_cost", usd(most), got, met))
     return checked
 
 

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 
 
 def started(run: TaskRun) -> None:
-    run.result.started_at = time.time()
+    run.result.started_at = run.result.started_at or time.time()  # a retry keeps the first
 
 
 def wait_started(run: TaskRun) -> None:
@@ -62,8 +62,18 @@ def took(run: TaskRun, task: Task, how: str) -> None:
 
 
 def follow_up_sent(run: TaskRun, count: int) -> None:
+    if run.retry is not None:  # the retry message: not one of the manifest's follow-ups
+        note(run, f"sent the retry message (attempt {run.retry.attempt})")
+        return
     run.result.follow_ups_sent += 1
     note(run, f"sent follow-up {count}/{len(run.follow_ups())}")
+
+
+def delivered_already(run: TaskRun, count: int) -> None:
+    what = f"{count} follow-up(s) delivered"
+    if run.retry is not None:
+        what = f"the retry message (attempt {run.retry.attempt}) is delivered"
+    note(run, f"the logs show {what}; not sent again")
 
 
 def note(run: TaskRun, what: str) -> None:

@@ -48,6 +48,15 @@ class Sent:
 
 
 @dataclass(frozen=True)
+class Retry:
+    """A run that sends a retry message: which attempt it starts, and whether the agent's
+    current work (a timed-out attempt) is stopped for it."""
+
+    attempt: int
+    interrupt: bool = False
+
+
+@dataclass(frozen=True)
 class Resumed:
     """The resume was accepted."""
 
@@ -77,18 +86,33 @@ def retire_op(backend: Backend, task: Task) -> Op:
 
 
 def send_op(
-    backend: Backend, task: Task, desired: DesiredTask, delivered: int, *, sends: bool = True
+    backend: Backend,
+    task: Task,
+    desired: DesiredTask,
+    delivered: int,
+    *,
+    sends: bool = True,
+    retry: Retry | None = None,
 ) -> Op:
     """Send follow-up number `delivered + 1`, unless the logs show it delivered already.
 
     Without `sends` (a run whose own create lost a race: the run that made the kept chat
-    sends), only the logs are read, and `NotYet` says the follow-up is not there yet.
+    sends), only the logs are read, and `NotYet` says the follow-up is not there yet. With
+    `retry`, the follow-up is a retry message (runner/execute/retries.py): delivered when its
+    text is anywhere among the inputs, sent whatever the failed attempt answered.
     """
 
     def send() -> Sent | NotYet:
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
-        inputs = backend.delivered_inputs(task)
+        # A retry message is in no label's proof: for one, the inputs are read.
+        inputs = backend.delivered_inputs(task, read=retry is not None)
+        if retry is not None:
+            wanted = desired.follow_ups[delivered].strip()
+            if any(text.strip() == wanted for text in inputs):
+                return Sent(delivered + 1, already_delivered=True)
+            sent = backend.send(task, wanted, after=None, interrupt=retry.interrupt)
+            return Sent(delivered + 1, already_delivered=not sent)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
             return Sent(present, already_delivered=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from runner.errors import TasksError
+from runner.money import usd
 
 
 class Outcome(str, Enum):
@@ -20,6 +21,7 @@ class Outcome(str, Enum):
     TIMEOUT = "timeout"
     INTERRUPTED = "interrupted"
     UNKNOWN = "unknown"  # contact with the deployment was lost before the task ended
+    SKIPPED = "skipped"  # not created, or a follow-up not sent: the batch's budget was reached
 
     @property
     def is_failure(self) -> bool:
@@ -44,11 +46,34 @@ class PullRequest:
 
 
 @dataclass(frozen=True)
+class Cost:
+    """What a chat (with its sub-agents) cost, as Coder's AI Gateway recorded it
+    (`GET {P}/{chat}/cost`, CHATS-CONTRACT 7.4)."""
+
+    micros: int  # US dollars, in millionths (`total_cost_micros`)
+    requests: int
+    unpriced_requests: int  # requests the gateway could not price: the total leaves them out
+
+    @property
+    def usd(self) -> str:
+        """`$1.25`: cents, unless a smaller amount would show as nothing."""
+        return usd(self.micros)
+
+    def __add__(self, other: Cost) -> Cost:
+        return Cost(
+            self.micros + other.micros,
+            self.requests + other.requests,
+            self.unpriced_requests + other.unpriced_requests,
+        )
+
+
+@dataclass(frozen=True)
 class ItemDetails:
     """What Coder knows of an item's result, read once when its run ends."""
 
     pull_request: PullRequest | None = None
     last_message: str = ""  # a chat's last assistant message; a task's state message
+    cost: Cost | None = None  # None where the server keeps no cost (Tasks, Chats before v2.36)
 
 
 @dataclass(frozen=True)
@@ -56,7 +81,7 @@ class Expectation:
     """One `expect:` check of a task's result: what was wanted, what was found, and whether they
     agree."""
 
-    check: str  # pull_request | message
+    check: str  # pull_request | message | max_cost
     want: str
     got: str
     met: bool
@@ -85,8 +110,10 @@ class TaskResult:
     pull_request: PullRequest | None = None
     last_message: str = ""  # what the agent said last (see ItemDetails)
     details_read: bool = False  # pull_request and last_message hold what Coder said
+    cost: Cost | None = None  # read once the run ends (see ItemDetails); None: not known
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
+    attempts: int = 1  # the first try and each retry, as read back from the deployment
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None
     finished_at: float | None = None
@@ -138,6 +165,25 @@ class ApplyReport:
         """The pull requests the batch's agents opened, in plan order."""
         return [(r, r.pull_request) for r in self.results if r.pull_request is not None]
 
+    #: The batch's `defaults.budget` in US dollar micros, when it has one.
+    budget_micros: int | None = None
+
+    @property
+    def cost(self) -> Cost | None:
+        """What the batch's chats cost together, as far as known; None when no cost is."""
+        known = [r.cost for r in self.results if r.cost is not None]
+        return sum(known[1:], known[0]) if known else None
+
+    def cost_line(self) -> str | None:
+        """`Cost: $1.20 (3 requests, 0 unpriced) of a $1.00 budget.`; None when no cost is known."""
+        cost = self.cost
+        if cost is None:
+            return None
+        line = f"Cost: {cost.usd} ({cost.requests} requests, {cost.unpriced_requests} unpriced)"
+        if self.budget_micros is not None:
+            line += f" of a {usd(self.budget_micros)} budget"
+        return line + "."
+
     def count(self, outcome: Outcome) -> int:
         return sum(1 for r in self.results if r.outcome is outcome)
 
@@ -158,6 +204,7 @@ class ApplyReport:
             (Outcome.BLOCKED, "blocked"),
             (Outcome.INTERRUPTED, "interrupted"),
             (Outcome.UNKNOWN, "unknown"),
+            (Outcome.SKIPPED, "skipped"),
         ):
             if self.count(outcome):
                 parts.append(f"{self.count(outcome)} {label}")

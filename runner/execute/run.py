@@ -22,7 +22,7 @@ from runner import defaults
 from runner.coder.models import Task
 from runner.errors import AuthError
 from runner.execute import create, delete, ending, race, record, send, timeout, watch
-from runner.execute.requests import Op, Reply, resume_op, retire_op
+from runner.execute.requests import Op, Reply, Retry, resume_op, retire_op
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.state import (
     Adopting,
@@ -111,7 +111,18 @@ class TaskRun:
         self.tracker = ReadinessTracker(idle_grace=grace, no_state_after=settings.no_state_after)
         delivered = action.delivered if action.logs_verified else 0
         self.progress = Progress(task=existing, delivered=delivered)
+        self.retry: Retry | None = None  # set by `next_attempt`: this run sends a retry message
         self.state: State = initial_state(action.kind)
+
+    def next_attempt(self, result: TaskResult, retry: Retry | None = None) -> None:
+        """Run as the next attempt of the task whose earlier attempt `result` records (and go
+        on recording there). With `retry`, the action's last follow-up is the retry message,
+        sent at once whatever the failed attempt's agent shows; without, the action is the
+        replace that makes the task again (runner/execute/retries.py)."""
+        self.result = result
+        self.retry = retry
+        if retry is not None:
+            self.state = FollowingUp(Step.SEND)
 
     # -- engine interface -----------------------------------------------------------------
 
@@ -211,6 +222,10 @@ class TaskRun:
 
     def interrupt(self) -> None:
         ending.stop(self, Outcome.INTERRUPTED, "")
+
+    def skip(self, why: str, now: float) -> None:
+        """End a run the batch's budget stops before it creates or sends anything more."""
+        ending.end(self, Outcome.SKIPPED, now, error=why)
 
     def lose_contact(self, why: str) -> None:
         """End a run the deployment could no longer be asked about."""

@@ -30,7 +30,8 @@ def start_send(run: TaskRun, state: FollowingUp, task: Task, desired: DesiredTas
     """The next follow-up's send (its log read first); a run that lost the race only reads."""
     run.go(FollowingUp(Step.SEND_ASKED, state.watch))
     sends = not run.progress.observer
-    return send_op(run.backend, task, desired, run.progress.delivered, sends=sends)
+    delivered = run.progress.delivered
+    return send_op(run.backend, task, desired, delivered, sends=sends, retry=run.retry)
 
 
 def finish_send(
@@ -60,7 +61,7 @@ def finish_send(
 def _sent(run: TaskRun, watch: Watch, sent: Sent, now: float) -> None:
     count = sent.count
     if sent.already_delivered:
-        record.note(run, f"the logs show {count} follow-up(s) delivered; not sent again")
+        record.delivered_already(run, count)
         delivered = max(run.progress.delivered, count)
         run.update(replace(run.progress, delivered=delivered))
     else:

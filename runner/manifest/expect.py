@@ -36,7 +36,9 @@ def expectations(
     if fields.get("wait") == "none":
         report(at, "expect needs a wait: the task's `wait` is none, so nothing would be checked")
         ok = False
-    return Expectations(data.get("pull_request"), message) if ok else None
+    if not ok:
+        return None
+    return Expectations(data.get("pull_request"), message, data.get("max_cost"))
 
 
 def pattern_problem(pattern: str) -> str | None:

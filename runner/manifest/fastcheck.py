@@ -98,6 +98,19 @@ def _minimum(value: Any, _: dict[str, Any]) -> Check:
     return lambda instance: not _is_number(instance) or instance >= value
 
 
+def _maximum(value: Any, _: dict[str, Any]) -> Check:
+    return lambda instance: not _is_number(instance) or instance <= value
+
+
+def _unique_items(value: Any, _: dict[str, Any]) -> Check:
+    def unique(instance: Any) -> bool:
+        if not value or not isinstance(instance, list):
+            return True
+        return not any(_json_equal(a, b) for n, a in enumerate(instance) for b in instance[n + 1 :])
+
+    return unique
+
+
 def _min_items(value: Any, _: dict[str, Any]) -> Check:
     return lambda instance: not isinstance(instance, list) or len(instance) >= value
 
@@ -164,7 +177,9 @@ _KEYWORDS: dict[str, Callable[[Any, dict[str, Any]], Check]] = {
     "maxLength": _max_length,
     "pattern": _pattern,
     "minimum": _minimum,
+    "maximum": _maximum,
     "minItems": _min_items,
+    "uniqueItems": _unique_items,
     "minProperties": _min_properties,
     "required": _required,
     "items": _items,

@@ -20,7 +20,7 @@ from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
 from runner.manifest.expect import expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
-from runner.manifest.model import Batch, DesiredTask, Origin
+from runner.manifest.model import DEFAULT_RETRY_ON, Batch, BatchLimits, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
 from runner.manifest.schema import schema_problems
 from runner.manifest.source import check_source, read_source
@@ -28,8 +28,11 @@ from runner.manifest.templating import Namespace, Renderer, TemplateProblem, is_
 from runner.manifest.variables import environment_values
 from runner.manifest.wording import kind, one_line, quote, show
 from runner.manifest.yamltree import Document, PathPart, parse
+from runner.money import parse_usd
 
 #: Rendered fields that are single strings (follow_ups is a list of them).
+#: `defaults` keys that set the batch, not its tasks.
+BATCH_WIDE = ("backend", "budget", "max_running")
 TEXT_FIELDS = (
     "name",
     "prompt",
@@ -39,6 +42,7 @@ TEXT_FIELDS = (
     "owner",
     "organization",
     "model",
+    "retry_prompt",
 )
 _DURATIONS = {
     "timeout": defaults.TIMEOUT_SECONDS,
@@ -95,7 +99,23 @@ def load(
     if errors:
         raise ManifestError(_ordered(errors))
     backend = str((data.get("defaults") or {}).get("backend") or "auto")
-    return Batch(name=str(batch_name), tasks=tuple(tasks), source=path, backend=backend)
+    return Batch(
+        name=str(batch_name),
+        tasks=tuple(tasks),
+        source=path,
+        backend=backend,
+        limits=_limits(document, data.get("defaults") or {}),
+    )
+
+
+def _limits(document: Document, defaults: Mapping[str, Any]) -> BatchLimits:
+    """`defaults.max_running` and `defaults.budget`, which the schema has checked."""
+    budget = defaults.get("budget")
+    return BatchLimits(
+        max_running=defaults.get("max_running"),
+        budget_micros=None if budget is None else parse_usd(budget),
+        budget_at=None if budget is None else document.location(["defaults", "budget"]),
+    )
 
 
 def _tasks_can_be_built(data: dict[str, Any], bad_paths: Sequence[list[PathPart]]) -> bool:
@@ -126,9 +146,9 @@ class _TaskBuilder:
         self.document = document
         self.batch = batch
         defaults: dict[str, Any] = data.get("defaults") or {}
-        # `backend` is the batch's, not a task setting.
+        # Batch-wide settings are the batch's, not a task's.
         self.defaults = {
-            k: v for k, v in defaults.items() if k not in broken_defaults and k != "backend"
+            k: v for k, v in defaults.items() if k not in broken_defaults and k not in BATCH_WIDE
         }
         self.broken_defaults = broken_defaults
         self.vars = Namespace("vars", {**(data.get("vars") or {}), **variables})
@@ -166,7 +186,13 @@ class _TaskBuilder:
         durations = self.durations(fields, sources)
         expect = expectations(fields, sources, self.error)
         combos = self.combinations(index, entry)
-        if missing or unpinned or durations is None or expect is None or combos is None:
+        blind = bool(fields.get("retries")) and fields.get("wait") == "none"
+        if blind:
+            self.error(
+                [*sources["retries"], "retries"],
+                "retries need a wait: the task's `wait` is none, so no attempt's end is seen",
+            )
+        if missing or unpinned or durations is None or expect is None or combos is None or blind:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -262,6 +288,9 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            retries=int(fields.get("retries", 0)),
+            retry_on=tuple(fields.get("retry_on", DEFAULT_RETRY_ON)),
+            retry_prompt=text["retry_prompt"].rstrip("\n") if text["retry_prompt"] else None,
             model=text["model"],
             labels=labels,
             origin=Origin(self.document.file, line, MappingProxyType(combo)),
@@ -307,7 +336,15 @@ class _TaskBuilder:
         ]
         if "owner" in fields:
             problems.append(([*sources["owner"], "owner"], owner_problem(text["owner"] or "me")))
-        for key in ("template", "template_version", "preset", "organization", "model"):
+        optional = (
+            "template",
+            "template_version",
+            "preset",
+            "organization",
+            "model",
+            "retry_prompt",
+        )
+        for key in optional:
             value = text[key]
             if value is not None and not value.strip():
                 problems.append(([*sources[key], key], f"{key} is empty after rendering"))

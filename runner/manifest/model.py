@@ -10,6 +10,8 @@ from dataclasses import MISSING, Field, dataclass, field, fields
 from typing import Any
 
 from runner import defaults, ownership
+from runner.errors import Location
+from runner.money import parse_usd
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
@@ -17,6 +19,9 @@ DRIFT_POLICIES = ("report", "replace")
 BACKENDS = ("auto", "tasks", "chats")
 #: What `expect.pull_request` may ask for.
 PULL_REQUEST_EXPECTATIONS = ("opened", "merged", "none")
+#: The ends of an attempt `retry_on` may name, and its default.
+RETRY_CAUSES = ("error", "expect", "timeout")
+DEFAULT_RETRY_ON = ("error", "expect")
 
 
 @dataclass(frozen=True)
@@ -29,13 +34,18 @@ class Expectations:
 
     pull_request: str | None = None  # opened | merged | none
     message: str | None = None
+    max_cost: str | None = None  # US dollars as written, e.g. "1.50" (runner.money)
 
     def __bool__(self) -> bool:
-        return self.pull_request is not None or self.message is not None
+        return any(value is not None for value in (self.pull_request, self.message, self.max_cost))
 
     def to_data(self) -> dict[str, str]:
         """Only the expectations that are set, in schema order."""
-        data = {"pull_request": self.pull_request, "message": self.message}
+        data = {
+            "pull_request": self.pull_request,
+            "message": self.message,
+            "max_cost": self.max_cost,
+        }
         return {key: value for key, value in data.items() if value is not None}
 
     @classmethod
@@ -43,15 +53,18 @@ class Expectations:
         """The expectations `to_data` gave; TypeError or ValueError for anything else."""
         if not isinstance(data, Mapping):
             raise TypeError("expect is not a mapping")
-        unknown = set(data) - {"pull_request", "message"}
+        unknown = set(data) - {"pull_request", "message", "max_cost"}
         if unknown:
             raise ValueError(f"unknown expectation {sorted(unknown)[0]}")
         pull_request, message = data.get("pull_request"), data.get("message")
+        max_cost = data.get("max_cost")
+        if max_cost is not None:
+            parse_usd(str(max_cost))  # ValueError for anything but dollars
         if pull_request is not None and pull_request not in PULL_REQUEST_EXPECTATIONS:
             raise ValueError(f"expect.pull_request is not one of {PULL_REQUEST_EXPECTATIONS}")
         if message is not None and not isinstance(message, str):
             raise TypeError("expect.message is not text")
-        return cls(pull_request=pull_request, message=message)
+        return cls(pull_request=pull_request, message=message, max_cost=max_cost)
 
 
 @dataclass(frozen=True)
@@ -85,11 +98,19 @@ class DesiredTask:
     on_drift: str = "report"  # report | replace
     #: Checked when the wait ends; not part of what is created, so a change is not drift.
     expect: Expectations = Expectations()
+    #: Tries after the first when an attempt ends as `retry_on` says; like `expect`, not part of
+    #: what is created, so a change is not drift.
+    retries: int = 0
+    retry_on: tuple[str, ...] = DEFAULT_RETRY_ON
+    retry_prompt: str | None = None  # None: a message naming the attempt and what went wrong
     #: Chats only: a model config's name, display name or ID (None: the deployment's default).
     model: str | None = None
     #: Chats only: the team's own labels, beside the batch's ownership labels.
     labels: tuple[tuple[str, str], ...] = ()
     origin: Origin | None = None
+    #: Which attempt a create makes (not stored: a retry's create sets it, and the task's display
+    #: name carries it, see ownership.display_name).
+    attempt: int = 1
 
     @property
     def coder_name(self) -> str:
@@ -99,7 +120,7 @@ class DesiredTask:
     @property
     def display_name(self) -> str:
         """The display name given on GA servers."""
-        return ownership.display_name(self.batch, self.name)
+        return ownership.display_name(self.batch, self.name, self.attempt)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -116,6 +137,13 @@ class DesiredTask:
         if expect:
             data["expect"] = expect
         data["labels"] = dict(self.labels)
+        data["retry_on"] = list(self.retry_on)
+        # Retry fields are written only when retries are asked for, as Chats-only fields below.
+        if not self.retries:
+            for name in _RETRY_FIELDS:
+                del data[name]
+        elif self.retry_prompt is None:
+            del data["retry_prompt"]
         # Chats-only fields are written only when set, so documents of batches without them
         # stay as they were.
         for name in _CHATS_ONLY:
@@ -147,6 +175,7 @@ class DesiredTask:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         if "expect" in values:
             values["expect"] = Expectations.from_data(values["expect"])
+        values.update(_retry_values(values))
         if "labels" in values:
             values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())
         for number in (
@@ -162,10 +191,40 @@ class DesiredTask:
 
 #: Fields only a Chats backend takes (a Tasks batch naming one stops at preflight).
 _CHATS_ONLY = ("model", "labels")
+_RETRY_FIELDS = ("retries", "retry_on", "retry_prompt")
 
 
 def _stored_fields() -> tuple[Field[Any], ...]:
-    return tuple(f for f in fields(DesiredTask) if f.name not in ("batch", "origin"))
+    return tuple(f for f in fields(DesiredTask) if f.name not in ("batch", "origin", "attempt"))
+
+
+def _retry_values(values: Mapping[str, Any]) -> dict[str, Any]:
+    """The retry fields of stored data, checked; TypeError or ValueError for a wrong value."""
+    found: dict[str, Any] = {}
+    if "retries" in values:
+        retries = values["retries"]
+        if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 5:
+            raise ValueError("retries is not a whole number from 0 to 5")
+        found["retries"] = retries
+    if "retry_on" in values:
+        causes = tuple(str(cause) for cause in values["retry_on"])
+        if not causes or any(cause not in RETRY_CAUSES for cause in causes):
+            raise ValueError(f"retry_on is not a list of {RETRY_CAUSES}")
+        found["retry_on"] = causes
+    prompt = values.get("retry_prompt")
+    if prompt is not None and not isinstance(prompt, str):
+        raise TypeError("retry_prompt is not text")
+    return found
+
+
+@dataclass(frozen=True)
+class BatchLimits:
+    """Batch-wide bounds from `defaults`: how many tasks work at once, and what the batch may
+    spend before it creates or sends nothing more."""
+
+    max_running: int | None = None  # None: no bound beyond --parallelism
+    budget_micros: int | None = None  # US dollar micros; None: no budget
+    budget_at: Location | None = None  # where `defaults.budget` is, for errors that name it
 
 
 @dataclass(frozen=True)
@@ -176,3 +235,4 @@ class Batch:
     tasks: tuple[DesiredTask, ...]
     source: str = ""
     backend: str = "auto"  # defaults.backend: one of BACKENDS
+    limits: BatchLimits = BatchLimits()

@@ -175,4 +175,8 @@ def _message(error: ValidationError, sub: dict[str, Any], path: Sequence[PathPar
         return "must not be empty"
     if rule == "minimum":
         return f"must be at least {value}"
+    if rule == "maximum":
+        return f"must be at most {value}, not {json.dumps(instance)}"
+    if rule == "uniqueItems":
+        return "lists a value more than once"
     return error.message

@@ -72,6 +72,9 @@ def result_lines(report: ApplyReport, command_name: str) -> list[str]:
     if report.results:
         lines.append(result_table(report))
     lines.append(report.summary(command_name))
+    cost = report.cost_line()
+    if cost:
+        lines.append(cost)
     return lines + list(pull_request_lines(report))
 
 

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from runner.execute.results import ApplyReport, PullRequest, TaskResult
+from runner.execute.results import ApplyReport, Cost, PullRequest, TaskResult
+from runner.money import usd
 
 REPORT_FORMAT_VERSION = 1
 
@@ -28,6 +29,7 @@ def report_document(
             **{o: report.count(o_enum) for o, o_enum in _outcomes()},
             "text": report.summary(command_name),
         },
+        "cost": _total_document(report),
         "tasks": [task_document(r) for r in report.results],
         "pull_requests": [
             {"name": r.name, "owner": r.owner, **pull_request_document(pr)}
@@ -56,14 +58,38 @@ def task_document(result: TaskResult) -> dict[str, Any]:
             {"check": e.check, "want": e.want, "got": e.got, "met": e.met}
             for e in result.expectations
         ],
+        "cost": cost_document(result.cost) if result.cost else None,
         "done": list(result.done),
         "follow_ups_sent": result.follow_ups_sent,
+        "attempts": result.attempts,
         "timings": {
             "started_at": _iso(result.started_at),
             "wait_started_at": _iso(result.wait_started_at),
             "finished_at": _iso(result.finished_at),
             "duration_seconds": _round(result.duration_seconds),
         },
+    }
+
+
+def cost_document(cost: Cost) -> dict[str, Any]:
+    """What a chat cost (with its sub-agents): US dollars as a decimal string, and micros."""
+    return {
+        "usd": cost.usd.removeprefix("$"),
+        "micros": cost.micros,
+        "requests": cost.requests,
+        "unpriced_requests": cost.unpriced_requests,
+    }
+
+
+def _total_document(report: ApplyReport) -> dict[str, Any] | None:
+    """The batch's known total, and its budget; None when no cost is known."""
+    total = report.cost
+    budget = report.budget_micros
+    if total is None:
+        return None
+    return {
+        **cost_document(total),
+        "budget_usd": None if budget is None else usd(budget).removeprefix("$"),
     }
 
 

@@ -1,13 +1,16 @@
 """`--junit FILE`: one test case per task; failed, blocked and timed-out tasks fail.
 
-An interrupted (or unfinished) task is an error rather than a failure: it did not get to end.
+An interrupted (or unfinished) task is an error rather than a failure: it did not get to end;
+a task the budget stopped is skipped. What a chat cost, and the batch's total, are properties
+(`cost_usd`, `cost_requests`, `cost_unpriced_requests`) of its test case and of the suite.
 """
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.execute.results import ApplyReport, Cost, Outcome, TaskResult
+from runner.money import usd
 from runner.render.safe_text import safe_text
 
 _FAILING = (Outcome.FAILED, Outcome.BLOCKED, Outcome.TIMEOUT)
@@ -35,10 +38,16 @@ def junit_xml(report: ApplyReport, *, command_name: str = "apply") -> str:
             "tests": str(len(cases)),
             "failures": str(failures),
             "errors": str(errors),
-            "skipped": "0",
+            "skipped": str(sum(1 for r in report.results if r.outcome is Outcome.SKIPPED)),
             "time": f"{_wall_seconds(report):.3f}",
         },
     )
+    if report.cost is not None:
+        properties = _properties(report.cost)
+        if report.budget_micros is not None:
+            budget = usd(report.budget_micros).removeprefix("$")
+            ET.SubElement(properties, "property", {"name": "budget_usd", "value": budget})
+        suite.append(properties)
     suite.extend(cases)
     suites = ET.Element("testsuites")
     suites.append(suite)
@@ -72,6 +81,8 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
             "time": f"{result.duration_seconds or 0.0:.3f}",
         },
     )
+    if result.cost is not None:
+        case.append(_properties(result.cost))
     outcome = result.outcome
     # XML 1.0 cannot hold most control characters, and CI pages show this text: make it safe.
     text = safe_text(result.error or (outcome.value if outcome else "did not finish"))
@@ -85,6 +96,8 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
         assert outcome is not None
         failure = ET.SubElement(case, "failure", {"message": text, "type": outcome.value})
         failure.text = _details(result)
+    elif outcome is Outcome.SKIPPED:
+        ET.SubElement(case, "skipped", {"message": text})
     elif outcome in (Outcome.INTERRUPTED, Outcome.UNKNOWN) or outcome is None:
         kind = outcome.value if outcome else "unfinished"
         error = ET.SubElement(case, "error", {"message": text, "type": kind})
@@ -92,6 +105,18 @@ def _case(batch: str, result: TaskResult) -> ET.Element:
     out = ET.SubElement(case, "system-out")
     out.text = _details(result)
     return case
+
+
+def _properties(cost: Cost) -> ET.Element:
+    """`<properties>` of what a chat, or the batch, cost."""
+    properties = ET.Element("properties")
+    for name, value in (
+        ("cost_usd", cost.usd.removeprefix("$")),
+        ("cost_requests", str(cost.requests)),
+        ("cost_unpriced_requests", str(cost.unpriced_requests)),
+    ):
+        ET.SubElement(properties, "property", {"name": name, "value": value})
+    return properties
 
 
 def _details(result: TaskResult) -> str:

@@ -18,6 +18,7 @@ _ICONS = {
     Outcome.TIMEOUT: "⏱️",
     Outcome.INTERRUPTED: "⏹️",
     Outcome.UNKNOWN: "❔",
+    Outcome.SKIPPED: "⏭️",
 }
 
 
@@ -29,13 +30,19 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
         report.summary(command_name) + (" (interrupted)" if report.interrupted else ""),
         "",
     ]
+    cost = report.cost_line()
+    if cost:
+        lines.extend([cost, ""])
     if report.stopped is not None:
         lines.extend([f"**Error:** {_escape(report.stopped.message)}", ""])
+    costs = report.cost is not None  # a column only where the server keeps cost
     lines += [
-        "| | Task | Owner | Outcome | Status | State | Done | Message |",
-        "|---|---|---|---|---|---|---|---|",
+        "| | Task | Owner | Outcome |"
+        + (" Cost |" if costs else "")
+        + " Status | State | Done | Message |",
+        "|---|---|---|---|" + ("---|" if costs else "") + "---|---|---|---|",
     ]
-    lines.extend(_row(r) for r in report.results)
+    lines.extend(_row(r, costs) for r in report.results)
     if report.pull_requests:
         lines.extend(["", "#### Pull requests", ""])
         lines.extend(_pull_request_line(r, pr) for r, pr in report.pull_requests)
@@ -45,7 +52,7 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
     return safe_text("\n".join(lines)) + "\n"
 
 
-def _row(result: TaskResult) -> str:
+def _row(result: TaskResult, costs: bool) -> str:
     outcome = result.outcome
     icon = _ICONS.get(outcome, "…") if outcome else "…"
     message = result.error or result.last_message or result.message
@@ -54,6 +61,7 @@ def _row(result: TaskResult) -> str:
         _link(result.name, result.link),
         _escape(result.owner),
         outcome.value if outcome else "unfinished",
+        *([result.cost.usd if result.cost else "-"] if costs else []),
         _escape(result.status) or "-",
         _escape(result.state) or "-",
         _escape("; ".join(result.done)) or "-",

@@ -8,9 +8,14 @@ from runner.render.table import render_table
 
 
 def result_table(report: ApplyReport) -> str:
-    """One row per task: name, owner, outcome, status, state, what was done, message."""
+    """One row per task: name, owner, outcome, status, state, what was done, message; and its
+    cost, where the server keeps one."""
     headers = ["name", "owner", "outcome", "status", "state", "done", "message"]
     rows = [_row(r) for r in report.results]
+    if report.cost is not None:
+        headers.insert(3, "cost")
+        for row, result in zip(rows, report.results, strict=True):
+            row.insert(3, result.cost.usd if result.cost else "-")
     # Not one of Coder's tables: no trailing padding to keep parity with.
     return render_table(headers, rows, trailing_padding=False)
 
@@ -36,10 +41,13 @@ def _row(result: TaskResult) -> list[str]:
     message = result.error or result.last_message or result.message
     if len(message) > 60:
         message = message[:59] + "…"
+    outcome = result.outcome.value if result.outcome else "unfinished"
+    if result.attempts > 1:
+        outcome += f" ({result.attempts} attempts)"
     return [
         result.name,
         result.owner,
-        result.outcome.value if result.outcome else "unfinished",
+        outcome,
         result.status or "-",
         result.state or "-",
         "; ".join(result.done) or "-",

@@ -8,7 +8,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from runner.sim.clock import SimClock
-from runner.sim.directives import IDLE_BLIP_SECONDS, parse_directives
+from runner.sim.directives import (
+    IDLE_BLIP_SECONDS,
+    STALL_SECONDS,
+    TEST_REPLIES,
+    parse_directives,
+)
 
 
 @dataclass(frozen=True)
@@ -54,18 +59,20 @@ class Agent:
         self.messages = [m for m in self.messages if m.at <= now]
         self.busy = [(start, min(end, now)) for start, end in self.busy if start <= now]
 
-    def receive(self, clock: SimClock, at: float, text: str) -> None:
-        """Take `text` as user input at `at` and plan the work it causes."""
+    def receive(self, clock: SimClock, at: float, text: str, behaviour: str = "ok") -> None:
+        """Take `text` as user input at `at` and plan the work it causes, ending as
+        `behaviour` (a `[sim:turns=…]` entry) says."""
         self.messages.append(Message(at, "user", text))
-        self._plan_work(clock, at, text)
+        self._plan_work(clock, at, text, behaviour)
 
     def report(self, at: float, state: str, message: str, uri: str = "") -> None:
         self.reports.append(Report(at, state, message, uri))
 
-    def _plan_work(self, clock: SimClock, start: float, text: str) -> None:
+    def _plan_work(self, clock: SimClock, start: float, text: str, behaviour: str) -> None:
         directives = parse_directives(text)
-        summary = _summary(text)
-        work = clock.span(directives.work_seconds)
+        summary = TEST_REPLIES.get(behaviour, _summary(text))
+        seconds = STALL_SECONDS if behaviour == "stall" else directives.work_seconds
+        work = clock.span(seconds)
         blip = clock.span(IDLE_BLIP_SECONDS) if work > 0 else 0.0
         half = work / 2
         end = start + work + blip
@@ -76,7 +83,7 @@ class Agent:
                 self.report(start, "working", f"Step 1 of 2: looking into {summary}")
                 self.report(start + half, "idle", "Waiting for the next step")
                 self.report(start + half + blip, "working", f"Step 2 of 2: working on {summary}")
-        final = directives.final_state
+        final = "failure" if behaviour == "fail" else directives.final_state
         # Numbered like the chat agent's (runner/sim/chats/record.py).
         pr_url = ""
         if directives.opens_pr:

@@ -23,6 +23,12 @@ Directives (anywhere in a prompt or a sent input):
   after the agent's first piece of work ends: the lifecycle executor stops the workspace once
   (build reason `task_auto_pause` from v2.31.1, `autostop` before; `coderd/autobuild/
   lifecycle_executor.go` at main a12b0518), and the task reads as paused.
+- `[sim:turns=B1,B2,...]`: in a create prompt, how the agent's successive turns on that piece of
+  work end, one behaviour each (a flaky agent, scripted): `ok` (as the input asks), `fail` (the
+  turn fails), `stall` (it works for an hour), `tests-fail` or `tests-pass` (it finishes saying
+  the tests still fail, or all pass). Turns past the list are `ok`. A task's turns are its
+  prompt and each input; a task created again by the same owner from the same prompt takes up
+  the list where the last one left off (the same work, tried again). See `turn_behaviour`.
 """
 
 from __future__ import annotations
@@ -37,6 +43,13 @@ IDLE_BLIP_SECONDS = 0.3
 _WORK = re.compile(r"\[sim:work=(\d+(?:\.\d+)?)\]")
 _OUTPUT = re.compile(r"\[sim:output-kib=(\d+)\]")
 _AUTOPAUSE = re.compile(r"\[sim:autopause=(\d+(?:\.\d+)?)\]")
+_TURNS = re.compile(r"\[sim:turns=([a-z,-]+)\]")
+#: What `[sim:turns=…]` may script for one turn.
+TURN_BEHAVIOURS = ("ok", "fail", "stall", "tests-fail", "tests-pass")
+#: How long a `stall` turn works.
+STALL_SECONDS = 3600.0
+#: What the agent says when a scripted turn ran the tests.
+TEST_REPLIES = {"tests-fail": "I ran the tests: 2 still fail.", "tests-pass": "All tests pass."}
 
 
 @dataclass(frozen=True)
@@ -51,6 +64,13 @@ class Directives:
     no_snapshot: bool = False
     autopause_seconds: float | None = None
     opens_pr: bool = False
+
+
+def turn_behaviour(prompt: str, turn: int) -> str:
+    """How turn number `turn` (0 is the prompt's) of work created from `prompt` ends."""
+    match = _TURNS.search(prompt)
+    script = [b for b in match.group(1).split(",") if b in TURN_BEHAVIOURS] if match else []
+    return script[turn] if turn < len(script) else "ok"
 
 
 def parse_directives(text: str) -> Directives:

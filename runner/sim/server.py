@@ -56,6 +56,8 @@ class SimServer:
     default); other releases refuse it where it contradicts them (`SimVersion.serves_tasks`).
     `chat_capacity` (root, sub-agent) caps the chats worked on at once, as an unlicensed
     v2.37+ deployment does at (5, 10); None (the default) is uncapped, as a licensed one is.
+    `request_price_micros` is what the AI Gateway charges per chat model request (USD micros;
+    0: nothing priced), which `GET {P}/{chat}/cost` sums (CHATS-CONTRACT 7.4).
     """
 
     url: str
@@ -78,6 +80,7 @@ class SimServer:
         experiments: Sequence[str] = (),
         now: Callable[[], float] | None = None,
         chat_capacity: tuple[int, int] | None = None,
+        request_price_micros: int = 0,
     ) -> None:
         self.version = SimVersion.parse(coder_version)
         if latency_ms < 0:
@@ -113,6 +116,7 @@ class SimServer:
             rng,
             self.store.workspaces,
             capacity=chat_capacity_of(generation, chat_capacity),
+            request_price_micros=request_price_micros,
         )
         install_chat_routes(self.api, self.chats)
         install_workspace_routes(self.api, self.store)

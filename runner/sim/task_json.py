@@ -136,32 +136,8 @@ def workspace_build_json(
     `with_transition`: the job metadata's `workspace_build_transition` (v2.32+)."""
     owner = directory.user(workspace.owner_id)
     version = directory.find_version(build.template_version_id)
-    template = directory.template(workspace.template_id)
-    job_status = build.job_status(now)
     created = rfc3339(build.created_at)
-    job: dict[str, Any] = {
-        "id": build.job_id,
-        "created_at": created,
-        "status": job_status,
-        "file_id": build.job_id,
-        "tags": {"scope": "organization", "owner": ""},
-        "queue_position": 0,
-        "queue_size": 0,
-        "organization_id": workspace.org_id,
-        "initiator_id": initiator.id,
-        "input": {"workspace_build_id": build.id},
-        "type": "workspace_build",
-        "metadata": {
-            "template_version_name": version.name if version else "",
-            "template_id": template.id,
-            "template_name": template.name,
-            "template_display_name": template.display_name,
-            "template_icon": template.icon,
-            "workspace_id": workspace.id,
-            "workspace_name": workspace.name,
-        },
-        "logs_overflowed": False,
-    }
+    job = _provisioner_job_json(directory, workspace, build, initiator, now)
     if with_transition:
         job["metadata"]["workspace_build_transition"] = build.transition
     body: dict[str, Any] = {
@@ -189,6 +165,37 @@ def workspace_build_json(
     if has_ai_task:
         body["has_ai_task"] = True
     return body
+
+
+def _provisioner_job_json(
+    directory: Directory, workspace: Workspace, build: Build, initiator: SimUser, now: float
+) -> dict[str, Any]:
+    """The build's `codersdk.ProvisionerJob` (`job`), its metadata naming the template."""
+    version = directory.find_version(build.template_version_id)
+    template = directory.template(workspace.template_id)
+    return {
+        "id": build.job_id,
+        "created_at": rfc3339(build.created_at),
+        "status": build.job_status(now),
+        "file_id": build.job_id,
+        "tags": {"scope": "organization", "owner": ""},
+        "queue_position": 0,
+        "queue_size": 0,
+        "organization_id": workspace.org_id,
+        "initiator_id": initiator.id,
+        "input": {"workspace_build_id": build.id},
+        "type": "workspace_build",
+        "metadata": {
+            "template_version_name": version.name if version else "",
+            "template_id": template.id,
+            "template_name": template.name,
+            "template_display_name": template.display_name,
+            "template_icon": template.icon,
+            "workspace_id": workspace.id,
+            "workspace_name": workspace.name,
+        },
+        "logs_overflowed": False,
+    }
 
 
 def agent_health(lifecycle: str | None) -> dict[str, Any] | None:

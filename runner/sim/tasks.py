@@ -13,7 +13,7 @@ from typing import Any
 
 from runner.sim.apierror import ApiError, Validation, not_found
 from runner.sim.clock import SimClock, rfc3339
-from runner.sim.directives import parse_directives
+from runner.sim.directives import parse_directives, turn_behaviour
 from runner.sim.directory import Directory, SimUser
 from runner.sim.names import display_name_from_prompt, fallback_name, name_from_prompt, name_problem
 from runner.sim.search import parse_search
@@ -40,6 +40,8 @@ class TaskStore:
         self.lock = threading.Lock()
         self.tasks: list[TaskRecord] = []
         self.workspaces: list[Workspace] = []
+        #: Turns the agent has taken on each owner's work from a prompt (`[sim:turns=…]`).
+        self.turns_taken: dict[tuple[str, str], int] = {}
 
     def _json(self, task: TaskRecord, now: float) -> dict[str, Any]:
         return task_json(self.version, self.directory, task, now)
@@ -185,12 +187,7 @@ class TaskStore:
                     raise ApiError(
                         400, "Unable to create a Task with the provided name.", detail=problem
                     )
-            display_name = ""
-            if self.version.is_ga:
-                display_name = _text(body.get("display_name")).strip()
-                if len(display_name) > 64:
-                    raise ApiError(400, "Display name must be 64 characters or less.")
-                display_name = display_name or display_name_from_prompt(prompt)
+            display_name = self._display_name(body, prompt)
             if not name:
                 name = (
                     name_from_prompt(prompt, self.rng)
@@ -210,24 +207,39 @@ class TaskStore:
                 # `coderd/aitasks.go` (createTask) at main a12b0518: the owner's membership
                 # of the version's organization is looked up; none is a plain 404.
                 raise not_found()
-            now = self.clock.now()
-            lowered = name.lower()
-            for workspace in self.workspaces:
-                if (
-                    workspace.owner_id == owner.id
-                    and workspace.name.lower() == lowered
-                    and not workspace.gone(now)
-                ):
-                    raise ApiError(
-                        409,
-                        f'Workspace "{name}" already exists.',
-                        validations=[
-                            Validation("name", "This value is already in use and should be unique.")
-                        ],
-                    )
+            self._check_name_free(owner, name)
             task = self._new_task(caller, owner, version.id, version.org_id, version.template_id,
                                   name, display_name, prompt, preset_id)  # fmt: skip
             return self._json(task, self.clock.now())
+
+    def _display_name(self, body: dict[str, Any], prompt: str) -> str:
+        """GA servers (v2.29+) take a display name of at most 64 characters, or make one from
+        the prompt; the experimental API has none."""
+        if not self.version.is_ga:
+            return ""
+        display_name = _text(body.get("display_name")).strip()
+        if len(display_name) > 64:
+            raise ApiError(400, "Display name must be 64 characters or less.")
+        return display_name or display_name_from_prompt(prompt)
+
+    def _check_name_free(self, owner: SimUser, name: str) -> None:
+        """A task's workspace takes its name: a live workspace of the owner's with that name
+        (case-insensitively) is a 409."""
+        now = self.clock.now()
+        lowered = name.lower()
+        for workspace in self.workspaces:
+            if (
+                workspace.owner_id == owner.id
+                and workspace.name.lower() == lowered
+                and not workspace.gone(now)
+            ):
+                raise ApiError(
+                    409,
+                    f'Workspace "{name}" already exists.',
+                    validations=[
+                        Validation("name", "This value is already in use and should be unique.")
+                    ],
+                )
 
     def _new_task(
         self,
@@ -260,7 +272,7 @@ class TaskStore:
             workspace=workspace,
         )
         if not build.fails:
-            task.agent.receive(self.clock, build.app_healthy_at, prompt)
+            task.agent.receive(self.clock, build.app_healthy_at, prompt, self._turn(task))
             autopause = parse_directives(prompt).autopause_seconds
             if autopause is not None:
                 quiet_at = max(m.at for m in task.agent.messages)
@@ -363,7 +375,15 @@ class TaskStore:
                     detail="Status: running",
                 )
             task.agent.cut_future(now)
-            task.agent.receive(self.clock, now, text)
+            task.agent.receive(self.clock, now, text, self._turn(task))
+
+    def _turn(self, task: TaskRecord) -> str:
+        """How the agent's next turn on `task` ends: its owner's work from that prompt is
+        scripted across every task made from it (`[sim:turns=…]`, runner/sim/directives.py)."""
+        key = (task.owner_id, task.initial_prompt)
+        turn = self.turns_taken.get(key, 0)
+        self.turns_taken[key] = turn + 1
+        return turn_behaviour(task.initial_prompt, turn)
 
     def logs(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`GET …/logs`: live transcript, or (v2.31.1+) the snapshot of a task not running."""

@@ -120,6 +120,11 @@ def _drive_everything(d: Driver) -> None:
     else:
         with pytest.raises(UnsupportedServerError):
             d.call("prompts", chat.id)
+    if info.supports_cost:  # CHATS-CONTRACT 7.4: v2.36+
+        assert d.call("cost", chat.id).request_count == 1
+    else:
+        with pytest.raises(UnsupportedServerError):
+            d.call("cost", chat.id)
     d.call("send_message", chat.id, "Longer [sim:work=1000]", model_config_id=model)
     queued = d.call("send_message", chat.id, "Behind it", model_config_id=model)
     assert queued.queued_id is not None  # the chat is busy: the message waits in its queue
@@ -144,7 +149,7 @@ def test_every_route_of_the_chats_client_is_validated(reference: Path, driven: D
     version = str(driven.server.version)
     routes: set[tuple[str, str]] = set()
     for name, exchanges in driven.by_method.items():
-        assert exchanges or name in ("prompts",), f"{name} sent nothing"
+        assert exchanges or name in ("prompts", "cost"), f"{name} sent nothing"
         for exchange in exchanges:
             args = _args(exchange)
             assert exchange_errors(reference, version, **args) == [], name

@@ -41,3 +41,26 @@ def test_a_read_response_is_freed_by_reference_counting_alone(
         assert gone() is None
     finally:
         transport.close()
+
+
+def test_a_batch_listing_keeps_the_decoded_fields_and_lets_each_body_go(sim: Any) -> None:
+    """`keep_raw=False` (what a batch polls with): the records answer every field a batch reads,
+    and none holds its body, so thousands of polled tasks do not keep their decoded JSON."""
+    from runner.coder.client import CoderClient
+
+    client = CoderClient(Connection(url=sim.url, token=sim.token, simulated=True))
+    try:
+        version = client.get_template_version("coder", "claude-code", "v2")
+        made = client.create_task(
+            owner="me", template_version_id=version.id, prompt="Add auth", name="kept-fields"
+        )
+        kept = {t.id: t for t in client.list_tasks(owner="me")}
+        light = {t.id: t for t in client.list_tasks(owner="me", keep_raw=False)}
+    finally:
+        client.close()
+    assert made.id in light
+    assert dict(light[made.id].raw) == {}
+    assert kept[made.id].raw  # the imperative commands' `-o json` still has the whole body
+    # The agent works between the two reads, so only the fields it cannot change are compared.
+    stable = ("id", "name", "owner_name", "template_id", "workspace_id", "initial_prompt")
+    assert [getattr(light[made.id], f) for f in stable] == [getattr(made, f) for f in stable]

@@ -26,10 +26,9 @@ from conftest import (
     run_tasks,
     running_tasks,
     sim_env,
-    until,
     write_manifest,
 )
-from stepped_time import step_per_look
+from stepped_time import step_per_look, until
 
 from runner.backends.chat_capacity import PROBES_PER_POLL
 

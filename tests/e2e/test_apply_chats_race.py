@@ -29,10 +29,9 @@ from conftest import (
     run_tasks,
     sim_env,
     start_tasks,
-    until,
     write_manifest,
 )
-from stepped_time import SteppedTime
+from stepped_time import SteppedTime, until
 
 from runner.backends.chats import LABEL_BATCH, LABEL_ITEM
 from runner.coder.chats import ChatsClient

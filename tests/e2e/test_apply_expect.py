@@ -88,8 +88,9 @@ def test_chats_without_the_pull_request_fail_with_what_was_wanted_and_found(
 
     assert "expectation unmet: pull_request: wanted opened, got none" in applied.stdout
     text = summary.read_text()
+    # v2.38 keeps each chat's cost (nothing priced here): a column after the outcome.
     unmet_row = (
-        "| failed | active | idle | created "
+        "| failed | $0.00 | active | idle | created "
         "| expectation unmet: pull_request: wanted opened, got none |"
     )
     assert text.count(unmet_row) == 2, text

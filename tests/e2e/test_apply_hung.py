@@ -110,7 +110,7 @@ def test_a_stopped_server_process_ends_the_apply_within_the_lost_contact_window(
             proc.communicate(timeout=10)
         server.send_signal(signal.SIGCONT)
         server.terminate()
-        server.communicate(timeout=10)
+        _reap(server)
     assert proc.returncode == 1, out + err
     assert "Traceback" not in err
     assert "lost contact with the deployment" in out + err
@@ -157,3 +157,14 @@ def test_polls_that_fail_fast_end_the_apply_when_the_window_closes(
     assert proc.returncode == 1, out + err
     assert "lost contact with the deployment" in out + err
     assert ended_after <= 1 + SLACK_SECONDS, ended_after  # the next poll would be at 10 s
+
+
+def _reap(server: subprocess.Popen[str]) -> None:
+    """End the resumed simulator: it answers the connections queued while it was stopped
+    before it exits, which takes longer than a moment on a loaded machine; what this test
+    examines is the apply, so a slow exit is killed rather than failed."""
+    try:
+        server.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.communicate(timeout=10)

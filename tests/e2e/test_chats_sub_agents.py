@@ -12,6 +12,7 @@ five steps later, however slowly the machine runs the command.
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from conftest import FAST_WAITS, ok, run_tasks, sim_env, write_manifest
 from stepped_time import step_per_look
 
 STEP = 20.0
+PRICE = 250_000  # USD micros per model request: one per finished turn
 ROOT_WORK, CHILD_WORK = 10, 100
 BODY = f"""\
 version: 1
@@ -51,12 +53,20 @@ def touched(sim: Any, chat_id: str, method: str) -> list[str]:
 
 
 def test_a_root_is_not_done_while_its_sub_agent_works(stepped_sim: Any, tmp_path: Path) -> None:
-    sim, now = stepped_sim("2.38.0", time_scale=1.0)
+    sim, now = stepped_sim("2.38.0", time_scale=1.0, request_price_micros=PRICE)
     env = sim_env(sim)
     path = write_manifest(tmp_path, BODY)
+    report = tmp_path / "report.json"
     with step_per_look(now, STEP, lambda: lists(sim)):
-        applied = ok(run_tasks(["apply", path, "--yes", *FAST_WAITS], env=env), sim)
+        applied = run_tasks(["apply", path, "--yes", *FAST_WAITS, "--report", str(report)], env=env)
+    ok(applied, sim)
     assert "Apply: 2 ok" in applied.output  # the sub-agent is no item of the batch
+    # Coder's cost route sums a root's whole tree (GetAIBridgeChatCost, aibridge.sql, erickirt/
+    # coder c9a1e2bce): the lead's turn and its sub-agent's, counted once, in the lead's cost.
+    document = json.loads(report.read_text())
+    costs = {task["name"]: task["cost"]["requests"] for task in document["tasks"]}
+    assert costs == {"lead": 2, "solo": 1}
+    assert document["cost"]["micros"] == 3 * PRICE
     root, child = family(sim)
     # The apply ended only once the sub-agent had answered (time moves only with its polls) ...
     child_replies = [m.at for m in child.messages if m.role == "assistant"]

@@ -1,9 +1,10 @@
 """What a batch of chats costs in requests, counted on the simulator's side (its request log).
 
 Creating N unpinned chats costs the N creates plus a few list pages, whatever the run waits
-for; planning or re-applying N unchanged chats costs the list pages (their `tasks/spec` labels
-vouch for prompt and template, so no history and no workspace is read); the reports take the
-pull request and Coder's turn summary from the rows of the last poll; a poll over 1,000 chats is
+for, and on v2.36+ one cost read per chat (when its run ends); planning N unchanged chats costs
+the list pages, and re-applying them the list pages and one cost read each (their `tasks/spec`
+labels vouch for prompt and template, so no history and no workspace is read); the reports take
+the pull request and Coder's turn summary from the rows of the last poll; a poll over 1,000 chats is
 at most three list pages (Coder's chat list has no upper bound on `limit`, CHATS-CONTRACT 1.5).
 """
 
@@ -28,6 +29,8 @@ from runner.plan import ActionKind
 
 PREFIX = "/api/v2/chats"
 ONE_CHAT = re.compile(r"^/api/v2/chats/[0-9a-f-]{36}(/.*)?$")
+#: What a chat cost (CHATS-CONTRACT 7.4), read once per chat of a run.
+COST_READ = re.compile(r"^/api/v2/chats/[0-9a-f-]{36}/cost$")
 WORKSPACE_READ = re.compile(r"^/api/v2/(workspaces/[0-9a-f-]{36}|users/[^/]+/workspace/)")
 SETTINGS = ExecuteSettings(parallelism=8, poll_interval=0.1, idle_grace=0.05)
 THOUSAND = 1000
@@ -54,11 +57,19 @@ def lists(requests: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def per_chat_reads(requests: list[dict[str, Any]]) -> list[str]:
+    """Reads of one chat or workspace, beyond the cost each chat's run ends with."""
     return [
         f"{r['method']} {r['path']}"
         for r in requests
-        if r["method"] == "GET" and (ONE_CHAT.match(r["path"]) or WORKSPACE_READ.match(r["path"]))
+        if r["method"] == "GET"
+        and not COST_READ.match(r["path"])
+        and (ONE_CHAT.match(r["path"]) or WORKSPACE_READ.match(r["path"]))
     ]
+
+
+def cost_reads(requests: list[dict[str, Any]]) -> list[str]:
+    """The chats whose cost was read, one entry per read."""
+    return [r["path"] for r in requests if r["method"] == "GET" and COST_READ.match(r["path"])]
 
 
 def test_creating_unpinned_chats_costs_the_creates_and_a_few_list_pages(make_sim: Any) -> None:
@@ -71,14 +82,17 @@ def test_creating_unpinned_chats_costs_the_creates_and_a_few_list_pages(make_sim
     requests = sim.requests[before:]
     creates = [r for r in requests if r["method"] == "POST" and r["path"] == PREFIX]
     assert len(creates) == count
-    # Nothing is read chat by chat for the reports, and while waiting only whether new running
-    # chats wait for capacity (v2.37+, CHATS-CONTRACT 7.4): on a deployment without caps the
-    # newest one's single read answers for all, so at most one read per poll.
+    # Nothing else is read chat by chat for the reports; each chat's cost once, when its run
+    # ends; and while waiting only whether new running chats wait for capacity (v2.37+,
+    # CHATS-CONTRACT 7.4): on a deployment without caps the newest one's single read answers
+    # for all, so at most one read per poll.
     reads = per_chat_reads(requests)
     assert all(ONE_CHAT.match(r.split()[1]) and r.count("/") == 4 for r in reads), reads
     assert len(reads) <= len(lists(requests)), reads
-    assert len(requests) - len(lists(requests)) - len(reads) <= count + CONSTANT
-    assert len(requests) <= 1.5 * count + CONSTANT, len(requests)
+    costs = cost_reads(requests)
+    assert len(costs) == len(set(costs)) == count
+    assert len(requests) - len(lists(requests)) - len(reads) - count <= count + CONSTANT
+    assert len(requests) - len(reads) - count <= 1.5 * count + CONSTANT, len(requests)
     # The reports say what the agent did, from the last poll's rows.
     assert all(r.last_message.startswith("I worked on: job") for r in report.results)
 
@@ -105,7 +119,10 @@ def test_plan_and_a_no_op_apply_of_existing_chats_cost_the_list_pages(
         requests = sim.requests[before:]
         assert per_chat_reads(requests) == [], step
         assert [r for r in requests if r["method"] != "GET"] == [], step
-        assert len(requests) <= CONSTANT, (step, len(requests))
+        # Apply reports what each chat cost: one read a chat, at the end; plan reads none.
+        costs = cost_reads(requests)
+        assert len(costs) == len(set(costs)) == (count if step == "apply" else 0), step
+        assert len(requests) - len(costs) <= CONSTANT, (step, len(requests))
 
 
 def test_a_chat_whose_spec_label_differs_is_read_to_say_how_it_drifted(make_sim: Any) -> None:

@@ -253,7 +253,7 @@ class MemoryBackend:
     def ownership_mark(self, item: Task) -> str | None:
         return item.display_name
 
-    def delivered_inputs(self, item: Task) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
         return tuple(self.inputs[item.id])
 
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
@@ -277,7 +277,11 @@ class MemoryBackend:
         self.inputs[older.id] = list(self.inputs[of.id])
         return older
 
-    def send(self, item: Task, text: str, *, after: str) -> bool:
+    @property
+    def recreates_failed(self) -> bool:
+        return True
+
+    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")

@@ -45,6 +45,13 @@ if TYPE_CHECKING:
     help="Stop (exit 1, reports written) once polls have failed this long in a row "
     f"(overrides the manifest; default {format_seconds(defaults.LOST_CONTACT_AFTER_SECONDS)}).",
 )
+@click.option(
+    "--max-running",
+    type=click.IntRange(min=1),
+    metavar="N",
+    help="At most N of the batch's tasks work at once; the next starts when one ends "
+    "(overrides the manifest's defaults.max_running).",
+)
 @click.pass_context
 def command(
     ctx: click.Context,
@@ -64,6 +71,7 @@ def command(
     poll_interval: str | None,
     idle_grace: str | None,
     lost_contact_after: str | None,
+    max_running: int | None,
 ) -> None:
     """Make the deployment hold exactly the tasks FILE describes, then wait and report.
 
@@ -77,7 +85,7 @@ def command(
 
     check_writable(report_path, "--report")
     check_writable(junit_path, "--junit")
-    settings = _settings(parallelism, poll_interval, idle_grace, lost_contact_after)
+    settings = _settings(parallelism, poll_interval, idle_grace, lost_contact_after, max_running)
     files = ReportFiles(report_path, junit_path)
     prepared: Prepared | None = None
     try:
@@ -104,7 +112,11 @@ def command(
 
 
 def _settings(
-    parallelism: int, poll_interval: str | None, idle_grace: str | None, lost_contact: str | None
+    parallelism: int,
+    poll_interval: str | None,
+    idle_grace: str | None,
+    lost_contact: str | None,
+    max_running: int | None,
 ) -> ExecuteSettings:
     """The run's settings from the command line (each duration checked, None: the manifest's)."""
     from runner.execute import ExecuteSettings
@@ -114,6 +126,7 @@ def _settings(
         poll_interval=_duration(poll_interval, "--poll-interval"),
         idle_grace=_duration(idle_grace, "--idle-grace"),
         lost_contact_after=_duration(lost_contact, "--lost-contact-after"),
+        max_running=max_running,
     )
 
 

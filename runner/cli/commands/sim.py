@@ -96,6 +96,13 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     "(5,10): the rest stay running, queued for capacity. Sub-agents default to 10. Off by "
     "default (as on a licensed deployment).",
 )
+@click.option(
+    "--request-price",
+    default="0",
+    show_default=True,
+    help="US dollars the AI Gateway charges per chat model request (one per turn), as the "
+    "chat cost route (v2.36+) reports them; 0 prices nothing.",
+)
 @click.option("--fail-rate", **_numeric(float, "0"), help="Share of requests failed with 503.")
 @click.option(
     "--lose-rate", **_numeric(float, "0"), help="Share of responses lost after the work is done."
@@ -112,6 +119,7 @@ def command(
     enable_ai_tasks: bool | None,
     experiments: str,
     chat_capacity: str | None,
+    request_price: str,
     fail_rate: float,
     lose_rate: float,
     seed: int | None,
@@ -120,6 +128,7 @@ def command(
 
     Prints CODER_URL and CODER_SESSION_TOKEN first, so `eval` or a test can pick them up.
     """
+    from runner.money import parse_usd
     from runner.sim.server import SimServer
 
     _check(0 <= port <= 65535, f"--port: {port} is not a port number (0 to 65535)")
@@ -129,6 +138,10 @@ def command(
     _check(0 <= lose_rate <= 1, f"--lose-rate: must be between 0 and 1, got {lose_rate}")
     _check_switch(coder_version, enable_ai_tasks)
     caps = _capacity(chat_capacity)
+    try:
+        price = parse_usd(request_price.strip())
+    except ValueError as error:
+        raise InvalidInputError(f"--request-price: {error}") from None
     try:
         server = SimServer(
             coder_version=coder_version,
@@ -144,6 +157,7 @@ def command(
             build_version=build_version.strip(),
             experiments=[e for e in experiments.split(",") if e.strip()],
             chat_capacity=caps,
+            request_price_micros=price,
         )
     except ValueError as error:
         flag = "--chat-capacity" if "capacity" in str(error) else "--coder-version"

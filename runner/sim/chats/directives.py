@@ -10,14 +10,17 @@ then an assistant reply) and the chat goes back to `waiting`. Directives, anywhe
 - `[sim:subagent]` (on create): the agent starts one sub-agent chat, idle, under the new chat;
   `[sim:subagent=N]`: the sub-agent works on a delegated task for N simulated seconds (from when
   a capacity slot takes it up, on a capped deployment), whatever its root does meanwhile.
+- `[sim:turns=B1,B2,...]` (on create): how the chat's successive turns end, as for the Tasks
+  agent (runner/sim/directives.py): `fail` ends the turn in `error`, `stall` works an hour,
+  `tests-fail` and `tests-pass` change the reply; each chat counts its own turns.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from runner.sim.directives import parse_directives
+from runner.sim.directives import STALL_SECONDS, TEST_REPLIES, parse_directives
 
 
 @dataclass(frozen=True)
@@ -29,6 +32,16 @@ class ChatDirectives:
     opens_pr: bool
     #: `[sim:subagent]`: 0.0 (an idle sub-agent) or its seconds of work; None: no sub-agent.
     subagent: float | None = None
+    reply: str | None = None  # what the agent says instead of its usual reply
+
+
+def scripted(directives: ChatDirectives, behaviour: str) -> ChatDirectives:
+    """`directives` as a `[sim:turns=…]` behaviour changes them for one turn."""
+    if behaviour == "fail":
+        return replace(directives, outcome="error")
+    if behaviour == "stall":
+        return replace(directives, work_seconds=STALL_SECONDS)
+    return replace(directives, reply=TEST_REPLIES.get(behaviour))
 
 
 def parse_chat_directives(text: str) -> ChatDirectives:

@@ -4,8 +4,9 @@ CHATS-CONTRACT 7.3: before v2.37 `GET /api/experimental/chats/model-configs` ans
 `ChatModelConfig[]` (its `provider` string became `ai_provider_id`, a uuid, in "v2.35/v2.36", PR
 #26877: the simulator switches at v2.36); from v2.37 `GET /api/v2/organizations/{organization}/
 chats/models` answers `{models, providers, unsupported_providers}` for that organization.
-CHATS-CONTRACT 7.4: `GET {P}/{chat}/cost` (v2.36+) sums the chat's AI Gateway records, so on a
-deployment without the gateway, as this one is, it is zero.
+CHATS-CONTRACT 7.4: `GET {P}/{chat}/cost` (v2.36+) sums the AI Gateway records of a chat and
+its sub-agents: zero where the gateway prices nothing (the default here), else one request per
+finished turn at the deployment's configured price.
 """
 
 from __future__ import annotations
@@ -112,12 +113,14 @@ def org_models_json(org: SimOrg, configs: tuple[ModelConfig, ...]) -> dict[str, 
     }
 
 
-def cost_json(chat_id: str) -> dict[str, Any]:
-    """`GET {P}/{chat}/cost`: no AI Gateway records on the simulated deployment."""
+def cost_json(chat_id: str, requests: int, price_micros: int) -> dict[str, Any]:
+    """`GET {P}/{chat}/cost`: the AI Gateway's records of a chat and its sub-agents
+    (CHATS-CONTRACT 7.4), `requests` of them at the deployment's price each (0 by default: no
+    gateway pricing). Every request is priced, so none is unpriced."""
     return {
         "chat_id": chat_id,
-        "total_cost_micros": 0,
-        "request_count": 0,
+        "total_cost_micros": requests * price_micros,
+        "request_count": requests,
         "unpriced_request_count": 0,
     }
 

@@ -11,8 +11,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from runner.sim.chats.directives import ChatDirectives, parse_chat_directives, plain_text
+from runner.sim.chats.directives import (
+    ChatDirectives,
+    parse_chat_directives,
+    plain_text,
+    scripted,
+)
 from runner.sim.clock import SimClock
+from runner.sim.directives import turn_behaviour
 
 #: Simulated seconds a pre-refactor chat stays `pending` before a worker picks it up.
 PICKUP_SECONDS = 0.5
@@ -108,6 +114,13 @@ class ChatRecord:
     turn_summary: str | None = None
     injected_context: list[dict[str, Any]] | None = None  # `last_injected_context`
     parent_id: str | None = None  # set on a sub-agent chat: its root chat
+    first_prompt: str = ""  # the text of its first turn: a `[sim:turns=…]` script
+    turns: int = 0  # turns started
+    #: The model requests of its finished turns, one per turn: what the AI Gateway records and
+    #: `GET {P}/{chat}/cost` sums (CHATS-CONTRACT 7.4).
+    requests: int = 0
+    #: (start, end) of each finished turn, for tests that check how many chats worked at once.
+    worked: list[tuple[float, float]] = field(default_factory=list)
 
     # -- time --------------------------------------------------------------------------------
 
@@ -151,7 +164,11 @@ class ChatRecord:
         model = self.model_config_id
         message = StoredMessage(next_id(), "user", [text_part(text)], at, user_id, model)
         self.messages.append(message)
-        directives = parse_chat_directives(text)
+        if not self.turns:
+            self.first_prompt = text
+        behaviour = turn_behaviour(self.first_prompt, self.turns)
+        self.turns += 1
+        directives = scripted(parse_chat_directives(text), behaviour)
         work = clock.span(directives.work_seconds)
         self.turn = Turn(text, at, float("inf"), directives, model, work=work)
         if not hold:
@@ -199,6 +216,8 @@ class ChatRecord:
 
     def _finish(self, turn: Turn, next_id: Callable[[], int]) -> None:
         at = turn.finishes_at
+        self.requests += 1
+        self.worked.append((turn.start, at))
         summary = plain_text(turn.text)
         model = turn.model_config_id  # every message of the turn carries it (7.3)
         self.updated_at = at
@@ -233,7 +252,7 @@ class ChatRecord:
             self.outcome = "requires_action"
             self.turn_summary = "Waiting for user input"  # `fallbackTurnStatusLabel`, quickgen.go
             return
-        reply = f"I worked on: {summary}. What next?"
+        reply = directives.reply or f"I worked on: {summary}. What next?"
         if directives.opens_pr and self.pull_request is None:
             number = 100 + len(self.messages)
             self.pull_request = PullRequest(number, summary, f"agent/{number}", at)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from runner.sim.apierror import ROUTE_NOT_FOUND, ApiError, not_found
 from runner.sim.chats.generation import V2
-from runner.sim.chats.models import cost_json, model_configs_json, org_models_json
+from runner.sim.chats.models import model_configs_json, org_models_json
 from runner.sim.chats.store import ChatStore
 from runner.sim.routes import Api, Request, Result, Route, _pattern
 
@@ -99,8 +99,7 @@ class ChatRoutes:
 
     def cost(self, request: Request) -> Result:
         with self.store.lock:
-            chat = self.store.find(request.user, request.params["chat"])
-        return 200, cost_json(chat.id)
+            return 200, self.store.cost(request.user, request.params["chat"])
 
     def model_configs(self, request: Request) -> Result:
         self._gate()

@@ -20,7 +20,7 @@ from runner.sim.chats.chat_json import chat_json, message_json, queued_json
 from runner.sim.chats.directives import parse_chat_directives, plain_text
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
-from runner.sim.chats.models import default_configs
+from runner.sim.chats.models import cost_json, default_configs
 from runner.sim.chats.record import MAX_QUEUED, ChatRecord, QueuedMessage
 from runner.sim.clock import SimClock
 from runner.sim.directory import Directory, SimUser
@@ -58,11 +58,15 @@ class ChatStore:
         rng: random.Random,
         workspaces: list[Workspace],
         capacity: Capacity | None = None,
+        request_price_micros: int = 0,
     ) -> None:
         self.gen = gen
         #: Concurrent-agent caps (CHATS-CONTRACT 7.4); None: every turn is worked on at once.
         self.capacity = capacity
         self._last_stamp = float("-inf")
+        #: What the AI Gateway charges per model request (CHATS-CONTRACT 7.4): a deployment
+        #: setting, 0 by default (nothing priced).
+        self.request_price_micros = request_price_micros
         self.directory = directory
         self.clock = clock
         self.rng = rng
@@ -116,6 +120,16 @@ class ChatStore:
             for child in self.chats
             if child.parent_id == chat.id and child.archived == chat.archived
         )
+
+    def cost(self, caller: SimUser, chat_ref: str) -> dict[str, Any]:
+        """`GET {P}/{chat}/cost`: the chat's requests and its sub-agents' (CHATS-CONTRACT 7.4)."""
+        chat = self.find(caller, chat_ref)
+        now = self.clock.now()
+        family = [chat, *(c for c in self.chats if c.parent_id == chat.id)]
+        for member in family:
+            self._settle(member, now)
+        requests = sum(member.requests for member in family)
+        return cost_json(chat.id, requests, self.request_price_micros)
 
     def find(self, caller: SimUser, chat_ref: str) -> ChatRecord:
         """`{chat}`: a UUID only; 400 otherwise, 404 for unknown or unreadable chats."""
