@@ -120,3 +120,11 @@ def with_models(
     if problems:
         raise ManifestError(list(problems.values()))
     return chosen
+
+
+def model_name(desired: DesiredTask | None, resolved: ResolvedTask | None) -> str:
+    """The model a task runs on, as reports name it: its config's model name where preflight
+    resolved one, else as the manifest wrote it; "" for the deployment's default."""
+    if resolved is not None and resolved.model is not None:
+        return resolved.model.model or resolved.model.id
+    return desired.model or "" if desired is not None else ""

@@ -38,6 +38,16 @@ def coder_name(batch: str, name: str) -> str:
     return f"{name}-{marker(batch)}"
 
 
+#: Whose mark the workspace `tasks create --template` pins for a chat carries: no batch can have
+#: it (a batch name has no space), so no batch takes that workspace for one of its own.
+CREATE_SCOPE = "tasks create"
+
+
+def create_workspace_name(name: str) -> str:
+    """The workspace `tasks create --template --name <name>` pins for its chat."""
+    return coder_name(CREATE_SCOPE, name)
+
+
 def display_name(batch: str, name: str, attempt: int = 1) -> str:
     """The display name a GA server shows: the batch, then the manifest's name; a task created
     again by a retry adds its attempt (` #2`), which a re-run reads back (Coder keeps

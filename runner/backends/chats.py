@@ -26,6 +26,7 @@ from runner.backends.chat_labels import (
     proven_inputs,
 )
 from runner.backends.conflicts import NameConflicts
+from runner.backends.pinned_workspace import WantedWorkspace, pin_workspace
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
@@ -35,12 +36,9 @@ from runner.coder.version import ServerInfo
 from runner.errors import (
     AgentBusyError,
     ApiError,
-    ConflictError,
     ManifestError,
-    ServerError,
     TasksError,
     TransportError,
-    UncertainOutcomeError,
 )
 from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
@@ -390,61 +388,17 @@ class ChatsBackend:
     def _pinned_workspace(
         self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
     ) -> PinnedWorkspace:
-        """The item's workspace: new, else the one an earlier (lost or half-done) create made.
-
-        Created first: Coder refuses a name that is taken (409), and only then, or when the
-        answer was lost, is it looked up by name and adopted rather than made twice. So a
-        workspace costs one request, not a lookup and a create.
-        """
-        name = workspace_name(desired.batch, desired.name)
-        owner = resolved.owner.username
-        try:
-            workspace = self.chats.create_workspace(
-                name,
-                version.id,
-                owner=owner,
-                preset_id=resolved.preset.id if resolved.preset else None,
-            )
-        except ConflictError as refused:
-            found = self.conflicts.holder(
-                refused,
-                owner,
-                name,
-                lambda: self.chats.workspace_by_owner_and_name(owner, name),
-            )
-            workspace = self._judged(PinnedWorkspace.from_json(found), resolved, version)
-        except (UncertainOutcomeError, ServerError):
-            adopted = self._adoptable(resolved, version, name)
-            if adopted is None:
-                raise
-            workspace = adopted
+        """The item's workspace, named like the task would be on Tasks (`pinned_workspace`)."""
+        wanted = WantedWorkspace(
+            name=workspace_name(desired.batch, desired.name),
+            owner=resolved.owner.username,
+            version_id=version.id,
+            preset_id=resolved.preset.id if resolved.preset else None,
+        )
+        workspace = pin_workspace(self.chats, wanted, self.conflicts)
         with self._lock:
             self._workspaces[workspace.id] = workspace
         return workspace
-
-    def _adoptable(
-        self, resolved: ResolvedTask, version: TemplateVersion, name: str
-    ) -> PinnedWorkspace | None:
-        found = self.chats.workspace_by_name(resolved.owner.username, name)
-        return None if found is None else self._judged(found, resolved, version)
-
-    def _judged(
-        self, found: PinnedWorkspace, resolved: ResolvedTask, version: TemplateVersion
-    ) -> PinnedWorkspace:
-        """`found`, when it is the item's pinned workspace as the manifest wants it."""
-        name = found.name
-        if found.transition == "delete":
-            # The workspace of a replaced chat, still being deleted: its name frees up soon.
-            raise ConflictError(409, f"workspace {name!r} is still being deleted")
-        wanted_preset = resolved.preset.id if resolved.preset else None
-        if found.template_version_id != version.id or (
-            wanted_preset and found.preset_id != wanted_preset
-        ):
-            raise TasksError(
-                f"workspace {name!r} exists with another template version or preset; "
-                "delete it (or rename the task) and apply again"
-            )
-        return found
 
     def _workspace(self, workspace_id: str) -> PinnedWorkspace | None:
         with self._lock:

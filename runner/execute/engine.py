@@ -22,6 +22,7 @@ from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits
 from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.stepper import Engine
 from runner.execute.versions import VersionVerdicts
+from runner.model_choice import model_name
 from runner.observe import Observation
 from runner.plan import Action, Plan
 from runner.preflight import ResolvedTask, task_key
@@ -71,6 +72,8 @@ def execute(
         else:
             result = static_result(backend, action, task, run_settings.dashboard_url)
             entries.append(Attempted(action, result, task, found))
+    for entry in entries:  # what the model comparison groups by (a retry keeps the result)
+        entry.result.model = model_name(entry.action.desired, entry.resolved)
     limits = Limits.of(settings, plan, poll)
     run_round = _round_runner(backend, plan.batch, entries, limits, notify, settings)
     interrupted, stopped = conclude(

@@ -111,6 +111,7 @@ class TaskResult:
     last_message: str = ""  # what the agent said last (see ItemDetails)
     details_read: bool = False  # pull_request and last_message hold what Coder said
     cost: Cost | None = None  # read once the run ends (see ItemDetails); None: not known
+    model: str = ""  # the chat model the task names ("": the deployment's default)
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
     attempts: int = 1  # the first try and each retry, as read back from the deployment

@@ -65,8 +65,9 @@ def failed_before_run(error: TasksError, file: str) -> ApplyReport:
 
 
 def result_lines(report: ApplyReport, command_name: str) -> list[str]:
-    """The result table, the summary and the pull requests the agents opened, after a blank."""
-    from runner.report.table import pull_request_lines, result_table
+    """The result table, the summary, the pull requests the agents opened and the model
+    comparison, after a blank."""
+    from runner.report.table import comparison_lines, pull_request_lines, result_table
 
     lines = [""]
     if report.results:
@@ -75,7 +76,7 @@ def result_lines(report: ApplyReport, command_name: str) -> list[str]:
     cost = report.cost_line()
     if cost:
         lines.append(cost)
-    return lines + list(pull_request_lines(report))
+    return lines + pull_request_lines(report) + comparison_lines(report)
 
 
 def write_reports(report: ApplyReport, code: int, files: ReportFiles) -> Sequence[str]:

@@ -8,6 +8,7 @@ from typing import Any
 
 from runner.execute.results import ApplyReport, Cost, PullRequest, TaskResult
 from runner.money import usd
+from runner.report.comparison import compare_models, row_document
 
 REPORT_FORMAT_VERSION = 1
 
@@ -35,6 +36,8 @@ def report_document(
             {"name": r.name, "owner": r.owner, **pull_request_document(pr)}
             for r, pr in report.pull_requests
         ],
+        # Per model, when the batch's tasks run on more than one; else empty.
+        "comparison": [row_document(row) for row in compare_models(report.results)],
     }
 
 
@@ -46,6 +49,7 @@ def task_document(result: TaskResult) -> dict[str, Any]:
         "coder_name": result.coder_name,
         "id": result.task_id,
         "action": result.action,
+        "model": result.model or None,
         "outcome": result.outcome.value if result.outcome else None,
         "status": result.status,
         "state": result.state,

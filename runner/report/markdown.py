@@ -7,6 +7,7 @@ from urllib.parse import quote
 
 from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
 from runner.render.safe_text import safe_text
+from runner.report.comparison import HEADERS, cells, compare_models
 
 _ICONS = {
     Outcome.OK: "✅",
@@ -46,6 +47,7 @@ def markdown_summary(report: ApplyReport, *, command_name: str = "apply") -> str
     if report.pull_requests:
         lines.extend(["", "#### Pull requests", ""])
         lines.extend(_pull_request_line(r, pr) for r, pr in report.pull_requests)
+    lines.extend(_comparison(report))
     if report.server_version:
         lines.extend(["", f"Coder {report.server_version} at {report.dashboard_url}"])
     # GitHub renders the summary, but a terminal may show the file too: controls stay inert.
@@ -68,6 +70,19 @@ def _row(result: TaskResult, costs: bool) -> str:
         _escape(message) or "-",
     ]
     return "| " + " | ".join(cells) + " |"
+
+
+def _comparison(report: ApplyReport) -> list[str]:
+    """`#### Models` and a table of one row per model, when tasks ran on two or more."""
+    rows = compare_models(report.results)
+    if not rows:
+        return []
+    table = [
+        "| " + " | ".join(h.capitalize() for h in HEADERS) + " |",
+        "|" + "---|" * len(HEADERS),
+    ]
+    table += ["| " + " | ".join(_escape(cell) for cell in cells(row)) + " |" for row in rows]
+    return ["", "#### Models", "", *table]
 
 
 def _pull_request_line(result: TaskResult, pull_request: PullRequest) -> str:

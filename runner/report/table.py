@@ -5,6 +5,7 @@ from __future__ import annotations
 from runner.execute.results import ApplyReport, Event, TaskResult
 from runner.render.safe_text import safe_line
 from runner.render.table import render_table
+from runner.report.comparison import HEADERS, cells, compare_models
 
 
 def result_table(report: ApplyReport) -> str:
@@ -29,6 +30,16 @@ def pull_request_lines(report: ApplyReport) -> list[str]:
     # Titles and URLs are the server's text: control characters are shown, not acted on.
     lines.extend(safe_line(f"  {r.owner}/{r.name}: {pr.one_line()}") for r, pr in found)
     return lines
+
+
+def comparison_lines(report: ApplyReport) -> list[str]:
+    """`Models compared:` and a table of one row per model; nothing unless tasks ran on two
+    or more models."""
+    rows = compare_models(report.results)
+    if not rows:
+        return []
+    table = render_table(HEADERS, [cells(row) for row in rows], trailing_padding=False)
+    return ["Models compared:", table]
 
 
 def event_line(event: Event) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
 
 from runner.choice import choose_api
@@ -29,6 +31,10 @@ from runner.resolve import (
     UnknownOrganization,
     UnknownPreset,
 )
+
+if TYPE_CHECKING:
+    from runner.cli.chat_create import ChatPlace
+    from runner.coder.chats import ChatsClient
 
 #: `--preset` default: literally "none", meaning "no preset" (an empty value means the default).
 PRESET_NONE = "none"
@@ -127,15 +133,42 @@ def resolve_preset(resolver: Resolver, version_id: str, preset: str) -> str | No
             raise TasksError(f'preset "{preset}" not found') from None
 
 
-def _on_chats(pinned: str | None, preset: str, owner: str) -> None:
-    """What `tasks create` does not do on chats yet, refused in one line."""
-    if pinned or preset != PRESET_NONE:
+def _refuse_on_tasks(model: str | None, labels: dict[str, str], workspace: str) -> None:
+    """Flags only Chats have, refused on Tasks in one line."""
+    if model is not None or labels:
+        raise InvalidInputError("--model and --label need Chats (Coder Agents); Tasks have neither")
+    if workspace:
         raise InvalidInputError(
-            "tasks create on chats creates a chat whose agent picks its own environment; to pin "
-            "a template, version, preset or organization, run it as a batch (tasks apply)"
+            "--workspace needs Chats (Coder Agents): a task always creates its own workspace"
         )
-    if owner != "me":
-        raise InvalidInputError("a chat belongs to the token's user: --owner needs Tasks")
+
+
+def _chat_place(
+    api: ChatsClient, org: str | None, template: str, version: str, preset: str, workspace: str
+) -> ChatPlace:
+    """Where a chat's agent works, from the flags: the template version (and preset) a new
+    workspace pins, found by Coder's rules as for a task; an existing workspace; or neither."""
+    from runner.cli.chat_create import ChatPlace
+
+    if workspace and (template or version or preset != PRESET_NONE or org):
+        raise InvalidInputError(
+            "--workspace binds an existing workspace: it takes no --template, "
+            "--template-version, --preset or --org"
+        )
+    if not template and (version or preset != PRESET_NONE):
+        raise InvalidInputError("--template-version and --preset pin a template: give --template")
+    if workspace:
+        return ChatPlace(workspace=workspace)
+    if not (template or org):
+        return ChatPlace()
+    resolver = Resolver(CoderClient(api.connection, tasks_required=False))
+    with error_context("get current organization"):
+        organization = select_organization(resolver, org)
+    if not template:
+        return ChatPlace(organization_id=organization.id)
+    version_id = resolve_template_version(resolver, organization, template, version)
+    preset_id = resolve_preset(resolver, version_id, preset)
+    return ChatPlace(organization.id, version_id, preset_id)
 
 
 @click.command(
@@ -198,6 +231,12 @@ def _on_chats(pinned: str | None, preset: str, owner: str) -> None:
     env_help="CODER_TASK_TEMPLATE_VERSION",
     help_name="template-version",
 )
+@click.option(
+    "--workspace",
+    default="",
+    metavar="WORKSPACE",
+    help="Chats: bind the chat to this existing workspace of yours (name, owner/name or ID).",
+)
 @backend_option
 @model_option
 @label_option("Chats: a label for the chat (KEY=VALUE). Repeatable.")
@@ -215,19 +254,21 @@ def command(
     template_version: str,
     backend: str,
     model: str | None,
+    workspace: str,
     labels: dict[str, str],
 ) -> None:
     """Create a task."""
     prompt = read_input(task_input, use_stdin)
     api = choose_api(global_options(ctx), backend)
     if not isinstance(api, CoderClient):
-        _on_chats(template or template_version or org, preset, owner)
+        if owner != "me":
+            raise InvalidInputError("a chat belongs to the token's user: --owner needs Tasks")
         from runner.cli.chat_create import chat_create
 
-        chat_create(api, prompt, name=name, model=model, labels=labels, quiet=quiet)
+        place = _chat_place(api, org, template, template_version, preset, workspace)
+        chat_create(api, prompt, place=place, name=name, model=model, labels=labels, quiet=quiet)
         return
-    if model is not None or labels:
-        raise InvalidInputError("--model and --label need Chats (Coder Agents); Tasks have neither")
+    _refuse_on_tasks(model, labels, workspace)
     client = api
     resolver = Resolver(client)
     with error_context("get current organization"):
