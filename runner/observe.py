@@ -52,6 +52,11 @@ class Observation:
     server_version: str = ""
     dashboard_url: str = ""
     all_visible: bool = False  # listed with owner=None: every task the token can see
+    #: The batch's items that clean-up set aside and that count as done (archived chats), read
+    #: only when a task of the batch asks `after: remove`.
+    finished: tuple[ObservedTask, ...] = ()
+    #: Ids of the observed items (live or finished) whose `after:` is still to do.
+    to_clean: frozenset[str] = frozenset()
 
     def find(self, owner: str, coder_name: str) -> ObservedTask | None:
         """The task named `coder_name` (case-insensitively, as Coder compares) of `owner`.
@@ -63,14 +68,15 @@ class Observation:
     @cached_property
     def _index(self) -> dict[tuple[str, str], ObservedTask]:
         # Built once, so planning thousands of tasks stays linear.
-        index: dict[tuple[str, str], ObservedTask] = {}
-        # Oldest first: where two share a name (applies raced on Chats), the survivor is found.
-        for observed in sorted(self.tasks, key=lambda o: ownership.survival_order(o.task)):
-            task = observed.task
-            name = task.name.lower()
-            index.setdefault((task.owner_name.lower(), name), observed)
-            index.setdefault((task.owner_id.lower(), name), observed)
-        return index
+        return _by_owner_and_name(self.tasks)
+
+    def find_finished(self, owner: str, coder_name: str) -> ObservedTask | None:
+        """The oldest finished item named `coder_name` of `owner` (see `find`)."""
+        return self._finished_index.get((owner.lower(), coder_name.lower()))
+
+    @cached_property
+    def _finished_index(self) -> dict[tuple[str, str], ObservedTask]:
+        return _by_owner_and_name(self.finished)
 
     def duplicates(self, batch: str) -> list[ObservedTask]:
         """`batch`'s tasks that share a name with an older one of the batch (`find` gives
@@ -96,7 +102,7 @@ class Observation:
         """
         wanted = {n.lower() for n in coder_names}
         facts = []
-        for observed in self.tasks:
+        for observed in (*self.tasks, *self.finished):
             task = observed.task
             if task.name.lower() not in wanted and not observed.owned(batch):
                 continue
@@ -114,6 +120,20 @@ class Observation:
         facts.sort(key=lambda f: str(f[0]))
         digest = hashlib.sha256(json.dumps(facts, sort_keys=True).encode()).hexdigest()
         return f"sha256:{digest}"
+
+
+def _by_owner_and_name(
+    items: Iterable[ObservedTask],
+) -> dict[tuple[str, str], ObservedTask]:
+    """`items` by (owner name or id, item name), lower-cased. Oldest first: where two share a
+    name (applies raced on Chats), the survivor is found."""
+    index: dict[tuple[str, str], ObservedTask] = {}
+    for observed in sorted(items, key=lambda o: ownership.survival_order(o.task)):
+        task = observed.task
+        name = task.name.lower()
+        index.setdefault((task.owner_name.lower(), name), observed)
+        index.setdefault((task.owner_id.lower(), name), observed)
+    return index
 
 
 def resolve_owner_name(owner: str, me: User, users: Mapping[str, User]) -> str:
@@ -154,13 +174,19 @@ def observe(
         names = sorted({resolve_owner_name(t.owner, me, resolved) for t in batch.tasks})
         for name in names:
             listed.extend(backend.list_items(name, batch.name))
+    # Archived chats count as done only for a task that asks `after: remove`: any other task
+    # whose chat was archived (deleted by hand, or destroyed) is created again.
+    removes = any(t.after == "remove" for t in batch.tasks)
+    finished = backend.finished_items(batch.name) if removes else []
     base = Observation(
         me=me,
         tasks=tuple(ObservedTask(t, mark=backend.ownership_mark(t)) for t in _unique(listed)),
         server_version=server.version,
         dashboard_url=server.dashboard_url,
         all_visible=all_visible,
+        finished=tuple(ObservedTask(t, mark=backend.ownership_mark(t)) for t in finished),
     )
+    base = replace(base, to_clean=_clean_up_pending(backend, batch.tasks, base, resolved))
     if not read_logs:
         return base
     wanted = _tasks_needing_logs(batch.tasks, base, resolved)
@@ -199,6 +225,27 @@ def _tasks_needing_logs(
         if found is not None:
             ids.add(found.task.id)
     return ids
+
+
+def _clean_up_pending(
+    backend: Backend,
+    desired: Sequence[DesiredTask],
+    observation: Observation,
+    owners: Mapping[str, User],
+) -> frozenset[str]:
+    """The ids of the batch's items whose `after:` is not done yet (asked of the backend only
+    when a task has one)."""
+    pairs: list[tuple[Task, str]] = []
+    for want in desired:
+        if want.after == "keep":
+            continue
+        owner = resolve_owner_name(want.owner, observation.me, owners)
+        found = observation.find(owner, want.coder_name) or observation.find_finished(
+            owner, want.coder_name
+        )
+        if found is not None and found.owned(want.batch):
+            pairs.append((found.task, want.after))
+    return frozenset(backend.clean_up_pending(pairs)) if pairs else frozenset()
 
 
 def _unique(tasks: Iterable[Task]) -> list[Task]:

@@ -6,6 +6,7 @@ chat (`apply`, `destroy`, `tasks delete`) releases its pinned workspace here, by
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from runner import ownership
@@ -14,6 +15,17 @@ from runner.errors import ApiError
 if TYPE_CHECKING:
     from runner.coder.chat_models import Chat
     from runner.coder.chats import ChatsClient
+
+
+def made_for(labels: Mapping[str, str], workspace_name: str) -> bool:
+    """Whether a workspace named `workspace_name` is the one the batch made for the chat with
+    `labels`: its name is the item's with the batch's marker. Any other (the agent's own, or a
+    person's) is never stopped or deleted."""
+    batch = labels.get(ownership.BATCH_LABEL, "")
+    item = labels.get(ownership.ITEM_LABEL, "")
+    if not (batch and item):
+        return False
+    return workspace_name.lower() == ownership.coder_name(batch, item).lower()
 
 
 def release_workspace(chats: ChatsClient, chat: Chat) -> bool:
@@ -28,8 +40,7 @@ def release_workspace(chats: ChatsClient, chat: Chat) -> bool:
         workspace = chats.get_workspace(chat.workspace_id)
     except ApiError:
         return False  # gone already, or not the user's to delete
-    ours = workspace.name.lower() == ownership.coder_name(batch, item).lower()
-    if not ours or workspace.transition == "delete":
+    if not made_for(chat.labels, workspace.name) or workspace.transition == "delete":
         return False
     labels = {ownership.BATCH_LABEL: batch, ownership.ITEM_LABEL: item}
     others = chats.list_chats(labels=labels)

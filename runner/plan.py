@@ -8,7 +8,7 @@ do, each group by owner and name.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 
 from runner import ownership
@@ -67,6 +67,8 @@ class Action:
     #: early inputs); the live logs are checked before each send.
     logs_verified: bool = True
     reasons: tuple[str, ...] = ()  # why a task drifted or conflicts
+    #: The clean-up the task ends with once its outcome is final: "", "stop" or "remove".
+    after: str = ""
 
     @property
     def sort_key(self) -> tuple[int, str, str]:
@@ -118,17 +120,25 @@ class Plan:
         return self.count(ActionKind.CONFLICT)
 
     @property
+    def to_clean_up(self) -> int:
+        """Tasks with nothing else to do whose `after:` is still to do."""
+        return sum(1 for a in self.actions if a.after and not a.kind.changes)
+
+    @property
     def has_changes(self) -> bool:
-        return any(a.kind.changes for a in self.actions)
+        return any(a.kind.changes or a.after for a in self.actions)
 
     def summary(self) -> str:
-        """`Plan: 2 to create, 1 to update, 0 to delete, 1 drifted.` (plus conflicts if any)."""
+        """`Plan: 2 to create, 1 to update, 0 to delete, 1 drifted.` (plus conflicts and
+        clean-ups if any)."""
         text = (
             f"Plan: {self.to_create} to create, {self.to_update} to update, "
             f"{self.to_delete} to delete, {self.drifted} drifted"
         )
         if self.conflicts:
             text += f", {self.conflicts} blocked"
+        if self.to_clean_up:
+            text += f", {self.to_clean_up} to clean up"
         return text + "."
 
 
@@ -177,11 +187,12 @@ def make_plan(
         if options.targets and desired.name not in options.targets:
             continue
         existing = observation.find(owner, desired.coder_name)
-        actions.append(
-            _plan_task(
-                desired, owner, existing, observation, options, resolved.get(task_key(desired))
-            )
-        )
+        found = resolved.get(task_key(desired))
+        if existing is None and desired.after == "remove":
+            action = _removed(desired, owner, observation, options, found)
+        else:
+            action = _plan_task(desired, owner, existing, observation, options, found)
+        actions.append(replace(action, after=_clean_up(action, desired, observation)))
     actions += _duplicates(batch, observation, options, wanted_names)
     unlisted: list[str] = []
     for observed in observation.owned_by(batch.name):
@@ -200,6 +211,41 @@ def make_plan(
             unlisted.append(f"{task.owner_name}/{task.name}")
     actions.sort(key=lambda a: a.sort_key)
     return Plan(batch.name, tuple(actions), fingerprint, options, tuple(sorted(unlisted)))
+
+
+def _removed(
+    desired: DesiredTask,
+    owner: str,
+    observation: Observation,
+    options: PlanOptions,
+    resolved: ResolvedTask | None,
+) -> Action:
+    """A task with `after: remove` and no live item: an archived one of the batch, made from
+    the same spec, is the task done (nothing to do but finish its clean-up); without one, or
+    with --replace, or where the spec changed, it is created again."""
+    archived = observation.find_finished(owner, desired.coder_name)
+    create = _action(ActionKind.CREATE, desired, owner, follow_ups=desired.follow_ups)
+    if archived is None or not archived.owned(desired.batch):
+        return create
+    reasons = drift_reasons(desired, archived, resolved)
+    if reasons or options.replace:
+        why = f"differs: {'; '.join(reasons)}" if reasons else "--replace creates it again"
+        return replace(create, reasons=(f"removed as {archived.task.id}, which {why}",))
+    done = len(desired.follow_ups)  # an archived chat takes none: nothing is left to send
+    return replace(
+        create, kind=ActionKind.NOOP, task_id=archived.task.id, follow_ups=(), delivered=done
+    )
+
+
+def _clean_up(action: Action, desired: DesiredTask, observation: Observation) -> str:
+    """The clean-up an action ends with: a task created, replaced or sent to gets its `after:`;
+    one with nothing to change, only while its clean-up is not done; drifted or blocked, none
+    (it is not the manifest's)."""
+    if desired.after == "keep" or action.kind in (ActionKind.DRIFT, ActionKind.CONFLICT):
+        return ""
+    if action.kind is ActionKind.NOOP and action.task_id not in observation.to_clean:
+        return ""
+    return desired.after
 
 
 def _duplicates(
@@ -275,13 +321,13 @@ def _plan_task(
         )
     reasons = drift_reasons(desired, existing, resolved)
     if reasons:
-        replace = options.replace or desired.on_drift == "replace"
+        replacing = options.replace or desired.on_drift == "replace"
         return _action(
-            ActionKind.REPLACE if replace else ActionKind.DRIFT,
+            ActionKind.REPLACE if replacing else ActionKind.DRIFT,
             desired,
             owner,
             task_id=task.id,
-            follow_ups=desired.follow_ups if replace else (),
+            follow_ups=desired.follow_ups if replacing else (),
             reasons=reasons,
         )
     return _plan_follow_ups(desired, owner, existing)

@@ -51,6 +51,8 @@ def action_document(action: Action) -> dict[str, Any]:
         "delivered_follow_ups": action.delivered,
         "logs_verified": action.logs_verified,
         "reasons": list(action.reasons),
+        # Only when set, so plans of batches without clean-up read as they did.
+        **({"after": action.after} if action.after else {}),
     }
 
 

@@ -150,6 +150,34 @@ def require_templates(tasks: Sequence[DesiredTask]) -> None:
         raise ManifestError(errors)
 
 
+def require_tasks_clean_up(tasks: Sequence[DesiredTask], *, can_pause: bool) -> None:
+    """A ManifestError locating each task whose `after:` Tasks cannot do: `remove` (a deleted
+    task leaves nothing a re-run could recognise as done, so it would be created again), and
+    `stop` where the server cannot pause tasks (CONTRACT 1: `POST …/pause`, v2.31.1+)."""
+    errors = [
+        located(
+            task,
+            "after: remove needs Chats: a deleted task leaves nothing a re-run could recognise "
+            "as done, so it would be created again; use `after: stop` (pause), or run the batch "
+            "on chats",
+        )
+        for task in tasks
+        if task.after == "remove"
+    ]
+    if not can_pause:
+        errors += [
+            located(
+                task,
+                "after: stop pauses the task, which needs Coder v2.31.1 or later; this "
+                "deployment cannot pause tasks",
+            )
+            for task in tasks
+            if task.after == "stop"
+        ]
+    if errors:
+        raise ManifestError(errors)
+
+
 def require_cost(batch: Batch, has_cost: bool, server: str) -> None:
     """A ManifestError at `defaults.budget` and at each task's `expect.max_cost` where the
     server keeps no cost (`server` says which it is): a budget that is never reached, or a

@@ -105,6 +105,17 @@ class Backend(Protocol):
     def resume(self, item: Task) -> None:
         """Resume a paused item."""
 
+    def finished_items(self, batch: str) -> list[Task]:
+        """`batch`'s items that clean-up set aside and that still count as done (Chats: its
+        archived chats); none where a cleaned-up item stays listed (a paused task)."""
+
+    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+        """The ids of `items` (each with its `after`: stop or remove) not yet cleaned up."""
+
+    def clean_up(self, item: Task, after: str) -> str:
+        """Stop or remove a finished item; what was done (`clean_up.STOPPED` or `REMOVED`), or
+        "" when nothing was left to do. Never touches what the batch did not create."""
+
     def cost(self, item: Task) -> Cost | None:
         """What the item cost so far (with its sub-agents); None where the server has no cost."""
 

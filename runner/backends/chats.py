@@ -25,6 +25,7 @@ from runner.backends.chat_labels import (
     follow_ups_digest,
     proven_inputs,
 )
+from runner.backends.clean_up import REMOVED, STOPPED, while_building
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pinned_workspace import WantedWorkspace, pin_workspace
 from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
@@ -37,13 +38,14 @@ from runner.errors import (
     AgentBusyError,
     ApiError,
     ManifestError,
+    NotFoundError,
     TasksError,
     TransportError,
 )
 from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
-from runner.pinned import release_workspace
+from runner.pinned import made_for, release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -358,6 +360,50 @@ class ChatsBackend:
     def resume(self, item: Task) -> None:
         raise TasksError("chats cannot be paused or resumed")
 
+    def finished_items(self, batch: str) -> list[Task]:
+        """The batch's archived chats: listable with `q=archived:true` until Coder's retention
+        purges them (CHATS-CONTRACT 7.4, 1.5), and done: `after: remove` archived them."""
+        chats = self.chats.list_chats(labels={LABEL_BATCH: batch}, archived=True)
+        return [self._as_task(chat, batch) for chat in chats]
+
+    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+        """`stop`: the pinned workspace still started; `remove`: the chat live, or its pinned
+        workspace not yet being deleted. One read of the user's workspaces, if any is pinned."""
+        workspaces: dict[str, PinnedWorkspace] = {}
+        if any(item.workspace_id for item, _ in items):
+            workspaces = {w.id: w for w in self.chats.workspaces_of(self.me().username)}
+        pending = set()
+        for item, after in items:
+            found = workspaces.get(item.workspace_id or "")
+            pinned = found if found and made_for(_labels(item), found.name) else None
+            removing = bool(pinned and pinned.transition != "delete")
+            stopping = bool(pinned and pinned.transition == "start")
+            live = item.status != "archived"
+            if (after == "remove" and (live or removing)) or (after == "stop" and stopping):
+                pending.add(item.id)
+        return pending
+
+    def clean_up(self, item: Task, after: str) -> str:
+        """`remove`: archive the chat (interrupting it first where Coder would not archive it
+        as it is), then delete its pinned workspace; `stop`: stop that workspace (a chat with
+        none pinned has nothing to stop). Either is done once, whatever was done before."""
+        chat = self.chats.get_chat(item.id)
+        if after == "remove":
+            archiving = not chat.archived
+            self.chats.retire(chat)
+            released = while_building(lambda: release_workspace(self.chats, chat))
+            return REMOVED if archiving or released else ""
+        if not chat.workspace_id:
+            return ""
+        try:
+            workspace = self.chats.get_workspace(chat.workspace_id)
+        except NotFoundError:
+            return ""  # deleted meanwhile: nothing left to stop
+        if not made_for(chat.labels, workspace.name) or workspace.transition != "start":
+            return ""
+        while_building(lambda: self.chats.stop_workspace(workspace.id))
+        return STOPPED
+
     def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         """The pull request and Coder's label of the last turn, from the chat's row in the last
         poll (`item.raw`); the newest messages are read only from servers without turn labels,
@@ -484,7 +530,8 @@ class ChatsBackend:
             workspace_agent_healthy=None,
             workspace_app_id=None,
             initial_prompt=origin.prompt,
-            status="active",
+            # Archived (by `after: remove`): listed only with `q=archived:true`, never watched.
+            status="archived" if chat.archived else "active",
             current_state=TaskState(state, message, "", chat.updated_at),
             created_at=chat.created_at,
             updated_at=chat.updated_at,

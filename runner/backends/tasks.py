@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+from runner.backends.clean_up import STOPPED, STOPPED_WORKSPACE, while_building
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pull_requests import pull_request_from_uri
 from runner.coder.client import CoderClient
@@ -12,7 +13,7 @@ from runner.coder.version import ServerInfo
 from runner.errors import ConflictError, DeliveryUnverifiedError
 from runner.execute.results import Cost, ItemDetails
 from runner.manifest.model import DesiredTask
-from runner.preflight import ResolvedTask, preflight
+from runner.preflight import ResolvedTask, preflight, require_tasks_clean_up
 
 
 class TasksBackend:
@@ -49,6 +50,7 @@ class TasksBackend:
         return None
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
+        require_tasks_clean_up(desired, can_pause=self.client.server.supports_pause)
         return preflight(self.client, desired)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
@@ -111,10 +113,28 @@ class TasksBackend:
     def resume(self, item: Task) -> None:
         self.client.resume_task(item)
 
+    def finished_items(self, batch: str) -> list[Task]:
+        return []  # a paused task stays listed, and Tasks clean up no other way
+
+    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+        return {item.id for item, after in items if after == "stop" and not _stopped(item)}
+
+    def clean_up(self, item: Task, after: str) -> str:
+        # Preflight refuses `remove` on Tasks, and `stop` where the server cannot pause.
+        if after != "stop" or _stopped(item):
+            return ""
+        while_building(lambda: self.client.pause_task(item))
+        return STOPPED
+
     def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
         # The agent's last word is its state message; a pull request, its state's link.
         uri = item.current_state.uri if item.current_state else ""
         return ItemDetails(pull_request=pull_request_from_uri(uri), last_message=item.message)
+
+
+def _stopped(task: Task) -> bool:
+    """Paused, or its stop already under way (Coder shows `unknown` while the stop job runs)."""
+    return task.status == "paused" or task.workspace_status in STOPPED_WORKSPACE
 
 
 #: Why a stored snapshot cannot count delivered follow-ups (CONTRACT 3.2: at most 64 KiB).

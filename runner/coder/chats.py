@@ -432,8 +432,16 @@ class ChatsClient(ClientBase[ChatServerInfo]):
 
     def delete_workspace(self, workspace_id: str) -> None:
         """Start a delete build (archiving a chat leaves its workspace alone)."""
+        self._build(workspace_id, "delete")
+
+    def stop_workspace(self, workspace_id: str) -> None:
+        """Start a stop build: archiving or finishing a chat never stops its workspace
+        (CHATS-CONTRACT 7.4)."""
+        self._build(workspace_id, "stop")
+
+    def _build(self, workspace_id: str, transition: str) -> None:
         path = f"/api/v2/workspaces/{routes.segment(workspace_id)}/builds"
-        self._request("POST", path, body={"transition": "delete"}, policy=WRITE)
+        self._request("POST", path, body={"transition": transition}, policy=WRITE)
 
     # -- internals --------------------------------------------------------------------------
 

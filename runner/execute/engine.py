@@ -1,5 +1,6 @@
 """Runs a plan: a run for each task that needs one, stepped round after round (the plan's, then
-each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py).
+each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py),
+then each finished task's clean-up (runner/execute/cleanup.py).
 
 Each task's run makes at most one request at a time, on a pool of `parallelism` workers. All
 waiting is done by polling: one list request per owner each poll interval observes every task of
@@ -15,6 +16,7 @@ from typing import TYPE_CHECKING
 from runner.coder.models import Task
 from runner.errors import TasksError
 from runner.execute.admission import Admission
+from runner.execute.cleanup import clean_up
 from runner.execute.results import ApplyReport, Event, Notice
 from runner.execute.retries import Attempted, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
@@ -49,7 +51,7 @@ def execute(
     emit = on_event or (lambda event: None)
     notify = on_notice or (lambda notice: None)
     server = backend.server
-    existing = {o.task.id: o.task for o in observation.tasks}
+    existing = {o.task.id: o.task for o in (*observation.tasks, *observation.finished)}
     poll = settings.poll_interval or poll_interval(plan)
     run_settings = RunSettings(
         idle_grace=settings.idle_grace,
@@ -79,6 +81,9 @@ def execute(
     interrupted, stopped = conclude(
         backend, entries, run_round, make_run, settings.parallelism, emit
     )
+    if not interrupted and stopped is None:  # every outcome final: each entry's latest attempt
+        cleaned = [(e.action, e.result, e.task) for e in entries]
+        interrupted = clean_up(backend, cleaned, settings.parallelism, emit)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(e.result for e in entries),

@@ -114,6 +114,8 @@ class TaskResult:
     model: str = ""  # the chat model the task names ("": the deployment's default)
     expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
     follow_ups_sent: int = 0
+    #: What `after:` did once the outcome was final ("stopped", "removed"), or why it did not.
+    clean_up: str = ""
     attempts: int = 1  # the first try and each retry, as read back from the deployment
     started_at: float | None = None  # wall-clock seconds since the epoch
     wait_started_at: float | None = None

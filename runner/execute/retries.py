@@ -101,7 +101,9 @@ def conclude(
         if not retried:
             break
         interrupted, stopped = run_round([run for _, run in retried])
-        pending = [replace(entry, run=run) for entry, run in retried]
+        for entry, run in retried:
+            entry.run = run  # the entry is as its latest attempt left it (its task, for clean-up)
+        pending = [entry for entry, _ in retried]
         if interrupted or stopped is not None:
             judge([e.action for e in pending], [e.result for e in pending])
             return interrupted, stopped

@@ -19,13 +19,14 @@ def still_to_wait_for(action: Action, task: Task | None, no_state_after: float) 
 
     A re-run after a timeout, or while agents still work, waits for them as the first run
     would have, and reports a failed agent as failed, rather than calling them unchanged. A
-    paused task is left paused: nothing in the plan asks to resume it. An active task whose
-    agent never reports a state counts as idle once it is older than `no_state_after`.
+    paused task is left paused, and an archived chat archived (`after:` set them aside, done):
+    nothing in the plan asks to resume them. An active task whose agent never reports a state
+    counts as idle once it is older than `no_state_after`.
     """
     desired = action.desired
     if action.kind is not ActionKind.NOOP or desired is None or task is None:
         return False
-    if desired.wait == "none" or task.status == "paused":
+    if desired.wait == "none" or task.status in ("paused", "archived"):
         return False
     silent_for = None
     if task.created_at is not None:

@@ -1,4 +1,5 @@
-"""A task's `expect:` from its manifest fields: checked and compiled once, when the file loads."""
+"""A task's `expect:` and `after:` from its manifest fields: what the schema cannot check, checked
+once when the file loads."""
 
 from __future__ import annotations
 
@@ -39,6 +40,26 @@ def expectations(
     if not ok:
         return None
     return Expectations(data.get("pull_request"), message, data.get("max_cost"))
+
+
+def clean_up_allowed(
+    fields: Mapping[str, Any], sources: Mapping[str, list[PathPart]], report: Report
+) -> bool:
+    """Whether the task's `after:` can be applied; False after reporting why not.
+
+    Clean-up follows a final outcome, and with `wait: none` the outcome is final as soon as the
+    task is created: stopping or removing it then would end the agent's work before it began.
+    """
+    if fields.get("after", "keep") == "keep" or fields.get("wait") != "none":
+        return True
+    # Located in the task where it sets either, so the line names the task that waits for none.
+    key = "after" if sources["after"][0] == "tasks" else "wait"
+    report(
+        [*sources[key], key],
+        f"after: {fields['after']} needs a wait: the task's `wait` is none, so its agent would "
+        "be stopped as soon as it is created",
+    )
+    return False
 
 
 def pattern_problem(pattern: str) -> str | None:

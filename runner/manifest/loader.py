@@ -18,7 +18,7 @@ from runner import defaults
 from runner.errors import LocatedError, Location, ManifestError
 from runner.manifest import matrix as matrices
 from runner.manifest.durations import parse_duration
-from runner.manifest.expect import expectations
+from runner.manifest.expect import clean_up_allowed, expectations
 from runner.manifest.labels import count_problem, key_problem, value_problem
 from runner.manifest.model import DEFAULT_RETRY_ON, Batch, BatchLimits, DesiredTask, Origin
 from runner.manifest.names import batch_name_problem, owner_problem, task_name_problem
@@ -185,6 +185,7 @@ class _TaskBuilder:
             )
         durations = self.durations(fields, sources)
         expect = expectations(fields, sources, self.error)
+        after_ok = clean_up_allowed(fields, sources, self.error)
         combos = self.combinations(index, entry)
         blind = bool(fields.get("retries")) and fields.get("wait") == "none"
         if blind:
@@ -192,7 +193,8 @@ class _TaskBuilder:
                 [*sources["retries"], "retries"],
                 "retries need a wait: the task's `wait` is none, so no attempt's end is seen",
             )
-        if missing or unpinned or durations is None or expect is None or combos is None or blind:
+        broken = missing or unpinned or blind or not after_ok
+        if broken or durations is None or expect is None or combos is None:
             return []
         line = self.task_lines[index] if index < len(self.task_lines) else 1
         built: list[DesiredTask] = []
@@ -288,6 +290,7 @@ class _TaskBuilder:
             poll_interval_seconds=durations["poll_interval"],
             lost_contact_after_seconds=durations["lost_contact_after"],
             on_drift=str(fields.get("on_drift", "report")),
+            after=str(fields.get("after", "keep")),
             retries=int(fields.get("retries", 0)),
             retry_on=tuple(fields.get("retry_on", DEFAULT_RETRY_ON)),
             retry_prompt=text["retry_prompt"].rstrip("\n") if text["retry_prompt"] else None,

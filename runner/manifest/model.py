@@ -15,6 +15,8 @@ from runner.money import parse_usd
 
 WAIT_MODES = ("none", "idle", "complete")
 DRIFT_POLICIES = ("report", "replace")
+#: What apply does to a task once its outcome is final (`after:`).
+AFTER_POLICIES = ("keep", "stop", "remove")
 #: The Coder API a batch runs on; `auto` picks Tasks where the server serves them, else Chats.
 BACKENDS = ("auto", "tasks", "chats")
 #: What `expect.pull_request` may ask for.
@@ -96,6 +98,8 @@ class DesiredTask:
     #: How long polls may fail in a row before apply gives up on the deployment.
     lost_contact_after_seconds: float = defaults.LOST_CONTACT_AFTER_SECONDS
     on_drift: str = "report"  # report | replace
+    #: Clean-up once the outcome is final: keep | stop | remove (not part of what is created).
+    after: str = "keep"
     #: Checked when the wait ends; not part of what is created, so a change is not drift.
     expect: Expectations = Expectations()
     #: Tries after the first when an attempt ends as `retry_on` says; like `expect`, not part of
@@ -137,6 +141,9 @@ class DesiredTask:
         if expect:
             data["expect"] = expect
         data["labels"] = dict(self.labels)
+        # Left out when `keep`, so documents of batches without clean-up stay as they were.
+        if self.after == "keep":
+            del data["after"]
         data["retry_on"] = list(self.retry_on)
         # Retry fields are written only when retries are asked for, as Chats-only fields below.
         if not self.retries:
@@ -164,7 +171,7 @@ class DesiredTask:
                 values[spec.name] = data[spec.name]
             elif spec.default is MISSING:
                 raise KeyError(spec.name)
-        for name in ("name", "prompt", "owner", "wait", "on_drift"):
+        for name in ("name", "prompt", "owner", "wait", "on_drift", "after"):
             if name in values and not isinstance(values[name], str):
                 raise TypeError(f"{name} is not text")
         for name in ("template", "model"):
@@ -175,6 +182,8 @@ class DesiredTask:
             values["follow_ups"] = tuple(str(f) for f in values["follow_ups"])
         if "expect" in values:
             values["expect"] = Expectations.from_data(values["expect"])
+        if values.get("after", "keep") not in AFTER_POLICIES:
+            raise ValueError(f"after is not one of {AFTER_POLICIES}")
         values.update(_retry_values(values))
         if "labels" in values:
             values["labels"] = tuple((str(k), str(v)) for k, v in dict(values["labels"]).items())

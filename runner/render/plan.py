@@ -12,11 +12,12 @@ UNLISTED_SHOWN = 5
 def render_plan(plan: Plan, *, show_unchanged: bool = False, destroying: bool = False) -> str:
     """The plan as text (no trailing newline).
 
-    Symbols: `+` create, `~` send follow-ups, `-` delete, `-/+` replace, `!` drift or conflict.
+    Symbols: `+` create, `~` send follow-ups (or only clean up), `-` delete, `-/+` replace, `!`
+    drift or conflict; `then stop` or `then remove` ends a line whose task is cleaned up after.
     Tasks with nothing to do are counted but listed only with `show_unchanged`. `destroying`
     words the plan of `tasks destroy`, whose deletions are of tasks the manifest still lists.
     """
-    shown = [a for a in plan.actions if show_unchanged or a.kind is not ActionKind.NOOP]
+    shown = [a for a in plan.actions if show_unchanged or not _unchanged(a)]
     lines: list[str] = []
     if shown:
         width = max(len(a.name) for a in shown)
@@ -41,7 +42,7 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False, destroying: bool = 
             f"{len(plan.unlisted)} task(s) of the batch are no longer in the manifest and are "
             f"kept ({names}); --prune deletes them."
         )
-    unchanged = plan.count(ActionKind.NOOP)
+    unchanged = sum(1 for a in plan.actions if _unchanged(a))
     if unchanged and not show_unchanged:
         lines.append(f"{unchanged} task(s) unchanged.")
     if plan.drifted:
@@ -53,11 +54,19 @@ def render_plan(plan: Plan, *, show_unchanged: bool = False, destroying: bool = 
     return safe_text("\n".join(lines))
 
 
+def _unchanged(action: Action) -> bool:
+    """Nothing to do, not even a clean-up."""
+    return action.kind is ActionKind.NOOP and not action.after
+
+
 def _line(action: Action, width: int, where_width: int, destroying: bool) -> str:
-    symbol = action.kind.symbol.rjust(3)
+    # A task whose only change is its clean-up is changed in place.
+    symbol = "~" if action.after and action.kind is ActionKind.NOOP else action.kind.symbol
     where = _where(action).ljust(where_width)
     described = "delete (owned by the batch)" if destroying else _describe(action)
-    return f"{symbol} {action.name.ljust(width)}  {where}  {described}"
+    if action.after and not destroying:
+        described += f", then {action.after}"
+    return f"{symbol.rjust(3)} {action.name.ljust(width)}  {where}  {described}"
 
 
 def _where(action: Action) -> str:
@@ -89,6 +98,8 @@ def _describe(action: Action) -> str:
 
 def _detail_lines(action: Action) -> list[str]:
     if action.kind is ActionKind.SEND and not action.logs_verified:
+        return list(action.reasons)
+    if action.kind is ActionKind.CREATE:  # a removed task created again: why
         return list(action.reasons)
     return []
 

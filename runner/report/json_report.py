@@ -42,8 +42,8 @@ def report_document(
 
 
 def task_document(result: TaskResult) -> dict[str, Any]:
-    """One task's record."""
-    return {
+    """One task's record; `clean_up` only for a task with `after:` (what it did, or why not)."""
+    document = {
         "name": result.name,
         "owner": result.owner,
         "coder_name": result.coder_name,
@@ -73,6 +73,9 @@ def task_document(result: TaskResult) -> dict[str, Any]:
             "duration_seconds": _round(result.duration_seconds),
         },
     }
+    if result.clean_up:
+        document["clean_up"] = result.clean_up
+    return document
 
 
 def cost_document(cost: Cost) -> dict[str, Any]:

@@ -137,8 +137,11 @@ def _drive_everything(d: Driver) -> None:
     d.call("archive", chat.id)
     other = d.call("create_chat", "Busy [sim:work=1000]", labels={"tasks/batch": "net"})
     d.call("retire", other)
-    # The delete build waits for the start build's job (409 while it runs).
+    # A build waits for the one before it (409 while its job runs): stop (`after: stop`,
+    # CHATS-CONTRACT 7.4), then delete.
     _wait(lambda: d.call("get_workspace", workspace.id).status == "running")
+    d.call("stop_workspace", workspace.id)
+    _wait(lambda: d.call("get_workspace", workspace.id).status == "stopped")
     d.call("delete_workspace", workspace.id)
 
 

@@ -41,6 +41,11 @@ def test_every_example_applies_to_completion(make_sim: Any, example: Path, tmp_p
     if "wait: complete" in text:
         # The example waits for `complete`: the simulated agents got there.
         assert any(t["state"] == "complete" for t in document["tasks"]), document["tasks"]
+    if "after: stop" in text:
+        # The example cleans up after finishing: its pinned workspaces were stopped.
+        assert any(t.get("clean_up") == "stopped" for t in tasks), tasks
+        stopped = [w for w in sim.store.workspaces if w.latest.transition == "stop"]
+        assert stopped, [w.name for w in sim.store.workspaces]
 
 
 def readme_imperative_snippet() -> list[str]:
