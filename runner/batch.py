@@ -65,7 +65,7 @@ class Source:
 def choose_backend(clients: Clients, wanted: str) -> Backend:
     """The backend a batch runs on: the API `choose_api` picks (`auto`: Tasks where the server
     serves them, else Chats), wrapped for the pipeline."""
-    from runner.coder.client import CoderClient
+    from runner.coder.client import CoderClient, directory_client
 
     api = choose_api(clients, wanted)
     if isinstance(api, CoderClient):
@@ -74,7 +74,7 @@ def choose_backend(clients: Clients, wanted: str) -> Backend:
         return TasksBackend(api)
     from runner.backends.chats import ChatsBackend
 
-    return ChatsBackend(api, CoderClient(api.connection, tasks_required=False))
+    return ChatsBackend(api, directory_client(api))
 
 
 @dataclass

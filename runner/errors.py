@@ -206,18 +206,6 @@ class DeliveryUnverifiedError(TasksError):
     """What an item received cannot be told completely (e.g. a truncated log snapshot)."""
 
 
-class WaitTimeoutError(TasksError):
-    """A wait ran past its timeout."""
-
-    exit_code = EXIT_WAIT_TIMEOUT
-
-
-class PartialFailureError(TasksError):
-    """Some tasks failed; the rest converged."""
-
-    exit_code = EXIT_PARTIAL_FAILURE
-
-
 class InterruptedRunError(TasksError):
     """Ctrl-C or a stop signal ended a run before it changed anything."""
 

@@ -2,6 +2,8 @@
 
 One module for every wait, imperative (`send`, `status --watch`, `pause`, `resume`) and batch
 (`apply`): the pure rules and tracker below, and the blocking polls the imperative commands use.
+Every blocking poll and retry runs on `observations` or `retry_refused`, over a `Clock`: the real
+one, or in tests a clock that moves only when the test (or a wait) moves it.
 
 Coder's own CLI waits until a task is `active` and its state is `idle`, `complete` or `failed`,
 and treats a task that stays active with no state for 30 s as idle. Agents also report `idle` for
@@ -12,16 +14,22 @@ tracker below is pure: callers feed it observations with their timestamps.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, TypeVar
 
 from runner import defaults
+from runner.coder.errors import is_archive_of_active_chat
 from runner.coder.models import Task
-from runner.errors import TasksError
+from runner.errors import ConflictError, TasksError
 
 if TYPE_CHECKING:
+    from runner.coder.chat_models import Chat
+    from runner.coder.chats import ChatsClient
     from runner.coder.client import CoderClient
+
+T = TypeVar("T")
 
 NO_STATE_IDLE_AFTER_SECONDS = defaults.NO_STATE_IDLE_AFTER_SECONDS
 
@@ -30,6 +38,9 @@ FINISHED_STATES = ("complete", "failed")
 BUILD_FAILED = ("failed", "canceled")
 #: Coder's CLI tolerates `error` this long while a task starts: it shows up in healthy startups.
 ERROR_GRACE_SECONDS = 300.0
+#: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
+ARCHIVE_PATIENCE_SECONDS = 15.0
+ARCHIVE_RETRY_SECONDS = 0.25
 
 
 class Readiness(Enum):
@@ -41,6 +52,63 @@ class Readiness(Enum):
     FAILED = "failed"  # the agent reported failure
     PAUSED = "paused"  # stopped; resume it (where the server allows) before sending
     BROKEN = "broken"  # status error or unknown: the task needs a person
+
+
+class Clock(Protocol):
+    """Seconds now and a way to let them pass; only differences between readings count."""
+
+    def __call__(self) -> float:
+        """Seconds now."""
+
+    def sleep(self, seconds: float) -> None:
+        """Let `seconds` pass."""
+
+
+class _SystemClock:
+    """The machine's monotonic clock."""
+
+    def __call__(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+SYSTEM_CLOCK: Clock = _SystemClock()
+
+
+def observations(
+    first: T, fetch: Callable[[], T], interval: float, clock: Clock = SYSTEM_CLOCK
+) -> Iterator[T]:
+    """`first`, then `fetch()` every `interval` seconds of `clock`, for as long as the caller
+    reads: the one poll loop of every blocking wait."""
+    seen = first
+    while True:
+        yield seen
+        clock.sleep(interval)
+        seen = fetch()
+
+
+def retry_refused(
+    attempt: Callable[[], T],
+    refused: Callable[[Exception], bool],
+    *,
+    patience: float,
+    interval: float,
+    between: Callable[[], None] = lambda: None,
+    clock: Clock = SYSTEM_CLOCK,
+) -> T:
+    """`attempt()` until it stops being `refused`, for up to `patience` seconds of `clock`,
+    calling `between()` before each new attempt; the last refusal is raised as it is."""
+    deadline = clock() + patience
+    while True:
+        try:
+            return attempt()
+        except Exception as error:
+            if not refused(error) or clock() >= deadline:
+                raise
+        clock.sleep(interval)
+        between()
 
 
 def settled_state(task: Task) -> str:
@@ -138,55 +206,92 @@ def reached(task: Task, wait: str, silent_for: float | None, no_state_after: flo
     return settled in ("idle", "complete")
 
 
-def wait_until_active(client: CoderClient, task: Task, interval: float) -> Task:
+def wait_until_active(
+    client: CoderClient, task: Task, interval: float, clock: Clock = SYSTEM_CLOCK
+) -> Task:
     """Poll until the task is `active`; `unknown` or `paused` (or a lasting `error`) fail."""
-    deadline = time.monotonic() + ERROR_GRACE_SECONDS
-    while task.status != "active":
-        if task.status == "unknown" or (task.status == "error" and time.monotonic() > deadline):
+    deadline = clock() + ERROR_GRACE_SECONDS
+    task_id = task.id
+    for seen in observations(task, lambda: client.get_task(task_id), interval, clock):
+        if seen.status == "active":
+            return seen
+        if seen.status == "unknown" or (seen.status == "error" and clock() > deadline):
             raise TasksError(
-                f"task entered {task.status} state while waiting for it to become active"
+                f"task entered {seen.status} state while waiting for it to become active"
             )
-        if task.status == "paused":
+        if seen.status == "paused":
             raise TasksError("task was paused while waiting for it to become active")
-        time.sleep(interval)
-        task = client.get_task(task.id)
-    return task
+    raise AssertionError("unreachable: observations never end")
 
 
-def wait_until_idle(client: CoderClient, task: Task, interval: float) -> Task:
+def wait_until_idle(
+    client: CoderClient, task: Task, interval: float, clock: Clock = SYSTEM_CLOCK
+) -> Task:
     """Poll until the agent is idle, complete or failed (or silent 30 s), as Coder's send does.
 
     `error` is tolerated for a grace period (it shows up in healthy startups); `paused`,
     `unknown`, or a task that went back to starting, end the wait with an error.
     """
     tracker = ReadinessTracker(idle_grace=0.0)
-    deadline = time.monotonic() + ERROR_GRACE_SECONDS
-    while True:
-        readiness = tracker.observe(task, time.monotonic())
+    deadline = clock() + ERROR_GRACE_SECONDS
+    task_id = task.id
+    for seen in observations(task, lambda: client.get_task(task_id), interval, clock):
+        readiness = tracker.observe(seen, clock())
         if readiness in (Readiness.IDLE, Readiness.COMPLETE, Readiness.FAILED):
-            return task
+            return seen
         if readiness is Readiness.PAUSED:
             raise TasksError("task was paused while waiting for it to become idle")
-        if task.status == "unknown" or (task.status == "error" and time.monotonic() > deadline):
+        if seen.status == "unknown" or (seen.status == "error" and clock() > deadline):
             raise TasksError(
-                f"task entered {task.status} state while waiting for it to become idle"
+                f"task entered {seen.status} state while waiting for it to become idle"
             )
-        if task.status not in ("active", "error"):
+        if seen.status not in ("active", "error"):
             raise TasksError(
-                f"task entered unexpected state ({task.status}) while waiting for it to become idle"
+                f"task entered unexpected state ({seen.status}) while waiting for it to become idle"
             )
-        time.sleep(interval)
-        task = client.get_task(task.id)
+    raise AssertionError("unreachable: observations never end")
 
 
-def wait_for_workspace(client: CoderClient, task: Task, wanted: str, interval: float) -> Task:
+def wait_for_workspace(
+    client: CoderClient, task: Task, wanted: str, interval: float, clock: Clock = SYSTEM_CLOCK
+) -> Task:
     """Poll until the task's workspace reaches `wanted` (`running` or `stopped`)."""
-    while task.workspace_status != wanted:
-        if task.status == "error" or build_failed(task):
+    task_id = task.id
+    for seen in observations(task, lambda: client.get_task(task_id), interval, clock):
+        if seen.workspace_status == wanted:
+            return seen
+        if seen.status == "error" or build_failed(seen):
             raise TasksError(
-                f"workspace build failed (task status {task.status}, "
-                f"workspace {task.workspace_status or 'unknown'})"
+                f"workspace build failed (task status {seen.status}, "
+                f"workspace {seen.workspace_status or 'unknown'})"
             )
-        time.sleep(interval)
-        task = client.get_task(task.id)
-    return task
+    raise AssertionError("unreachable: observations never end")
+
+
+def retire_chat(
+    chats: ChatsClient,
+    chat: Chat,
+    *,
+    patience: float = ARCHIVE_PATIENCE_SECONDS,
+    clock: Clock = SYSTEM_CLOCK,
+) -> None:
+    """Stop a chat's turn unless Coder archives it as it is, then archive it; the workspace is
+    left alone, and an archived chat as it is.
+
+    Coder archives only `waiting` and `error` chats (CHATS-CONTRACT 7.2), so every other status
+    (`requires_action` and any it may add) is interrupted first. From v2.35 an interrupted chat
+    passes through `interrupting`, and Coder refuses to archive it meanwhile (409); that
+    refusal is retried for up to `patience` seconds, interrupting again should the chat have
+    started another turn (a queued message) meanwhile.
+    """
+    if chat.archived:
+        return
+    chats.stop_turn(chat)
+    retry_refused(
+        lambda: chats.archive_settled(chat.id),
+        lambda error: isinstance(error, ConflictError) and is_archive_of_active_chat(error),
+        patience=patience,
+        interval=ARCHIVE_RETRY_SECONDS,
+        between=lambda: chats.stop_turn(chats.get_chat(chat.id)),
+        clock=clock,
+    )

@@ -1,5 +1,9 @@
-"""Time that moves only when a test moves it, for simulators whose states must be seen in order
-whatever the load on the machine."""
+"""Time that moves only when a test moves it: the one fake clock of the tests.
+
+For simulators whose states must be seen in order whatever the load on the machine
+(`SimServer(now=...)`), for the simulator's and the pacer's parts on their own, and for the
+client's waits (`runner.readiness.Clock`: a wait that sleeps moves this time on, instantly).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,34 @@ from contextlib import contextmanager
 
 
 class SteppedTime:
-    """Unix seconds for the simulator's clock (`SimServer(now=...)`): frozen between steps."""
+    """Unix seconds (from `start`, default now), frozen between steps."""
 
-    def __init__(self) -> None:
+    def __init__(self, start: float | None = None) -> None:
         self._lock = threading.Lock()
-        self._now = time.time()
+        self._now = time.time() if start is None else start
 
     def __call__(self) -> float:
         with self._lock:
             return self._now
 
+    @property
+    def now(self) -> float:
+        """The time; a test may set it, or add to it (`clock.now += 5`)."""
+        return self()
+
+    @now.setter
+    def now(self, value: float) -> None:
+        with self._lock:
+            self._now = value
+
     def advance(self, seconds: float) -> None:
         """Move the time `seconds` (real seconds of the simulator's clock) ahead."""
         with self._lock:
             self._now += seconds
+
+    def sleep(self, seconds: float) -> None:
+        """What code under test does to wait: the time moves on at once, nothing blocks."""
+        self.advance(seconds)
 
 
 @contextmanager

@@ -47,6 +47,7 @@ from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
 from runner.pinned import made_for, release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
+from runner.readiness import retire_chat
 
 LABEL_BATCH = ownership.BATCH_LABEL
 LABEL_ITEM = ownership.ITEM_LABEL
@@ -267,7 +268,7 @@ class ChatsBackend:
     def retire(self, item: Task) -> None:
         """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
         too (adopted by name), so it stays."""
-        self.chats.retire(self.chats.get_chat(item.id))
+        retire_chat(self.chats, self.chats.get_chat(item.id))
 
     @property
     def recreates_failed(self) -> bool:
@@ -354,7 +355,7 @@ class ChatsBackend:
             self.chats.delete_workspace(item.id)
             return
         chat = self.chats.get_chat(item.id)
-        self.chats.retire(chat)
+        retire_chat(self.chats, chat)
         release_workspace(self.chats, chat)
 
     def resume(self, item: Task) -> None:
@@ -390,7 +391,7 @@ class ChatsBackend:
         chat = self.chats.get_chat(item.id)
         if after == "remove":
             archiving = not chat.archived
-            self.chats.retire(chat)
+            retire_chat(self.chats, chat)
             released = while_building(lambda: release_workspace(self.chats, chat))
             return REMOVED if archiving or released else ""
         if not chat.workspace_id:

@@ -7,11 +7,11 @@ waited out for a while, as archiving waits out a chat still interrupting.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import TypeVar
 
 from runner.errors import ConflictError
+from runner.readiness import retry_refused
 
 T = TypeVar("T")
 
@@ -27,11 +27,9 @@ REMOVED = "removed"
 
 def while_building(request: Callable[[], T], *, patience: float = PATIENCE_SECONDS) -> T:
     """`request()`, asked again while it is refused with 409 (a build still running)."""
-    deadline = time.monotonic() + patience
-    while True:
-        try:
-            return request()
-        except ConflictError:
-            if time.monotonic() >= deadline:
-                raise
-        time.sleep(RETRY_SECONDS)
+    return retry_refused(
+        request,
+        lambda error: isinstance(error, ConflictError),
+        patience=patience,
+        interval=RETRY_SECONDS,
+    )

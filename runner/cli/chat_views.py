@@ -18,6 +18,7 @@ from runner.coder.routes import is_uuid
 from runner.errors import InvalidInputError, TaskNotFoundError
 from runner.ownership import BATCH_LABEL, ITEM_LABEL, NAME_LABEL, chat_labels, survivor
 from runner.pinned import release_workspace
+from runner.readiness import retire_chat
 from runner.render.json_output import go_json
 from runner.render.safe_text import safe_line, safe_text
 from runner.render.times import go_stamp
@@ -158,7 +159,7 @@ def chat_delete(
     confirm(f"Archive these chats: {', '.join(chat_name(c) for c in chats)}?")
     for chat in chats:
         with error_context(f'archive chat "{chat_name(chat)}"'):
-            client.retire(chat)
+            retire_chat(client, chat)
             release_workspace(client, chat)
         stamp = go_stamp(datetime.now().astimezone())
         click.echo(safe_line(f"Archived chat {chat_name(chat)} at {stamp}"))

@@ -83,6 +83,18 @@ def coder_option(*param_decls: str, **attrs: Any) -> Callable[[F], F]:
     return decorator
 
 
+def stdin_option(description: str) -> Callable[[F], F]:
+    """`--stdin` as Coder's `task create` and `task send` have it (each words its help)."""
+    return coder_option(
+        "--stdin",
+        "use_stdin",
+        is_flag=True,
+        type_help="bool",
+        help_name="stdin",
+        description=description,
+    )
+
+
 def _indent(body: str, spaces: int) -> str:
     """serpent's `indent`: wrap to the width left after the indent, then indent every line."""
     wrapped = wrap_string(body, _WIDTH - spaces)

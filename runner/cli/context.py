@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient
     from runner.coder.client import CoderClient
     from runner.coder.config import Connection
+    from runner.coder.transport import ApiTransport
     from runner.sim.server import SimServer
 
 
@@ -39,6 +40,7 @@ class GlobalOptions:
     _client: CoderClient | None = field(default=None, repr=False)
     _chats: ChatsClient | None = field(default=None, repr=False)
     _connection: Connection | None = field(default=None, repr=False)
+    _http: ApiTransport | None = field(default=None, repr=False)
     _sim_server: SimServer | None = field(default=None, repr=False)
 
     @classmethod
@@ -95,8 +97,7 @@ class GlobalOptions:
         if self._chats is None:
             from runner.coder.chats import ChatsClient
 
-            on_debug = _debug_line if self.debug else None
-            self._chats = ChatsClient(self.connection(), on_debug=on_debug)
+            self._chats = ChatsClient(self.connection(), http=self._transport())
         return self._chats
 
     def client(self) -> CoderClient:
@@ -108,12 +109,20 @@ class GlobalOptions:
             return self._client
         from runner.coder.client import CoderClient
 
-        connection = self.connection()
-        on_debug = _debug_line if self.debug else None
-        self._client = CoderClient(connection, on_debug=on_debug)
+        self._client = CoderClient(self.connection(), http=self._transport())
         for notice in self._client.notices():
             click.echo(safe_text(f"notice: {notice}"), err=True)
         return self._client
+
+    def _transport(self) -> ApiTransport:
+        """The one transport of this invocation: both clients send through it, so one pacer
+        keeps the rate limit and one debug log shows every request."""
+        if self._http is None:
+            from runner.coder.transport import ApiTransport
+
+            on_debug = _debug_line if self.debug else None
+            self._http = ApiTransport(self.connection(), on_debug=on_debug)
+        return self._http
 
     def _with_timeouts(self, connection: Connection) -> Connection:
         """The connection with --request-timeout and --connect-timeout applied."""
@@ -134,6 +143,9 @@ class GlobalOptions:
         if self._chats is not None:
             self._chats.close()
             self._chats = None
+        if self._http is not None:
+            self._http.close()
+            self._http = None
         if self._sim_server is not None:
             self._sim_server.stop()
             self._sim_server = None

@@ -27,18 +27,29 @@ ClientT = TypeVar("ClientT", bound="ClientBase[Any]")
 class ClientBase(Generic[InfoT]):
     """One connection to a deployment and what it learnt about the server (`InfoT`)."""
 
-    def __init__(self, connection: Connection, **transport_options: Any) -> None:
-        """`transport_options` go to `ApiTransport`: `on_debug`, `max_retries`, a test
-        `transport`, `sleep`, `clock`, `jitter`, `max_rate_limit_wait`."""
+    def __init__(
+        self, connection: Connection, *, http: ApiTransport | None = None, **transport_options: Any
+    ) -> None:
+        """`http`: the transport of the command's other client, so every request of a command
+        shares one pacer and one debug log (its owner closes it); else a new one, built from
+        `transport_options`: `on_debug`, `max_retries`, a test `transport`, `sleep`, `clock`,
+        `jitter`, `max_rate_limit_wait`."""
         self.connection = connection
-        self._http = ApiTransport(connection, **transport_options)
+        self._owns_http = http is None
+        self._http = http if http is not None else ApiTransport(connection, **transport_options)
         self._server: InfoT | None = None
         #: Whether every request first learns the server (so an unsupported one fails first).
         self._server_first = True
 
+    @property
+    def transport(self) -> ApiTransport:
+        """The transport every request of this client goes through (to share with another)."""
+        return self._http
+
     def close(self) -> None:
-        """Release the connection pool."""
-        self._http.close()
+        """Release the connection pool, unless it is shared from another client's owner."""
+        if self._owns_http:
+            self._http.close()
 
     def __enter__(self: ClientT) -> ClientT:
         return self

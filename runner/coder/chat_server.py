@@ -2,9 +2,9 @@
 
 The prefix is negotiated from HTTP responses (CHATS-CONTRACT section 4, as Coder's ai-sdk does);
 the quirks follow the version from buildinfo, with the contract's boundaries: v2.33 scopes chats to
-organizations (CHATS-CONTRACT 7.1), v2.34 sends `last_error` as an object and the owner's names,
-v2.35 refactored the state machine, v2.37 is the GA release with the `status:` search term, v2.38
-takes `owner_id` on create and v2.39 `title` (7.5).
+organizations (CHATS-CONTRACT 7.1), v2.34 sends the owner's names and serves prompts, v2.36 names a
+model's provider by id, v2.37 lists models per organization, v2.38 takes `owner_id` on create and
+v2.39 `title` (7.3, 7.5). Only what the client reads is here.
 """
 
 from __future__ import annotations
@@ -47,11 +47,6 @@ class ChatServerInfo:
         return self._at_least(2, 34)
 
     @property
-    def structured_last_error(self) -> bool:
-        """v2.34+: `last_error` is an object; a string or null before."""
-        return self._at_least(2, 34)
-
-    @property
     def supports_prompts(self) -> bool:
         """v2.34+: `GET {P}/{chat}/prompts` (CHATS-CONTRACT 7.5, commit cb37047dc)."""
         return self._at_least(2, 34)
@@ -90,18 +85,3 @@ class ChatServerInfo:
         """v2.37+: an unlicensed deployment works on only so many chats at once; a single-chat
         read says which wait (`queued_for_capacity`; CHATS-CONTRACT 7.4, commit 119f2b1dd)."""
         return self._at_least(2, 37)
-
-    @property
-    def supports_status_filter(self) -> bool:
-        """v2.37+ (GA): `status:` in the list's `q`; older servers are filtered client-side."""
-        return self._at_least(2, 37)
-
-    @property
-    def supports_label_filter(self) -> bool:
-        """Every release that serves chats (v2.32+) filters the list by `label=key:value`."""
-        return self._at_least(2, 32)
-
-    @property
-    def interrupt_settles(self) -> bool:
-        """v2.35+: an interrupt passes through `interrupting`, and archiving a busy chat is 409."""
-        return self._at_least(2, 35)

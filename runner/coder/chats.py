@@ -9,7 +9,6 @@ raises `UncertainOutcomeError`, and the caller looks for it by labels or prompts
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import urlencode
@@ -31,7 +30,6 @@ from runner.coder.chat_server import EXPERIMENTAL_PREFIX, V2_PREFIX, ChatServerI
 from runner.coder.config import Connection
 from runner.coder.errors import (
     is_agents_experiment_gate,
-    is_archive_of_active_chat,
     is_route_not_found,
 )
 from runner.coder.models import User
@@ -54,9 +52,6 @@ from runner.errors import (
 LIST_PAGE_SIZE = 1000
 #: Page size of the message history (the server allows 1 to 200).
 HISTORY_PAGE_SIZE = 200
-#: How long archiving waits out Coder's 409 for a chat still interrupting (ai-sdk PR #177).
-ARCHIVE_PATIENCE_SECONDS = 15.0
-ARCHIVE_RETRY_SECONDS = 0.25
 #: Creates, sends and archives are never repeated blindly.
 WRITE = RetryPolicy.WRITE
 #: Coder's answer to archiving an archived chat (CHATS-CONTRACT 1.9).
@@ -354,36 +349,20 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         """Archive (Chats have no delete): `PATCH archived:true`. 409 while active on v2.35+."""
         self._request("PATCH", self._chat(chat_id), body={"archived": True}, policy=WRITE)
 
-    def retire(self, chat: Chat, *, patience: float = ARCHIVE_PATIENCE_SECONDS) -> None:
-        """Stop a chat's turn unless Coder archives it as it is, then archive it; the
-        workspace is left alone.
+    def archive_settled(self, chat_id: str) -> None:
+        """Archive a chat whose turn is stopped; an archive whose answer was lost counts as done.
 
-        Coder archives only `waiting` and `error` chats (CHATS-CONTRACT 7.2), so every other
-        status (`requires_action` and any it may add) is interrupted first. From v2.35 an
-        interrupted chat passes through `interrupting`, and Coder refuses to archive it
-        meanwhile (409); that refusal is retried for up to `patience` seconds, interrupting
-        again should the chat have started another turn (a queued message) meanwhile.
-        An archived chat is left as it is.
+        Raises ConflictError while Coder still interrupts it (`is_archive_of_active_chat`);
+        `runner.readiness.retire_chat` waits that out.
         """
-        if chat.archived:
-            return
-        self._stop_turn(chat)
-        deadline = time.monotonic() + patience
-        while True:
-            try:
-                self.archive(chat.id)
-                return
-            except ConflictError as error:
-                if not is_archive_of_active_chat(error) or time.monotonic() >= deadline:
-                    raise
-            except ApiError as error:
-                if error.status == 400 and error.api_message == ALREADY_ARCHIVED_MESSAGE:
-                    return  # an earlier archive whose answer was lost did it
-                raise
-            time.sleep(ARCHIVE_RETRY_SECONDS)
-            self._stop_turn(self.get_chat(chat.id))
+        try:
+            self.archive(chat_id)
+        except ApiError as error:
+            if error.status == 400 and error.api_message == ALREADY_ARCHIVED_MESSAGE:
+                return  # an earlier archive whose answer was lost did it
+            raise
 
-    def _stop_turn(self, chat: Chat) -> None:
+    def stop_turn(self, chat: Chat) -> None:
         """Interrupt `chat`, and each of its sub-agents, unless archivable as it is or already
         being interrupted: Coder archives a root only when its whole family is `waiting` or
         `error` (CHATS-CONTRACT 7.2), and an interrupt stops one chat only (`InterruptChat`,

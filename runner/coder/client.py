@@ -43,7 +43,7 @@ from runner.errors import (
     UnsupportedServerError,
 )
 
-__all__ = ["CoderClient", "ServerInfo"]
+__all__ = ["CoderClient", "ServerInfo", "directory_client"]
 
 
 class CoderClient(ClientBase[ServerInfo]):
@@ -322,6 +322,12 @@ class CoderClient(ClientBase[ServerInfo]):
         if not isinstance(data, list):
             raise unexpected(200, "GET", path, "expected a JSON array")
         return [item for item in data if isinstance(item, Mapping)]
+
+
+def directory_client(over: ClientBase[Any]) -> CoderClient:
+    """A client for templates, users and organizations only (usable without Tasks), sending
+    through `over`'s transport: a Chats command's lookups share its pacer and debug log."""
+    return CoderClient(over.connection, tasks_required=False, http=over.transport)
 
 
 def _task_not_found(name: str, owner: str, reason: str) -> TaskNotFoundError:

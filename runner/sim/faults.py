@@ -4,6 +4,11 @@ A rule matches a method and a regular expression searched in the URL path. `when
 answers with `status` (a JSON error body) without doing anything, or, with status 0, closes the
 connection without a response. `when="after"` does the work and then closes the connection
 without sending the response. Random chaos (`fail_rate`, `lose_rate`) works the same way.
+
+`ignore_label_filter` is a test-only fault no Coder release has: the chat list answers as if no
+`label` filter were given (CHATS-CONTRACT 1.5 says every label must match), so every chat of the
+caller reaches the client, another batch's and unlabelled ones included. It shows that the
+client's own ownership checks hold without the server's filter.
 """
 
 from __future__ import annotations
@@ -46,6 +51,8 @@ class Faults:
         self._rng = random.Random(seed)
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
+        #: Test-only: the chat list ignores its `label` filter (see the module's docstring).
+        self.ignore_label_filter = False
 
     def add(
         self,

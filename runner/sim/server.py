@@ -118,7 +118,7 @@ class SimServer:
             capacity=chat_capacity_of(generation, chat_capacity),
             request_price_micros=request_price_micros,
         )
-        install_chat_routes(self.api, self.chats)
+        install_chat_routes(self.api, self.chats, self.faults)
         install_workspace_routes(self.api, self.store)
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]

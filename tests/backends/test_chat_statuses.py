@@ -20,7 +20,7 @@ from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.ownership import BATCH_LABEL, ITEM_LABEL
-from runner.readiness import Readiness, ReadinessTracker
+from runner.readiness import Readiness, ReadinessTracker, retire_chat
 from runner.render.chat_tables import chat_table
 
 ME = {"id": str(uuid4()), "username": "admin"}
@@ -109,7 +109,7 @@ def test_an_unknown_status_is_waited_on_as_busy_and_shown_as_sent() -> None:
 def test_every_status_coder_does_not_archive_is_interrupted_first(status: str) -> None:
     fake = FakeAgents(status)
     client = fake.client()
-    client.retire(Chat.from_json(chat_json(status, fake.chat_id)), patience=0.0)
+    retire_chat(client, Chat.from_json(chat_json(status, fake.chat_id)), patience=0.0)
     writes = [(m, p.rsplit("/", 1)[-1]) for m, p in fake.calls if m in ("POST", "PATCH")]
     assert writes == [("POST", "interrupt"), ("PATCH", fake.chat_id)]
 
@@ -117,5 +117,5 @@ def test_every_status_coder_does_not_archive_is_interrupted_first(status: str) -
 @pytest.mark.parametrize("status", ["waiting", "error"])
 def test_an_archivable_chat_is_archived_without_an_interrupt(status: str) -> None:
     fake = FakeAgents(status)
-    fake.client().retire(Chat.from_json(chat_json(status, fake.chat_id)), patience=0.0)
+    retire_chat(fake.client(), Chat.from_json(chat_json(status, fake.chat_id)), patience=0.0)
     assert [m for m, _ in fake.calls if m in ("POST", "PATCH")] == ["PATCH"]

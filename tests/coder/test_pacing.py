@@ -7,26 +7,16 @@ a client's request goes through Coder's middleware (CONTRACT 9.3).
 from __future__ import annotations
 
 import pytest
+from stepped_time import SteppedTime
 
 from runner.coder.pacing import RatePacer
 from runner.sim.clock import SimClock
 from runner.sim.ratelimit import RateLimiter
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000_000_010.0  # 10 s into a minute: the first window is short
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 def run(count: int, limit: int, time_scale: float) -> tuple[int, float]:
     """(429s, seconds taken) for `count` back-to-back requests on one path."""
-    clock = FakeTime()
+    clock = SteppedTime(1_000_000_010.0)  # 10 s into a minute: the first window is short
     limiter = RateLimiter(limit, SimClock(time_scale, clock))
     pacer = RatePacer(wall=clock, sleep=clock.sleep)
     refused, started = 0, clock.now
@@ -59,7 +49,7 @@ def test_a_scaled_window_is_learnt_and_paced_without_429(limit: int, scale: floa
 
 
 def test_without_rate_headers_nothing_is_paced() -> None:
-    clock = FakeTime()
+    clock = SteppedTime(1_000_000_010.0)  # 10 s into a minute: the first window is short
     pacer = RatePacer(wall=clock, sleep=clock.sleep)
     for _ in range(100):
         grant = pacer.acquire("/x")
@@ -75,7 +65,7 @@ def test_an_answer_counted_before_an_earlier_grant_does_not_overstate_the_budget
     earlier grant's, though both were counted. Learnt last, it must not be taken at its word:
     the request answered while it was on the way may have been counted after it.
     """
-    clock = FakeTime()
+    clock = SteppedTime(1_000_000_010.0)  # 10 s into a minute: the first window is short
     clock.now = 1_000_000_020.0  # the start of a one-minute window
     limiter = RateLimiter(10, SimClock(1.0, clock))
     pacer = RatePacer(wall=clock, sleep=clock.sleep)

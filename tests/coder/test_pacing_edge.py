@@ -91,14 +91,11 @@ def test_a_request_counted_in_the_next_window_with_its_answer_lost_meets_no_429(
 def test_a_request_in_flight_across_the_edge_counts_in_the_window_it_reaches() -> None:
     """Parallel workers: a request granted before the edge reaches the server after it, and its
     answer is still on the way while another worker sends in the new window."""
-    clock = [10_000_000 * WINDOW + 50.0]  # 10 s before an edge; nothing in the window before
-
-    def sleep(seconds: float) -> None:
-        clock[0] += seconds
+    clock = SteppedTime(10_000_000 * WINDOW + 50.0)  # 10 s before an edge; nothing before
 
     limit = 3
-    limiter = RateLimiter(limit, SimClock(1.0, lambda: clock[0]))
-    pacer = RatePacer(wall=lambda: clock[0], sleep=sleep)
+    limiter = RateLimiter(limit, SimClock(1.0, clock))
+    pacer = RatePacer(wall=clock, sleep=clock.sleep)
     statuses: list[bool] = []
 
     def send() -> None:
@@ -112,14 +109,14 @@ def test_a_request_in_flight_across_the_edge_counts_in_the_window_it_reaches() -
 
     for _ in range(limit - 1):
         send()
-    clock[0] += 9.5
+    clock.now += 9.5
     late = pacer.acquire(PATH)  # granted at 59.5 s
-    clock[0] += 1.0
+    clock.now += 1.0
     arrived = limiter.check("10.0.0.1", PATH)  # counted at 60.5 s, in the next window
     for _ in range(2):
         send()  # another worker, while the late answer is on its way back
     pacer.observe(PATH, late, arrived.headers)
-    while clock[0] < 10_000_000 * WINDOW + 60 + 2 * WINDOW:
+    while clock.now < 10_000_000 * WINDOW + 60 + 2 * WINDOW:
         send()
     assert arrived.allowed
     assert len(statuses) >= 2 * limit

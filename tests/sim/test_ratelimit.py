@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from stepped_time import SteppedTime
 
 from runner.sim.clock import SimClock
 from runner.sim.ratelimit import RateLimiter
@@ -18,16 +19,8 @@ from runner.sim.ratelimit import RateLimiter
 MINUTE = 60 * 16_666_667
 
 
-class FakeTime:
-    def __init__(self, now: float) -> None:
-        self.now = now
-
-    def __call__(self) -> float:
-        return self.now
-
-
 def test_reset_is_the_end_of_the_fixed_minute_and_retry_after_is_always_60() -> None:
-    fake = FakeTime(MINUTE + 25)
+    fake = SteppedTime(MINUTE + 25)
     limiter = RateLimiter(2, SimClock(1.0, fake))
     first = limiter.check("10.0.0.1", "/api/v2/tasks/me")
     assert first.headers == {
@@ -47,7 +40,7 @@ def test_reset_is_the_end_of_the_fixed_minute_and_retry_after_is_always_60() -> 
 
 def test_the_previous_window_still_counts_by_its_overlap() -> None:
     """httprate's sliding counter: at the start of the next window the last one is still full."""
-    fake = FakeTime(MINUTE + 1)
+    fake = SteppedTime(MINUTE + 1)
     limiter = RateLimiter(10, SimClock(1.0, fake))
     assert all(limiter.check("ip", "/p").allowed for _ in range(10))
     fake.now = MINUTE + 60  # a new fixed window, but the last 60 s hold 10 requests
@@ -61,7 +54,7 @@ def test_the_previous_window_still_counts_by_its_overlap() -> None:
 
 
 def test_the_window_follows_time_scale() -> None:
-    fake = FakeTime(1000.0)
+    fake = SteppedTime(1000.0)
     limiter = RateLimiter(1, SimClock(0.02, fake))  # 1.2 s windows
     decision = limiter.check("ip", "/p")
     assert decision.headers["X-RateLimit-Reset"] == "1000.8"  # 834 * 1.2

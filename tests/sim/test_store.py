@@ -6,6 +6,7 @@ import random
 from typing import Any
 
 import pytest
+from stepped_time import SteppedTime
 
 from runner.sim.apierror import ApiError
 from runner.sim.clock import SimClock
@@ -14,16 +15,8 @@ from runner.sim.tasks import TaskStore
 from runner.sim.versions import SimVersion
 
 
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_700_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def make_store(version: str) -> tuple[TaskStore, FakeTime]:
-    fake = FakeTime()
+def make_store(version: str) -> tuple[TaskStore, SteppedTime]:
+    fake = SteppedTime(1_700_000_000.0)
     clock = SimClock(1.0, fake)
     rng = random.Random(5)
     store = TaskStore(SimVersion.parse(version), Directory(rng, fake.now), clock, rng)

@@ -6,6 +6,7 @@ import random
 import re
 
 import pytest
+from stepped_time import SteppedTime
 
 from runner.sim.agent import Agent
 from runner.sim.apierror import ApiError
@@ -21,15 +22,6 @@ from runner.sim.names import (
 from runner.sim.ratelimit import RateLimiter, retry_after_text
 from runner.sim.search import parse_search
 from runner.sim.versions import SimVersion, SimVersionError
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.now = 1_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
 
 # Versions -----------------------------------------------------------------------------------
 
@@ -161,7 +153,7 @@ def test_rfc3339() -> None:
 
 
 def test_rate_limiter_sliding_window() -> None:
-    fake = FakeTime()
+    fake = SteppedTime(1_000_000.0)
     limiter = RateLimiter(2, SimClock(0.02, fake))  # window: 1.2 s
     assert limiter.check("1.2.3.4", "/a").allowed
     fake.now += 0.5
@@ -219,7 +211,7 @@ def test_directives() -> None:
 
 
 def test_agent_works_in_two_steps_with_an_idle_blip() -> None:
-    fake = FakeTime()
+    fake = SteppedTime(1_000_000.0)
     clock = SimClock(1.0, fake)
     agent = Agent()
     start = fake.now
@@ -233,7 +225,7 @@ def test_agent_works_in_two_steps_with_an_idle_blip() -> None:
 
 
 def test_new_input_cuts_off_planned_work() -> None:
-    fake = FakeTime()
+    fake = SteppedTime(1_000_000.0)
     clock = SimClock(1.0, fake)
     agent = Agent()
     agent.receive(clock, fake.now, "first [sim:work=10]")
@@ -248,7 +240,7 @@ def test_new_input_cuts_off_planned_work() -> None:
 
 
 def test_silent_agent_never_reports() -> None:
-    fake = FakeTime()
+    fake = SteppedTime(1_000_000.0)
     agent = Agent()
     agent.receive(SimClock(1.0, fake), fake.now, "[sim:silent] hush")
     assert agent.reports == []

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from runner.choice import choose_api
-from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.coder_help import CoderCommand, Example, coder_option, stdin_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import (
@@ -17,7 +17,7 @@ from runner.cli.options import (
     read_stdin,
     stdin_is_terminal,
 )
-from runner.coder.client import CoderClient
+from runner.coder.client import CoderClient, directory_client
 from runner.coder.models import Organization
 from runner.errors import InvalidInputError, TasksError
 from runner.render.safe_text import safe_text
@@ -161,7 +161,7 @@ def _chat_place(
         return ChatPlace(workspace=workspace)
     if not (template or org):
         return ChatPlace()
-    resolver = Resolver(CoderClient(api.connection, tasks_required=False))
+    resolver = Resolver(directory_client(api))
     with error_context("get current organization"):
         organization = select_organization(resolver, org)
     if not template:
@@ -215,14 +215,7 @@ def _chat_place(
     type_help="bool",
     description="Only display the created task's ID.",
 )
-@coder_option(
-    "--stdin",
-    "use_stdin",
-    is_flag=True,
-    type_help="bool",
-    help_name="stdin",
-    description="Reads from stdin for the task input.",
-)
+@stdin_option("Reads from stdin for the task input.")
 @coder_option("--template", default="", type_help="string", env_help="CODER_TASK_TEMPLATE_NAME")
 @coder_option(
     "--template-version",

@@ -6,19 +6,17 @@ input goes out only once the agent is idle; a busy reply is waited out, not a fa
 
 from __future__ import annotations
 
-import time
-
 import click
 
 from runner.choice import choose_api
-from runner.cli.coder_help import CoderCommand, Example, coder_option
+from runner.cli.coder_help import CoderCommand, Example, coder_option, stdin_option
 from runner.cli.context import global_options
 from runner.cli.error_context import error_context
 from runner.cli.options import backend_option, parse_go_duration, read_stdin
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import AgentBusyError, InvalidInputError, TasksError
-from runner.readiness import settled_state, wait_until_active, wait_until_idle
+from runner.readiness import observations, settled_state, wait_until_active, wait_until_idle
 from runner.render.safe_text import safe_text
 
 EXAMPLES = (
@@ -62,14 +60,7 @@ def _make_ready(client: CoderClient, task: Task, interval: float) -> Task:
 )
 @click.argument("identifier", metavar="<task>")
 @click.argument("text", metavar="[<input> | --stdin]", required=False)
-@coder_option(
-    "--stdin",
-    "use_stdin",
-    is_flag=True,
-    type_help="bool",
-    help_name="stdin",
-    description="Reads the input from stdin.",
-)
+@stdin_option("Reads the input from stdin.")
 @coder_option(
     "--poll-interval",
     default="5s",
@@ -113,14 +104,14 @@ def _send(client: CoderClient, identifier: str, text: str, interval: float) -> N
         # Waiting can take minutes; say so, on stderr so stdout stays clean for scripts.
         click.echo(safe_text(f'Waiting for task "{display}" to become idle...'), err=True)
     task = _make_ready(client, task, interval)
-    while True:
+    task_id = task.id
+    # A busy answer: the agent started working between our poll and the send; wait again.
+    for seen in observations(task, lambda: client.get_task(task_id), interval):
         with error_context(f'wait for task "{display}" to be idle'):
-            task = wait_until_idle(client, task, interval)
+            idle = wait_until_idle(client, seen, interval)
         try:
             with error_context(f'send input to task "{display}"'):
-                client.send_input(task, text)
+                client.send_input(idle, text)
             return
         except AgentBusyError:
-            # The agent started working between our poll and the send: wait for idle again.
-            time.sleep(interval)
-            task = client.get_task(task.id)
+            continue

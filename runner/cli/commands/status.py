@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import datetime, timezone
 
@@ -15,7 +14,7 @@ from runner.cli.options import backend_option, column_option, output_option, par
 from runner.coder.client import CoderClient
 from runner.coder.models import Task
 from runner.errors import NotFoundError, TaskNotFoundError
-from runner.readiness import watch_finished
+from runner.readiness import observations, watch_finished
 from runner.render.json_output import go_json
 from runner.render.task_tables import STATUS_COLUMNS, STATUS_DEFAULT_COLUMNS, task_table
 
@@ -101,11 +100,11 @@ def command(
     if not watch or watch_finished(task):
         return
     last = _row_key(task)
-    while True:
-        time.sleep(interval)
-        task = _poll(client, task)
-        if _row_key(task) != last:
-            click.echo(_render(task, columns, output, header=False))
-        if watch_finished(task):
+    polls = observations(task, lambda: _poll(client, task), interval)
+    next(polls)  # the first row is shown above
+    for seen in polls:
+        if _row_key(seen) != last:
+            click.echo(_render(seen, columns, output, header=False))
+        if watch_finished(seen):
             return
-        last = _row_key(task)
+        last = _row_key(seen)

@@ -11,6 +11,7 @@ from runner.sim.apierror import ROUTE_NOT_FOUND, ApiError, not_found
 from runner.sim.chats.generation import V2
 from runner.sim.chats.models import model_configs_json, org_models_json
 from runner.sim.chats.store import ChatStore
+from runner.sim.faults import Faults
 from runner.sim.routes import Api, Request, Result, Route, _pattern
 
 #: Segments GA reserves under `/api/v2/chats` so they never reach `{chat}`: 404 (CHATS-CONTRACT
@@ -23,8 +24,9 @@ AGENTS_GATE = "Agents functionality requires enabling the 'agents' experiment."
 class ChatRoutes:
     """Handlers binding HTTP requests to the chat store."""
 
-    def __init__(self, store: ChatStore) -> None:
+    def __init__(self, store: ChatStore, faults: Faults) -> None:
         self.store = store
+        self.faults = faults
 
     def routes(self) -> list[Route]:
         """Every chat route under every prefix this generation serves."""
@@ -61,6 +63,8 @@ class ChatRoutes:
     def list(self, request: Request) -> Result:
         self._gate()
         labels = [v for k, v in request.query_items if k == "label"]
+        if self.faults.ignore_label_filter:
+            labels = []  # a test-only fault, not Coder's behaviour (runner/sim/faults.py)
         return 200, self.store.list_chats(request.user, request.query, labels)
 
     def create(self, request: Request) -> Result:
@@ -118,6 +122,6 @@ def _absent(request: Request) -> Result:
     raise ApiError(404, ROUTE_NOT_FOUND)
 
 
-def install(api: Api, store: ChatStore) -> None:
+def install(api: Api, store: ChatStore, faults: Faults) -> None:
     """Add the chat routes of `store`'s generation to `api`'s route table."""
-    api.routes.extend(ChatRoutes(store).routes())
+    api.routes.extend(ChatRoutes(store, faults).routes())
