@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -36,20 +36,31 @@ def polls(sim: Any) -> int:
 
 
 @contextmanager
-def stepping(sim: Any, now: SteppedTime) -> Iterator[None]:
-    with step_per_look(now, STEP, lambda: polls(sim)):
+def stepping(sim: Any, now: SteppedTime, held: Callable[[], bool] | None = None) -> Iterator[None]:
+    """Time steps once per answered poll; while `held()` is true it stands still instead."""
+
+    def step() -> None:
+        if held is None or not held():
+            now.advance(STEP)
+
+    with step_per_look(now, STEP, lambda: polls(sim), step):
         yield
 
 
 def apply(
-    sim: Any, now: SteppedTime, path: str, tmp_path: Path, *extra: str
+    sim: Any,
+    now: SteppedTime,
+    path: str,
+    tmp_path: Path,
+    *extra: str,
+    held: Callable[[], bool] | None = None,
 ) -> tuple[Any, dict[str, Any]]:
     """`tasks apply --yes` with a JSON report, JUnit (`j.xml`) and a step summary
     (`summary.md`) in `tmp_path`, the server's time stepping at each poll; (result, report)."""
     report, junit, summary = tmp_path / "r.json", tmp_path / "j.xml", tmp_path / "summary.md"
     env = {**sim_env(sim), "GITHUB_STEP_SUMMARY": str(summary)}
     args = ["apply", path, "--yes", *FAST_WAITS, "--report", str(report), "--junit", str(junit)]
-    with stepping(sim, now):
+    with stepping(sim, now, held):
         result = clean(run_tasks([*args, *extra], env=env, timeout=120), sim)
     return result, json.loads(report.read_text()) if report.exists() else {}
 
@@ -61,11 +72,18 @@ def applied(
     *extra: str,
     version: str = "2.38.0",
     price: int = 0,
+    started_together: int = 0,
 ) -> tuple[Any, Any, dict[str, Any]]:
     """A fresh stepped deployment charging `price` per request, `body` applied to it; (server,
-    result, report)."""
+    result, report). With `started_together`, time stands still until that many items exist,
+    so they start at one instant however the machine's load spaces their creates."""
     sim, now = stepped_sim(version, request_price_micros=price)
-    result, report = apply(sim, now, write_manifest(tmp_path, body), tmp_path, *extra)
+
+    def held() -> bool:
+        return len(batch_chats(sim)) + len(sim.store.tasks) < started_together
+
+    path = write_manifest(tmp_path, body)
+    result, report = apply(sim, now, path, tmp_path, *extra, held=held)
     return sim, result, report
 
 
@@ -221,6 +239,7 @@ tasks:
     matrix:
       n: [1, 2, 3, 4, 5, 6]
 """,
+        started_together=2,
     )
     ok(result, sim)
     assert [t["outcome"] for t in report["tasks"]] == ["ok"] * 6
@@ -248,6 +267,7 @@ tasks:
         "--max-running",
         "2",
         version="2.34.2",
+        started_together=2,
     )
     ok(result, sim)
     assert [t["outcome"] for t in report["tasks"]] == ["ok"] * 5
