@@ -244,6 +244,9 @@ class Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
+        ids = {self.runs[index].result.task_id for index in watching}
+        waits = [task for task_id, task in listed.items() if task_id in ids]
+        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:
