@@ -269,4 +269,4 @@ class Engine:
             states["not started"] = len(self.admission.waiting)
         done = len(self.runs) - len(self.active) - len(self.admission.waiting)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
-        self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
+        self.notify(Notice("waiting: " + ", ".join([f"{done} done", *parts])))
