@@ -19,12 +19,7 @@ if TYPE_CHECKING:
 @batch_flags
 @run_options
 @click.pass_context
-def command(
-    ctx: click.Context,
-    file: str,
-    flags: BatchFlags,
-    run: RunFlags,
-) -> None:
+def command(ctx: click.Context, file: str, flags: BatchFlags, run: RunFlags) -> None:
     """Delete every task the batch in FILE owns (its marked tasks), asking first unless --yes.
 
     Tasks made by hand, and tasks of other batches, are never touched.
