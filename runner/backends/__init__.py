@@ -55,6 +55,11 @@ class Backend(Protocol):
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
+    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+        """`watched` (items a run waits on, from this poll's list), with those the server has
+        not started working on for lack of capacity marked `queued_for_capacity`, after a
+        bounded number of reads (Chats; Tasks have no such wait)."""
+
     def leftovers(self, batch: str) -> list[Task]:
         """What `batch` made that no item of it uses, as items to delete when pruning or
         destroying (Chats: its pinned workspaces no live chat of the batch is bound to)."""

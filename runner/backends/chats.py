@@ -14,9 +14,10 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from runner import ownership
+from runner.backends.chat_capacity import CapacityProbe
 from runner.backends.chat_inputs import answered, typed_inputs
 from runner.backends.chat_labels import (
     LABEL_FOLLOW_UPS,
@@ -53,6 +54,8 @@ LABEL_ITEM = ownership.ITEM_LABEL
 LABEL_SPEC = "tasks/spec"
 #: Messages read, newest first, to find the agent's last answer for the reports.
 LAST_MESSAGE_PAGE = 50
+#: The state of a chat waiting for a capacity slot (busy, as any state but idle or finished).
+QUEUED_FOR_CAPACITY = "queued for capacity"
 
 
 def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
@@ -124,6 +127,7 @@ class ChatsBackend:
         self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
+        self._capacity = CapacityProbe()
 
     @property
     def kind(self) -> str:
@@ -191,6 +195,23 @@ class ChatsBackend:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
         return [self._as_task(chat, batch) for chat in chats]
+
+    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+        """Marks the chats Coder keeps `running` without working on them (CHATS-CONTRACT 7.4),
+        found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll; only a
+        v2.37+ server has such waits."""
+        if not self.chats.server.capacity_limits:
+            return list(watched)
+        running = [(t.id, t.updated_at) for t in watched if t.raw.get("status") == "running"]
+        idle = [t.id for t in watched if t.raw.get("status") != "running"]
+        queued = self._capacity.queued(running, idle, self._queued_for_capacity)
+        return [_queued(t) if t.id in queued else t for t in watched]
+
+    def _queued_for_capacity(self, chat_id: str) -> bool:
+        try:
+            return self.chats.get_chat(chat_id).queued_for_capacity
+        except (ApiError, TransportError):
+            return False  # unknown: its timeout runs, as it would without the read
 
     def leftovers(self, batch: str) -> list[Task]:
         """The token user's workspaces named with `batch`'s marker that no live chat of the
@@ -266,6 +287,7 @@ class ChatsBackend:
             raise AgentBusyError(409, "the agent has not answered the last message yet")
         wanted = self._manifest_spec(item)
         model = wanted.resolved.model if wanted is not None else None
+        self._capacity.new_turn(item.id)
         try:
             # The manifest's model goes with every follow-up (CHATS-CONTRACT 7.3).
             result = self.chats.send_message(
@@ -549,6 +571,17 @@ def _leftover(workspace: PinnedWorkspace, batch: str, item: str, me: User) -> Ta
     )
 
 
+def _queued(item: Task) -> Task:
+    """`item`, shown as waiting for a capacity slot."""
+    state = item.current_state
+    at = state.timestamp if state else None
+    return replace(
+        item,
+        queued_for_capacity=True,
+        current_state=TaskState(QUEUED_FOR_CAPACITY, "", "", at),
+    )
+
+
 def _labels(item: Task) -> Mapping[str, str]:
     """The labels of the chat `item` stands for, as the server last showed them."""
     labels = item.raw.get("labels")
@@ -574,7 +607,8 @@ def _state(chat: Chat) -> tuple[str, str]:
     """The Tasks state a chat status stands for (CHATS-CONTRACT 3, 1.13 and 7.2), with its
     message.
 
-    `waiting` is both "finished" and "waiting for input": idle. `error` and `requires_action`
+    `waiting` is both "finished" and "waiting for input": idle, once no sub-agent of the chat
+    is busy. `error` and `requires_action`
     (this tool declares no client tools) end the agent's work as a failure. A status this
     client does not know is waited on as busy and shown as Coder sent it, never taken for done.
     """
@@ -583,6 +617,11 @@ def _state(chat: Chat) -> tuple[str, str]:
         return "failed", (error.message if error else "") or "the chat is in error"
     if chat.status == "requires_action":
         return "failed", "needs tool results"
+    busy = len(chat.busy_children)
+    if chat.status == "waiting" and busy:
+        # Whether Coder keeps a root busy while its sub-agents run is open (CHATS-CONTRACT,
+        # open question 5): a root is not done while any of them still works.
+        return "working", f"{busy} sub-agent(s) still working"
     if chat.status == "waiting":
         return "idle", ""
     if chat.status in BUSY_STATUSES:

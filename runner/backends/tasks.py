@@ -57,6 +57,9 @@ class TasksBackend:
         # A batch reads only decoded fields; keeping every body would double a poll's memory.
         return self.client.list_tasks(owner=owner, keep_raw=False)
 
+    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+        return list(watched)  # a task's agent starts when its workspace does
+
     def ownership_mark(self, item: Task) -> str | None:
         return self.client.server.ownership_mark(item)
 

@@ -99,15 +99,23 @@ def chat_status(client: ChatsClient, identifier: str, *, output: str) -> None:
     from runner.render.chat_tables import chat_table
 
     chat = _chat(client, identifier)
+    if (
+        chat.status == "running"
+        and client.server.capacity_limits
+        and not is_uuid(identifier.strip())
+    ):
+        # Found by its labels in the list, which never says whether it waits for capacity.
+        with error_context(f'get chat "{chat.id}"'):
+            chat = client.get_chat(chat.id)
     if output == "json":
         click.echo(go_json(dict(chat.raw)))
     else:
-        click.echo(chat_table([chat], datetime.now(timezone.utc)))
+        click.echo(chat_table([chat], datetime.now(timezone.utc), sub_agents=True))
 
 
 def chat_logs(client: ChatsClient, identifier: str, *, output: str) -> None:
     """The conversation, oldest first: text and tool calls, one line each."""
-    from runner.render.chat_tables import conversation
+    from runner.render.chat_tables import conversation, sub_agent_heading
 
     chat = _chat(client, identifier)
     with error_context("get chat messages"):
@@ -116,6 +124,10 @@ def chat_logs(client: ChatsClient, identifier: str, *, output: str) -> None:
         click.echo(go_json([dict(m.raw) for m in messages]))
         return
     lines = conversation(messages)
+    for child in chat.children:  # each sub-agent's conversation, under its root's
+        with error_context(f'get messages of sub-agent "{child.id}"'):
+            said = conversation(client.history(child.id))
+        lines += [sub_agent_heading(child), *(f"  {line}" for line in said)]
     if not lines:
         click.echo("No messages found.", err=True)
         return

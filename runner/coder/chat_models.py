@@ -114,6 +114,11 @@ class Chat:
     #: turn running, ended in error, or not yet labelled); None from a release without the
     #: field (v2.32 and v2.33: CHATS-CONTRACT 1.2), where it is not read at all.
     turn_summary: str | None = None
+    #: Running but not worked on: waiting for a concurrent-agent slot. Only a single-chat read
+    #: of a v2.37+ server says so (`omitempty`); a list row never does (CHATS-CONTRACT 7.4).
+    queued_for_capacity: bool = False
+    #: Sub-agent chats under a root chat (`children`, v2.33+; CHATS-CONTRACT 1.2, 1.6).
+    children: tuple[Chat, ...] = ()
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], server: ChatServerInfo | None = None) -> Chat:
@@ -145,12 +150,29 @@ class Chat:
             raw=data,
             last_model_config_id=_str(data, "last_model_config_id"),
             turn_summary=_summary(data) if server is None or server.owner_names else None,
+            queued_for_capacity=(server is None or server.capacity_limits)
+            and data.get("queued_for_capacity") is True,
+            children=_children(data, server),
         )
 
     @property
     def idle(self) -> bool:
         """The agent is not working: `waiting`, `error` or `requires_action`."""
         return self.status in IDLE_STATUSES
+
+    @property
+    def busy_children(self) -> tuple[Chat, ...]:
+        """Sub-agents still working (any status but an idle one)."""
+        return tuple(child for child in self.children if not child.idle)
+
+
+def _children(data: Mapping[str, Any], server: ChatServerInfo | None) -> tuple[Chat, ...]:
+    if server is not None and not server.organization_scoped:
+        return ()  # v2.32 has no `children`: its list shows sub-agents as rows (7.5)
+    rows = data.get("children")
+    if not isinstance(rows, list):
+        return ()
+    return tuple(Chat.from_json(c, server) for c in rows if isinstance(c, Mapping))
 
 
 def _summary(data: Mapping[str, Any]) -> str | None:

@@ -79,3 +79,9 @@ class ChatServerInfo:
         """v2.36+: a model config names its provider by `ai_provider_id` (a uuid), no longer by
         a `provider` string (CHATS-CONTRACT 7.3, PR #26877, "v2.35/v2.36")."""
         return self._at_least(2, 36)
+
+    @property
+    def capacity_limits(self) -> bool:
+        """v2.37+: an unlicensed deployment works on only so many chats at once; a single-chat
+        read says which wait (`queued_for_capacity`; CHATS-CONTRACT 7.4, commit 119f2b1dd)."""
+        return self._at_least(2, 37)

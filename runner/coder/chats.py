@@ -363,13 +363,16 @@ class ChatsClient(ClientBase[ChatServerInfo]):
             raise
 
     def stop_turn(self, chat: Chat) -> None:
-        """Interrupt `chat` unless Coder archives it as it is (CHATS-CONTRACT 7.2: `waiting`
-        and `error`), or it is already being interrupted."""
-        if chat.status in ARCHIVABLE_STATUSES or chat.status == "interrupting":
-            return
-        # A 409 here: it stopped on its own meanwhile, so nothing is left to interrupt.
-        with contextlib.suppress(ConflictError):
-            self.interrupt(chat.id)
+        """Interrupt `chat`, and each of its sub-agents, unless archivable as it is or already
+        being interrupted: Coder archives a root only when its whole family is `waiting` or
+        `error` (CHATS-CONTRACT 7.2), and an interrupt stops one chat only (`InterruptChat`,
+        coderd/x/chatd/chatd.go, erickirt/coder c9a1e2bce)."""
+        for member in (chat, *chat.children):
+            if member.status in ARCHIVABLE_STATUSES or member.status == "interrupting":
+                continue
+            # A 409 here: it stopped on its own meanwhile, so nothing is left to interrupt.
+            with contextlib.suppress(ConflictError):
+                self.interrupt(member.id)
 
     # -- workspaces that pin a template version and preset ---------------------------------
 

@@ -118,6 +118,9 @@ class Task:
     raw: Mapping[str, Any] = field(repr=False, compare=False)
     #: A chat's model (its last turn's); Tasks have none.
     model_config_id: str = ""
+    #: A chat that is running but waits for a concurrent-agent slot (CHATS-CONTRACT 7.4): its
+    #: wait's timeout does not run meanwhile. Tasks have none.
+    queued_for_capacity: bool = False
 
     @classmethod
     def from_json(

@@ -65,7 +65,8 @@ def _sent(run: TaskRun, watch: Watch, sent: Sent, now: float) -> None:
         delivered = max(run.progress.delivered, count)
         run.update(replace(run.progress, delivered=delivered))
     else:
-        run.update(replace(run.progress, delivered=count))
+        # A new turn: it may wait for a capacity slot again (hold.py).
+        run.update(replace(run.progress, delivered=count, hold=run.progress.hold.turn(now)))
         record.follow_up_sent(run, count)
         if run.task is not None:
             watch = replace(watch, sent=SentMark.of(run.task, now))

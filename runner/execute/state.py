@@ -10,11 +10,12 @@ change of step is checked against `TRANSITIONS`, in `transition`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import ClassVar, Literal
 
 from runner.coder.models import Task
+from runner.execute.hold import CapacityHold
 from runner.execute.results import Outcome
 
 
@@ -171,6 +172,7 @@ class Progress:
     confirmed: bool = False  # a poll has shown the chat created alone
     # The run's own create lost a race: it watches the kept chat, the run that made it sends.
     observer: bool = False
+    hold: CapacityHold = field(default_factory=CapacityHold)  # time queued for capacity (hold.py)
 
 
 @dataclass(frozen=True)

@@ -244,6 +244,9 @@ class Engine:
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task
+        ids = {self.runs[index].result.task_id for index in watching}
+        waits = [task for task_id, task in listed.items() if task_id in ids]
+        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:
@@ -266,4 +269,4 @@ class Engine:
             states["not started"] = len(self.admission.waiting)
         done = len(self.runs) - len(self.active) - len(self.admission.waiting)
         parts = [f"{count} {state}" for state, count in sorted(states.items())]
-        self.notify(Notice(f"waiting: {done} done, " + ", ".join(parts)))
+        self.notify(Notice("waiting: " + ", ".join([f"{done} done", *parts])))

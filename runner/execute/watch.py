@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
 from runner.errors import ConflictError
-from runner.execute import ending, record, send
+from runner.execute import ending, record, send, timeout
 from runner.execute.results import Outcome
 from runner.execute.state import FollowingUp, State, Step, Waiting, Watch, Watched, rewatched
 from runner.readiness import Readiness, build_failed
@@ -31,6 +31,7 @@ def observe_watched(run: TaskRun, state: Watched, task: Task | None, now: float)
         return
     run.update(replace(run.progress, task=task))
     record.task_seen(run, task)
+    timeout.capacity_seen(run, task, now)
     watch, readiness = _readiness(run, state.watch, task, now)
     if readiness is Readiness.PAUSED:
         _paused(run, state, watch, now)

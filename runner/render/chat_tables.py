@@ -17,6 +17,8 @@ from runner.render.table import render_table
 from runner.render.times import ago
 
 CHAT_COLUMNS = ("id", "title", "status", "updated", "pull request")
+#: Marks a sub-agent's row and its part of a conversation.
+SUB_AGENT_MARK = "↳ "
 
 
 def _pull_request(chat: Chat) -> str:
@@ -29,23 +31,37 @@ def _pull_request(chat: Chat) -> str:
 def _status(chat: Chat) -> str:
     if chat.status == "error" and chat.last_error is not None:
         return f"error: {' '.join(chat.last_error.message.split())}"
+    if chat.queued_for_capacity:  # only a single-chat read says so (CHATS-CONTRACT 7.4)
+        return f"{chat.status} (queued for capacity)"
     return chat.status
 
 
-def chat_table(chats: Sequence[Chat], now: datetime) -> str:
-    """Chats under ID, TITLE, STATUS, UPDATED and PULL REQUEST."""
+def chat_table(chats: Sequence[Chat], now: datetime, *, sub_agents: bool = False) -> str:
+    """Chats under ID, TITLE, STATUS, UPDATED and PULL REQUEST; with `sub_agents`, each
+    chat's sub-agents in rows below it, their titles marked `↳`."""
     rows = [
         [
             chat.id,
-            " ".join(chat.title.split()),
+            mark + " ".join(chat.title.split()),
             _status(chat),
             ago(chat.updated_at, now) if chat.updated_at else "",
             _pull_request(chat),
         ]
-        for chat in chats
+        for root in chats
+        for chat, mark in ((root, ""), *((c, SUB_AGENT_MARK) for c in _children(root, sub_agents)))
     ]
     # This tool's own table, not Coder's: no trailing padding to keep parity with.
     return render_table(CHAT_COLUMNS, rows, trailing_padding=False)
+
+
+def _children(chat: Chat, shown: bool) -> tuple[Chat, ...]:
+    return chat.children if shown else ()
+
+
+def sub_agent_heading(chat: Chat) -> str:
+    """The line above a sub-agent's part of its root's conversation."""
+    title = " ".join(chat.title.split())
+    return safe_line(f"{SUB_AGENT_MARK}sub-agent {chat.id} ({title}, {_status(chat)}):")
 
 
 def conversation(messages: Sequence[ChatMessage]) -> list[str]:

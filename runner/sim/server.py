@@ -19,6 +19,7 @@ from typing import Any
 from runner import defaults
 from runner.sim.apierror import ApiError
 from runner.sim.auth import authenticate
+from runner.sim.chats.capacity import chat_capacity_of
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.routes import install as install_chat_routes
 from runner.sim.chats.store import ChatStore
@@ -53,6 +54,8 @@ class SimServer:
     `now` replaces the wall clock (Unix seconds), for callers that move time themselves.
     `enable_ai_tasks` is Coder's CODER_ENABLE_AI_TASKS on 2.36 and 2.37 (None: the release's
     default); other releases refuse it where it contradicts them (`SimVersion.serves_tasks`).
+    `chat_capacity` (root, sub-agent) caps the chats worked on at once, as an unlicensed
+    v2.37+ deployment does at (5, 10); None (the default) is uncapped, as a licensed one is.
     `request_price_micros` is what the AI Gateway charges per chat model request (USD micros;
     0: nothing priced), which `GET {P}/{chat}/cost` sums (CHATS-CONTRACT 7.4).
     """
@@ -76,6 +79,7 @@ class SimServer:
         build_version: str = "",
         experiments: Sequence[str] = (),
         now: Callable[[], float] | None = None,
+        chat_capacity: tuple[int, int] | None = None,
         request_price_micros: int = 0,
     ) -> None:
         self.version = SimVersion.parse(coder_version)
@@ -111,6 +115,7 @@ class SimServer:
             self.clock,
             rng,
             self.store.workspaces,
+            capacity=chat_capacity_of(generation, chat_capacity),
             request_price_micros=request_price_micros,
         )
         install_chat_routes(self.api, self.chats, self.faults)

@@ -82,13 +82,17 @@ def test_creating_unpinned_chats_costs_the_creates_and_a_few_list_pages(make_sim
     requests = sim.requests[before:]
     creates = [r for r in requests if r["method"] == "POST" and r["path"] == PREFIX]
     assert len(creates) == count
-    # Nothing else is read chat by chat: not while waiting, not for the reports; each chat's
-    # cost once, when its run ends.
-    assert per_chat_reads(requests) == []
+    # Nothing else is read chat by chat for the reports; each chat's cost once, when its run
+    # ends; and while waiting only whether new running chats wait for capacity (v2.37+,
+    # CHATS-CONTRACT 7.4): on a deployment without caps the newest one's single read answers
+    # for all, so at most one read per poll.
+    reads = per_chat_reads(requests)
+    assert all(ONE_CHAT.match(r.split()[1]) and r.count("/") == 4 for r in reads), reads
+    assert len(reads) <= len(lists(requests)), reads
     costs = cost_reads(requests)
     assert len(costs) == len(set(costs)) == count
-    assert len(requests) - len(lists(requests)) - count <= count + CONSTANT
-    assert len(requests) - count <= 1.5 * count + CONSTANT, len(requests)
+    assert len(requests) - len(lists(requests)) - len(reads) - count <= count + CONSTANT
+    assert len(requests) - len(reads) - count <= 1.5 * count + CONSTANT, len(requests)
     # The reports say what the agent did, from the last poll's rows.
     assert all(r.last_message.startswith("I worked on: job") for r in report.results)
 

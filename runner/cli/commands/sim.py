@@ -89,6 +89,14 @@ def _numeric(kind: type[int] | type[float], default: str | None) -> dict[str, An
     help="Comma-separated experiments to enable, e.g. `agents` (Chats on 2.32 and 2.33).",
 )
 @click.option(
+    "--chat-capacity",
+    default=None,
+    metavar="ROOT[,SUB]",
+    help="Chats worked on at once, deployment-wide (2.37+), as an unlicensed Coder caps them "
+    "(5,10): the rest stay running, queued for capacity. Sub-agents default to 10. Off by "
+    "default (as on a licensed deployment).",
+)
+@click.option(
     "--request-price",
     default="0",
     show_default=True,
@@ -110,6 +118,7 @@ def command(
     time_scale: float,
     enable_ai_tasks: bool | None,
     experiments: str,
+    chat_capacity: str | None,
     request_price: str,
     fail_rate: float,
     lose_rate: float,
@@ -128,6 +137,7 @@ def command(
     _check(0 <= fail_rate <= 1, f"--fail-rate: must be between 0 and 1, got {fail_rate}")
     _check(0 <= lose_rate <= 1, f"--lose-rate: must be between 0 and 1, got {lose_rate}")
     _check_switch(coder_version, enable_ai_tasks)
+    caps = _capacity(chat_capacity)
     try:
         price = parse_usd(request_price.strip())
     except ValueError as error:
@@ -146,10 +156,12 @@ def command(
             lose_rate=lose_rate,
             build_version=build_version.strip(),
             experiments=[e for e in experiments.split(",") if e.strip()],
+            chat_capacity=caps,
             request_price_micros=price,
         )
     except ValueError as error:
-        raise InvalidInputError(f"--coder-version: {error}") from None
+        flag = "--chat-capacity" if "capacity" in str(error) else "--coder-version"
+        raise InvalidInputError(f"{flag}: {error}") from None
     try:
         server.start()
     except OSError as error:
@@ -195,6 +207,22 @@ def _check_switch(coder_version: str, enable_ai_tasks: bool | None) -> None:
     except ValueError as error:
         flag = "--enable-ai-tasks" if enable_ai_tasks else "--disable-ai-tasks"
         raise InvalidInputError(f"{flag}: {error}") from None
+
+
+def _capacity(value: str | None) -> tuple[int, int] | None:
+    """`--chat-capacity ROOT[,SUB]`: root and sub-agent caps (sub-agents 10, Coder's)."""
+    if value is None:
+        return None
+    parts = value.split(",")
+    try:
+        numbers = [int(p) for p in parts]
+    except ValueError:
+        numbers = []
+    _check(
+        len(numbers) in (1, 2) and min(numbers, default=0) >= 1,
+        f"--chat-capacity: {value!r} is not ROOT[,SUB] (whole numbers of at least 1)",
+    )
+    return numbers[0], numbers[1] if len(numbers) == 2 else 10
 
 
 def _shown_version(server: Any) -> str:

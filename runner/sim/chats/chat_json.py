@@ -29,8 +29,11 @@ def chat_json(
     chat: ChatRecord,
     status: str,
     children: tuple[dict[str, Any], ...] = (),
+    *,
+    queued: bool = False,
 ) -> dict[str, Any]:
-    """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies."""
+    """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies;
+    `queued` only from a single-chat read (CHATS-CONTRACT 7.4)."""
     body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
     if chat.workspace_id:
         body["workspace_id"] = chat.workspace_id
@@ -77,6 +80,8 @@ def chat_json(
             "has_unread": False,
         }
     )
+    if queued:  # `omitempty`, after `context` (codersdk/chats.go, erickirt/coder c9a1e2bce)
+        body["queued_for_capacity"] = True
     if gen.org_scoped:
         body["client_type"] = chat.client_type
         body["children"] = list(children)  # always present (`[]`), from v2.33

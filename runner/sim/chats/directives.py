@@ -7,7 +7,9 @@ then an assistant reply) and the chat goes back to `waiting`. Directives, anywhe
 - `[sim:error]`: the turn ends in `error` with a `last_error` (a new message clears it).
 - `[sim:requires-action]`: the turn ends in `requires_action`, waiting for a client tool result.
 - `[sim:pr]`: the agent opens a pull request; the chat's `diff_status` shows it after the turn.
-- `[sim:subagent]` (on create): the agent starts one sub-agent chat, idle, under the new chat.
+- `[sim:subagent]` (on create): the agent starts one sub-agent chat, idle, under the new chat;
+  `[sim:subagent=N]`: the sub-agent works on a delegated task for N simulated seconds (from when
+  a capacity slot takes it up, on a capped deployment), whatever its root does meanwhile.
 - `[sim:turns=B1,B2,...]` (on create): how the chat's successive turns end, as for the Tasks
   agent (runner/sim/directives.py): `fail` ends the turn in `error`, `stall` works an hour,
   `tests-fail` and `tests-pass` change the reply; each chat counts its own turns.
@@ -15,6 +17,7 @@ then an assistant reply) and the chat goes back to `waiting`. Directives, anywhe
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 
 from runner.sim.directives import STALL_SECONDS, TEST_REPLIES, parse_directives
@@ -27,6 +30,8 @@ class ChatDirectives:
     work_seconds: float
     outcome: str  # waiting | error | requires_action
     opens_pr: bool
+    #: `[sim:subagent]`: 0.0 (an idle sub-agent) or its seconds of work; None: no sub-agent.
+    subagent: float | None = None
     reply: str | None = None  # what the agent says instead of its usual reply
 
 
@@ -46,11 +51,16 @@ def parse_chat_directives(text: str) -> ChatDirectives:
         outcome = "error"
     elif "[sim:requires-action]" in text:
         outcome = "requires_action"
+    found = _SUBAGENT.search(text)
     return ChatDirectives(
         work_seconds=parse_directives(text).work_seconds,
         outcome=outcome,
         opens_pr="[sim:pr]" in text,
+        subagent=float(found.group(1) or 0) if found else None,
     )
+
+
+_SUBAGENT = re.compile(r"\[sim:subagent(?:=(\d+(?:\.\d+)?))?\]")
 
 
 def plain_text(text: str) -> str:

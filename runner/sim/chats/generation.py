@@ -115,6 +115,12 @@ class ChatGeneration:
         return self.version.at_least(2, 35)
 
     @property
+    def capacity(self) -> bool:
+        """v2.37+: concurrent-agent caps on unlicensed deployments (CHATS-CONTRACT 7.4; commit
+        119f2b1dd of 2026-08-18, before the v2.37 cut)."""
+        return self.version.at_least(2, 37)
+
+    @property
     def ga(self) -> bool:
         """v2.37+: optional create content and the `status:` search term."""
         return self.version.at_least(2, 37)

@@ -55,15 +55,27 @@ class Turn:
 
     text: str
     start: float
-    end: float
+    end: float  # infinite while the turn waits for a capacity slot
     directives: ChatDirectives
     model_config_id: str
+    work: float = 0.0  # simulated seconds of work, from admission on
     interrupted_at: float | None = None
     settle_at: float | None = None
+    #: When a worker took the turn up; None while it is queued for capacity (runner/sim/chats/
+    #: capacity.py). Without a capacity limit, at once.
+    admitted_at: float | None = None
 
     @property
     def finishes_at(self) -> float:
         return self.settle_at if self.settle_at is not None else self.end
+
+    @property
+    def queued_for_capacity(self) -> bool:
+        return self.admitted_at is None and self.interrupted_at is None
+
+    def admit(self, at: float) -> None:
+        self.admitted_at = at
+        self.end = at + self.work
 
 
 @dataclass
@@ -112,8 +124,11 @@ class ChatRecord:
 
     # -- time --------------------------------------------------------------------------------
 
-    def advance(self, now: float, clock: SimClock, next_id: Callable[[], int]) -> None:
-        """Settle every turn that finished by `now`, promoting queued messages in order."""
+    def advance(
+        self, now: float, clock: SimClock, next_id: Callable[[], int], *, hold: bool = False
+    ) -> None:
+        """Settle every turn that finished by `now`, promoting queued messages in order; with
+        `hold`, a promoted turn waits for a capacity slot instead of starting at once."""
         while self.turn is not None and self.turn.finishes_at <= now:
             turn = self.turn
             self.turn = None
@@ -127,6 +142,7 @@ class ChatRecord:
                     next_id,
                     head.created_by,
                     model_config_id=head.model_config_id,
+                    hold=hold,
                 )
 
     def start_turn(
@@ -138,9 +154,11 @@ class ChatRecord:
         user_id: str,
         *,
         model_config_id: str | None = None,
+        hold: bool = False,
     ) -> StoredMessage:
         """Insert the user message at `at` and plan the agent's work on it; a model given
-        switches the chat to it for this turn and later ones (CHATS-CONTRACT 7.3)."""
+        switches the chat to it for this turn and later ones (CHATS-CONTRACT 7.3). With `hold`
+        the work waits for `Turn.admit` (a capacity slot)."""
         if model_config_id:
             self.model_config_id = model_config_id
         model = self.model_config_id
@@ -151,8 +169,10 @@ class ChatRecord:
         behaviour = turn_behaviour(self.first_prompt, self.turns)
         self.turns += 1
         directives = scripted(parse_chat_directives(text), behaviour)
-        end = at + clock.span(directives.work_seconds)
-        self.turn = Turn(text, at, end, directives, model)
+        work = clock.span(directives.work_seconds)
+        self.turn = Turn(text, at, float("inf"), directives, model, work=work)
+        if not hold:
+            self.turn.admit(at)
         self.outcome = "waiting"
         self.last_error = None
         self.updated_at = at

@@ -14,7 +14,10 @@ import uuid
 from typing import Any
 
 from runner.sim.apierror import ApiError, Validation, not_found
+from runner.sim.chats import capacity as pools
+from runner.sim.chats.capacity import Capacity
 from runner.sim.chats.chat_json import chat_json, message_json, queued_json
+from runner.sim.chats.directives import parse_chat_directives, plain_text
 from runner.sim.chats.generation import ChatGeneration
 from runner.sim.chats.labels import parse_label_filter, validate_labels
 from runner.sim.chats.models import cost_json, default_configs
@@ -40,6 +43,8 @@ _SEARCH_KEYS: tuple[tuple[tuple[int, int], tuple[str, ...]], ...] = (
 )
 _GA_STATUSES = ("waiting", "running", "error", "requires_action", "interrupting")
 SYSTEM_PROMPT_LIMIT = 10_000
+#: Seconds between two turn-starting writes on a capped deployment (see `ChatStore._stamp`).
+STAMP_STEP = 1e-5
 
 
 class ChatStore:
@@ -52,9 +57,13 @@ class ChatStore:
         clock: SimClock,
         rng: random.Random,
         workspaces: list[Workspace],
+        capacity: Capacity | None = None,
         request_price_micros: int = 0,
     ) -> None:
         self.gen = gen
+        #: Concurrent-agent caps (CHATS-CONTRACT 7.4); None: every turn is worked on at once.
+        self.capacity = capacity
+        self._last_stamp = float("-inf")
         #: What the AI Gateway charges per model request (CHATS-CONTRACT 7.4): a deployment
         #: setting, 0 by default (nothing priced).
         self.request_price_micros = request_price_micros
@@ -76,7 +85,24 @@ class ChatStore:
         return next(self._message_ids)
 
     def _settle(self, chat: ChatRecord, now: float) -> None:
-        chat.advance(now, self.clock, self._next_id)
+        if self.capacity is None:
+            chat.advance(now, self.clock, self._next_id)
+        else:  # a turn ending anywhere may start this chat's: settle the deployment
+            pools.settle(self.chats, now, self.capacity, self.clock, self._next_id)
+
+    def _stamp(self, now: float) -> float:
+        """`now` for a write that starts a turn. Coder stamps rows with the database's NOW(), in
+        microseconds, and orders the capacity queue by that `updated_at` (capacity.py): two
+        creates never share a stamp, though a stepped test clock stands still between them."""
+        if self.capacity is not None:
+            now = max(now, self._last_stamp + STAMP_STEP)
+            self._last_stamp = now
+        return now
+
+    @property
+    def _hold(self) -> bool:
+        """New turns wait for a capacity slot (admitted by the next settle)."""
+        return self.capacity is not None
 
     def _status(self, chat: ChatRecord, now: float) -> str:
         self._settle(chat, now)
@@ -228,8 +254,8 @@ class ChatStore:
             if isinstance(raw_title, str):
                 title = raw_title.strip()
         client_type = "ui" if body.get("client_type") == "ui" else "api"
-        now = self.clock.now()
         with self.lock:
+            now = self._stamp(self.clock.now())
             workspace = self._workspace(caller, _uuid_field(body, "workspace_id"), org_id)
             chat = ChatRecord(
                 id=self._uuid(),
@@ -247,19 +273,23 @@ class ChatStore:
                 chat.build_id = workspace.latest.id
                 chat.agent_id = workspace.latest.agent_id
             if text is not None:
-                chat.start_turn(text, now, self.clock, self._next_id, owner.id)
+                chat.start_turn(text, now, self.clock, self._next_id, owner.id, hold=self._hold)
                 if workspace is not None and gen.context_messages:
                     # The first turn runs on the bound workspace: its context follows the
                     # first user message (CHATS-CONTRACT 7.2).
                     chat.inject_context(now, self._next_id)
             self.chats.append(chat)
-            if text is not None and "[sim:subagent]" in text:
-                self.chats.append(self._sub_agent(chat, now))
+            work = parse_chat_directives(text).subagent if text is not None else None
+            if text is not None and work is not None:
+                self.chats.append(self._sub_agent(chat, now, work, text))
             return self._json(chat, now)
 
-    def _sub_agent(self, root: ChatRecord, now: float) -> ChatRecord:
-        """An idle sub-agent chat the agent of `root` started (no labels of its own)."""
-        return ChatRecord(
+    def _sub_agent(self, root: ChatRecord, now: float, work: float, prompt: str) -> ChatRecord:
+        """A sub-agent chat the agent of `root` started (no labels of its own): idle, or busy
+        with a delegated task for `work` seconds. Its status does not change its root's: whether
+        Coder's does is open (CHATS-CONTRACT, open question 5), so the root may be `waiting`
+        while its sub-agent still runs, the case a client must not take for done."""
+        child = ChatRecord(
             id=self._uuid(),
             owner_id=root.owner_id,
             org_id=root.org_id,
@@ -271,6 +301,10 @@ class ChatStore:
             updated_at=now,
             parent_id=root.id,
         )
+        if work:
+            task = f"Sub-task of: {plain_text(prompt)} [sim:work={work:g}]"
+            child.start_turn(task, now, self.clock, self._next_id, root.owner_id, hold=self._hold)
+        return child
 
     def _model(self, body: dict[str, Any]) -> str:
         """`model_config_id` of a create or send: one of the deployment's enabled configs, else
@@ -299,8 +333,16 @@ class ChatStore:
     # -- one chat --------------------------------------------------------------------------
 
     def get(self, caller: SimUser, chat_ref: str) -> dict[str, Any]:
+        """`GET {P}/{chat}`; only this read derives `queued_for_capacity` (`omitempty`), the
+        list never does (CHATS-CONTRACT 7.4; `exp_chats.go` and codersdk/chats.go, erickirt/coder
+        c9a1e2bce)."""
         with self.lock:
-            return self._json(self.find(caller, chat_ref), self.clock.now())
+            chat = self.find(caller, chat_ref)
+            now = self.clock.now()
+            status = self._status(chat, now)
+            queued = chat.turn is not None and chat.turn.queued_for_capacity and not chat.archived
+            children = self._children(chat, now)
+            return chat_json(self.gen, self.directory, chat, status, children, queued=queued)
 
     def messages(self, caller: SimUser, chat_ref: str, query: dict[str, str]) -> dict[str, Any]:
         """`GET {P}/{chat}/messages`: newest first; `after_id` alone ascends (for polling)."""
@@ -357,13 +399,19 @@ class ChatStore:
             assert text is not None
             model = self._model(body) or None
             behavior = body.get("busy_behavior") or "queue"
-            now = self.clock.now()
+            now = self._stamp(self.clock.now())
             status = self._status(chat, now)
             if status == "requires_action":
                 raise ApiError(409, "Chat is not in a state that accepts new messages.")
             if status in ("waiting", "error"):
                 message = chat.start_turn(
-                    text, now, self.clock, self._next_id, caller.id, model_config_id=model
+                    text,
+                    now,
+                    self.clock,
+                    self._next_id,
+                    caller.id,
+                    model_config_id=model,
+                    hold=self._hold,
                 )
                 return {"message": message_json(chat.id, message), "queued": False}
             if len(chat.queue) >= MAX_QUEUED:
@@ -412,6 +460,21 @@ class ChatStore:
             chat.updated_at = now
             return self._json(chat, now)
 
+    def _check_family_archive(
+        self, chat: ChatRecord, family: list[ChatRecord], archived: bool, now: float
+    ) -> None:
+        """Archive state changes only on a root chat, and a root is archived only when its
+        whole family is `waiting` or `error` (CHATS-CONTRACT 7.2, main `chatstate/
+        transitions.go`; `ErrArchiveRequiresRootChat` in `exp_chats.go`, erickirt/coder
+        c9a1e2bce); before the refactor, any chat was (1.9)."""
+        if chat.parent_id:
+            raise ApiError(400, "Chat archive state can only be changed on the root chat.")
+        if archived and any(self._status(c, now) not in ("waiting", "error") for c in family):
+            raise ApiError(
+                409,
+                "Cannot archive an active chat. Interrupt or wait for the chat to finish first.",
+            )
+
     def update(self, caller: SimUser, chat_ref: str, body: dict[str, Any]) -> None:
         """`PATCH {P}/{chat}` (204): title, labels (replaced whole), archived."""
         with self.lock:
@@ -423,19 +486,13 @@ class ChatStore:
                 if archived == chat.archived:
                     state = "archived" if archived else "not archived"
                     raise ApiError(400, f"Chat is already {state}.")
-                # Only `waiting` and `error` chats are archived (CHATS-CONTRACT 7.2, main
-                # `chatstate/transitions.go`); before the refactor, any chat was (1.9).
-                if (
-                    archived
-                    and self.gen.state_refactor
-                    and self._status(chat, now) not in ("waiting", "error")
-                ):
-                    raise ApiError(
-                        409,
-                        "Cannot archive an active chat. Interrupt or wait for the chat to "
-                        "finish first.",
-                    )
-                chat.archived = archived
+                family = [chat, *(c for c in self.chats if c.parent_id == chat.id)]
+                if self.gen.state_refactor:
+                    self._check_family_archive(chat, family, archived, now)
+                # The family goes together (`ArchiveChatByID`: `WHERE id = @id OR root_chat_id
+                # = @id`, chats.sql, erickirt/coder c9a1e2bce; CHATS-CONTRACT 1.6).
+                for member in family:
+                    member.archived = archived
             if labels is not None:
                 chat.labels = labels
             title = body.get("title")
