@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
@@ -20,42 +20,54 @@ from runner.render.safe_text import safe_text
 
 if TYPE_CHECKING:
     from runner.batch import Prepared, Source
+    from runner.cli.options import BatchFlags
     from runner.execute import ApplyReport, Event, ExecuteSettings, Notice
-    from runner.plan import PlanOptions
     from runner.report.finish import ReportFiles
 
 
-def prepare(
-    ctx: click.Context,
-    source: Source,
-    targets: Sequence[str],
-    replace: bool,
-    prune: bool,
-) -> Prepared:
+def prepare(ctx: click.Context, file: str, flags: BatchFlags) -> Prepared:
     """The batch service's plan for the command's flags, on the deployment of the global flags."""
     from runner import batch
-
-    options = plan_options(targets, replace, prune)
-    given = bool(targets or replace or prune)
-    return batch.prepare(global_options(ctx), source, options, options_given=given)
-
-
-def source(
-    file: str,
-    variables: Sequence[str],
-    env_names: Sequence[str],
-    backend: str = "auto",
-    model: str | None = None,
-) -> Source:
-    from runner.batch import Source
-
-    return Source(file, variables, env_names, backend=backend, model=model)
-
-
-def plan_options(targets: Sequence[str], replace: bool, prune: bool) -> PlanOptions:
     from runner.plan import PlanOptions
 
-    return PlanOptions(replace=replace, prune=prune, targets=frozenset(targets))
+    options = PlanOptions(
+        replace=flags.replace, prune=flags.prune, targets=frozenset(flags.targets)
+    )
+    given = bool(flags.targets or flags.replace or flags.prune)
+    return batch.prepare(global_options(ctx), source(file, flags), options, options_given=given)
+
+
+def source(file: str, flags: BatchFlags) -> Source:
+    """The batch file and the flags that shape how it loads."""
+    from runner.batch import Source
+
+    return Source(file, flags.variables, flags.env_names, backend=flags.backend, model=flags.model)
+
+
+def run_batch(
+    ctx: click.Context,
+    file: str,
+    files: ReportFiles,
+    settings: ExecuteSettings,
+    prepare: Callable[[], Prepared],
+    show: Callable[[Prepared], bool],
+) -> None:
+    """Prepare the batch, `show` its plan (which asks, and says whether to run), then run it and
+    exit with the run's code. Its reports are written however it ends: a failure before the plan
+    ran, Ctrl-C, SIGTERM or SIGHUP included."""
+    prepared: Prepared | None = None
+    try:
+        try:
+            prepared = prepare()
+        except TasksError as error:
+            # CI reads the reports: a run that never started still says why.
+            report_failure(error, file, files)
+            raise
+        if not show(prepared):
+            return
+    except KeyboardInterrupt as stop:  # before the plan runs
+        ctx.exit(report_interrupted(stop, file, prepared, files))
+    ctx.exit(run_plan(prepared, settings, files))
 
 
 def plan_header(prepared: Prepared, *, counted: bool = True) -> str:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import click
 
@@ -141,8 +143,55 @@ def model_option(function: F) -> F:
     )(function)
 
 
+@dataclass(frozen=True)
+class BatchFlags:
+    """The batch flags of `plan`, `apply` and `destroy`, passed to the command as `flags`."""
+
+    variables: tuple[str, ...]
+    env_names: tuple[str, ...]
+    backend: str
+    model: str | None = None  # plan and apply only, as are the three below
+    targets: tuple[str, ...] = ()
+    replace: bool = False
+    prune: bool = False
+
+
+@dataclass(frozen=True)
+class RunFlags:
+    """The run flags of `apply` and `destroy`, passed to the command as `run`."""
+
+    yes: bool
+    parallelism: int
+    report_path: str | None
+    junit_path: str | None
+
+
+def _gather(kind: type[Any], name: str) -> Callable[[F], F]:
+    """Hand the command the flags click parsed for `kind`'s fields as one argument `name`."""
+    names = [field.name for field in fields(kind)]
+
+    def decorate(function: F) -> F:
+        @functools.wraps(function)
+        def command(*args: Any, **kwargs: Any) -> Any:
+            given = {key: kwargs.pop(key) for key in names if key in kwargs}
+            return function(*args, **{name: kind(**given)}, **kwargs)
+
+        return cast(F, command)
+
+    return decorate
+
+
+_gather_batch_flags = _gather(BatchFlags, "flags")
+
+
+def batch_flags(function: F) -> F:
+    """--var, --env and --backend, as `flags` (destroy)."""
+    return manifest_input_options(backend_option(_gather_batch_flags(function)))
+
+
 def plan_flags(function: F) -> F:
-    """--var, --env, --backend, --model, --target, --replace and --prune (plan and apply)."""
+    """--var, --env, --backend, --model, --target, --replace and --prune, as `flags` (plan and
+    apply)."""
     decorators = [
         model_option,
         click.option(
@@ -163,13 +212,26 @@ def plan_flags(function: F) -> F:
             help="Delete tasks this batch owns that are no longer in the manifest.",
         ),
     ]
+    function = _gather_batch_flags(function)
     for decorator in reversed(decorators):
         function = decorator(function)
     return manifest_input_options(backend_option(function))
 
 
+def format_option(formats: Sequence[str], help_text: str) -> Callable[[F], F]:
+    """`-o/--output` of the batch commands: a plain option, the first format the default."""
+    return click.option(
+        "-o",
+        "--output",
+        type=click.Choice(formats),
+        default=formats[0],
+        show_default=True,
+        help=help_text,
+    )
+
+
 def run_options(function: F) -> F:
-    """--yes, --parallelism, --report, --junit (shared by apply and destroy)."""
+    """--yes, --parallelism, --report, --junit, as `run` (apply and destroy)."""
     from runner import defaults
 
     decorators = [
@@ -185,6 +247,7 @@ def run_options(function: F) -> F:
         click.option("--report", "report_path", metavar="FILE", help="Write results as JSON."),
         click.option("--junit", "junit_path", metavar="FILE", help="Write results as JUnit XML."),
     ]
+    function = _gather(RunFlags, "run")(function)
     for decorator in reversed(decorators):
         function = decorator(function)
     return function

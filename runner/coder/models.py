@@ -59,6 +59,11 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _strings(data: Mapping[str, Any], *keys: str) -> dict[str, str]:
+    """The string fields of a record whose fields are named as its JSON keys ("" when absent)."""
+    return {key: _str(data, key) for key in keys}
+
+
 @dataclass(frozen=True)
 class TaskState:
     """`current_state`: the agent's latest report."""
@@ -236,7 +241,7 @@ class Organization:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Organization:
-        return cls(id=_str(data, "id"), name=_str(data, "name"))
+        return cls(**_strings(data, "id", "name"))
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ class User:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> User:
-        return cls(id=_str(data, "id"), username=_str(data, "username"))
+        return cls(**_strings(data, "id", "username"))
 
 
 @dataclass(frozen=True)
@@ -260,11 +265,7 @@ class Template:
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Template:
         return cls(
-            id=_str(data, "id"),
-            name=_str(data, "name"),
-            organization_id=_str(data, "organization_id"),
-            active_version_id=_str(data, "active_version_id"),
-            display_name=_str(data, "display_name"),
+            **_strings(data, "id", "name", "organization_id", "active_version_id", "display_name")
         )
 
 
@@ -278,11 +279,7 @@ class TemplateVersion:
     def from_json(cls, data: Mapping[str, Any]) -> TemplateVersion:
         # `codersdk.TemplateVersion` has no `has_ai_task` (CONTRACT 1.6): whether a version can
         # run tasks is known only from the AI template list (active version) or the create.
-        return cls(
-            id=_str(data, "id"),
-            name=_str(data, "name"),
-            template_id=_str(data, "template_id"),
-        )
+        return cls(**_strings(data, "id", "name", "template_id"))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from datetime import datetime
 
 from runner.coder.chat_model_configs import ChatModelConfig
 from runner.coder.chat_models import Chat, ChatMessage
+from runner.render.json_output import named_fields
 from runner.render.safe_text import safe_line
 from runner.render.table import render_table
 from runner.render.times import ago
@@ -99,11 +100,4 @@ def model_table(configs: Sequence[ChatModelConfig]) -> str:
 
 def model_document(config: ChatModelConfig) -> dict[str, object]:
     """One config for `-o json`, the same keys on every release."""
-    return {
-        "id": config.id,
-        "model": config.model,
-        "display_name": config.display_name,
-        "provider": config.provider,
-        "is_default": config.is_default,
-        "enabled": config.enabled,
-    }
+    return named_fields(config, "id", "model", "display_name", "provider", "is_default", "enabled")

@@ -1,4 +1,5 @@
-"""JSON exactly as Coder's CLI prints it: Go's `json.MarshalIndent` with two spaces."""
+"""JSON exactly as Coder's CLI prints it (Go's `json.MarshalIndent` with two spaces), and the
+documents that show a record's fields under their own names."""
 
 from __future__ import annotations
 
@@ -22,3 +23,8 @@ def go_json(value: Any) -> str:
     for char, escaped in _GO_ESCAPES.items():
         text = text.replace(char, escaped)
     return text
+
+
+def named_fields(record: object, *names: str) -> dict[str, Any]:
+    """The document of `record`'s attributes `names`, each under its own name, in that order."""
+    return {name: getattr(record, name) for name in names}

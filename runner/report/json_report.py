@@ -8,6 +8,7 @@ from typing import Any
 
 from runner.execute.results import ApplyReport, Cost, PullRequest, TaskResult
 from runner.money import usd
+from runner.render.json_output import named_fields
 from runner.report.comparison import compare_models, row_document
 
 REPORT_FORMAT_VERSION = 1
@@ -102,13 +103,7 @@ def _total_document(report: ApplyReport) -> dict[str, Any] | None:
 
 def pull_request_document(pull_request: PullRequest) -> dict[str, Any]:
     """A pull request Coder tracks: URL, state, title, additions and deletions."""
-    return {
-        "url": pull_request.url,
-        "state": pull_request.state,
-        "title": pull_request.title,
-        "additions": pull_request.additions,
-        "deletions": pull_request.deletions,
-    }
+    return named_fields(pull_request, "url", "state", "title", "additions", "deletions")
 
 
 def dumps(document: dict[str, Any]) -> str:

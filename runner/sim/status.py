@@ -6,10 +6,29 @@ in the order of checks and in a few results, so both are kept here side by side.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from runner.sim.versions import SimVersion
 
 _STARTING_AGENT = (None, "created", "starting")
 _STOP_LIKE = ("stop", "delete")
+# App health → status, the same in both generations once the agent is up (CONTRACT 2.1).
+_APP_STATUS = {
+    "initializing": "initializing",
+    "unhealthy": "error",
+    "healthy": "active",
+    "disabled": "active",
+}
+
+
+class _States(NamedTuple):
+    """What a status derives from: the latest build, its agent's lifecycle and the app's health."""
+
+    has_workspace: bool
+    transition: str | None
+    job: str | None
+    agent: str | None
+    app: str | None
 
 
 def derive_status(
@@ -22,20 +41,12 @@ def derive_status(
     app_health: str | None,
 ) -> str:
     """The TaskStatus Coder `version` reports for this combination of states."""
-    if version.is_ga:
-        return _derive_ga(
-            version, has_workspace, transition, job_status, agent_lifecycle, app_health
-        )
-    return _derive_v228(has_workspace, transition, job_status, agent_lifecycle, app_health)
+    states = _States(has_workspace, transition, job_status, agent_lifecycle, app_health)
+    return _derive_ga(version, states) if version.is_ga else _derive_v228(states)
 
 
-def _derive_v228(
-    has_workspace: bool,
-    transition: str | None,
-    job: str | None,
-    agent: str | None,
-    app: str | None,
-) -> str:
+def _derive_v228(states: _States) -> str:
+    has_workspace, transition, job, agent, app = states
     if not has_workspace or job is None:
         return "pending"
     if job == "failed":
@@ -48,24 +59,13 @@ def _derive_v228(
         if agent in _STARTING_AGENT:
             return "initializing"
         if agent == "ready":
-            return {
-                "unhealthy": "error",
-                "initializing": "initializing",
-                "healthy": "active",
-                "disabled": "active",
-            }.get(app or "", "unknown")
+            return _APP_STATUS.get(app or "", "unknown")
         return "unknown"
     return "unknown"
 
 
-def _derive_ga(
-    version: SimVersion,
-    has_workspace: bool,
-    transition: str | None,
-    job: str | None,
-    agent: str | None,
-    app: str | None,
-) -> str:
+def _derive_ga(version: SimVersion, states: _States) -> str:
+    has_workspace, transition, job, agent, app = states
     if not has_workspace:
         return "pending"
     # Build status: a result other than None ends the derivation.
@@ -85,12 +85,7 @@ def _derive_ga(
     if agent not in ("ready", "start_timeout", "start_error"):
         return "unknown"
     # App status.
-    return {
-        "initializing": "initializing",
-        "unhealthy": "error",
-        "healthy": "active",
-        "disabled": "active",
-    }.get(app or "", "unknown")
+    return _APP_STATUS.get(app or "", "unknown")
 
 
 def synthesized_message(

@@ -328,10 +328,7 @@ class TaskStore:
     def delete(self, caller: SimUser, user_ref: str, task_ref: str) -> None:
         """`DELETE`: 409 while a build runs; else a delete build, and the task is gone."""
         with self.lock:
-            task = self.find(caller, user_ref, task_ref)
-            now = self.clock.now()
-            if task.workspace.latest.job_active(now):
-                raise ApiError(409, BUILD_ACTIVE)
+            task, now = self._between_builds(caller, user_ref, task_ref)
             self._add_build(task, caller, "delete", "initiator")
             task.agent.cut_future(now)
             task.deleted_at = now
@@ -401,41 +398,45 @@ class TaskStore:
     def pause(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/pause` (v2.31.1+): a stop build; the agent leaves a log snapshot."""
         with self.lock:
-            task = self.find(caller, user_ref, task_ref)
-            now = self.clock.now()
-            latest = task.workspace.latest
-            if latest.job_active(now):
-                raise ApiError(409, BUILD_ACTIVE)
+            task, now = self._between_builds(caller, user_ref, task_ref)
             # A stopped workspace gets another stop build: the server accepts it
             # (`coderd/aitasks.go` pauseTask at main a12b0518 has no status check; the
             # "already paused" refusal is the CLI's own). Its agent is gone: no new snapshot.
-            if latest.transition == "start":
+            if task.workspace.latest.transition == "start":
                 task.agent.cut_future(now)
                 _take_snapshot(task, now)
             build = self._add_build(task, caller, "stop", "task_manual_pause")
-            return {
-                "workspace_build": build_json(
-                    self.version, self.directory, task, build, caller, now
-                )
-            }
+            return self._build_answer(task, build, caller, now)
 
     def resume(self, caller: SimUser, user_ref: str, task_ref: str) -> dict[str, Any]:
         """`POST …/resume` (v2.31.1+): a start build; the agent comes back idle."""
         with self.lock:
-            task = self.find(caller, user_ref, task_ref)
-            now = self.clock.now()
+            task, now = self._between_builds(caller, user_ref, task_ref)
             latest = task.workspace.latest
-            if latest.job_active(now):
-                raise ApiError(409, BUILD_ACTIVE)
             if latest.transition == "start" and not latest.fails:
                 raise ApiError(409, "Task workspace is already running.")
             build = self._add_build(task, caller, "start", "task_resume")
             task.agent.report(build.app_healthy_at, "idle", "Ready for input")
-            return {
-                "workspace_build": build_json(
-                    self.version, self.directory, task, build, caller, now
-                )
-            }
+            return self._build_answer(task, build, caller, now)
+
+    def _between_builds(
+        self, caller: SimUser, user_ref: str, task_ref: str
+    ) -> tuple[TaskRecord, float]:
+        """The task and the time, once no build of its workspace runs (else 409): delete, pause
+        and resume each start a build. Call with the lock held."""
+        task = self.find(caller, user_ref, task_ref)
+        now = self.clock.now()
+        if task.workspace.latest.job_active(now):
+            raise ApiError(409, BUILD_ACTIVE)
+        return task, now
+
+    def _build_answer(
+        self, task: TaskRecord, build: Build, caller: SimUser, now: float
+    ) -> dict[str, Any]:
+        """Pause's and resume's answer (CONTRACT.md section 1, `POST …/pause` and `…/resume`)."""
+        return {
+            "workspace_build": build_json(self.version, self.directory, task, build, caller, now)
+        }
 
     def update_input(self, caller: SimUser, user_ref: str, task_ref: str, text: str) -> None:
         """`PATCH …/input` (GA): only while paused."""

@@ -2,26 +2,35 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from runner import defaults
-from runner.cli.batch_run import (
-    plan_header,
-    prepare,
-    report_failure,
-    report_interrupted,
-    run_plan,
-    source,
+from runner.cli.batch_run import plan_header, prepare, run_batch
+from runner.cli.options import (
+    BatchFlags,
+    RunFlags,
+    check_writable,
+    confirm,
+    parse_go_duration,
+    plan_flags,
+    run_options,
 )
-from runner.cli.options import check_writable, confirm, parse_go_duration, plan_flags, run_options
 from runner.durations import format_seconds
-from runner.errors import InvalidInputError, TasksError
+from runner.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from runner.batch import Prepared
     from runner.execute import ExecuteSettings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _duration_option(flag: str, help_text: str) -> Callable[[F], F]:
+    """A duration flag that overrides the manifest's (checked by `_duration`)."""
+    return click.option(flag, metavar="DURATION", help=help_text)
 
 
 @click.command("apply")
@@ -29,20 +38,16 @@ if TYPE_CHECKING:
 @plan_flags
 @run_options
 @click.option("--dry-run", is_flag=True, help="Observe and preflight only; change nothing.")
-@click.option(
+@_duration_option(
     "--poll-interval",
-    metavar="DURATION",
-    help="How often to observe the tasks while waiting (overrides the manifest), e.g. 2s.",
+    "How often to observe the tasks while waiting (overrides the manifest), e.g. 2s.",
 )
-@click.option(
-    "--idle-grace",
-    metavar="DURATION",
-    help="How long idle must hold before it counts (overrides the manifest), e.g. 5s.",
+@_duration_option(
+    "--idle-grace", "How long idle must hold before it counts (overrides the manifest), e.g. 5s."
 )
-@click.option(
+@_duration_option(
     "--lost-contact-after",
-    metavar="DURATION",
-    help="Stop (exit 1, reports written) once polls have failed this long in a row "
+    "Stop (exit 1, reports written) once polls have failed this long in a row "
     f"(overrides the manifest; default {format_seconds(defaults.LOST_CONTACT_AFTER_SECONDS)}).",
 )
 @click.option(
@@ -56,17 +61,8 @@ if TYPE_CHECKING:
 def command(
     ctx: click.Context,
     file: str,
-    variables: tuple[str, ...],
-    env_names: tuple[str, ...],
-    backend: str,
-    model: str | None,
-    targets: tuple[str, ...],
-    replace: bool,
-    prune: bool,
-    yes: bool,
-    parallelism: int,
-    report_path: str | None,
-    junit_path: str | None,
+    flags: BatchFlags,
+    run: RunFlags,
     dry_run: bool,
     poll_interval: str | None,
     idle_grace: str | None,
@@ -83,32 +79,29 @@ def command(
     from runner.render.plan import render_plan
     from runner.report.finish import ReportFiles
 
-    check_writable(report_path, "--report")
-    check_writable(junit_path, "--junit")
-    settings = _settings(parallelism, poll_interval, idle_grace, lost_contact_after, max_running)
-    files = ReportFiles(report_path, junit_path)
-    prepared: Prepared | None = None
-    try:
-        try:
-            prepared = prepare(
-                ctx, source(file, variables, env_names, backend, model), targets, replace, prune
-            )
-            check_saved(prepared, file)
-        except TasksError as error:
-            # CI reads the reports: a run that never started still says why.
-            report_failure(error, file, files)
-            raise
+    check_writable(run.report_path, "--report")
+    check_writable(run.junit_path, "--junit")
+    settings = _settings(
+        run.parallelism, poll_interval, idle_grace, lost_contact_after, max_running
+    )
+
+    def prepared() -> Prepared:
+        checked = prepare(ctx, file, flags)
+        check_saved(checked, file)
+        return checked
+
+    def show(prepared: Prepared) -> bool:
         click.echo(plan_header(prepared))
         click.echo("")
         click.echo(render_plan(prepared.plan))
         if dry_run:
             click.echo("Dry run: preflight passed; nothing was changed.")
-            return
+            return False
         if prepared.plan.has_changes:
-            confirm("Apply these changes?", yes=yes)
-    except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM or SIGHUP before the plan runs
-        ctx.exit(report_interrupted(stop, file, prepared, files))
-    ctx.exit(run_plan(prepared, settings, files))
+            confirm("Apply these changes?", yes=run.yes)
+        return True
+
+    run_batch(ctx, file, ReportFiles(run.report_path, run.junit_path), settings, prepared, show)
 
 
 def _settings(

@@ -6,21 +6,16 @@ from pathlib import Path
 
 import click
 
-from runner.cli.batch_run import plan_header, prepare, source
-from runner.cli.options import check_writable, plan_flags
+from runner.cli.batch_run import plan_header, prepare
+from runner.cli.options import BatchFlags, check_writable, format_option, plan_flags
 from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
 
 
 @click.command("plan")
 @click.argument("file", metavar="FILE")
 @plan_flags
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["text", "json"]),
-    default="text",
-    show_default=True,
-    help="Output format: Terraform-style text or the versioned plan document.",
+@format_option(
+    ("text", "json"), "Output format: Terraform-style text or the versioned plan document."
 )
 @click.option("--out", "out", metavar="PLANFILE", help="Save the plan for `tasks apply PLANFILE`.")
 @click.option(
@@ -33,13 +28,7 @@ from runner.errors import EXIT_CHANGES_PENDING, EXIT_OK, TasksError
 def command(
     ctx: click.Context,
     file: str,
-    variables: tuple[str, ...],
-    env_names: tuple[str, ...],
-    backend: str,
-    model: str | None,
-    targets: tuple[str, ...],
-    replace: bool,
-    prune: bool,
+    flags: BatchFlags,
     output: str,
     out: str | None,
     detailed_exitcode: bool,
@@ -53,9 +42,7 @@ def command(
     from runner.render.plan import render_plan
 
     check_writable(out, "--out")
-    prepared = prepare(
-        ctx, source(file, variables, env_names, backend, model), targets, replace, prune
-    )
+    prepared = prepare(ctx, file, flags)
     plan = prepared.plan
     document = planfile.plan_document(
         plan,

@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import click
 
-from runner.cli.options import manifest_input_options
+from runner.cli.options import format_option, manifest_input_options
 
 
 @click.command("render")
 @click.argument("file", type=click.Path(dir_okay=True))
-@click.option(
-    "-o",
-    "--output",
-    type=click.Choice(["yaml", "json"]),
-    default="yaml",
-    show_default=True,
-    help="Output format.",
-)
+@format_option(("yaml", "json"), "Output format.")
 @manifest_input_options
 def command(file: str, output: str, variables: tuple[str, ...], env_names: tuple[str, ...]) -> None:
     """Print the batch as `apply` would see it: defaults applied, matrices expanded, templates
