@@ -82,7 +82,8 @@ class Backend(Protocol):
 
     def retire(self, item: Task) -> None:
         """Set aside `item`, a younger duplicate of a kept item (applies raced), before
-        anything is sent to it; what the kept one uses stays (Chats: interrupt and archive)."""
+        anything is sent to it; what the kept one uses stays (Chats: interrupt and archive).
+        One attempt, never a wait: a refusal to set it aside yet is raised, and asked again."""
 
     @property
     def recreates_failed(self) -> bool:

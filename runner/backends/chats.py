@@ -267,8 +267,10 @@ class ChatsBackend:
 
     def retire(self, item: Task) -> None:
         """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
-        too (adopted by name), so it stays."""
-        retire_chat(self.chats, self.chats.get_chat(item.id))
+        too (adopted by name), so it stays. One attempt: Coder's 409 while the chat is still
+        `interrupting` is raised, and the run asks again after a pause (runner/execute/race.py),
+        so no worker thread waits it out."""
+        retire_chat(self.chats, self.chats.get_chat(item.id), patience=0.0)
 
     @property
     def recreates_failed(self) -> bool:

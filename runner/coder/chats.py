@@ -353,7 +353,7 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         """Archive a chat whose turn is stopped; an archive whose answer was lost counts as done.
 
         Raises ConflictError while Coder still interrupts it (`is_archive_of_active_chat`);
-        `runner.readiness.retire_chat` waits that out.
+        `runner.readiness.retire_chat` waits that out, a run retiring a duplicate asks again.
         """
         try:
             self.archive(chat_id)

@@ -114,7 +114,7 @@ def _round_runner(
         admission = Admission(
             backend, round_runs, settings.max_running, settings.budget_micros, spent
         )
-        engine = Engine(backend, batch, list(round_runs), limits, notify, admission)
+        engine = Engine(backend, batch, list(round_runs), limits, notify, admission, settings.clock)
         interrupted = engine.run(static)
         static = []
         return interrupted, engine.stopped

@@ -8,10 +8,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from runner.coder.errors import is_archive_of_active_chat
 from runner.coder.models import Task
-from runner.errors import ApiError, NotFoundError, TransportError
+from runner.errors import ApiError, ConflictError, NotFoundError, TransportError
 from runner.execute import create, ending, record
 from runner.execute.state import Retiring
+from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -38,6 +40,12 @@ def finish_retire(run: TaskRun, state: Retiring, error: BaseException | None, no
     if error is not None and not isinstance(error, NotFoundError):
         if not isinstance(error, (ApiError, TransportError)):
             ending.fail(run, error, now)
+            return
+        if isinstance(error, ConflictError) and is_archive_of_active_chat(error):
+            # Coder still interrupts the chat (v2.35+, CHATS-CONTRACT 7.2): archive it again
+            # shortly, a step of the run, so no worker waits; the task's timeout bounds it.
+            run.update(replace(run.progress, not_before=now + ARCHIVE_RETRY_SECONDS))
+            run.go(Retiring(state.kept))
             return
         record.event(run, f"cannot archive the duplicate yet ({ending.reason(error)}); retrying")
         run.retry_later(now)

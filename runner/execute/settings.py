@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from runner import defaults
 from runner.plan import Plan
+from runner.readiness import SYSTEM_CLOCK, Clock
 
 #: Default parallel requests. It bounds the load, not the rate: Coder's rate limit is kept by
 #: pacing on its rate-limit headers (runner/coder/pacing.py).
@@ -28,6 +29,8 @@ class ExecuteSettings:
     max_running: int | None = None
     #: US dollar micros the batch may spend (None: no budget); see runner/execute/admission.py.
     budget_micros: int | None = None
+    #: The one clock of the run: each step's `now` and the pauses between steps (tests step it).
+    clock: Clock = SYSTEM_CLOCK
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import contextlib
 import heapq
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
@@ -21,6 +20,7 @@ from runner.execute.run import TaskRun
 from runner.execute.settings import Limits
 from runner.execute.state import Step
 from runner.execute.workers import Workers
+from runner.readiness import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -50,8 +50,10 @@ class Engine:
         limits: Limits,
         notify: Callable[[Notice], None],
         admission: Admission,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.backend = backend
+        self.clock = clock  # every `now` of the runs, and every pause between steps
         self.admission = admission
         self.batch = batch
         self.runs = runs
@@ -78,7 +80,7 @@ class Engine:
         """Drive every run to an outcome; True when interrupted."""
         pool = self.pool = Workers(self.parallelism)
         try:
-            self.last_progress = time.monotonic()
+            self.last_progress = self.clock()
             self.admission.open(static, pool.submit)
             self._admit()
             while (self.active or self.admission.busy) and self.stopped is None:
@@ -113,8 +115,9 @@ class Engine:
         if not self.futures:
             return
         with contextlib.suppress(KeyboardInterrupt):  # asked twice: stop now
+            # Real seconds: the grace is for answers on the wire, not a pause of the run.
             wait(list(self.futures), timeout=IN_FLIGHT_GRACE_SECONDS)
-        now = time.monotonic()
+        now = self.clock()
         for future, index in list(self.futures.items()):
             if not future.done() or future.cancelled():
                 continue
@@ -147,7 +150,7 @@ class Engine:
             heapq.heappush(self.deadlines, (run.deadline, index))
 
     def _step(self, pool: Workers) -> None:
-        now = time.monotonic()
+        now = self.clock()
         while self.timers and self.timers[0][0] <= now:
             _, index = heapq.heappop(self.timers)
             if index in self.active and index not in self.queued:
@@ -158,11 +161,14 @@ class Engine:
             self._observe(now)
             self.last_poll = now
         self._progress(now)
-        timeout = max(0.01, min(self.poll, self._next_poll() - time.monotonic()))
+        timeout = max(0.01, min(self.poll, self._next_poll() - self.clock()))
         if self.timers:
             timeout = min(timeout, max(0.01, self.timers[0][0] - now))
         changed: list[int] = []
         if self.futures or self.admission.reads:
+            # Waiting on requests is an event wait, not a pause: a worker's answer ends it at
+            # once. Its timeout (when the next poll or timer is due) counts real seconds, as
+            # the requests do; on a stepped clock the loop then reads the clock again.
             pending = [*self.futures, *self.admission.reads]
             finished, _ = wait(pending, timeout=timeout, return_when=FIRST_COMPLETED)
             for future in finished:
@@ -171,17 +177,17 @@ class Engine:
                     continue
                 index = self.futures.pop(future)
                 error = future.exception()
-                self.runs[index].finish(None if error else future.result(), error, time.monotonic())
+                self.runs[index].finish(None if error else future.result(), error, self.clock())
                 changed.append(index)
         else:
-            time.sleep(timeout)
+            self.clock.sleep(timeout)
         if changed and self.parked:
             changed.extend(self.parked)
             self.parked.clear()
         for index in changed:
             self._touch(index)
         self._admit()
-        now = time.monotonic()
+        now = self.clock()
         if self.contact.failing:
             return  # no deadline passes while the deployment cannot be seen
         while self.deadlines and self.deadlines[0][0] <= now:
@@ -215,7 +221,7 @@ class Engine:
 
     def _admit(self) -> None:
         """Start the runs the bounds now allow (runner/execute/admission.py)."""
-        now = time.monotonic()
+        now = self.clock()
         for index in self.admission.admit(now):
             run = self.runs[index]
             run.start(now)
@@ -240,7 +246,7 @@ class Engine:
             except AuthError:
                 raise
             except (ApiError, TransportError) as error:
-                self.stopped = self.contact.failed(error, now, time.monotonic())
+                self.stopped = self.contact.failed(error, now, self.clock())
                 return  # a failed poll observes nothing; the next one tries again
             for task in tasks:
                 listed[task.id] = task

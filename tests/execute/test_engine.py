@@ -7,6 +7,7 @@ without the manifest loader; the end-to-end tests in tests/e2e drive the real co
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -187,3 +188,18 @@ def test_preflight_resolves_each_distinct_thing_once(sim: Any, client: CoderClie
     assert sum(p.endswith("/users/bob") for p in paths) == 1
     assert sum(p == "/api/v2/templates" for p in paths) == 1  # the AI-template list, once
     assert len(paths) <= 7, paths
+
+
+def test_the_engine_runs_on_the_clock_it_is_given(stepped_sim: Any) -> None:
+    # One clock drives the run: each step's `now` and every pause of the stepper's loop. Given
+    # the server's stepped clock, an hour's timeout passes in the pauses between polls, while
+    # the agent stays busy (its work is longer), and nothing else moves the server's clock.
+    sim, now = stepped_sim()
+    started = now()
+    with CoderClient(Connection(url=sim.url, token=sim.token)) as made:
+        batch = Batch("nightly", (task("slow", "slow [sim:work=1000000]", timeout_seconds=3600.0),))
+        prepared = plan_batch(TasksBackend(made), batch)
+        report = run(prepared, replace(FAST, poll_interval=300.0, clock=now))
+    (result,) = report.results
+    assert result.outcome is Outcome.TIMEOUT and "timed out" in result.error
+    assert now() - started >= 3600.0

@@ -20,6 +20,7 @@ import pytest
 from plan.helpers import ME, task_json
 
 from runner import ownership
+from runner.coder.errors import ARCHIVE_ACTIVE_MESSAGE
 from runner.coder.models import Organization, Task, TaskState, Template, TemplateVersion, User
 from runner.coder.version import ServerInfo, server_info
 from runner.errors import (
@@ -54,6 +55,7 @@ from runner.execute.versions import VersionVerdicts
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
 from runner.preflight import ResolvedTask
+from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 STATE_CLASSES = (Deleting, Creating, Adopting, Retiring, FollowingUp, Waiting, Done)
 
@@ -1018,6 +1020,20 @@ def test_an_archive_refused_is_tried_again_after_a_poll_interval() -> None:
     assert isinstance(d.run.state, Retiring) and d.run.state.step is Step.RETIRE
     assert d.step(1.5) is None  # not before the poll interval
     d.step(2.0)
+    assert d.run.state == Done(Outcome.OK) and len(d.backend.retired) == 1
+
+
+def test_an_archive_refused_while_coder_interrupts_is_a_step_of_the_run_not_a_wait() -> None:
+    # v2.35+ refuses to archive a chat still `interrupting` (CHATS-CONTRACT 1.9, 7.2). The
+    # backend tries once; the run asks again shortly, so no worker thread sleeps it out.
+    d = _raced(Driver(wait="none", unique=False))
+    d.backend.errors["retire"] = ConflictError(409, ARCHIVE_ACTIVE_MESSAGE)
+    assert isinstance(d.step(1.0), ConflictError)
+    assert d.run.state == Retiring(d.backend.items[1])
+    assert d.run.not_before == 1.0 + ARCHIVE_RETRY_SECONDS  # sooner than a poll interval
+    assert d.step(1.0) is None
+    assert not any("cannot archive" in event for event in d.events)  # a pause, not a failure
+    d.step(1.0 + ARCHIVE_RETRY_SECONDS)
     assert d.run.state == Done(Outcome.OK) and len(d.backend.retired) == 1
 
 
