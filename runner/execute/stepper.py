@@ -252,7 +252,10 @@ class Engine:
                 listed[task.id] = task
         ids = {self.runs[index].result.task_id for index in watching}
         waits = [task for task_id, task in listed.items() if task_id in ids]
-        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
+        # The capacity reads are a poll's too: a server that stops answering them must end the
+        # run by the lost-contact window, not by each read's own deadline.
+        with self.contact.bound(now):
+            listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:

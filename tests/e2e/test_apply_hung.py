@@ -168,3 +168,42 @@ def _reap(server: subprocess.Popen[str]) -> None:
     except subprocess.TimeoutExpired:
         server.kill()
         server.communicate(timeout=10)
+
+
+def test_a_capacity_read_that_never_answers_is_cut_at_the_lost_contact_window(
+    make_sim: Any, tmp_path: Path
+) -> None:
+    """On v2.37+ a poll may read single chats (is one queued for capacity?). Those reads are
+    the poll's too: one the server never answers ends by the window, and the polls go on,
+    instead of the loop waiting out the read's own 60 s deadline."""
+    sim = make_sim("2.38.0")
+    sim.arrivals.hold("GET", "/api/v2/chats/*")  # single-chat reads; the list is answered
+    manifest = write_manifest(tmp_path, MANIFEST)
+    args = ["apply", manifest, "--yes", "--poll-interval", "200ms"]
+    args += ["--lost-contact-after", f"{WINDOW_SECONDS:g}s"]
+    proc = start_tasks(args, env=sim_env(sim))
+    try:
+        assert sim.arrivals.wait("GET", "/api/v2/chats/*", timeout=EVENT_TIMEOUT)
+        held_at = time.monotonic()
+        lists_before = _list_polls(sim)
+        resumed = _until(lambda: _list_polls(sim) > lists_before, WINDOW_SECONDS + SLACK_SECONDS)
+        waited = time.monotonic() - held_at
+    finally:
+        proc.kill()
+        proc.communicate(timeout=10)
+        sim.arrivals.release(timeout=EVENT_TIMEOUT)
+    assert resumed, f"no list poll for {waited:.1f} s after a capacity read hung"
+
+
+def _list_polls(sim: Any) -> int:
+    return sum(1 for r in sim.requests if r["method"] == "GET" and r["path"] == "/api/v2/chats")
+
+
+def _until(condition: Any, seconds: float) -> bool:
+    """Whether `condition()` holds within `seconds` of real time (the bound under test)."""
+    ends = time.monotonic() + seconds
+    while time.monotonic() < ends:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return bool(condition())
