@@ -117,8 +117,11 @@ class Arrivals:
 
 
 def _prefix(pattern: str) -> re.Pattern[str]:
-    """A path prefix where `*` stands for one path segment."""
-    return re.compile("[^/]+".join(re.escape(part) for part in pattern.split("*")))
+    """A path prefix where `*` stands for one path segment; a trailing `$` makes it the whole
+    path (`/api/v2/chats$` is the list, not a chat below it)."""
+    whole = pattern.endswith("$")
+    parts = (pattern[:-1] if whole else pattern).split("*")
+    return re.compile("[^/]+".join(re.escape(part) for part in parts) + ("$" if whole else ""))
 
 
 class SimRequestHandler(BaseHTTPRequestHandler):
