@@ -1,10 +1,11 @@
 """The batch backend over Coder Agents (the Chats API, Coder v2.32 and later).
 
 Chats are shown to the rest of the batch as `runner.item.Item`s, as the Tasks backend shows
-tasks, so planner, observer and executor stay the same. Ownership comes from labels (`tasks/batch` and `tasks/item`, both with the
-batch's values); the item's name on the deployment is rebuilt from them. A chat has no template:
-a task's template version and preset are pinned by creating a workspace first (named like the
-task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS-CONTRACT 3).
+tasks, so planner, observer and executor stay the same. Ownership comes from labels
+(`tasks/batch` and `tasks/item`, both with the batch's values); the item's name on the
+deployment is rebuilt from them. A chat has no template: a task's template version and preset
+are pinned by creating a workspace first (named like the task on Tasks, so it carries the batch
+marker) and binding the chat to it (CHATS-CONTRACT 3).
 """
 
 from __future__ import annotations

@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-#: Bounds every request a block makes to end by an instant, and says why (`Backend.no_later_than`).
-Bound = Callable[[float, str], AbstractContextManager[None]]
-
 from runner.durations import format_seconds
 from runner.errors import ApiError, LostContactError, TransportError
 from runner.execute.results import Notice
+
+#: Ends every request of a block by an instant, saying why (`Backend.no_later_than`).
+Bound = Callable[[float, str], AbstractContextManager[None]]
 
 #: At most this long between two reports of polls still failing.
 FAILURE_NOTICE_EVERY = 30.0
