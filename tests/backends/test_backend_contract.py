@@ -23,7 +23,7 @@ from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.coder.transport import ApiTransport
-from runner.errors import TasksError, UncertainOutcomeError
+from runner.errors import AgentBusyError, TasksError, UncertainOutcomeError
 from runner.execute import ExecuteSettings, Outcome
 from runner.item import task_key
 from runner.manifest.model import Batch, DesiredTask
@@ -115,6 +115,11 @@ def test_resolve_then_create_is_listed_with_the_batch_marks(deployment: Deployme
     (listed,) = [i for i in backend.list_items(None, BATCH) if i.id == item.id]
     assert listed.name == task.coder_name
     assert ownership.owns(BATCH, listed.name, listed.display_name)
+    if deployment.chats:
+        # A chat has no workspace status or build of its own, and none is made up for it.
+        assert (listed.workspace_status, listed.workspace_build_number) == (None, None)
+    else:
+        assert listed.workspace_status and listed.workspace_build_number
     assert [i.id for i in owned(backend)] == [item.id]
     assert backend.dashboard_path(item).endswith(item.id)
 
@@ -144,6 +149,26 @@ def test_send_after_the_last_input_is_delivered(deployment: Deployment) -> None:
     # A send alone (no read of what was delivered before it) checks `after` itself.
     assert backend.send(item, "One more thing.", after=task.prompt) is True
     assert backend.delivered_inputs(item).inputs[-1] == "One more thing."
+
+
+def test_a_send_alone_waits_for_the_answer_to_the_input_before_it(
+    deployment: Deployment,
+) -> None:
+    # No read of what was delivered comes before either send: the backend checks `after`
+    # within the one call (Tasks: the agent refuses input while busy; Chats: the history shows
+    # no answer yet, so nothing is queued behind the unanswered input).
+    backend, sim = deployment.backend, deployment.sim
+    task = desired()
+    apply(backend, task)
+    (item,) = owned(backend)
+    busy = "Take your time. [sim:work=600]"
+    assert backend.send(item, busy, after=task.prompt) is True
+    mark = len(sim.requests)
+    with pytest.raises(AgentBusyError):
+        backend.send(item, "And then this.", after=busy)
+    accepted = [r for r in sim.requests[mark:] if r["method"] != "GET" and r["status"] < 400]
+    assert accepted == []
+    assert backend.delivered_inputs(item, read=True).inputs[-1] == busy
 
 
 def test_delete_and_retire_take_the_item_out_of_the_list(deployment: Deployment) -> None:
