@@ -21,7 +21,7 @@ import pytest
 from plan.helpers import ME, task_json
 
 from runner import ownership
-from runner.backends.tasks import as_item
+from runner.backends.tasks import TasksBackend, as_item
 from runner.backends.versions import VersionVerdicts
 from runner.coder.errors import ARCHIVE_ACTIVE_MESSAGE, is_archive_of_active_chat
 from runner.coder.models import Organization, Task, Template, TemplateVersion, User
@@ -257,16 +257,10 @@ class MemoryBackend:
     def delivered_inputs(self, item: Item, *, read: bool = False) -> Delivered:
         return Delivered(tuple(self.inputs[item.id]))
 
-    def create_refused(self, resolved: ResolvedTask) -> str | None:
-        return self.versions.refusal(resolved.version_id)
-
-    def claim_create(self, resolved: ResolvedTask, *, pinned: bool) -> bool:
-        return self.versions.claim(resolved.version_id, judged_before=not pinned)
-
-    def settle_create(
-        self, resolved: ResolvedTask, *, pinned: bool, error: BaseException | None
-    ) -> None:
-        self.versions.settle(resolved.version_id, claimed=pinned, accepted=error is None)
+    # The Tasks backend's rule for template versions, over `self.versions`.
+    create_refused = TasksBackend.create_refused
+    claim_create = TasksBackend.claim_create
+    settle_create = TasksBackend.settle_create
 
     def retire_refused_for_now(self, error: BaseException) -> bool:
         # As the Chats backend: Coder archives no chat still interrupting (CHATS-CONTRACT 7.2).
