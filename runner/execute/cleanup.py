@@ -17,6 +17,7 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from runner.errors import AuthError, TasksError
+from runner.execute import record
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.workers import Workers
 from runner.item import Item
@@ -30,7 +31,8 @@ CLEANED_AFTER = frozenset({Outcome.OK, Outcome.UNCHANGED, Outcome.FAILED})
 #: What a clean-up stopped part-way says; the observer finds what is left on the next apply.
 UNFINISHED = "clean-up interrupted; the next apply finishes it"
 
-Entry = tuple[Action, TaskResult, "Item | None"]
+#: A plan entry as its run left it: its plan index, action, result and task.
+Entry = tuple[int, Action, TaskResult, "Item | None"]
 
 
 def clean_up(
@@ -38,53 +40,57 @@ def clean_up(
     entries: Sequence[Entry],
     parallelism: int,
     emit: Callable[[Event], None],
-) -> bool:
-    """Do each finished task's `after:`; True when interrupted (Ctrl-C, SIGTERM)."""
+) -> tuple[list[TaskResult], bool]:
+    """Do each finished task's `after:`; the entries' results, by plan index, with what it
+    did, and True when interrupted (Ctrl-C, SIGTERM)."""
+    results = [result for _, _, result, _ in entries]
     due = [
-        (action, result, task)
-        for action, result, task in entries
+        (index, action, task)
+        for index, action, result, task in entries
         if action.after and task is not None and result.outcome in CLEANED_AFTER
     ]
     if not due:
-        return False
+        return results, False
     # Daemon workers: after Ctrl-C a request still on the wire must not keep the command alive.
     pool = Workers(min(max(1, parallelism), len(due)))
-    futures: dict[Future[str], tuple[Action, TaskResult]] = {
-        pool.submit(partial(backend.clean_up, task, action.after)): (action, result)
-        for action, result, task in due
+    futures: dict[Future[str], tuple[int, Action]] = {
+        pool.submit(partial(backend.clean_up, task, action.after)): (index, action)
+        for index, action, task in due
     }
     try:
         for future in as_completed(futures):
-            action, result = futures[future]
-            _record(action, result, future, emit)
+            index, action = futures[future]
+            results[index] = _record(index, action, results[index], future, emit)
     except KeyboardInterrupt:
-        for future, (_, result) in futures.items():
+        for future, (index, _) in futures.items():
             if not future.done():
-                result.clean_up = UNFINISHED
+                results[index] = record.clean_up_left(results[index], UNFINISHED)
         pool.abandon()
-        return True
+        return results, True
     except BaseException:
         pool.abandon()
         raise
     pool.close()
-    return False
+    return results, False
 
 
 def _record(
-    action: Action, result: TaskResult, future: Future[str], emit: Callable[[Event], None]
-) -> None:
+    index: int,
+    action: Action,
+    result: TaskResult,
+    future: Future[str],
+    emit: Callable[[Event], None],
+) -> TaskResult:
     """The clean-up's result on the task's record: what was done, or why it failed (the task
     then fails: it is not as the manifest asks, and the next apply tries again)."""
     error = future.exception()
     if error is None:
         done = future.result() or f"nothing to {action.after}"
-        result.clean_up = done
-        result.done.append(done)
-        emit(Event(result, done))
-        return
+        result = record.cleaned(result, done)
+        emit(Event(index, result, done))
+        return result
     if isinstance(error, AuthError) or not isinstance(error, TasksError):
         raise error
-    result.clean_up = f"{action.after} failed: {error.message}"
-    result.outcome = Outcome.FAILED
-    result.error = "; ".join(e for e in (result.error, result.clean_up) if e)
-    emit(Event(result, result.clean_up, final=True))
+    result = record.cleaned(result, f"{action.after} failed: {error.message}", failed=True)
+    emit(Event(index, result, result.clean_up, final=True))
+    return result

@@ -6,7 +6,6 @@ that follows a finished run hooks in at these two functions.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from runner.errors import TasksError
@@ -51,6 +50,4 @@ def reason(error: BaseException) -> str:
 
 def _close(run: TaskRun, outcome: Outcome, error: str) -> None:
     run.go(Done(outcome))
-    run.result.outcome = outcome
-    run.result.error = error
-    run.result.finished_at = time.time()
+    record.closed(run, outcome, error)

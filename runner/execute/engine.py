@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from runner.errors import TasksError
 from runner.execute.admission import Admission
 from runner.execute.cleanup import clean_up
 from runner.execute.results import ApplyReport, Event, Notice
-from runner.execute.retries import Attempted, RunRound, conclude
+from runner.execute.retries import Attempted, Round, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
@@ -59,33 +58,35 @@ def execute(
         dashboard_url=server.dashboard_url,
     )
 
-    def make_run(action: Action, task: Item | None, found: ResolvedTask | None) -> TaskRun:
-        return TaskRun(action, task, found, run_settings, emit, backend)
+    def make_run(
+        index: int, action: Action, task: Item | None, found: ResolvedTask | None
+    ) -> TaskRun:
+        return TaskRun(index, action, task, found, run_settings, emit, backend)
 
     entries: list[Attempted] = []
-    for action in plan.actions:
+    for index, action in enumerate(plan.actions):
         task = existing.get(action.task_id or "")
         found = resolved.get(task_key(action.desired)) if action.desired else None
         if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
-            entries.append(Attempted(action, None, task, found, make_run(action, task, found)))
+            run = make_run(index, action, task, found)
+            entries.append(Attempted(index, action, run.result, task, found, run))
         else:
-            result = static_result(backend, action, task, run_settings.dashboard_url)
-            entries.append(Attempted(action, result, task, found))
-    for entry in entries:  # what the model comparison groups by (a retry keeps the result)
-        entry.result.model = model_name(entry.action.desired, entry.resolved)
+            model = model_name(action.desired, found)
+            result = static_result(backend, action, task, run_settings.dashboard_url, model)
+            entries.append(Attempted(index, action, result, task, found))
     limits = Limits.of(settings, plan, poll)
-    run_round = _round_runner(backend, plan.batch, entries, limits, notify, settings)
-    interrupted, stopped = conclude(
-        backend, entries, run_round, make_run, settings.parallelism, emit
-    )
-    if not interrupted and stopped is None:  # every outcome final: each entry's latest attempt
-        cleaned = [(e.action, e.result, e.task) for e in entries]
-        interrupted = clean_up(backend, cleaned, settings.parallelism, emit)
+    run_round = _round_runner(backend, plan.batch, limits, notify, settings)
+    entries, outcome = conclude(backend, entries, run_round, make_run, settings.parallelism, emit)
+    results = [e.result for e in entries]
+    interrupted = outcome.interrupted
+    if not interrupted and outcome.stopped is None:  # every outcome final: each latest attempt
+        cleaned = [(e.index, e.action, e.result, e.task) for e in entries]
+        results, interrupted = clean_up(backend, cleaned, settings.parallelism, emit)
     return ApplyReport(
         batch=plan.batch,
-        results=tuple(e.result for e in entries),
+        results=tuple(results),
         interrupted=interrupted,
-        stopped=stopped,
+        stopped=outcome.stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
         budget_micros=settings.budget_micros,
@@ -95,7 +96,6 @@ def execute(
 def _round_runner(
     backend: Backend,
     batch: str,
-    entries: Sequence[Attempted],
     limits: Limits,
     notify: Callable[[Notice], None],
     settings: ExecuteSettings,
@@ -103,17 +103,18 @@ def _round_runner(
     """Runs each round of runs (the plan's, then each round of retries) on an engine of its
     own. The budget counts every cost known so far, whichever round read it; the unchanged
     items' cost is read (with a budget) before the first round starts."""
-    static = [(e.result, e.task) for e in entries if e.run is None]
+    first = True
 
-    def run_round(round_runs: Sequence[TaskRun]) -> tuple[bool, TasksError | None]:
-        nonlocal static
+    def run_round(entries: Sequence[Attempted], round_runs: Sequence[TaskRun]) -> Round:
+        nonlocal first
+        static = [(e.index, e.result, e.task) for e in entries if e.run is None] if first else []
+        first = False
         spent = sum(e.result.cost.micros for e in entries if e.result.cost is not None)
         admission = Admission(
             backend, round_runs, settings.max_running, settings.budget_micros, spent
         )
         engine = Engine(backend, batch, list(round_runs), limits, notify, admission, settings.clock)
         interrupted = engine.run(static)
-        static = []
-        return interrupted, engine.stopped
+        return Round(interrupted, engine.stopped, admission.costs)
 
     return run_round
