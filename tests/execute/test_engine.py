@@ -170,7 +170,7 @@ def test_create_meeting_409_adopts_only_the_batchs_own_task(
     (result,) = report.results
     if prompt == "Do A":
         assert result.outcome is Outcome.OK, result
-        assert result.done == ["adopted (created concurrently)"]
+        assert result.done == ("adopted (created concurrently)",)
     else:
         assert result.outcome is Outcome.FAILED
         assert "its prompt differs; not adopted" in result.error
