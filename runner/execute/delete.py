@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from runner.coder.errors import is_archive_of_active_chat
 from runner.coder.models import Task
 from runner.errors import ConflictError, NotFoundError, ServerError, TransportError
 from runner.execute import ending, record, timeout
@@ -12,6 +13,7 @@ from runner.execute.requests import Op, delete_op
 from runner.execute.results import Outcome
 from runner.execute.state import Creating, Deleting, Step
 from runner.plan import ActionKind
+from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -32,6 +34,13 @@ def finish_delete(run: TaskRun, error: BaseException | None, now: float) -> None
             run.update(replace(run.progress, task=None))
         else:
             ending.end(run, Outcome.DELETED, now, note="" if error is None else what)
+        return
+    if isinstance(error, ConflictError) and is_archive_of_active_chat(error):
+        # Coder still interrupts the chat (v2.35+, CHATS-CONTRACT 7.2): ask again shortly, a
+        # step of the run, so no worker waits; the delete's timeout bounds it (race.py alike).
+        timeout.begin_wait(run, now)
+        run.update(replace(run.progress, not_before=now + ARCHIVE_RETRY_SECONDS))
+        run.go(Deleting())
         return
     if isinstance(error, (ConflictError, ServerError, TransportError)):
         # A build is still running (e.g. right after create): try again shortly.

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.coder.models import Task
+from runner.execute.details import read_one
+from runner.execute.results import ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
 from runner.preflight import ResolvedTask
@@ -61,7 +63,21 @@ class Resumed:
     """The resume was accepted."""
 
 
-Reply = Deleted | Created | Retired | Sent | NotYet | Resumed
+@dataclass(frozen=True)
+class Read:
+    """What Coder says of a concluded run's result; None where it could not be read."""
+
+    details: ItemDetails | None
+
+
+@dataclass(frozen=True)
+class CleanedUp:
+    """What one clean-up attempt did (`clean_up.STOPPED`, `REMOVED`, or "" for nothing)."""
+
+    what: str
+
+
+Reply = Deleted | Created | Retired | Sent | NotYet | Resumed | Read | CleanedUp
 Op = Callable[[], Reply]
 
 
@@ -132,3 +148,13 @@ def resume_op(backend: Backend, task: Task) -> Op:
         return Resumed()
 
     return resume
+
+
+def details_op(backend: Backend, task: Task, *, last_text: bool) -> Op:
+    """Read the result's details and, where the server keeps it, its cost."""
+    return lambda: Read(read_one(backend, task, last_text, cost=backend.has_cost))
+
+
+def clean_up_op(backend: Backend, task: Task, after: str) -> Op:
+    """One attempt at the item's `after:`; a refusal for now is raised (cleanup.py)."""
+    return lambda: CleanedUp(backend.clean_up(task, after))
