@@ -421,7 +421,7 @@ class Driver:
         unique: bool = True,
         after: str = "",
         retries: int = 0,
-        expect: Expectations = Expectations(),
+        expect: Expectations | None = None,
     ) -> None:
         self.want = DesiredTask(
             "nightly",
@@ -434,7 +434,7 @@ class Driver:
             template_version=template_version,
             after=after or "keep",
             retries=retries,
-            expect=expect,
+            expect=expect or Expectations(),
         )
         self.backend = MemoryBackend()
         self.backend.unique = unique
