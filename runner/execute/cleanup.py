@@ -23,7 +23,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import ConflictError, TasksError
 from runner.execute import record
 from runner.execute.expectations import judge
@@ -31,6 +30,7 @@ from runner.execute.requests import CleanedUp, Op, Read, Reply, clean_up_op, det
 from runner.execute.results import Outcome
 from runner.execute.retries import Attempted, cause_of
 from runner.execute.state import CleaningUp, Concluding, Done, State, Step
+from runner.item import Item
 from runner.readiness import ARCHIVE_PATIENCE_SECONDS
 
 if TYPE_CHECKING:
@@ -48,7 +48,7 @@ PATIENCE_SECONDS = ARCHIVE_PATIENCE_SECONDS + 15.0
 RETRY_SECONDS = 0.5
 
 
-def due(after: str, task: Task | None, outcome: Outcome | None) -> bool:
+def due(after: str, task: Item | None, outcome: Outcome | None) -> bool:
     """Whether an item with this `after:` and outcome is to be stopped or removed."""
     return bool(after) and task is not None and outcome in CLEANED_AFTER
 
@@ -68,7 +68,7 @@ def final_clean_ups(entries: Sequence[Attempted]) -> list[Attempted]:
     ]
 
 
-def start_details(run: TaskRun, state: Concluding, task: Task) -> Op:
+def start_details(run: TaskRun, state: Concluding, task: Item) -> Op:
     run.go(Concluding(state.outcome, Step.DETAILS_ASKED))
     desired = run.action.desired
     last_text = desired is not None and desired.expect.message is not None
@@ -96,7 +96,7 @@ def finish_details(run: TaskRun, reply: Reply | None, error: BaseException | Non
     run.go(CleaningUp(outcome) if final else Done(outcome))
 
 
-def start_clean_up(run: TaskRun, state: CleaningUp, task: Task) -> Op:
+def start_clean_up(run: TaskRun, state: CleaningUp, task: Item) -> Op:
     run.go(CleaningUp(state.outcome, state.refused_since, Step.CLEAN_UP_ASKED))
     return clean_up_op(run.backend, task, run.action.after)
 

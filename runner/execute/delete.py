@@ -5,13 +5,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.errors import is_archive_of_active_chat
-from runner.coder.models import Task
 from runner.errors import ConflictError, NotFoundError, ServerError, TransportError
 from runner.execute import ending, record, timeout
 from runner.execute.requests import Op, delete_op
 from runner.execute.results import Outcome
 from runner.execute.state import Creating, Deleting, Step
+from runner.item import Item
 from runner.plan import ActionKind
 from runner.readiness import ARCHIVE_RETRY_SECONDS
 
@@ -19,7 +18,7 @@ if TYPE_CHECKING:
     from runner.execute.run import TaskRun
 
 
-def start_delete(run: TaskRun, task: Task) -> Op:
+def start_delete(run: TaskRun, task: Item) -> Op:
     run.go(Deleting(Step.DELETE_ASKED))
     return delete_op(run.backend, task)
 
@@ -35,7 +34,7 @@ def finish_delete(run: TaskRun, error: BaseException | None, now: float) -> None
         else:
             ending.end(run, Outcome.DELETED, now, note="" if error is None else what)
         return
-    if isinstance(error, ConflictError) and is_archive_of_active_chat(error):
+    if run.backend.retire_refused_for_now(error):
         # Coder still interrupts the chat (v2.35+, CHATS-CONTRACT 7.2): ask again shortly, a
         # step of the run, so no worker waits; the delete's timeout bounds it (race.py alike).
         timeout.begin_wait(run, now)

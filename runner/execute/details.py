@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import ItemDetails, Outcome, TaskResult
+from runner.execute.results import Outcome, TaskResult
+from runner.item import Item, ItemDetails
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def read_details(
     backend: Backend,
-    items: Sequence[tuple[TaskResult, Task | None]],
+    items: Sequence[tuple[TaskResult, Item | None]],
     parallelism: int,
     last_text: Callable[[TaskResult], bool] = lambda result: False,
 ) -> None:
@@ -56,7 +56,7 @@ def read_details(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def read_one(backend: Backend, task: Task, last_text: bool, cost: bool) -> ItemDetails | None:
+def read_one(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
     """One item's details (and `cost`, where kept); None where they cannot be read."""
     try:
         details = backend.details(task, last_text=last_text)

@@ -10,12 +10,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.execute.details import read_one
-from runner.execute.results import ItemDetails
+from runner.item import Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
-from runner.preflight import ResolvedTask
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -28,7 +26,7 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Created:
-    task: Task
+    task: Item
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ Reply = Deleted | Created | Retired | Sent | NotYet | Resumed | Read | CleanedUp
 Op = Callable[[], Reply]
 
 
-def delete_op(backend: Backend, task: Task) -> Op:
+def delete_op(backend: Backend, task: Item) -> Op:
     def delete() -> Deleted:
         backend.delete(task)
         return Deleted()
@@ -93,7 +91,7 @@ def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) ->
     return lambda: Created(backend.create(desired, resolved))
 
 
-def retire_op(backend: Backend, task: Task) -> Op:
+def retire_op(backend: Backend, task: Item) -> Op:
     def retire() -> Retired:
         backend.retire(task)
         return Retired()
@@ -103,7 +101,7 @@ def retire_op(backend: Backend, task: Task) -> Op:
 
 def send_op(
     backend: Backend,
-    task: Task,
+    task: Item,
     desired: DesiredTask,
     delivered: int,
     *,
@@ -122,12 +120,15 @@ def send_op(
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
         # A retry message is in no label's proof: for one, the inputs are read.
-        inputs = backend.delivered_inputs(task, read=retry is not None)
+        delivered_now = backend.delivered_inputs(task, read=retry is not None)
+        inputs = delivered_now.inputs
         if retry is not None:
             wanted = desired.follow_ups[delivered].strip()
             if any(text.strip() == wanted for text in inputs):
                 return Sent(delivered + 1, already_delivered=True)
-            sent = backend.send(task, wanted, after=None, interrupt=retry.interrupt)
+            sent = backend.send(
+                task, wanted, after=None, delivered=delivered_now, interrupt=retry.interrupt
+            )
             return Sent(delivered + 1, already_delivered=not sent)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
@@ -135,14 +136,15 @@ def send_op(
         if not sends:
             return NotYet()
         after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
-        if not backend.send(task, desired.follow_ups[delivered], after=after):
+        text = desired.follow_ups[delivered]
+        if not backend.send(task, text, after=after, delivered=delivered_now):
             return Sent(delivered + 1, already_delivered=True)
         return Sent(delivered + 1, already_delivered=False)
 
     return send
 
 
-def resume_op(backend: Backend, task: Task) -> Op:
+def resume_op(backend: Backend, task: Item) -> Op:
     def resume() -> Resumed:
         backend.resume(task)
         return Resumed()
@@ -150,11 +152,11 @@ def resume_op(backend: Backend, task: Task) -> Op:
     return resume
 
 
-def details_op(backend: Backend, task: Task, *, last_text: bool) -> Op:
+def details_op(backend: Backend, task: Item, *, last_text: bool) -> Op:
     """Read the result's details and, where the server keeps it, its cost."""
     return lambda: Read(read_one(backend, task, last_text, cost=backend.has_cost))
 
 
-def clean_up_op(backend: Backend, task: Task, after: str) -> Op:
+def clean_up_op(backend: Backend, task: Item, after: str) -> Op:
     """One attempt at the item's `after:`; a refusal for now is raised (cleanup.py)."""
     return lambda: CleanedUp(backend.clean_up(task, after))
