@@ -3,8 +3,8 @@
 The planner sees only an `Observation`; the observer and the executor reach the server only
 through `Backend`: list the items a batch may own, read what was delivered to one, create,
 send a follow-up, delete, resume, and the server facts they need. `TasksBackend` implements it
-over Coder's Tasks API. A chat backend plugs in here: ownership from labels instead of a name
-suffix, delivery from messages instead of logs, archive instead of delete.
+over Coder's Tasks API, `ChatsBackend` over Coder Agents' Chats API: ownership from labels
+instead of a name suffix, delivery from messages instead of logs, archive instead of delete.
 """
 
 from __future__ import annotations
