@@ -37,14 +37,15 @@ def read_details(
     wanted = [
         (at, result, task)
         for at, (result, task) in enumerate(items)
-        if task is not None and result.outcome is not Outcome.DELETED
+        # Read already where the run concluded (cleanup.py: before its clean-up).
+        if task is not None and result.outcome is not Outcome.DELETED and not result.details_read
     ]
     words = list(last_text) or [False] * len(items)
     results = [result for result, _ in items]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
         found = pool.map(
-            lambda one: _details(backend, one[2], words[one[0]], one[1].cost is None), wanted
+            lambda one: read_one(backend, one[2], words[one[0]], one[1].cost is None), wanted
         )
         for (at, result, _), details in zip(wanted, found, strict=True):
             if details is not None:
@@ -55,7 +56,8 @@ def read_details(
     return results
 
 
-def _details(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
+def read_one(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
+    """One item's details (and `cost`, where kept); None where they cannot be read."""
     try:
         details = backend.details(task, last_text=last_text)
         if cost and backend.has_cost:

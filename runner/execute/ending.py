@@ -1,7 +1,8 @@
 """How a run ends: the outcome, the error, and the final line.
 
 Every run ends here, by `end` (the run decided) or `stop` (the apply stopped around it); work
-that follows a finished run hooks in at these two functions.
+that follows a finished run hooks in at these two functions: a decided run whose `after:` may
+follow concludes and cleans up first (cleanup.py).
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from runner.errors import TasksError
-from runner.execute import record
+from runner.execute import cleanup, record
 from runner.execute.results import Outcome
-from runner.execute.state import Done, Step
+from runner.execute.state import Step
 from runner.plan import ActionKind
 
 if TYPE_CHECKING:
@@ -31,6 +32,9 @@ def stop(run: TaskRun, outcome: Outcome, why: str) -> None:
     """The apply stopped (interrupted, or contact lost) before the run ended; no line."""
     if run.done:
         return
+    if run.state.step.concluded:
+        cleanup.stopped(run)  # its outcome stands
+        return
     if run.state.step in (Step.CREATE_ASKED, Step.ADOPT):
         # Whether the task exists is not known: that is the outcome, not only its text.
         outcome, why = Outcome.UNKNOWN, "create outcome unknown; a re-run adopts it"
@@ -49,5 +53,5 @@ def reason(error: BaseException) -> str:
 
 
 def _close(run: TaskRun, outcome: Outcome, error: str) -> None:
-    run.go(Done(outcome))
+    run.go(cleanup.concluded(run, outcome))
     record.closed(run, outcome, error)

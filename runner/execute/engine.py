@@ -1,6 +1,7 @@
 """Runs a plan: a run for each task that needs one, stepped round after round (the plan's, then
-each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py),
-then each finished task's clean-up (runner/execute/cleanup.py).
+each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py).
+A run cleans up its task as soon as its outcome is final; those final only once their round is
+judged are cleaned up in one last round (runner/execute/cleanup.py).
 
 Each task's run makes at most one request at a time, on a pool of `parallelism` workers. All
 waiting is done by polling: one list request per owner each poll interval observes every task of
@@ -11,12 +12,13 @@ that guards each), deletes and resumes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.execute.admission import Admission
-from runner.execute.cleanup import clean_up
+from runner.execute.cleanup import final_clean_ups
 from runner.execute.results import ApplyReport, Event, Notice
-from runner.execute.retries import Attempted, Round, RunRound, conclude
+from runner.execute.retries import Attempted, MakeRun, Round, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
@@ -77,20 +79,38 @@ def execute(
     limits = Limits.of(settings, plan, poll)
     run_round = _round_runner(backend, plan.batch, limits, notify, settings)
     entries, outcome = conclude(backend, entries, run_round, make_run, settings.parallelism, emit)
+    if not outcome.interrupted and outcome.stopped is None:  # every outcome final
+        entries, outcome = _clean_up_round(entries, make_run, run_round)
     results = [e.result for e in entries]
-    interrupted = outcome.interrupted
-    if not interrupted and outcome.stopped is None:  # every outcome final: each latest attempt
-        cleaned = [(e.index, e.action, e.result, e.task) for e in entries]
-        results, interrupted = clean_up(backend, cleaned, settings.parallelism, emit)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(results),
-        interrupted=interrupted,
+        interrupted=outcome.interrupted,
         stopped=outcome.stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
         budget_micros=settings.budget_micros,
     )
+
+
+def _clean_up_round(
+    entries: Sequence[Attempted], make_run: MakeRun, run_round: RunRound
+) -> tuple[list[Attempted], Round]:
+    """The clean-ups still due once every outcome is final, as runs of their own; the entries
+    then hold what they did."""
+    done = list(entries)
+    runs = []
+    for entry in final_clean_ups(entries):
+        run = make_run(entry.index, entry.action, entry.task, entry.resolved)
+        run.clean_up_now(entry.result)
+        done[entry.index] = replace(entry, run=run)
+        runs.append(run)
+    if not runs:
+        return done, Round(False, None)
+    outcome = run_round(done, runs)
+    for run in runs:
+        done[run.index] = done[run.index].settled()
+    return done, outcome
 
 
 def _round_runner(

@@ -39,13 +39,15 @@ def ended(result: TaskResult, outcome: Outcome, error: str) -> TaskResult:
     return replace(result, outcome=outcome, error=error, finished_at=time.time())
 
 
-def with_details(result: TaskResult, details: ItemDetails) -> TaskResult:
-    """What Coder said of the result once its run ended (a cost read earlier is kept)."""
+def with_details(result: TaskResult, details: ItemDetails, *, newest: bool = False) -> TaskResult:
+    """What Coder said of the result once its run ended. A cost known is kept, unless the
+    details' cost is the `newest` (read as this attempt's run concluded)."""
+    cost = (details.cost or result.cost) if newest else (result.cost or details.cost)
     return replace(
         result,
         pull_request=details.pull_request,
         last_message=details.last_message,
-        cost=result.cost or details.cost,
+        cost=cost,
         details_read=True,
     )
 
@@ -92,8 +94,9 @@ def clean_up_left(result: TaskResult, why: str) -> TaskResult:
 # -- a run's result: replaced as the run goes, with its progress events -----------------------
 
 
-def attempt_begun(run: TaskRun, result: TaskResult) -> None:
-    """The run is the next attempt of a task: it goes on from the earlier attempt's result."""
+def carried_on(run: TaskRun, result: TaskResult) -> None:
+    """The run goes on from a result an earlier run left (the next attempt of its task, or
+    the clean-up of an entry once its round is judged)."""
     run.result = result
 
 
@@ -154,6 +157,26 @@ def delivered_already(run: TaskRun, count: int) -> None:
 def closed(run: TaskRun, outcome: Outcome, error: str) -> None:
     """The run's outcome (ending.py decides it)."""
     run.result = ended(run.result, outcome, error)
+
+
+def concluded_with(run: TaskRun, details: ItemDetails) -> None:
+    """What Coder said of the result as the run concluded (runner/execute/cleanup.py)."""
+    run.result = with_details(run.result, details, newest=True)
+
+
+def judged_in_run(run: TaskRun, result: TaskResult) -> None:
+    """The run's result as `expectations.judge` judged it (made from the run's own)."""
+    run.result = result
+
+
+def cleaned_up(run: TaskRun, what: str, *, failed: bool = False) -> None:
+    """What the run's `after:` did, with its line; a failed one fails the task."""
+    run.result = cleaned(run.result, what, failed=failed)
+    event(run, what, final=failed)
+
+
+def clean_up_unfinished(run: TaskRun, why: str) -> None:
+    run.result = clean_up_left(run.result, why)
 
 
 def cost_read(run: TaskRun, cost: Cost) -> None:

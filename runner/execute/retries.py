@@ -195,7 +195,7 @@ def _may_retry(entry: Attempted) -> bool:
     )
 
 
-def _cause(result: TaskResult) -> str | None:
+def cause_of(result: TaskResult) -> str | None:
     """Which `retry_on` entry an attempt's end is, if any."""
     if result.outcome is Outcome.TIMEOUT:
         return "timeout"
@@ -210,7 +210,7 @@ def _next_attempt(
     """The entry with the run of its next attempt, and that run, when it may make one; else
     the entry as it is (its result saying why not, where that is worth saying) and None."""
     desired, result, task = entry.action.desired, entry.result, entry.task
-    cause = _cause(result)
+    cause = cause_of(result)
     if desired is None or task is None or cause not in desired.retry_on or not _may_retry(entry):
         return entry, None
     attempt = result.attempts + 1
