@@ -86,11 +86,6 @@ def cleaned(result: TaskResult, what: str, *, failed: bool = False) -> TaskResul
     return replace(result, clean_up=what, outcome=Outcome.FAILED, error=error)
 
 
-def clean_up_left(result: TaskResult, why: str) -> TaskResult:
-    """A clean-up stopped part-way: why (the next apply finishes it)."""
-    return replace(result, clean_up=why)
-
-
 # -- a run's result: replaced as the run goes, with its progress events -----------------------
 
 
@@ -176,7 +171,8 @@ def cleaned_up(run: TaskRun, what: str, *, failed: bool = False) -> None:
 
 
 def clean_up_unfinished(run: TaskRun, why: str) -> None:
-    run.result = clean_up_left(run.result, why)
+    """The apply stopped before the run's clean-up was done: why (the next apply finishes it)."""
+    run.result = replace(run.result, clean_up=why)
 
 
 def cost_read(run: TaskRun, cost: Cost) -> None:
