@@ -15,6 +15,7 @@ from typing import Protocol
 from runner.coder.models import Task, User
 from runner.coder.version import ServerInfo
 from runner.execute.results import Cost, ItemDetails
+from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask
 
@@ -55,10 +56,10 @@ class Backend(Protocol):
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
-    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
         """`watched` (items a run waits on, from this poll's list), with those the server has
         not started working on for lack of capacity marked `queued_for_capacity`, after a
-        bounded number of reads (Chats; Tasks have no such wait)."""
+        bounded number of reads made through `fanout` (Chats; Tasks have no such wait)."""
 
     def leftovers(self, batch: str) -> list[Task]:
         """What `batch` made that no item of it uses, as items to delete when pruning or

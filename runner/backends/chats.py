@@ -43,6 +43,7 @@ from runner.errors import (
     TransportError,
 )
 from runner.execute.results import Cost, ItemDetails, PullRequest
+from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
 from runner.model_choice import with_models
 from runner.pinned import made_for, release_workspace
@@ -196,15 +197,15 @@ class ChatsBackend:
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
         return [self._as_task(chat, batch) for chat in chats]
 
-    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
         """Marks the chats Coder keeps `running` without working on them (CHATS-CONTRACT 7.4),
-        found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll; only a
-        v2.37+ server has such waits."""
+        found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll, made
+        through `fanout`; only a v2.37+ server has such waits."""
         if not self.chats.server.capacity_limits:
             return list(watched)
         running = [(t.id, t.updated_at) for t in watched if t.raw.get("status") == "running"]
         idle = [t.id for t in watched if t.raw.get("status") != "running"]
-        queued = self._capacity.queued(running, idle, self._queued_for_capacity)
+        queued = self._capacity.queued(running, idle, self._queued_for_capacity, fanout)
         return [_queued(t) if t.id in queued else t for t in watched]
 
     def _queued_for_capacity(self, chat_id: str) -> bool:

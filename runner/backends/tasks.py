@@ -12,6 +12,7 @@ from runner.coder.models import Task, TaskLogs, User
 from runner.coder.version import ServerInfo
 from runner.errors import ConflictError, DeliveryUnverifiedError
 from runner.execute.results import Cost, ItemDetails
+from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
 from runner.preflight import ResolvedTask, preflight, require_tasks_clean_up
 
@@ -57,7 +58,7 @@ class TasksBackend:
         # A batch reads only decoded fields; keeping every body would double a poll's memory.
         return self.client.list_tasks(owner=owner, keep_raw=False)
 
-    def with_capacity_waits(self, watched: Sequence[Task]) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
         return list(watched)  # a task's agent starts when its workspace does
 
     def ownership_mark(self, item: Task) -> str | None:
