@@ -171,7 +171,7 @@ class ChatsBackend:
         return self._me
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
-        resolved = preflight(self.client, desired, ai_templates=False)
+        resolved = preflight(self.client, desired, ai_templates=False, me=self.me)
         me = self.me()
         # Refused on every version: only a chat's owner can list it or send to it
         # (CHATS-CONTRACT 1.4, 1.5), and what GA's `owner_id` needs is unsettled (open

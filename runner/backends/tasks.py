@@ -23,6 +23,7 @@ class TasksBackend:
     def __init__(self, client: CoderClient) -> None:
         self.client = client
         self.conflicts = NameConflicts()
+        self._me: User | None = None
 
     @property
     def kind(self) -> str:
@@ -45,14 +46,16 @@ class TasksBackend:
         return False  # Coder Tasks keep no cost
 
     def me(self) -> User:
-        return self.client.me()
+        if self._me is None:  # read once per command (preflight's owner `me` included)
+            self._me = self.client.me()
+        return self._me
 
     def cost(self, item: Task) -> Cost | None:
         return None
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         require_tasks_clean_up(desired, can_pause=self.client.server.supports_pause)
-        return preflight(self.client, desired)
+        return preflight(self.client, desired, me=self.me)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         # A batch reads only decoded fields; keeping every body would double a poll's memory.
