@@ -50,6 +50,13 @@ class Backend(Protocol):
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         """What each desired item is created from (keyed by `preflight.task_key`)."""
 
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        """Before anything is created: a ManifestError locating each of `creating` (what the
+        plan creates) that the server would refuse to create for want of a default (Chats:
+        no model named and no default model, CHATS-CONTRACT 7.3)."""
+
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         """The items of `owner` (a username; None: every visible item) that `batch` may own.
 

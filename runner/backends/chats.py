@@ -45,7 +45,7 @@ from runner.errors import (
 from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
-from runner.model_choice import with_models
+from runner.model_choice import ModelCatalogs, with_models
 from runner.pinned import made_for, release_workspace
 from runner.preflight import ResolvedTask, located, preflight, task_key
 from runner.readiness import retire_chat
@@ -129,6 +129,7 @@ class ChatsBackend:
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
         self._capacity = CapacityProbe()
+        self._catalogs = ModelCatalogs(chats)  # each organization's models, read once
 
     @property
     def kind(self) -> str:
@@ -185,12 +186,20 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
-        resolved = with_models(self.chats, desired, resolved)
+        # The models named; a deployment's default is needed only by a create that names none
+        # (`require_creatable`), so a batch that names none and creates none reads no list.
+        resolved = with_models(self._catalogs, [t for t in desired if t.model], resolved)
         with self._lock:
             for task in desired:
                 found = resolved[task_key(task)]
                 self._specs[(task.batch, task.name)] = _Spec(spec_hash(task, found), task, found)
         return resolved
+
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        # Coder refuses a create without a model where no default is configured (7.3).
+        with_models(self._catalogs, [t for t in creating if not t.model], resolved)
 
     def list_items(self, owner: str | None, batch: str) -> list[Task]:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.

@@ -53,6 +53,11 @@ class TasksBackend:
     def cost(self, item: Task) -> Cost | None:
         return None
 
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        pass  # preflight resolved a template version for every task
+
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         require_tasks_clean_up(desired, can_pause=self.client.server.supports_pause)
         return preflight(self.client, desired, me=self.me)
