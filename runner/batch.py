@@ -33,11 +33,13 @@ from runner.execute import (
     TaskResult,
     execute,
 )
+from runner.item import ResolvedTask, task_key
 from runner.manifest.model import Batch
-from runner.observe import Observation, observe
+from runner.observation import Observation
+from runner.observe import observe
 from runner.plan import Plan, PlanOptions, make_plan
 from runner.planfile import SavedPlan
-from runner.preflight import ResolvedTask, require_cost, task_key
+from runner.preflight import require_cost
 
 #: Largest manifest or plan file read (the manifest loader bounds manifests more tightly).
 MAX_INPUT_BYTES = 10 * 1024 * 1024
@@ -167,7 +169,7 @@ def plan_batch(
 ) -> Prepared:
     """Preflight, observe and plan a batch already loaded (or built in code)."""
     options = options or PlanOptions()
-    server = f"Coder {backend.server.short_version} on {backend.kind}"
+    server = f"Coder {backend.deployment.short_version} on {backend.kind}"
     require_cost(batch, backend.has_cost, server)
     resolved = backend.resolve(batch.tasks)
     owners = {t.owner: resolved[task_key(t)].owner for t in batch.tasks}

@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING
 
 from runner.coder.chat_model_configs import ChatModelConfig
 from runner.errors import ApiError, LocatedError, ManifestError
+from runner.item import ResolvedTask, task_key
 from runner.manifest.model import DesiredTask
-from runner.preflight import ResolvedTask, located, task_key
+from runner.preflight import located
 
 if TYPE_CHECKING:
     from runner.coder.chats import ChatsClient

@@ -13,9 +13,9 @@ from enum import Enum
 
 from runner import ownership
 from runner.errors import InvalidInputError
+from runner.item import ResolvedTask, task_key
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import Observation, ObservedTask, resolve_owner_name
-from runner.preflight import ResolvedTask, task_key
+from runner.observation import Observation, ObservedTask, resolve_owner_name
 
 
 class ActionKind(str, Enum):
@@ -391,7 +391,7 @@ def drift_reasons(
     """How an existing task differs from the manifest in what the API shows (not its preset)."""
     task = existing.task
     reasons = []
-    if task.initial_prompt.strip() != desired.prompt.strip():
+    if (task.initial_prompt or "").strip() != desired.prompt.strip():
         reasons.append("prompt differs")
     # No template in the manifest pins nothing (a chat's agent picks its environment), so
     # there is no template to differ from; one the item lacks (a chat bound to no workspace)

@@ -8,10 +8,8 @@ with the tasks it affects.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, TypeVar
 
-from runner.coder.chat_model_configs import ChatModelConfig
 from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
 from runner.errors import (
     ApiError,
@@ -21,6 +19,7 @@ from runner.errors import (
     Location,
     ManifestError,
 )
+from runner.item import ResolvedTask, task_key
 from runner.manifest.model import Batch, DesiredTask
 from runner.resolve import (
     NoDefaultPreset,
@@ -38,28 +37,6 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class ResolvedTask:
-    """The deployment objects one desired task stands for.
-
-    Template and version are None for a chat without a template (the agent picks its own
-    environment); the organization too when the manifest names none (the user's default).
-    """
-
-    owner: User
-    organization: Organization | None
-    template: Template | None
-    version: TemplateVersion | None
-    preset: Preset | None
-    #: Chats: the model config the manifest names (None: the deployment's default).
-    model: ChatModelConfig | None = None
-
-    @property
-    def version_id(self) -> str:
-        """The pinned template version's id; empty when nothing is pinned."""
-        return self.version.id if self.version is not None else ""
-
-
 class PreflightError(InvalidInputError):
     """The batch names things the deployment does not have (or that cannot run tasks)."""
 
@@ -69,14 +46,6 @@ class PreflightError(InvalidInputError):
         summary = lines[0] if count == 1 else f"preflight found {count} problems"
         super().__init__(summary, details=lines if count > 1 else ())
         self.problems = problems
-
-
-def task_key(task: DesiredTask) -> str:
-    """How a desired task is found among its batch's: its owner as written, and its name.
-
-    A name alone is not enough: a manifest may give two owners a task of the same name.
-    """
-    return f"{task.owner}/{task.name.lower()}"
 
 
 def located(task: DesiredTask, problem: str) -> LocatedError:

@@ -23,6 +23,7 @@ from runner import defaults
 from runner.coder.errors import is_archive_of_active_chat
 from runner.coder.models import Task
 from runner.errors import ConflictError, TasksError
+from runner.item import Item
 
 if TYPE_CHECKING:
     from runner.coder.chat_models import Chat
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from runner.coder.client import CoderClient
 
 T = TypeVar("T")
+#: What the rules read: a Coder task (imperative commands) or a batch's item (apply).
+Seen = Task | Item
 
 NO_STATE_IDLE_AFTER_SECONDS = defaults.NO_STATE_IDLE_AFTER_SECONDS
 
@@ -111,7 +114,7 @@ def retry_refused(
         between()
 
 
-def settled_state(task: Task) -> str:
+def settled_state(task: Seen) -> str:
     """The task's state when it is active and not working: idle, complete, failed, or ""."""
     if task.status != "active" or task.current_state is None:
         return ""
@@ -133,7 +136,7 @@ class ReadinessTracker:
     _idle_report: object = None  # the timestamp of the idle report being timed
     _no_state_since: float | None = None
 
-    def observe(self, task: Task, now: float) -> Readiness:
+    def observe(self, task: Seen, now: float) -> Readiness:
         """Classify `task` as seen at monotonic time `now`."""
         if task.status == "paused":
             self._reset()
@@ -187,12 +190,12 @@ def watch_finished(task: Task) -> bool:
     return task.current_state.state != "working"
 
 
-def build_failed(task: Task) -> bool:
+def build_failed(task: Seen) -> bool:
     """Whether the task's workspace build ended without starting it: waiting cannot help."""
     return task.workspace_status in BUILD_FAILED
 
 
-def reached(task: Task, wait: str, silent_for: float | None, no_state_after: float) -> bool:
+def reached(task: Seen, wait: str, silent_for: float | None, no_state_after: float) -> bool:
     """Whether `task` already is where a batch's `wait` (idle or complete) asks it to be.
 
     `silent_for` is how long an active task has reported no state (None: unknown). Such an

@@ -10,26 +10,24 @@ suffix, delivery from messages instead of logs, archive instead of delete.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from typing import Protocol
 
-from runner.coder.models import Task, User
-from runner.coder.version import ServerInfo
-from runner.execute.results import Cost, ItemDetails
+from runner.item import Account, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
-from runner.preflight import ResolvedTask
 
 
 class Backend(Protocol):
-    """One server's items, as a batch uses them. Items are `Task` records."""
+    """One server's items, as a batch uses them (`runner.item.Item`)."""
 
     @property
     def kind(self) -> str:
         """Which Coder API the items are: "tasks" or "chats"."""
 
     @property
-    def server(self) -> ServerInfo:
-        """The server's version, dashboard URL and capabilities."""
+    def deployment(self) -> Deployment:
+        """The server's version and dashboard URL."""
 
     @property
     def unique_names(self) -> bool:
@@ -44,7 +42,7 @@ class Backend(Protocol):
     def has_cost(self) -> bool:
         """Whether the server keeps what each item cost (Chats v2.36+; never Tasks)."""
 
-    def me(self) -> User:
+    def me(self) -> Account:
         """The user the token belongs to."""
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
@@ -57,38 +55,36 @@ class Backend(Protocol):
         plan creates) that the server would refuse to create for want of a default (Chats:
         no model named and no default model, CHATS-CONTRACT 7.3)."""
 
-    def list_items(self, owner: str | None, batch: str) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str) -> list[Item]:
         """The items of `owner` (a username; None: every visible item) that `batch` may own.
 
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
-    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         """`watched` (items a run waits on, from this poll's list), with those the server has
         not started working on for lack of capacity marked `queued_for_capacity`, after a
         bounded number of reads made through `fanout` (Chats; Tasks have no such wait)."""
 
-    def leftovers(self, batch: str) -> list[Task]:
+    def leftovers(self, batch: str) -> list[Item]:
         """What `batch` made that no item of it uses, as items to delete when pruning or
         destroying (Chats: its pinned workspaces no live chat of the batch is bound to)."""
 
-    def ownership_mark(self, item: Task) -> str | None:
-        """The mark beside the name that ownership reads; None where the server has none."""
-
-    def dashboard_path(self, item: Task) -> str:
+    def dashboard_path(self, item: Item) -> str:
         """Where the dashboard shows the item, below its URL (e.g. `/tasks/alice/<id>`)."""
 
-    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
-        """Every input delivered to the item (its prompt first), in order.
+    def delivered_inputs(self, item: Item, *, read: bool = False) -> Delivered:
+        """Every input delivered to the item (its prompt first), in order, and which of them
+        the agent answered where that was read.
 
         `read`: read them from the server, retry messages and all, never from what ownership
         marks prove (Chats' `tasks/follow-ups` label vouches for the follow-ups alone).
         """
 
-    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Item:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
-    def retire(self, item: Task) -> None:
+    def retire(self, item: Item) -> None:
         """Set aside `item`, a younger duplicate of a kept item (applies raced), before
         anything is sent to it; what the kept one uses stays (Chats: interrupt and archive).
         One attempt, never a wait: a refusal to set it aside yet is raised, and asked again."""
@@ -98,37 +94,69 @@ class Backend(Protocol):
         """Whether a failed or timed-out item is retried by deleting and creating it again
         (Tasks) rather than by a message to it (Chats: every non-archived chat takes one)."""
 
-    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
-        """Send a follow-up; raises AgentBusyError when the agent is working.
+    def send(
+        self,
+        item: Item,
+        text: str,
+        *,
+        after: str | None,
+        delivered: Delivered | None = None,
+        interrupt: bool = False,
+    ) -> bool:
+        """Send a follow-up; raises AgentBusyError when the agent is working, or has not
+        answered `after` yet.
 
         `after` is the batch's input it follows (the prompt, or the follow-up before it); None
         for a retry, which goes out whether or not the failed attempt was answered.
+        `delivered`: what `delivered_inputs` just read, so whether `after` was answered needs
+        no request of its own; None: the backend reads what it needs itself.
         `interrupt`: stop the agent's current work for it where the API can (Chats).
         False: the same text was found delivered (by a concurrent apply) meanwhile, and this
         copy was withdrawn before the agent saw it.
         """
 
-    def delete(self, item: Task) -> None:
+    def create_refused(self, resolved: ResolvedTask) -> str | None:
+        """Why a create of `resolved` would be refused, as an earlier create of it learnt
+        (Tasks: a template version that is no AI-task template); None: it may be tried."""
+
+    def claim_create(self, resolved: ResolvedTask, *, pinned: bool) -> bool:
+        """Whether a create of `resolved` may go out now: a pinned version preflight could not
+        judge is tried by one create at a time until one succeeds (Tasks; always on Chats)."""
+
+    def settle_create(
+        self, resolved: ResolvedTask, *, pinned: bool, error: BaseException | None
+    ) -> None:
+        """Record how a create of `resolved` ended (`error` None: created), releasing a claim."""
+
+    def retire_refused_for_now(self, error: BaseException) -> bool:
+        """Whether `retire` was refused only until the item settles (Chats: Coder will not
+        archive a chat still interrupting), so asking again shortly succeeds."""
+
+    def no_later_than(self, instant: float, why: str) -> AbstractContextManager[None]:
+        """Within the block, every request this thread makes ends by `instant` (monotonic
+        seconds), retries and waits included; `why` names the bound in the error."""
+
+    def delete(self, item: Item) -> None:
         """Delete the item (done once it is gone)."""
 
-    def resume(self, item: Task) -> None:
+    def resume(self, item: Item) -> None:
         """Resume a paused item."""
 
-    def finished_items(self, batch: str) -> list[Task]:
+    def finished_items(self, batch: str) -> list[Item]:
         """`batch`'s items that clean-up set aside and that still count as done (Chats: its
         archived chats); none where a cleaned-up item stays listed (a paused task)."""
 
-    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+    def clean_up_pending(self, items: Sequence[tuple[Item, str]]) -> set[str]:
         """The ids of `items` (each with its `after`: stop or remove) not yet cleaned up."""
 
-    def clean_up(self, item: Task, after: str) -> str:
+    def clean_up(self, item: Item, after: str) -> str:
         """Stop or remove a finished item; what was done (`clean_up.STOPPED` or `REMOVED`), or
         "" when nothing was left to do. Never touches what the batch did not create."""
 
-    def cost(self, item: Task) -> Cost | None:
+    def cost(self, item: Item) -> Cost | None:
         """What the item cost so far (with its sub-agents); None where the server has no cost."""
 
-    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+    def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:
         """What Coder knows of the item's result: its pull request, what the agent said last.
 
         `last_text`: what the agent said last must be its own words (an `expect.message` is

@@ -22,6 +22,19 @@ def typed_inputs(history: Sequence[ChatMessage]) -> list[ChatMessage]:
     return [m for m in history if m.role == "user" and m.text.strip()]
 
 
+def answered_inputs(history: Sequence[ChatMessage]) -> frozenset[str]:
+    """The inputs (stripped) the agent answered: each whose newest `user` message in
+    `history` (oldest first) an assistant message follows (see `answered`)."""
+    newest: dict[str, int] = {}
+    last_answer = -1
+    for n, message in enumerate(history):
+        if message.role == "user":
+            newest[message.text.strip()] = n
+        elif message.role == "assistant":
+            last_answer = n
+    return frozenset(text for text, at in newest.items() if at < last_answer)
+
+
 def answered(history: Sequence[ChatMessage], last_sent: str) -> bool:
     """Whether an assistant message follows the newest `user` message whose text is
     `last_sent` (the batch's last input), in `history` (oldest first).
@@ -30,13 +43,4 @@ def answered(history: Sequence[ChatMessage], last_sent: str) -> bool:
     neither hold the answer back nor stand in for it; an input not in the history yet (still
     queued) is not answered.
     """
-    wanted = last_sent.strip()
-    at = next(
-        (
-            n
-            for n in range(len(history) - 1, -1, -1)
-            if history[n].role == "user" and history[n].text.strip() == wanted
-        ),
-        None,
-    )
-    return at is not None and any(m.role == "assistant" for m in history[at + 1 :])
+    return last_sent.strip() in answered_inputs(history)

@@ -1,10 +1,11 @@
 """The batch backend over Coder Agents (the Chats API, Coder v2.32 and later).
 
-Chats are shown to the rest of the batch as `Task` records, so planner, observer and executor
-stay the same. Ownership comes from labels (`tasks/batch` and `tasks/item`, both with the
-batch's values); the item's name on the deployment is rebuilt from them. A chat has no template:
-a task's template version and preset are pinned by creating a workspace first (named like the
-task on Tasks, so it carries the batch marker) and binding the chat to it (CHATS-CONTRACT 3).
+Chats are shown to the rest of the batch as `runner.item.Item`s, as the Tasks backend shows
+tasks, so planner, observer and executor stay the same. Ownership comes from labels
+(`tasks/batch` and `tasks/item`, both with the batch's values); the item's name on the
+deployment is rebuilt from them. A chat has no template: a task's template version and preset
+are pinned by creating a workspace first (named like the task on Tasks, so it carries the batch
+marker) and binding the chat to it (CHATS-CONTRACT 3).
 """
 
 from __future__ import annotations
@@ -14,11 +15,12 @@ import hashlib
 import json
 import threading
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, replace
 
 from runner import ownership
 from runner.backends.chat_capacity import CapacityProbe
-from runner.backends.chat_inputs import answered, typed_inputs
+from runner.backends.chat_inputs import answered_inputs, typed_inputs
 from runner.backends.chat_labels import (
     LABEL_FOLLOW_UPS,
     completes,
@@ -28,26 +30,40 @@ from runner.backends.chat_labels import (
 from runner.backends.clean_up import REMOVED, STOPPED, while_building
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pinned_workspace import WantedWorkspace, pin_workspace
-from runner.coder.chat_models import BUSY_STATUSES, Chat, ChatMessage, PinnedWorkspace
+from runner.coder import deadline
+from runner.coder.chat_models import BUSY_STATUSES, Chat, PinnedWorkspace
 from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
-from runner.coder.errors import is_queue_full
-from runner.coder.models import Task, TaskState, TemplateVersion, User
-from runner.coder.version import ServerInfo
+from runner.coder.errors import is_archive_of_active_chat, is_queue_full
+from runner.coder.models import User
 from runner.errors import (
     AgentBusyError,
     ApiError,
+    ConflictError,
     ManifestError,
     NotFoundError,
     TasksError,
     TransportError,
 )
-from runner.execute.results import Cost, ItemDetails, PullRequest
 from runner.fanout import Fanout
+from runner.item import (
+    ACTIVE,
+    ARCHIVED,
+    AgentState,
+    Cost,
+    Delivered,
+    Deployment,
+    Item,
+    ItemDetails,
+    Named,
+    PullRequest,
+    ResolvedTask,
+    task_key,
+)
 from runner.manifest.model import DesiredTask
 from runner.model_choice import ModelCatalogs, with_models
 from runner.pinned import made_for, release_workspace
-from runner.preflight import ResolvedTask, located, preflight, task_key
+from runner.preflight import located, preflight
 from runner.readiness import retire_chat
 
 LABEL_BATCH = ownership.BATCH_LABEL
@@ -105,13 +121,12 @@ class _Spec:
 
 @dataclass(frozen=True)
 class _Origin:
-    """What a chat was made from, as a `Task` shows it: prompt, template and workspace."""
+    """What a chat was made from: prompt, template and workspace (None: not known)."""
 
-    prompt: str = ""
-    template_id: str = ""
-    template_version_id: str = ""
-    template_name: str = ""
-    workspace_name: str = ""
+    prompt: str | None = None
+    template_id: str | None = None
+    template_version_id: str | None = None
+    template_name: str | None = None
 
 
 class ChatsBackend:
@@ -125,7 +140,6 @@ class ChatsBackend:
         self._workspaces: dict[str, PinnedWorkspace] = {}
         self._me: User | None = None
         self.conflicts = NameConflicts()
-        self._histories: dict[str, list[ChatMessage]] = {}  # chat id -> read right before a send
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
         self._capacity = CapacityProbe()
@@ -136,16 +150,9 @@ class ChatsBackend:
         return "chats"
 
     @property
-    def server(self) -> ServerInfo:
+    def deployment(self) -> Deployment:
         info = self.chats.server
-        return ServerInfo(
-            version=info.version,
-            major=info.major,
-            minor=info.minor,
-            patch=info.patch,
-            generation="chats",
-            dashboard_url=info.dashboard_url,
-        )
+        return Deployment(info.version, info.short_version, info.dashboard_url)
 
     @property
     def unique_names(self) -> bool:
@@ -159,7 +166,7 @@ class ChatsBackend:
     def has_cost(self) -> bool:
         return self.chats.server.supports_cost
 
-    def cost(self, item: Task) -> Cost | None:
+    def cost(self, item: Item) -> Cost | None:
         """`GET {P}/{chat}/cost`: the AI Gateway's total for the chat and its sub-agents."""
         if not self.has_cost:
             return None
@@ -201,19 +208,19 @@ class ChatsBackend:
         # Coder refuses a create without a model where no default is configured (7.3).
         with_models(self._catalogs, [t for t in creating if not t.model], resolved)
 
-    def list_items(self, owner: str | None, batch: str) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str) -> list[Item]:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
-        return [self._as_task(chat, batch) for chat in chats]
+        return [self._as_item(chat, batch) for chat in chats]
 
-    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         """Marks the chats Coder keeps `running` without working on them (CHATS-CONTRACT 7.4),
         found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll, made
         through `fanout`; only a v2.37+ server has such waits."""
         if not self.chats.server.capacity_limits:
             return list(watched)
-        running = [(t.id, t.updated_at) for t in watched if t.raw.get("status") == "running"]
-        idle = [t.id for t in watched if t.raw.get("status") != "running"]
+        running = [(t.id, t.updated_at) for t in watched if t.running]
+        idle = [t.id for t in watched if not t.running]
         queued = self._capacity.queued(running, idle, self._queued_for_capacity, fanout)
         return [_queued(t) if t.id in queued else t for t in watched]
 
@@ -223,7 +230,7 @@ class ChatsBackend:
         except (ApiError, TransportError):
             return False  # unknown: its timeout runs, as it would without the read
 
-    def leftovers(self, batch: str) -> list[Task]:
+    def leftovers(self, batch: str) -> list[Item]:
         """The token user's workspaces named with `batch`'s marker that no live chat of the
         batch is bound to (e.g. a run stopped between the workspace's create and its chat's)."""
         me = self.me()
@@ -237,26 +244,23 @@ class ChatsBackend:
             self._leftovers.update(task.id for task in found)
         return found
 
-    def ownership_mark(self, item: Task) -> str | None:
-        return item.display_name
-
-    def dashboard_path(self, item: Task) -> str:
+    def dashboard_path(self, item: Item) -> str:
         return f"/agents/{item.id}"
 
-    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
-        """The text of every message someone sent, oldest first (workspace context is not);
-        without a read where the chat's labels prove every follow-up delivered, unless `read`."""
+    def delivered_inputs(self, item: Item, *, read: bool = False) -> Delivered:
+        """The text of every message someone sent, oldest first (workspace context is not),
+        and which the agent answered; without a read where the chat's labels prove every
+        follow-up delivered, unless `read`."""
         spec = None if read else self._spec_of(item)
         if spec is not None:
             proven = _proven(item, spec)
             if proven is not None:
-                return proven
+                return Delivered(proven)
         history = self.chats.history(item.id)
-        with self._lock:
-            self._histories[item.id] = history
-        return tuple(m.text for m in typed_inputs(history))
+        inputs = tuple(m.text for m in typed_inputs(history))
+        return Delivered(inputs, answered=answered_inputs(history))
 
-    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Item:
         # Without a template nothing is pinned: the agent picks a template and provisions a
         # workspace only when it needs one (CHATS-CONTRACT 1.3, `workspace_id`).
         version = resolved.version
@@ -273,9 +277,27 @@ class ChatsBackend:
         )
         with self._lock:
             self._prompts[chat.id] = desired.prompt
-        return self._as_task(chat, desired.batch)
+        return self._as_item(chat, desired.batch)
 
-    def retire(self, item: Task) -> None:
+    def create_refused(self, resolved: ResolvedTask) -> str | None:
+        return None  # a chat's template version is judged by its workspace's create
+
+    def claim_create(self, resolved: ResolvedTask, *, pinned: bool) -> bool:
+        return True
+
+    def settle_create(
+        self, resolved: ResolvedTask, *, pinned: bool, error: BaseException | None
+    ) -> None:
+        return None
+
+    def retire_refused_for_now(self, error: BaseException) -> bool:
+        # v2.35+ refuses to archive a chat still interrupting (CHATS-CONTRACT 7.2).
+        return isinstance(error, ConflictError) and is_archive_of_active_chat(error)
+
+    def no_later_than(self, instant: float, why: str) -> AbstractContextManager[None]:
+        return deadline.no_later_than(instant, why)
+
+    def retire(self, item: Item) -> None:
         """Interrupt and archive a younger duplicate; its pinned workspace is the kept chat's
         too (adopted by name), so it stays. One attempt: Coder's 409 while the chat is still
         `interrupting` is raised, and the run asks again after a pause (runner/execute/race.py),
@@ -286,16 +308,25 @@ class ChatsBackend:
     def recreates_failed(self) -> bool:
         return False  # retrying a failed chat is sending it a message (CHATS-CONTRACT 7.2)
 
-    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
-        """Send only after the agent answered `after`, the batch's last input (the executor
-        reads the history right before each send, so that is known without another request).
+    def send(
+        self,
+        item: Item,
+        text: str,
+        *,
+        after: str | None,
+        delivered: Delivered | None = None,
+        interrupt: bool = False,
+    ) -> bool:
+        """Send only after the agent answered `after`, the batch's last input (known from
+        `delivered` when it was read from the history; else read here).
 
         Two applies can both read the history before either sends: the later send then finds
         the agent busy and is queued, and is withdrawn when the same text is already in the
         history or earlier in the queue (the survivor's history decides)."""
-        with self._lock:
-            history = self._histories.pop(item.id, None)
-        if history is not None and after is not None and not answered(history, after):
+        if delivered is None and after is not None:
+            delivered = self.delivered_inputs(item, read=True)
+        answered = delivered.answered if delivered is not None else None
+        if answered is not None and after is not None and after.strip() not in answered:
             raise AgentBusyError(409, "the agent has not answered the last message yet")
         wanted = self._manifest_spec(item)
         model = wanted.resolved.model if wanted is not None else None
@@ -323,14 +354,14 @@ class ChatsBackend:
             self.chats.unqueue(item.id, result.queued_id)
             return False
         spec = self._spec_of(item)
-        if spec is not None and history is not None:
-            before = [m.text for m in typed_inputs(history)]
+        if spec is not None and delivered is not None and delivered.answered is not None:
+            before = list(delivered.inputs)
             desired = spec.desired
             if completes(before, desired.prompt, desired.follow_ups, text):
                 self._label_delivered(item, desired.follow_ups)
         return True
 
-    def _sent_already(self, item: Task, text: str, queued_id: int) -> bool:
+    def _sent_already(self, item: Item, text: str, queued_id: int) -> bool:
         """Whether `text`, queued as `queued_id`, is the newest user message or queued before
         (v2.32 to v2.34 also store the workspace's context as a user message without text)."""
         page = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE)
@@ -339,27 +370,27 @@ class ChatsBackend:
             return True
         return any(q.id < queued_id and q.text.strip() == text.strip() for q in page.queued)
 
-    def _label_delivered(self, item: Task, follow_ups: Sequence[str]) -> None:
+    def _label_delivered(self, item: Item, follow_ups: Sequence[str]) -> None:
         """Mark every follow-up delivered (labels are replaced whole, so all are sent)."""
-        labels = dict(_labels(item))
+        labels = dict(item.labels)
         labels[LABEL_FOLLOW_UPS] = follow_ups_digest(follow_ups)
         # Only a saving for later plans: without it they read the history instead.
         with contextlib.suppress(ApiError, TransportError):
             self.chats.set_labels(item.id, labels)
 
-    def _manifest_spec(self, item: Task) -> _Spec | None:
+    def _manifest_spec(self, item: Item) -> _Spec | None:
         """The manifest's spec for the item `item`'s labels name, if the manifest has it."""
-        labels = _labels(item)
+        labels = item.labels
         key = (labels.get(LABEL_BATCH, ""), labels.get(LABEL_ITEM, ""))
         with self._lock:
             return self._specs.get(key)
 
-    def _spec_of(self, item: Task) -> _Spec | None:
+    def _spec_of(self, item: Item) -> _Spec | None:
         """The manifest's spec for `item` when its `tasks/spec` label still matches it."""
         spec = self._manifest_spec(item)
-        return spec if spec is not None and _labels(item).get(LABEL_SPEC) == spec.digest else None
+        return spec if spec is not None and item.labels.get(LABEL_SPEC) == spec.digest else None
 
-    def delete(self, item: Task) -> None:
+    def delete(self, item: Item) -> None:
         """Interrupt a busy chat, archive it, then delete the workspace apply made for it."""
         with self._lock:
             leftover = item.id in self._leftovers
@@ -370,16 +401,16 @@ class ChatsBackend:
         retire_chat(self.chats, chat)
         release_workspace(self.chats, chat)
 
-    def resume(self, item: Task) -> None:
+    def resume(self, item: Item) -> None:
         raise TasksError("chats cannot be paused or resumed")
 
-    def finished_items(self, batch: str) -> list[Task]:
+    def finished_items(self, batch: str) -> list[Item]:
         """The batch's archived chats: listable with `q=archived:true` until Coder's retention
         purges them (CHATS-CONTRACT 7.4, 1.5), and done: `after: remove` archived them."""
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch}, archived=True)
-        return [self._as_task(chat, batch) for chat in chats]
+        return [self._as_item(chat, batch) for chat in chats]
 
-    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+    def clean_up_pending(self, items: Sequence[tuple[Item, str]]) -> set[str]:
         """`stop`: the pinned workspace still started; `remove`: the chat live, or its pinned
         workspace not yet being deleted. One read of the user's workspaces, if any is pinned."""
         workspaces: dict[str, PinnedWorkspace] = {}
@@ -388,15 +419,15 @@ class ChatsBackend:
         pending = set()
         for item, after in items:
             found = workspaces.get(item.workspace_id or "")
-            pinned = found if found and made_for(_labels(item), found.name) else None
+            pinned = found if found and made_for(item.labels, found.name) else None
             removing = bool(pinned and pinned.transition != "delete")
             stopping = bool(pinned and pinned.transition == "start")
-            live = item.status != "archived"
+            live = item.status != ARCHIVED
             if (after == "remove" and (live or removing)) or (after == "stop" and stopping):
                 pending.add(item.id)
         return pending
 
-    def clean_up(self, item: Task, after: str) -> str:
+    def clean_up(self, item: Item, after: str) -> str:
         """`remove`: archive the chat (interrupting it first where Coder would not archive it
         as it is), then delete its pinned workspace; `stop`: stop that workspace (a chat with
         none pinned has nothing to stop). Either is done once, whatever was done before."""
@@ -417,26 +448,13 @@ class ChatsBackend:
         while_building(lambda: self.chats.stop_workspace(workspace.id))
         return STOPPED
 
-    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+    def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:
         """The pull request and Coder's label of the last turn, from the chat's row in the last
-        poll (`item.raw`); the newest messages are read only from servers without turn labels,
-        or for `last_text`: the label is the model's summary, not the assistant's text."""
-        chat = (
-            Chat.from_json(item.raw, self.chats.server)
-            if item.raw.get("id")
-            else self.chats.get_chat(item.id)
-        )
-        diff = chat.diff_status
-        pull_request = None
-        if diff is not None and diff.url:
-            pull_request = PullRequest(
-                url=diff.url,
-                state=diff.state or "",
-                title=diff.title,
-                additions=diff.additions,
-                deletions=diff.deletions,
-            )
-        said = None if last_text else chat.turn_summary
+        poll (`item.pull_request`, `item.summary`); the newest messages are read only from
+        servers without turn labels, or for `last_text`: the label is the model's summary, not
+        the assistant's text."""
+        pull_request = item.pull_request
+        said = None if last_text else item.summary
         if said is None:  # a server without turn labels, or the words wanted: the messages
             newest_first = self.chats.messages(item.id, limit=LAST_MESSAGE_PAGE).messages
             said = next((m.text for m in newest_first if m.role == "assistant" and m.text), "")
@@ -445,7 +463,7 @@ class ChatsBackend:
     # -- internals ------------------------------------------------------------------------
 
     def _pinned_workspace(
-        self, desired: DesiredTask, resolved: ResolvedTask, version: TemplateVersion
+        self, desired: DesiredTask, resolved: ResolvedTask, version: Named
     ) -> PinnedWorkspace:
         """The item's workspace, named like the task would be on Tasks (`pinned_workspace`)."""
         wanted = WantedWorkspace(
@@ -503,108 +521,100 @@ class ChatsBackend:
             template = resolved.template
             return _Origin(
                 prompt=spec.desired.prompt,
-                template_id=template.id if template else "",
-                template_version_id=resolved.version_id,
-                template_name=template.name if template else "",
-                workspace_name=workspace_name(batch, item) if template else "",
+                template_id=template.id if template else None,
+                template_version_id=resolved.version_id or None,
+                template_name=template.name if template else None,
             )
         workspace = self._workspace(chat.workspace_id) if chat.workspace_id else None
+        if workspace is None:
+            return _Origin(prompt=self._first_prompt(chat))
         return _Origin(
             prompt=self._first_prompt(chat),
-            template_id=workspace.template_id if workspace else "",
-            template_version_id=workspace.template_version_id if workspace else "",
-            template_name=str(workspace.raw.get("template_name") or "") if workspace else "",
-            workspace_name=workspace.name if workspace else "",
+            template_id=workspace.template_id,
+            template_version_id=workspace.template_version_id,
+            template_name=_template_name(workspace),
         )
 
-    def _as_task(self, chat: Chat, batch: str) -> Task:
+    def _as_item(self, chat: Chat, batch: str) -> Item:
         item = item_name(chat, batch)
         me = self.me()
-        name = ownership.coder_name(batch, item) if item else ""
         origin = self._origin(chat, batch, item)
         state, message = _state(chat)
-        return Task(
+        return Item(
             id=chat.id,
-            name=name,
+            name=ownership.coder_name(batch, item) if item else "",
             owner_id=chat.owner_id or me.id,
             owner_name=chat.owner_username or (me.username if chat.owner_id == me.id else ""),
-            organization_id=chat.organization_id or "",
+            # Archived (by `after: remove`): listed only with `q=archived:true`, never watched;
+            # any other chat takes messages, which is what `active` means to a batch.
+            status=ARCHIVED if chat.archived else ACTIVE,
+            current_state=AgentState(state, message, chat.updated_at),
+            created_at=chat.created_at,
+            updated_at=chat.updated_at,
             display_name=ownership.display_name(batch, item) if item else None,
+            initial_prompt=origin.prompt,
             template_id=origin.template_id,
             template_version_id=origin.template_version_id,
             template_name=origin.template_name,
-            template_display_name="",
             workspace_id=chat.workspace_id,
-            workspace_name=origin.workspace_name,
-            workspace_status="",
-            workspace_build_number=0,
-            workspace_agent_id=None,
-            workspace_agent_lifecycle=None,
-            workspace_agent_healthy=None,
-            workspace_app_id=None,
-            initial_prompt=origin.prompt,
-            # Archived (by `after: remove`): listed only with `q=archived:true`, never watched.
-            status="archived" if chat.archived else "active",
-            current_state=TaskState(state, message, "", chat.updated_at),
-            created_at=chat.created_at,
-            updated_at=chat.updated_at,
-            raw=chat.raw,
-            model_config_id=chat.last_model_config_id,
+            model_config_id=chat.last_model_config_id or None,
+            running=chat.status == "running",
+            labels=chat.labels,
+            pull_request=_pull_request(chat),
+            summary=chat.turn_summary,
         )
 
 
-def _leftover(workspace: PinnedWorkspace, batch: str, item: str, me: User) -> Task:
+def _leftover(workspace: PinnedWorkspace, batch: str, item: str, me: User) -> Item:
     """A leftover workspace as an item of the batch: named and marked as its chat would be."""
-    return Task(
+    return Item(
         id=workspace.id,
         name=workspace.name,
         owner_id=me.id,
         owner_name=me.username,
-        organization_id=str(workspace.raw.get("organization_id") or ""),
+        status=ACTIVE,
         display_name=ownership.display_name(batch, item),
         template_id=workspace.template_id,
         template_version_id=workspace.template_version_id,
-        template_name=str(workspace.raw.get("template_name") or ""),
-        template_display_name="",
+        template_name=_template_name(workspace),
         workspace_id=workspace.id,
-        workspace_name=workspace.name,
         workspace_status=workspace.status,
-        workspace_build_number=0,
-        workspace_agent_id=None,
-        workspace_agent_lifecycle=None,
-        workspace_agent_healthy=None,
-        workspace_app_id=None,
-        initial_prompt="",
-        status="active",
-        current_state=None,
-        created_at=None,
-        updated_at=None,
-        raw=workspace.raw,
     )
 
 
-def _queued(item: Task) -> Task:
+def _template_name(workspace: PinnedWorkspace) -> str | None:
+    name = workspace.raw.get("template_name")
+    return name if isinstance(name, str) else None
+
+
+def _pull_request(chat: Chat) -> PullRequest | None:
+    """The pull request Coder tracks for the chat (`diff_status`), if any."""
+    diff = chat.diff_status
+    if diff is None or not diff.url:
+        return None
+    return PullRequest(
+        url=diff.url,
+        state=diff.state or "",
+        title=diff.title,
+        additions=diff.additions,
+        deletions=diff.deletions,
+    )
+
+
+def _queued(item: Item) -> Item:
     """`item`, shown as waiting for a capacity slot."""
     state = item.current_state
     at = state.timestamp if state else None
     return replace(
         item,
         queued_for_capacity=True,
-        current_state=TaskState(QUEUED_FOR_CAPACITY, "", "", at),
+        current_state=AgentState(QUEUED_FOR_CAPACITY, "", at),
     )
 
 
-def _labels(item: Task) -> Mapping[str, str]:
-    """The labels of the chat `item` stands for, as the server last showed them."""
-    labels = item.raw.get("labels")
-    if not isinstance(labels, Mapping):
-        return {}
-    return {str(k): v for k, v in labels.items() if isinstance(v, str)}
-
-
-def _proven(item: Task, spec: _Spec) -> tuple[str, ...] | None:
+def _proven(item: Item, spec: _Spec) -> tuple[str, ...] | None:
     """The inputs `item`'s labels prove delivered for `spec`, else None."""
-    return proven_inputs(_labels(item), spec.desired.prompt, spec.desired.follow_ups)
+    return proven_inputs(item.labels, spec.desired.prompt, spec.desired.follow_ups)
 
 
 def _other_owner(owner: str, me: str) -> str:

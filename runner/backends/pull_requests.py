@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
-from runner.execute.results import PullRequest
+from runner.item import PullRequest
 
 _FORMS = tuple(
     re.compile(path, re.IGNORECASE)

@@ -3,18 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 
 from runner.backends.clean_up import STOPPED, STOPPED_WORKSPACE, while_building
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pull_requests import pull_request_from_uri
+from runner.backends.versions import VersionVerdicts
+from runner.coder import deadline
 from runner.coder.client import CoderClient
+from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task, TaskLogs, User
-from runner.coder.version import ServerInfo
-from runner.errors import ConflictError, DeliveryUnverifiedError
-from runner.execute.results import Cost, ItemDetails
+from runner.errors import ConflictError, DeliveryUnverifiedError, TasksError
+from runner.item import AgentState, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.fanout import Fanout
 from runner.manifest.model import DesiredTask
-from runner.preflight import ResolvedTask, preflight, require_tasks_clean_up
+from runner.preflight import preflight, require_tasks_clean_up
 
 
 class TasksBackend:
@@ -24,14 +27,16 @@ class TasksBackend:
         self.client = client
         self.conflicts = NameConflicts()
         self._me: User | None = None
+        self.versions = VersionVerdicts()  # what creates learnt of each template version
 
     @property
     def kind(self) -> str:
         return "tasks"
 
     @property
-    def server(self) -> ServerInfo:
-        return self.client.server
+    def deployment(self) -> Deployment:
+        info = self.client.server
+        return Deployment(info.version, info.short_version, info.dashboard_url)
 
     @property
     def unique_names(self) -> bool:
@@ -50,7 +55,7 @@ class TasksBackend:
             self._me = self.client.me()
         return self._me
 
-    def cost(self, item: Task) -> Cost | None:
+    def cost(self, item: Item) -> Cost | None:
         return None
 
     def require_creatable(
@@ -62,29 +67,27 @@ class TasksBackend:
         require_tasks_clean_up(desired, can_pause=self.client.server.supports_pause)
         return preflight(self.client, desired, me=self.me)
 
-    def list_items(self, owner: str | None, batch: str) -> list[Task]:
+    def list_items(self, owner: str | None, batch: str) -> list[Item]:
         # A batch reads only decoded fields; keeping every body would double a poll's memory.
-        return self.client.list_tasks(owner=owner, keep_raw=False)
+        tasks = self.client.list_tasks(owner=owner, keep_raw=False)
+        return [as_item(task, self.client.server.supports_display_name) for task in tasks]
 
-    def with_capacity_waits(self, watched: Sequence[Task], fanout: Fanout) -> list[Task]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         return list(watched)  # a task's agent starts when its workspace does
 
-    def ownership_mark(self, item: Task) -> str | None:
-        return self.client.server.ownership_mark(item)
-
-    def dashboard_path(self, item: Task) -> str:
+    def dashboard_path(self, item: Item) -> str:
         return f"/tasks/{item.owner_name}/{item.id}"
 
-    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
+    def delivered_inputs(self, item: Item, *, read: bool = False) -> Delivered:
         logs = self.client.get_logs(item)
-        if logs.snapshot and not starts_with_prompt(logs, item):
+        if logs.snapshot and not starts_with_prompt(logs, item.initial_prompt or ""):
             raise DeliveryUnverifiedError(SNAPSHOT_INCOMPLETE)
-        return tuple(entry.content for entry in logs.entries if entry.type == "input")
+        return Delivered(tuple(entry.content for entry in logs.entries if entry.type == "input"))
 
-    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Item:
         owner = resolved.owner.username
         try:
-            return self.client.create_task(
+            task = self.client.create_task(
                 owner=owner,
                 template_version_id=resolved.version_id,
                 prompt=desired.prompt,
@@ -100,11 +103,34 @@ class TasksBackend:
                 refused, owner, name, lambda: self.client.workspace_by_owner_and_name(owner, name)
             )
             raise  # held: the executor adopts our own task, or waits for a deleted one to go
+        return as_item(task, self.client.server.supports_display_name)
 
-    def leftovers(self, batch: str) -> list[Task]:
+    def create_refused(self, resolved: ResolvedTask) -> str | None:
+        return self.versions.refusal(resolved.version_id)
+
+    def claim_create(self, resolved: ResolvedTask, *, pinned: bool) -> bool:
+        # Preflight judged a template's active version; a pinned one only a create can.
+        return self.versions.claim(resolved.version_id, judged_before=not pinned)
+
+    def settle_create(
+        self, resolved: ResolvedTask, *, pinned: bool, error: BaseException | None
+    ) -> None:
+        refused = error.message if isinstance(error, TasksError) else ""
+        refused = refused if is_not_an_ai_template(error) else ""
+        self.versions.settle(
+            resolved.version_id, claimed=pinned, accepted=error is None, refused=refused
+        )
+
+    def retire_refused_for_now(self, error: BaseException) -> bool:
+        return False  # `retire` deletes, which Coder never refuses for a while
+
+    def no_later_than(self, instant: float, why: str) -> AbstractContextManager[None]:
+        return deadline.no_later_than(instant, why)
+
+    def leftovers(self, batch: str) -> list[Item]:
         return []  # a task's workspace is deleted with the task
 
-    def retire(self, item: Task) -> None:
+    def retire(self, item: Item) -> None:
         # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
         self.client.delete_task(item)
 
@@ -112,36 +138,43 @@ class TasksBackend:
     def recreates_failed(self) -> bool:
         return True  # a failed agent's task is made again; `send` cannot restart it
 
-    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
+    def send(
+        self,
+        item: Item,
+        text: str,
+        *,
+        after: str | None,
+        delivered: Delivered | None = None,
+        interrupt: bool = False,
+    ) -> bool:
         self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
         return True
 
-    def delete(self, item: Task) -> None:
+    def delete(self, item: Item) -> None:
         self.client.delete_task(item)
 
-    def resume(self, item: Task) -> None:
+    def resume(self, item: Item) -> None:
         self.client.resume_task(item)
 
-    def finished_items(self, batch: str) -> list[Task]:
+    def finished_items(self, batch: str) -> list[Item]:
         return []  # a paused task stays listed, and Tasks clean up no other way
 
-    def clean_up_pending(self, items: Sequence[tuple[Task, str]]) -> set[str]:
+    def clean_up_pending(self, items: Sequence[tuple[Item, str]]) -> set[str]:
         return {item.id for item, after in items if after == "stop" and not _stopped(item)}
 
-    def clean_up(self, item: Task, after: str) -> str:
+    def clean_up(self, item: Item, after: str) -> str:
         # Preflight refuses `remove` on Tasks, and `stop` where the server cannot pause.
         if after != "stop" or _stopped(item):
             return ""
         while_building(lambda: self.client.pause_task(item))
         return STOPPED
 
-    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+    def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:
         # The agent's last word is its state message; a pull request, its state's link.
-        uri = item.current_state.uri if item.current_state else ""
-        return ItemDetails(pull_request=pull_request_from_uri(uri), last_message=item.message)
+        return ItemDetails(pull_request=item.pull_request, last_message=item.summary or "")
 
 
-def _stopped(task: Task) -> bool:
+def _stopped(task: Item) -> bool:
     """Paused, or its stop already under way (Coder shows `unknown` while the stop job runs)."""
     return task.status == "paused" or task.workspace_status in STOPPED_WORKSPACE
 
@@ -153,7 +186,7 @@ SNAPSHOT_INCOMPLETE = (
 )
 
 
-def starts_with_prompt(logs: TaskLogs, task: Task) -> bool:
+def starts_with_prompt(logs: TaskLogs, prompt: str) -> bool:
     """Whether `logs` provably hold the whole transcript: its first message is the prompt.
 
     AgentAPI numbers messages from 0, and the first is the initial prompt. A snapshot of a
@@ -163,8 +196,36 @@ def starts_with_prompt(logs: TaskLogs, task: Task) -> bool:
     if not logs.entries:
         return False
     first = logs.entries[0]
-    return (
-        first.id == 0
-        and first.type == "input"
-        and (first.content.strip() == task.initial_prompt.strip())
+    return first.id == 0 and first.type == "input" and (first.content.strip() == prompt.strip())
+
+
+def as_item(task: Task, display_names: bool = True) -> Item:
+    """A Coder task as a batch item: its fields as Coder sent them, the agent's state
+    normalised, and what its state says of the result (a pull request link, its message).
+
+    `display_names`: whether the server has display names (v2.29+), which ownership reads
+    beside the name."""
+    state = task.current_state
+    return Item(
+        id=task.id,
+        name=task.name,
+        owner_id=task.owner_id,
+        owner_name=task.owner_name,
+        status=task.status,
+        current_state=AgentState(state.normalized_state, state.message, state.timestamp)
+        if state is not None
+        else None,
+        created_at=task.created_at,
+        updated_at=task.updated_at,
+        display_name=task.display_name if display_names else None,
+        initial_prompt=task.initial_prompt,
+        template_id=task.template_id,
+        template_version_id=task.template_version_id,
+        template_name=task.template_name,
+        workspace_id=task.workspace_id,
+        workspace_status=task.workspace_status,
+        workspace_build_number=task.workspace_build_number,
+        # The agent's last word is its state message; a pull request, its state's link.
+        pull_request=pull_request_from_uri(state.uri if state is not None else ""),
+        summary=task.message,
     )

@@ -20,6 +20,7 @@ from runner.coder.models import (
     Preset,
     Task,
     TaskLogs,
+    TaskRef,
     Template,
     TemplateVersion,
     User,
@@ -196,18 +197,18 @@ class CoderClient(ClientBase[ServerInfo]):
         data = self._task_json("POST", path, body=body, policy=RetryPolicy.WRITE)
         return self._task(data, "POST", path)
 
-    def delete_task(self, task: Task) -> None:
+    def delete_task(self, task: TaskRef) -> None:
         """Delete; a retry that finds the task gone counts as done."""
         path = self._tasks.task(task.owner_name or "me", task.id)
         self._task_request("DELETE", path, policy=RetryPolicy.DELETE)
 
-    def send_input(self, task: Task, text: str) -> None:
+    def send_input(self, task: TaskRef, text: str) -> None:
         """Send input. Raises AgentBusyError when the agent is working."""
         self._refuse_token("the input", text)
         path = self._tasks.action("me", task.id, "send")
         self._task_request("POST", path, body={"input": text}, policy=RetryPolicy.WRITE)
 
-    def get_logs(self, task: Task) -> TaskLogs:
+    def get_logs(self, task: TaskRef) -> TaskLogs:
         """The task's logs: live, or (v2.31.1+, task not active) the stored snapshot."""
         path = self._tasks.action("me", task.id, "logs")
         data = self._task_json("GET", path)
@@ -215,14 +216,14 @@ class CoderClient(ClientBase[ServerInfo]):
             raise unexpected(200, "GET", path, "the logs response is not an object")
         return TaskLogs.from_json(data, has_snapshots=self.server.supports_pause)
 
-    def pause_task(self, task: Task) -> None:
+    def pause_task(self, task: TaskRef) -> None:
         """Pause (stop the workspace of) a task; needs Coder v2.31.1 or later."""
         self.require_pause_support("pause")
         # Coder's CLI addresses pause and resume by the task's owner (send and logs use `me`).
         path = self._tasks.action(task.owner_name or "me", task.id, "pause")
         self._task_request("POST", path, policy=RetryPolicy.WRITE)
 
-    def resume_task(self, task: Task) -> None:
+    def resume_task(self, task: TaskRef) -> None:
         """Resume a paused task; needs Coder v2.31.1 or later."""
         self.require_pause_support("resume")
         path = self._tasks.action(task.owner_name or "me", task.id, "resume")

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from runner.coder.provenance import keep
 
@@ -62,6 +62,16 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
 def _strings(data: Mapping[str, Any], *keys: str) -> dict[str, str]:
     """The string fields of a record whose fields are named as its JSON keys ("" when absent)."""
     return {key: _str(data, key) for key in keys}
+
+
+class TaskRef(Protocol):
+    """What addresses a task in a request: its id and its owner's name."""
+
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def owner_name(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,11 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Any
 
-from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import Cost, Outcome, TaskResult
+from runner.execute.results import Outcome, TaskResult
 from runner.execute.run import TaskRun
 from runner.execute.state import Step
+from runner.item import Cost, Item
 from runner.money import usd
 from runner.plan import ActionKind
 
@@ -63,7 +63,7 @@ class Admission:
     def reached(self) -> bool:
         return self.budget is not None and self.spent >= self.budget
 
-    def open(self, static: Sequence[tuple[TaskResult, Task | None]], submit: Submit) -> None:
+    def open(self, static: Sequence[tuple[TaskResult, Item | None]], submit: Submit) -> None:
         """With a budget, read what the batch's unchanged items cost before anything starts."""
         if self.budget is None or not self.backend.has_cost:
             return
@@ -130,6 +130,6 @@ class Admission:
             self.spent += cost.micros - (result.cost.micros if result.cost else 0)
             result.cost = cost
 
-    def _read(self, result: TaskResult, task: Task, index: int | None, submit: Submit) -> None:
+    def _read(self, result: TaskResult, task: Item, index: int | None, submit: Submit) -> None:
         backend = self.backend
         self.reads[submit(lambda: backend.cost(task))] = (result, index)

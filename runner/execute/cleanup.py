@@ -16,10 +16,10 @@ from concurrent.futures import Future, as_completed
 from functools import partial
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import AuthError, TasksError
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.workers import Workers
+from runner.item import Item
 from runner.plan import Action
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ CLEANED_AFTER = frozenset({Outcome.OK, Outcome.UNCHANGED, Outcome.FAILED})
 #: What a clean-up stopped part-way says; the observer finds what is left on the next apply.
 UNFINISHED = "clean-up interrupted; the next apply finishes it"
 
-Entry = tuple[Action, TaskResult, "Task | None"]
+Entry = tuple[Action, TaskResult, "Item | None"]
 
 
 def clean_up(

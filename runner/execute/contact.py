@@ -2,7 +2,7 @@
 
 The window (`--lost-contact-after`) bounds the whole outage, not each request: it opens when
 the first failing poll starts, and every later poll's requests, retries included, must end by
-its close (`deadline.no_later_than`), whether the server refuses, resets or never answers.
+its close (`Backend.no_later_than`), whether the server refuses, resets or never answers.
 """
 
 from __future__ import annotations
@@ -10,10 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 
-from runner.coder import deadline
 from runner.durations import format_seconds
 from runner.errors import ApiError, LostContactError, TransportError
 from runner.execute.results import Notice
+
+#: Ends every request of a block by an instant, saying why (`Backend.no_later_than`).
+Bound = Callable[[float, str], AbstractContextManager[None]]
 
 #: At most this long between two reports of polls still failing.
 FAILURE_NOTICE_EVERY = 30.0
@@ -24,8 +26,9 @@ TIMER_SLACK_SECONDS = 0.05
 class Contact:
     """The run of consecutive failed polls, reported through `notify`."""
 
-    def __init__(self, grace: float, notify: Callable[[Notice], None]) -> None:
+    def __init__(self, grace: float, notify: Callable[[Notice], None], limit: Bound) -> None:
         self.grace = grace
+        self.limit = limit
         self.notify = notify
         self.failing_since: float | None = None  # when the first failing poll started
         self.failed_polls = 0
@@ -44,7 +47,7 @@ class Contact:
         """Around a poll started at `started`: its requests end by the window's close."""
         opened = started if self.failing_since is None else self.failing_since
         why = f"the {format_seconds(self.grace)} lost-contact window (--lost-contact-after)"
-        return deadline.no_later_than(opened + self.grace, why)
+        return self.limit(opened + self.grace, why)
 
     def reached(self) -> None:
         """A poll succeeded: the outage, if any, is over."""

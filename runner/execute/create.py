@@ -10,13 +10,12 @@ from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner import ownership
-from runner.coder.errors import is_not_an_ai_template
-from runner.coder.models import Task
 from runner.errors import ConflictError, ServerError, UncertainOutcomeError
 from runner.execute import ending, record, send, timeout
 from runner.execute.requests import Created, Op, Reply, create_op
 from runner.execute.results import Outcome
 from runner.execute.state import Adopting, Creating, Doubt, FollowingUp, Step, Watch
+from runner.item import Item
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -27,27 +26,25 @@ def start_create(run: TaskRun, now: float) -> Op | None:
     another task's create tries the same version."""
     desired, resolved = run.desired, run.resolved
     assert desired is not None and resolved is not None
-    version_id = resolved.version_id
-    refused = run.versions.refusal(version_id)
+    refused = run.backend.create_refused(resolved)
     if refused is not None:
         ending.end(run, Outcome.FAILED, now, error=refused)  # known bad: no create is sent
         return None
-    if not run.versions.claim(version_id, judged_before=not _pinned(run)):
+    if not run.backend.claim_create(resolved, pinned=_pinned(run)):
         return None  # another task's create is trying this version; wait for its verdict
     run.go(Creating(Step.CREATE_ASKED))
     return create_op(run.backend, desired, resolved)
 
 
 def _pinned(run: TaskRun) -> bool:
-    """Preflight judged the active version of a template; a pinned one only a create can,
-    so each create of a pinned version is the one trying it (see VersionVerdicts)."""
+    """Whether the manifest pins a template version (which only a create can judge)."""
     return run.desired is not None and run.desired.template_version is not None
 
 
 def finish_create(
     run: TaskRun, reply: Reply | None, error: BaseException | None, now: float
 ) -> None:
-    _settle_version(run, reply, error)
+    _settle_version(run, error)
     if error is None and isinstance(reply, Created):
         if not run.backend.unique_names:
             # The first poll confirms it alone (race.py).
@@ -69,18 +66,12 @@ def finish_create(
     run.go(Adopting(doubt))
 
 
-def _settle_version(run: TaskRun, reply: Reply | None, error: BaseException | None) -> None:
+def _settle_version(run: TaskRun, error: BaseException | None) -> None:
     assert run.resolved is not None
-    refused = is_not_an_ai_template(error)
-    run.versions.settle(
-        run.resolved.version_id,
-        claimed=_pinned(run),
-        accepted=error is None and isinstance(reply, Created),
-        refused=ending.reason(error) if refused and error is not None else "",
-    )
+    run.backend.settle_create(run.resolved, pinned=_pinned(run), error=error)
 
 
-def adopt(run: TaskRun, state: Adopting, found: Task | None, now: float) -> None:
+def adopt(run: TaskRun, state: Adopting, found: Item | None, now: float) -> None:
     """What the listing after a create in doubt shows under the item's name decides."""
     desired = run.desired
     assert desired is not None
@@ -93,8 +84,8 @@ def adopt(run: TaskRun, state: Adopting, found: Task | None, now: float) -> None
             record.event(run, "name still reserved (a workspace is being deleted?); waiting")
         run.go(Creating())
         return
-    ours = ownership.owns(desired.batch, found.name, run.backend.ownership_mark(found))
-    if ours and found.initial_prompt.strip() == desired.prompt.strip():
+    ours = ownership.owns(desired.batch, found.name, found.display_name)
+    if ours and (found.initial_prompt or "").strip() == desired.prompt.strip():
         how = (
             "adopted (created, response lost)"
             if state.doubt is Doubt.LOST
@@ -111,7 +102,7 @@ def adopt(run: TaskRun, state: Adopting, found: Task | None, now: float) -> None
     )
 
 
-def take(run: TaskRun, task: Task, how: str, now: float) -> None:
+def take(run: TaskRun, task: Item, how: str, now: float) -> None:
     """The run follows `task` from now on: created, adopted, or kept over its duplicate."""
     run.update(replace(run.progress, task=task))
     record.took(run, task, how)

@@ -5,19 +5,19 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import ConflictError, NotFoundError, ServerError, TransportError
 from runner.execute import ending, record, timeout
 from runner.execute.requests import Op, delete_op
 from runner.execute.results import Outcome
 from runner.execute.state import Creating, Deleting, Step
+from runner.item import Item
 from runner.plan import ActionKind
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
 
 
-def start_delete(run: TaskRun, task: Task) -> Op:
+def start_delete(run: TaskRun, task: Item) -> Op:
     run.go(Deleting(Step.DELETE_ASKED))
     return delete_op(run.backend, task)
 

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TransportError
-from runner.execute.results import ItemDetails, Outcome, TaskResult
+from runner.execute.results import Outcome, TaskResult
+from runner.item import Item, ItemDetails
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def read_details(
     backend: Backend,
-    items: Sequence[tuple[TaskResult, Task | None]],
+    items: Sequence[tuple[TaskResult, Item | None]],
     parallelism: int,
     last_text: Callable[[TaskResult], bool] = lambda result: False,
 ) -> None:
@@ -55,7 +55,7 @@ def read_details(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _details(backend: Backend, task: Task, last_text: bool, cost: bool) -> ItemDetails | None:
+def _details(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
     try:
         details = backend.details(task, last_text=last_text)
         if cost and backend.has_cost:

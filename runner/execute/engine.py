@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import TasksError
 from runner.execute.admission import Admission
 from runner.execute.cleanup import clean_up
@@ -23,11 +22,10 @@ from runner.execute.run import RunSettings, TaskRun
 from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
 from runner.execute.stepper import Engine
-from runner.execute.versions import VersionVerdicts
+from runner.item import Item, ResolvedTask, task_key
 from runner.model_choice import model_name
-from runner.observe import Observation
+from runner.observation import Observation
 from runner.plan import Action, Plan
-from runner.preflight import ResolvedTask, task_key
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -50,7 +48,7 @@ def execute(
     settings = settings or ExecuteSettings()
     emit = on_event or (lambda event: None)
     notify = on_notice or (lambda notice: None)
-    server = backend.server
+    server = backend.deployment
     existing = {o.task.id: o.task for o in (*observation.tasks, *observation.finished)}
     poll = settings.poll_interval or poll_interval(plan)
     run_settings = RunSettings(
@@ -60,10 +58,9 @@ def execute(
         broken_after=settings.broken_after,
         dashboard_url=server.dashboard_url,
     )
-    versions = VersionVerdicts()  # what creates learn about a template version, for all tasks
 
-    def make_run(action: Action, task: Task | None, found: ResolvedTask | None) -> TaskRun:
-        return TaskRun(action, task, found, run_settings, emit, backend, versions)
+    def make_run(action: Action, task: Item | None, found: ResolvedTask | None) -> TaskRun:
+        return TaskRun(action, task, found, run_settings, emit, backend)
 
     entries: list[Attempted] = []
     for action in plan.actions:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Sequence
 
-from runner.execute.results import Cost, Expectation, Outcome, PullRequest, TaskResult
+from runner.execute.results import Expectation, Outcome, TaskResult
+from runner.item import Cost, PullRequest
 from runner.manifest.model import Expectations
 from runner.money import parse_usd, usd
 from runner.plan import Action

@@ -8,18 +8,17 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.errors import is_archive_of_active_chat
-from runner.coder.models import Task
-from runner.errors import ApiError, ConflictError, NotFoundError, TransportError
+from runner.errors import ApiError, NotFoundError, TransportError
 from runner.execute import create, ending, record
 from runner.execute.state import Retiring
+from runner.item import Item
 from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
 
 
-def lost_race(run: TaskRun, by_name: dict[str, Task]) -> bool:
+def lost_race(run: TaskRun, by_name: dict[str, Item]) -> bool:
     """Whether another live chat of the item is kept (oldest by `created_at`, then id; see
     ownership.survivor) over the one this run created, which is then set aside. The first
     poll after the create (its listing began after the create answered) decides before
@@ -41,7 +40,7 @@ def finish_retire(run: TaskRun, state: Retiring, error: BaseException | None, no
         if not isinstance(error, (ApiError, TransportError)):
             ending.fail(run, error, now)
             return
-        if isinstance(error, ConflictError) and is_archive_of_active_chat(error):
+        if run.backend.retire_refused_for_now(error):
             # Coder still interrupts the chat (v2.35+, CHATS-CONTRACT 7.2): archive it again
             # shortly, a step of the run, so no worker waits; the task's timeout bounds it.
             run.update(replace(run.progress, not_before=now + ARCHIVE_RETRY_SECONDS))

@@ -10,8 +10,8 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.execute.results import Event
+from runner.item import Item
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -25,7 +25,7 @@ def wait_started(run: TaskRun) -> None:
     run.result.wait_started_at = time.time()
 
 
-def task_seen(run: TaskRun, task: Task) -> None:
+def task_seen(run: TaskRun, task: Item) -> None:
     """What a create, an adoption or a poll showed of the task; a status line if it changed."""
     result = run.result
     changed = (result.status, result.state) != (task.status, task.state)
@@ -54,7 +54,7 @@ def task_gone(run: TaskRun, what: str, *, replaced: bool) -> None:
     run.result.status = run.result.state = run.result.message = ""
 
 
-def took(run: TaskRun, task: Task, how: str) -> None:
+def took(run: TaskRun, task: Item, how: str) -> None:
     """The run follows `task` from now on (created, adopted, or kept over its duplicate)."""
     run.result.task_id = task.id
     task_seen(run, task)

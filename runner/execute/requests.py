@@ -10,10 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
+from runner.item import Item, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
-from runner.preflight import ResolvedTask
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -26,7 +25,7 @@ class Deleted:
 
 @dataclass(frozen=True)
 class Created:
-    task: Task
+    task: Item
 
 
 @dataclass(frozen=True)
@@ -65,7 +64,7 @@ Reply = Deleted | Created | Retired | Sent | NotYet | Resumed
 Op = Callable[[], Reply]
 
 
-def delete_op(backend: Backend, task: Task) -> Op:
+def delete_op(backend: Backend, task: Item) -> Op:
     def delete() -> Deleted:
         backend.delete(task)
         return Deleted()
@@ -77,7 +76,7 @@ def create_op(backend: Backend, desired: DesiredTask, resolved: ResolvedTask) ->
     return lambda: Created(backend.create(desired, resolved))
 
 
-def retire_op(backend: Backend, task: Task) -> Op:
+def retire_op(backend: Backend, task: Item) -> Op:
     def retire() -> Retired:
         backend.retire(task)
         return Retired()
@@ -87,7 +86,7 @@ def retire_op(backend: Backend, task: Task) -> Op:
 
 def send_op(
     backend: Backend,
-    task: Task,
+    task: Item,
     desired: DesiredTask,
     delivered: int,
     *,
@@ -106,12 +105,15 @@ def send_op(
         # The logs decide, right before each send: a follow-up that an earlier (lost)
         # send or a concurrent apply delivered is never sent again.
         # A retry message is in no label's proof: for one, the inputs are read.
-        inputs = backend.delivered_inputs(task, read=retry is not None)
+        delivered_now = backend.delivered_inputs(task, read=retry is not None)
+        inputs = delivered_now.inputs
         if retry is not None:
             wanted = desired.follow_ups[delivered].strip()
             if any(text.strip() == wanted for text in inputs):
                 return Sent(delivered + 1, already_delivered=True)
-            sent = backend.send(task, wanted, after=None, interrupt=retry.interrupt)
+            sent = backend.send(
+                task, wanted, after=None, delivered=delivered_now, interrupt=retry.interrupt
+            )
             return Sent(delivered + 1, already_delivered=not sent)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
@@ -119,14 +121,15 @@ def send_op(
         if not sends:
             return NotYet()
         after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
-        if not backend.send(task, desired.follow_ups[delivered], after=after):
+        text = desired.follow_ups[delivered]
+        if not backend.send(task, text, after=after, delivered=delivered_now):
             return Sent(delivered + 1, already_delivered=True)
         return Sent(delivered + 1, already_delivered=False)
 
     return send
 
 
-def resume_op(backend: Backend, task: Task) -> Op:
+def resume_op(backend: Backend, task: Item) -> Op:
     def resume() -> Resumed:
         backend.resume(task)
         return Resumed()

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from runner.errors import TasksError
+from runner.item import Cost, PullRequest
 from runner.money import usd
 
 
@@ -26,54 +27,6 @@ class Outcome(str, Enum):
     @property
     def is_failure(self) -> bool:
         return self in (Outcome.FAILED, Outcome.BLOCKED)
-
-
-@dataclass(frozen=True)
-class PullRequest:
-    """A pull request Coder tracks for an item (a chat's `diff_status`)."""
-
-    url: str
-    state: str = ""  # draft, open, merged or closed, as Coder reports it
-    title: str = ""
-    additions: int = 0
-    deletions: int = 0
-
-    def one_line(self) -> str:
-        """`<url> (open, +12 -3) <title>`."""
-        state = f"{self.state}, " if self.state else ""
-        title = f" {self.title}" if self.title else ""
-        return f"{self.url} ({state}+{self.additions} -{self.deletions}){title}"
-
-
-@dataclass(frozen=True)
-class Cost:
-    """What a chat (with its sub-agents) cost, as Coder's AI Gateway recorded it
-    (`GET {P}/{chat}/cost`, CHATS-CONTRACT 7.4)."""
-
-    micros: int  # US dollars, in millionths (`total_cost_micros`)
-    requests: int
-    unpriced_requests: int  # requests the gateway could not price: the total leaves them out
-
-    @property
-    def usd(self) -> str:
-        """`$1.25`: cents, unless a smaller amount would show as nothing."""
-        return usd(self.micros)
-
-    def __add__(self, other: Cost) -> Cost:
-        return Cost(
-            self.micros + other.micros,
-            self.requests + other.requests,
-            self.unpriced_requests + other.unpriced_requests,
-        )
-
-
-@dataclass(frozen=True)
-class ItemDetails:
-    """What Coder knows of an item's result, read once when its run ends."""
-
-    pull_request: PullRequest | None = None
-    last_message: str = ""  # a chat's last assistant message; a task's state message
-    cost: Cost | None = None  # None where the server keeps no cost (Tasks, Chats before v2.36)
 
 
 @dataclass(frozen=True)

@@ -21,15 +21,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from runner import ownership
-from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, DeliveryUnverifiedError, TasksError, TransportError
 from runner.execute.details import read_details
 from runner.execute.expectations import judge, matches_text
 from runner.execute.requests import Retry
 from runner.execute.results import Event, Outcome, TaskResult
+from runner.item import Item, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
-from runner.preflight import ResolvedTask
 
 if TYPE_CHECKING:
     from runner.backends import Backend
@@ -45,7 +44,7 @@ class Attempted:
 
     action: Action
     static_result: TaskResult | None  # the entry's result when no run was needed
-    static_task: Task | None
+    static_task: Item | None
     resolved: ResolvedTask | None
     run: TaskRun | None = None
     attempt_known: bool = False  # `result.attempts` was read back from the deployment
@@ -58,14 +57,14 @@ class Attempted:
         return self.static_result
 
     @property
-    def task(self) -> Task | None:
+    def task(self) -> Item | None:
         return self.run.task if self.run is not None else self.static_task
 
 
 #: Runs a round of task runs on the engine: (interrupted, why it stopped, if it did).
 RunRound = Callable[[Sequence["TaskRun"]], tuple[bool, TasksError | None]]
 #: Makes the run of an action, as the engine does for a plan's.
-MakeRun = Callable[[Action, Task | None, ResolvedTask | None], "TaskRun"]
+MakeRun = Callable[[Action, Item | None, ResolvedTask | None], "TaskRun"]
 
 
 def conclude(
@@ -147,12 +146,12 @@ def _attempt(backend: Backend, entry: Attempted) -> int | None:
     task, desired = entry.task, entry.action.desired
     assert task is not None and desired is not None
     try:
-        inputs = backend.delivered_inputs(task, read=True)  # labels prove no retry message
+        inputs = backend.delivered_inputs(task, read=True).inputs  # labels prove no retry message
     except AuthError:
         raise
     except (ApiError, TransportError, DeliveryUnverifiedError):
         return None
-    return attempt_of(desired, inputs, backend.ownership_mark(task))
+    return attempt_of(desired, inputs, task.display_name)
 
 
 def _may_retry(entry: Attempted) -> bool:
@@ -186,7 +185,7 @@ def _retry_run(
     if attempt > desired.retries + 1:
         return None
     recreate = backend.recreates_failed and cause != "expect"
-    if recreate and backend.ownership_mark(task) is None:
+    if recreate and task.display_name is None:
         # No display name (v2.28) to carry the attempt: a re-run could not tell it was made.
         result.done.append("not retried: this server keeps no mark of a task's attempt")
         return None

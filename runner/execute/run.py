@@ -19,7 +19,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from runner import defaults
-from runner.coder.models import Task
 from runner.errors import AuthError
 from runner.execute import create, delete, ending, race, record, send, timeout, watch
 from runner.execute.requests import Op, Reply, Retry, resume_op, retire_op
@@ -37,10 +36,9 @@ from runner.execute.state import (
     transition,
     unasked,
 )
-from runner.execute.versions import VersionVerdicts
+from runner.item import Item, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
-from runner.preflight import ResolvedTask
 from runner.readiness import ReadinessTracker
 
 if TYPE_CHECKING:
@@ -81,16 +79,14 @@ class TaskRun:
     def __init__(
         self,
         action: Action,
-        existing: Task | None,
+        existing: Item | None,
         resolved: ResolvedTask | None,
         settings: RunSettings,
         emit: Callable[[Event], None],
         backend: Backend,
-        versions: VersionVerdicts | None = None,
     ) -> None:
         self.action = action
         self.backend = backend
-        self.versions = versions or VersionVerdicts()  # shared by the runs of one apply
         self.desired: DesiredTask | None = action.desired
         self.resolved = resolved
         self.settings = settings
@@ -131,7 +127,7 @@ class TaskRun:
         return self.state.step is Step.DONE
 
     @property
-    def task(self) -> Task | None:
+    def task(self) -> Item | None:
         return self.progress.task
 
     @property
@@ -200,7 +196,7 @@ class TaskRun:
         elif isinstance(state, (FollowingUp, Waiting)):
             watch.finish_resume(self, state, error, now)
 
-    def observe(self, listed: dict[str, Task], by_name: dict[str, Task], now: float) -> None:
+    def observe(self, listed: dict[str, Item], by_name: dict[str, Item], now: float) -> None:
         """Take one poll's view: tasks by id and by lower-cased `owner/name`."""
         state = self.state
         if isinstance(state, Adopting):

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import (
     AgentBusyError,
     ApiError,
@@ -19,6 +18,7 @@ from runner.execute import ending, record
 from runner.execute.requests import NotYet, Op, Reply, Sent, send_op
 from runner.execute.results import Outcome
 from runner.execute.state import FollowingUp, SentMark, Step, Waiting, Watch
+from runner.item import Item
 from runner.manifest.model import DesiredTask
 from runner.readiness import Readiness
 
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from runner.execute.run import TaskRun
 
 
-def start_send(run: TaskRun, state: FollowingUp, task: Task, desired: DesiredTask) -> Op:
+def start_send(run: TaskRun, state: FollowingUp, task: Item, desired: DesiredTask) -> Op:
     """The next follow-up's send (its log read first); a run that lost the race only reads."""
     run.go(FollowingUp(Step.SEND_ASKED, state.watch))
     sends = not run.progress.observer
@@ -93,7 +93,7 @@ def after_follow_ups(run: TaskRun, watch: Watch, now: float) -> None:
 
 
 def observe_for_send(
-    run: TaskRun, state: FollowingUp, watch: Watch, readiness: Readiness, task: Task, now: float
+    run: TaskRun, state: FollowingUp, watch: Watch, readiness: Readiness, task: Item, now: float
 ) -> None:
     """What a poll of a task with follow-ups left decides."""
     if readiness is Readiness.FAILED:

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import ClassVar, Literal
 
-from runner.coder.models import Task
 from runner.execute.hold import CapacityHold
 from runner.execute.results import Outcome
+from runner.item import Item
 
 
 class Phase(Enum):
@@ -138,11 +138,11 @@ class SentMark:
     at: float  # monotonic time of the send
 
     @classmethod
-    def of(cls, task: Task, at: float) -> SentMark:
+    def of(cls, task: Item, at: float) -> SentMark:
         state = task.current_state
         return cls(state.state if state else "", state.timestamp if state else None, at)
 
-    def matches(self, task: Task) -> bool:
+    def matches(self, task: Item) -> bool:
         """`task` still shows the state seen at the send."""
         seen = SentMark.of(task, self.at)
         return (seen.state, seen.timestamp) == (self.state, self.timestamp)
@@ -162,7 +162,7 @@ class Progress:
     """What a run carries from phase to phase beside its step: the task it follows and what it
     did to it. Replaced as a whole, never changed in place, like the state."""
 
-    task: Task | None = None  # the task as last created, adopted or listed
+    task: Item | None = None  # the task as last created, adopted or listed
     delivered: int = 0  # follow-ups the logs or this run's sends show delivered
     deadline: float | None = None  # when the wait runs out (set once, when it begins)
     not_before: float = 0.0  # no request before this (a retry's pause)
@@ -195,7 +195,7 @@ class Adopting:
 class Retiring:
     """The chat this run created is younger than `kept`, another live chat of its item."""
 
-    kept: Task
+    kept: Item
     step: Literal[Step.RETIRE, Step.RETIRE_ASKED] = Step.RETIRE
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.execute.results import Outcome, TaskResult
+from runner.item import Item
 from runner.plan import Action, ActionKind
 from runner.readiness import reached
 
@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from runner.backends import Backend
 
 
-def still_to_wait_for(action: Action, task: Task | None, no_state_after: float) -> bool:
+def still_to_wait_for(action: Action, task: Item | None, no_state_after: float) -> bool:
     """True for a task with nothing to change whose agent has not yet done what `wait` asks.
 
     A re-run after a timeout, or while agents still work, waits for them as the first run
@@ -35,7 +35,7 @@ def still_to_wait_for(action: Action, task: Task | None, no_state_after: float) 
 
 
 def static_result(
-    backend: Backend, action: Action, task: Task | None, dashboard_url: str
+    backend: Backend, action: Action, task: Item | None, dashboard_url: str
 ) -> TaskResult:
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,

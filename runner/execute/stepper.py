@@ -11,7 +11,6 @@ from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
 from runner import ownership
-from runner.coder.models import Task
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.admission import Admission
 from runner.execute.contact import Contact
@@ -21,6 +20,7 @@ from runner.execute.run import TaskRun
 from runner.execute.settings import Limits
 from runner.execute.state import Step
 from runner.execute.workers import Workers
+from runner.item import Item
 from runner.readiness import SYSTEM_CLOCK, Clock
 
 if TYPE_CHECKING:
@@ -73,12 +73,12 @@ class Engine:
         self.overdue: set[int] = set()
         self.watching: set[int] = set()
         self.parked: set[int] = set()
-        self.contact = Contact(limits.lost_contact_after, notify)
+        self.contact = Contact(limits.lost_contact_after, notify, backend.no_later_than)
         self.poll_reads = PollReads(limits.parallelism)  # a poll's own reads, at once
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
-    def run(self, static: Sequence[tuple[TaskResult, Task | None]]) -> bool:
+    def run(self, static: Sequence[tuple[TaskResult, Item | None]]) -> bool:
         """Drive every run to an outcome; True when interrupted."""
         pool = self.pool = Workers(self.parallelism)
         try:
@@ -86,7 +86,7 @@ class Engine:
         finally:
             self.poll_reads.close()
 
-    def _run(self, pool: Workers, static: Sequence[tuple[TaskResult, Task | None]]) -> bool:
+    def _run(self, pool: Workers, static: Sequence[tuple[TaskResult, Item | None]]) -> bool:
         try:
             self.last_progress = self.clock()
             self.admission.open(static, pool.submit)
@@ -246,7 +246,7 @@ class Engine:
     def _observe(self, now: float) -> None:
         watching = sorted(self.watching)
         owners = sorted({self.runs[i].action.owner for i in watching})
-        listed: dict[str, Task] = {}
+        listed: dict[str, Item] = {}
         for owner in owners:
             try:
                 with self.contact.bound(now):

@@ -10,10 +10,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.execute import ending, record
 from runner.execute.results import Outcome
 from runner.execute.state import FollowingUp, Phase, Waiting
+from runner.item import Item
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -31,7 +31,7 @@ def begin_wait(run: TaskRun, now: float) -> None:
         record.wait_started(run)
 
 
-def capacity_seen(run: TaskRun, task: Task, now: float) -> None:
+def capacity_seen(run: TaskRun, task: Item, now: float) -> None:
     """A poll's word on whether the run's chat waits for a capacity slot; said once a turn."""
     before = run.progress.hold
     hold = before.seen(task.queued_for_capacity, now)

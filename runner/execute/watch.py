@@ -6,11 +6,11 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.coder.models import Task
 from runner.errors import ConflictError
 from runner.execute import ending, record, send, timeout
 from runner.execute.results import Outcome
 from runner.execute.state import FollowingUp, State, Step, Waiting, Watch, Watched, rewatched
+from runner.item import Item
 from runner.readiness import Readiness, build_failed
 
 if TYPE_CHECKING:
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 MISSING_POLLS = 3
 
 
-def observe_watched(run: TaskRun, state: Watched, task: Task | None, now: float) -> None:
+def observe_watched(run: TaskRun, state: Watched, task: Item | None, now: float) -> None:
     """One poll's listing of the run's task (None: not listed)."""
     if task is None:
         missing = state.watch.missing + 1
@@ -44,7 +44,7 @@ def observe_watched(run: TaskRun, state: Watched, task: Task | None, now: float)
 
 
 def decide_wait(
-    run: TaskRun, state: Waiting, watch: Watch, readiness: Readiness, task: Task, now: float
+    run: TaskRun, state: Waiting, watch: Watch, readiness: Readiness, task: Item, now: float
 ) -> None:
     """Where a wait ends: the agent's report, read against the manifest's `wait`, gives the
     outcome; anything else waits on."""
@@ -57,7 +57,7 @@ def decide_wait(
         run.go(replace(state, watch=watch))
 
 
-def _readiness(run: TaskRun, watch: Watch, task: Task, now: float) -> tuple[Watch, Readiness]:
+def _readiness(run: TaskRun, watch: Watch, task: Item, now: float) -> tuple[Watch, Readiness]:
     """What `task` means for the run, and the watch updated by seeing it."""
     watch = replace(watch, missing=0)
     if watch.sent is not None:
@@ -87,7 +87,7 @@ def _paused(run: TaskRun, state: Watched, watch: Watch, now: float) -> None:
     run.go(to)
 
 
-def _broken(run: TaskRun, state: Watched, watch: Watch, task: Task, now: float) -> None:
+def _broken(run: TaskRun, state: Watched, watch: Watch, task: Item, now: float) -> None:
     if task.status == "error" and build_failed(task):
         # A failed build stays failed; only a new build (by a person) could change it.
         ending.end(

@@ -6,7 +6,8 @@ import json
 from datetime import datetime, timezone
 from typing import Any
 
-from runner.execute.results import ApplyReport, Cost, PullRequest, TaskResult
+from runner.execute.results import ApplyReport, TaskResult
+from runner.item import Cost, PullRequest
 from runner.money import usd
 from runner.render.json_output import named_fields
 from runner.report.comparison import compare_models, row_document

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from runner.execute.results import ApplyReport, Cost, Outcome, TaskResult
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.item import Cost
 from runner.money import usd
 from runner.render.safe_text import safe_text
 

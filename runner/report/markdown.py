@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from urllib.parse import quote
 
-from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.item import PullRequest
 from runner.render.safe_text import safe_text
 from runner.report.comparison import HEADERS, cells, compare_models
 

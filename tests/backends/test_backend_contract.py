@@ -23,12 +23,12 @@ from runner.coder.chats import ChatsClient
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.coder.transport import ApiTransport
-from runner.errors import TasksError, UncertainOutcomeError
+from runner.errors import AgentBusyError, TasksError, UncertainOutcomeError
 from runner.execute import ExecuteSettings, Outcome
+from runner.item import task_key
 from runner.manifest.model import Batch, DesiredTask
 from runner.observe import observe
 from runner.plan import ActionKind
-from runner.preflight import task_key
 from runner.readiness import wait_for_workspace, wait_until_active
 
 BATCH = "contract"
@@ -114,7 +114,12 @@ def test_resolve_then_create_is_listed_with_the_batch_marks(deployment: Deployme
     item = backend.create(task, resolved)
     (listed,) = [i for i in backend.list_items(None, BATCH) if i.id == item.id]
     assert listed.name == task.coder_name
-    assert ownership.owns(BATCH, listed.name, backend.ownership_mark(listed))
+    assert ownership.owns(BATCH, listed.name, listed.display_name)
+    if deployment.chats:
+        # A chat has no workspace status or build of its own, and none is made up for it.
+        assert (listed.workspace_status, listed.workspace_build_number) == (None, None)
+    else:
+        assert listed.workspace_status and listed.workspace_build_number
     assert [i.id for i in owned(backend)] == [item.id]
     assert backend.dashboard_path(item).endswith(item.id)
 
@@ -127,7 +132,7 @@ def test_apply_delivers_every_input_once_in_order_and_again_changes_nothing(
     report = apply(backend, task)
     assert [r.outcome for r in report.results] == [Outcome.OK]
     (item,) = owned(backend)
-    assert backend.delivered_inputs(item) == (task.prompt, *FOLLOW_UPS)
+    assert backend.delivered_inputs(item).inputs == (task.prompt, *FOLLOW_UPS)
     mark = len(sim.requests)
     again = plan_batch(backend, Batch(BATCH, (task,)))
     assert [a.kind for a in again.plan.actions] == [ActionKind.NOOP]
@@ -141,9 +146,29 @@ def test_send_after_the_last_input_is_delivered(deployment: Deployment) -> None:
     task = desired()
     apply(backend, task)
     (item,) = owned(backend)
-    backend.delivered_inputs(item)  # the executor reads the history right before each send
+    # A send alone (no read of what was delivered before it) checks `after` itself.
     assert backend.send(item, "One more thing.", after=task.prompt) is True
-    assert backend.delivered_inputs(item)[-1] == "One more thing."
+    assert backend.delivered_inputs(item).inputs[-1] == "One more thing."
+
+
+def test_a_send_alone_waits_for_the_answer_to_the_input_before_it(
+    deployment: Deployment,
+) -> None:
+    # No read of what was delivered comes before either send: the backend checks `after`
+    # within the one call (Tasks: the agent refuses input while busy; Chats: the history shows
+    # no answer yet, so nothing is queued behind the unanswered input).
+    backend, sim = deployment.backend, deployment.sim
+    task = desired()
+    apply(backend, task)
+    (item,) = owned(backend)
+    busy = "Take your time. [sim:work=600]"
+    assert backend.send(item, busy, after=task.prompt) is True
+    mark = len(sim.requests)
+    with pytest.raises(AgentBusyError):
+        backend.send(item, "And then this.", after=busy)
+    accepted = [r for r in sim.requests[mark:] if r["method"] != "GET" and r["status"] < 400]
+    assert accepted == []
+    assert backend.delivered_inputs(item, read=True).inputs[-1] == busy
 
 
 def test_delete_and_retire_take_the_item_out_of_the_list(deployment: Deployment) -> None:
@@ -223,7 +248,10 @@ def test_a_create_whose_answer_is_lost_is_adopted_never_made_twice(
     items = {i.name: i for i in owned(backend) if i.created_at is not None}
     assert sorted(items) == sorted([a.coder_name, b.coder_name])
     for task in (a, b):
-        assert backend.delivered_inputs(items[task.coder_name]) == (task.prompt, FOLLOW_UPS[0])
+        assert backend.delivered_inputs(items[task.coder_name]).inputs == (
+            task.prompt,
+            FOLLOW_UPS[0],
+        )
 
 
 def test_another_batchs_item_of_the_same_name_is_never_owned(deployment: Deployment) -> None:
@@ -246,7 +274,7 @@ def test_another_batchs_item_of_the_same_name_is_never_owned(deployment: Deploym
     (mine,) = owned(backend)
     (other,) = owned(backend, "other")
     assert mine.id != other.id
-    assert backend.delivered_inputs(other) == (theirs.prompt,)  # nothing sent to theirs
+    assert backend.delivered_inputs(other).inputs == (theirs.prompt,)  # nothing sent to theirs
     mark = len(sim.requests)
     apply(backend, desired("auth"))
     assert [r["method"] for r in sim.requests[mark:] if r["method"] != "GET"] == []

@@ -15,7 +15,7 @@ REFUSED = TransportError("cannot reach http://coder: connection refused")
 
 def contact(grace: float) -> tuple[Contact, list[Notice]]:
     notices: list[Notice] = []
-    return Contact(grace, notices.append), notices
+    return Contact(grace, notices.append, deadline.no_later_than), notices
 
 
 def test_the_window_opens_when_the_first_failing_poll_started() -> None:

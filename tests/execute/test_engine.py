@@ -17,9 +17,10 @@ from runner.batch import plan_batch, run
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
 from runner.execute import ExecuteSettings, Outcome
+from runner.item import task_key
 from runner.manifest.model import Batch, DesiredTask
 from runner.plan import ActionKind, PlanOptions
-from runner.preflight import PreflightError, preflight, task_key
+from runner.preflight import PreflightError, preflight
 
 FAST = ExecuteSettings(parallelism=4, poll_interval=0.05, idle_grace=0.1, no_state_after=1.0)
 

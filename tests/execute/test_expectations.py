@@ -4,7 +4,8 @@ that misses one, or whose details could not be read, becomes."""
 from __future__ import annotations
 
 from runner.execute.expectations import MESSAGE_WINDOW_BYTES, check, judge
-from runner.execute.results import Expectation, Outcome, PullRequest, TaskResult
+from runner.execute.results import Expectation, Outcome, TaskResult
+from runner.item import PullRequest
 from runner.manifest.model import DesiredTask, Expectations
 from runner.plan import Action, ActionKind
 

@@ -12,6 +12,7 @@ import contextlib
 import inspect
 import typing
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -20,9 +21,10 @@ import pytest
 from plan.helpers import ME, task_json
 
 from runner import ownership
-from runner.coder.errors import ARCHIVE_ACTIVE_MESSAGE
-from runner.coder.models import Organization, Task, TaskState, Template, TemplateVersion, User
-from runner.coder.version import ServerInfo, server_info
+from runner.backends.tasks import TasksBackend, as_item
+from runner.backends.versions import VersionVerdicts
+from runner.coder.errors import ARCHIVE_ACTIVE_MESSAGE, is_archive_of_active_chat
+from runner.coder.models import Organization, Task, Template, TemplateVersion, User
 from runner.errors import (
     AgentBusyError,
     AuthError,
@@ -32,7 +34,7 @@ from runner.errors import (
     UncertainOutcomeError,
 )
 from runner.execute.requests import Created, Deleted, NotYet, Op, Reply, Resumed, Retired, Sent
-from runner.execute.results import Event, ItemDetails, Outcome
+from runner.execute.results import Event, Outcome
 from runner.execute.run import MISSING_POLLS, RunSettings, TaskRun, initial_state
 from runner.execute.state import (
     TRANSITIONS,
@@ -51,10 +53,9 @@ from runner.execute.state import (
     transition,
     unasked,
 )
-from runner.execute.versions import VersionVerdicts
+from runner.item import AgentState, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
-from runner.preflight import ResolvedTask
 from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 STATE_CLASSES = (Deleting, Creating, Adopting, Retiring, FollowingUp, Waiting, Done)
@@ -179,7 +180,7 @@ def _state_at(step: Step) -> Any:
     if step is Step.ADOPT:
         return Adopting(Doubt.CONFLICT)
     if step.phase is Phase.RETIRE:
-        return Retiring(Task.from_json(task_json("a", "Do A")), step)
+        return Retiring(as_item(Task.from_json(task_json("a", "Do A"))), step)
     if step is Step.DONE:
         return Done(Outcome.OK)
     cls = {Phase.DELETE: Deleting, Phase.CREATE: Creating, Phase.FOLLOW_UPS: FollowingUp}
@@ -201,7 +202,7 @@ def test_where_each_plan_action_starts(kind: ActionKind, state: Any) -> None:
 
 
 def test_a_sent_mark_matches_until_the_agent_reports_anew() -> None:
-    task = Task.from_json(task_json("a", "Do A"))
+    task = as_item(Task.from_json(task_json("a", "Do A")))
     mark = SentMark.of(task, 5.0)
     assert (mark.state, mark.at) == ("idle", 5.0)
     assert mark.matches(task)
@@ -216,21 +217,22 @@ class MemoryBackend:
     """Just enough of a backend for one run; `errors` makes the next request of a kind fail."""
 
     def __init__(self) -> None:
-        self.items: list[Task] = []
+        self.items: list[Item] = []
         self.inputs: dict[str, list[str]] = {}
         self.errors: dict[str, BaseException] = {}
         self.resumes = 0
         self.resumable = True
         self.unique = True  # False: as on Chats, two applies may create one item twice
         self.retired: list[str] = []
+        self.versions = VersionVerdicts()
 
     @property
     def kind(self) -> str:
         return "tasks"
 
     @property
-    def server(self) -> ServerInfo:
-        return server_info("v2.34.2", "https://coder.example.com")
+    def deployment(self) -> Deployment:
+        return Deployment("v2.34.2", "v2.34.2", "https://coder.example.com")
 
     @property
     def unique_names(self) -> bool:
@@ -246,33 +248,42 @@ class MemoryBackend:
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         return {}
 
-    def list_items(self, owner: str | None, batch: str = "") -> list[Task]:
+    def list_items(self, owner: str | None, batch: str = "") -> list[Item]:
         return list(self.items)
 
-    def dashboard_path(self, item: Task) -> str:
+    def dashboard_path(self, item: Item) -> str:
         return f"/tasks/{item.owner_name}/{item.id}"
 
-    def ownership_mark(self, item: Task) -> str | None:
-        return item.display_name
+    def delivered_inputs(self, item: Item, *, read: bool = False) -> Delivered:
+        return Delivered(tuple(self.inputs[item.id]))
 
-    def delivered_inputs(self, item: Task, *, read: bool = False) -> tuple[str, ...]:
-        return tuple(self.inputs[item.id])
+    # The Tasks backend's rule for template versions, over `self.versions`.
+    create_refused = TasksBackend.create_refused
+    claim_create = TasksBackend.claim_create
+    settle_create = TasksBackend.settle_create
 
-    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Task:
+    def retire_refused_for_now(self, error: BaseException) -> bool:
+        # As the Chats backend: Coder archives no chat still interrupting (CHATS-CONTRACT 7.2).
+        return isinstance(error, ConflictError) and is_archive_of_active_chat(error)
+
+    def no_later_than(self, instant: float, why: str) -> AbstractContextManager[None]:
+        return contextlib.nullcontext()
+
+    def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Item:
         self._fail("create-before")
         data = task_json(desired.coder_name, desired.prompt, display_name=desired.display_name)
-        task = Task.from_json(data)
+        task = as_item(Task.from_json(data))
         self.items.append(task)
         self.inputs[task.id] = [desired.prompt]
         self._fail("create")  # made, but the answer did not come back
         return task
 
-    def retire(self, item: Task) -> None:
+    def retire(self, item: Item) -> None:
         self._fail("retire")
         self.retired.append(item.id)
         self.items = [t for t in self.items if t.id != item.id]  # archived: no longer listed
 
-    def older_duplicate(self, of: Task) -> Task:
+    def older_duplicate(self, of: Item) -> Item:
         """What a concurrent apply's create leaves: an older item of the same name."""
         older = replace(of, id=f"0-{of.id}", created_at=START - timedelta(hours=1))
         self.items.append(older)
@@ -283,25 +294,33 @@ class MemoryBackend:
     def recreates_failed(self) -> bool:
         return True
 
-    def send(self, item: Task, text: str, *, after: str | None, interrupt: bool = False) -> bool:
+    def send(
+        self,
+        item: Item,
+        text: str,
+        *,
+        after: str | None,
+        delivered: Delivered | None = None,
+        interrupt: bool = False,
+    ) -> bool:
         self._fail("send-before")
         self.inputs[item.id].append(text)
         self._fail("send")
         return True
 
-    def delete(self, item: Task) -> None:
+    def delete(self, item: Item) -> None:
         self._fail("delete")
         self.items = [t for t in self.items if t.id != item.id]
 
-    def resume(self, item: Task) -> None:
+    def resume(self, item: Item) -> None:
         self._fail("resume")
         self.resumes += 1
         self.update(item.id, status="active")
 
-    def details(self, item: Task, *, last_text: bool = False) -> ItemDetails:
+    def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:
         return ItemDetails()
 
-    def update(self, task_id: str, **changes: Any) -> Task:
+    def update(self, task_id: str, **changes: Any) -> Item:
         (found,) = [t for t in self.items if t.id == task_id]
         changed = replace(found, **changes)
         self.items = [changed if t.id == task_id else t for t in self.items]
@@ -327,8 +346,8 @@ def _resolved(version: str = "v-1") -> ResolvedTask:
 START = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
-def _with_state(task: Task, state: str, *, second: int) -> Task:
-    return replace(task, current_state=TaskState(state, "", "", START.replace(second=second)))
+def _with_state(task: Item, state: str, *, second: int) -> Item:
+    return replace(task, current_state=AgentState(state, "", START.replace(second=second)))
 
 
 SETTINGS = RunSettings(idle_grace=0.0, poll_interval=1.0, no_state_after=5.0, broken_after=10.0)
@@ -363,7 +382,7 @@ class Driver:
         task = None
         if existing:
             data = task_json(self.want.coder_name, "Do A", display_name=self.want.display_name)
-            task = Task.from_json(data)
+            task = as_item(Task.from_json(data))
             self.backend.items.append(task)
             self.backend.inputs[task.id] = ["Do A"]
         action = Action(
@@ -378,7 +397,9 @@ class Driver:
         self.events: list[str] = []
         #: Every change of state the run made, as (step before, step after).
         self.taken: list[tuple[Step, Step]] = []
-        self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend, versions)
+        if versions is not None:
+            self.backend.versions = versions
+        self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend)
 
     def _emit(self, event: Event) -> None:
         if not event.status_only:
@@ -581,7 +602,7 @@ def test_a_taken_name_not_listed_is_created_again_after_a_pause() -> None:
 
 def test_a_taken_name_held_by_another_batch_is_not_adopted() -> None:
     d = Driver()
-    d.backend.items.append(Task.from_json(task_json(d.want.coder_name, "Do A")))  # no mark
+    d.backend.items.append(as_item(Task.from_json(task_json(d.want.coder_name, "Do A"))))  # no mark
     d.backend.errors["create-before"] = ConflictError(409, "name taken")
     d.start(0.0)
     d.step(0.0)
@@ -593,7 +614,7 @@ def test_a_taken_name_held_by_another_batch_is_not_adopted() -> None:
 def test_a_name_taken_by_the_same_task_of_this_batch_is_adopted() -> None:
     d = Driver()
     data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
-    d.backend.items.append(Task.from_json(data))  # a concurrent apply created it
+    d.backend.items.append(as_item(Task.from_json(data)))  # a concurrent apply created it
     d.backend.errors["create-before"] = ConflictError(409, "name taken")
     d.start(0.0)
     d.step(0.0)

@@ -7,9 +7,11 @@ from dataclasses import replace
 from typing import Any
 
 from runner import ownership
+from runner.backends.tasks import as_item
 from runner.coder.models import Task, User
+from runner.item import Item
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import Observation, ObservedTask
+from runner.observation import Observation, ObservedTask
 
 ME = User(id="5e6d0000-0000-4000-8000-000000000001", username="alice")
 
@@ -81,10 +83,19 @@ def make_batch(name: str, *tasks: DesiredTask) -> Batch:
     return Batch(name, tuple(tasks), "batch.tasks.yaml")
 
 
+def item(task: Task | Item, *, ga: bool = True) -> Item:
+    """`task` as the Tasks backend lists it (GA servers have display names, v2.28 none)."""
+    return task if isinstance(task, Item) else as_item(task, display_names=ga)
+
+
+def observed(entry: Task | Item | ObservedTask, *, ga: bool = True) -> ObservedTask:
+    if isinstance(entry, ObservedTask):
+        return replace(entry, task=item(entry.task, ga=ga))
+    return ObservedTask(item(entry, ga=ga))
+
+
 def observation(
-    *tasks: Task | ObservedTask, ga: bool = True, all_visible: bool = False
+    *tasks: Task | Item | ObservedTask, ga: bool = True, all_visible: bool = False
 ) -> Observation:
-    items = tuple(t if isinstance(t, ObservedTask) else ObservedTask(t) for t in tasks)
-    # The mark ownership reads is the display name on GA servers, nothing on v2.28.
-    marked = tuple(replace(o, mark=o.task.display_name if ga else None) for o in items)
-    return Observation(ME, marked, server_version="v2.34.2", all_visible=all_visible)
+    items = tuple(observed(t, ga=ga) for t in tasks)
+    return Observation(ME, items, server_version="v2.34.2", all_visible=all_visible)

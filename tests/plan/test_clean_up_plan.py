@@ -9,17 +9,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from runner.observe import ObservedTask
 from runner.plan import ActionKind, PlanOptions, make_plan
 from runner.render.plan import render_plan
 
-from .helpers import desired, make_batch, observation, owned_task
+from .helpers import desired, make_batch, observation, observed, owned_task
 
 
-def archived(observed: object, *items: object) -> object:
-    """`observed` with `items` as the batch's finished (archived) items."""
-    finished = tuple(ObservedTask(t, mark=t.display_name) for t in items)  # type: ignore[attr-defined]
-    return replace(observed, finished=finished)  # type: ignore[type-var]
+def archived(seen: object, *items: object) -> object:
+    """`seen` with `items` as the batch's finished (archived) items."""
+    finished = tuple(observed(t) for t in items)  # type: ignore[arg-type]
+    return replace(seen, finished=finished)  # type: ignore[type-var]
 
 
 def test_a_created_task_ends_with_its_clean_up_and_the_plan_says_so() -> None:

@@ -7,9 +7,9 @@ import pytest
 from runner import ownership
 from runner.coder.models import Organization, Task, Template, TemplateVersion
 from runner.errors import InvalidInputError
-from runner.observe import ObservedTask
+from runner.item import ResolvedTask, task_key
+from runner.observation import ObservedTask
 from runner.plan import ActionKind, PlanOptions, delivered_count, make_plan
-from runner.preflight import ResolvedTask, task_key
 from runner.render.plan import render_plan
 
 from .helpers import ME, desired, make_batch, observation, owned_task, task_json

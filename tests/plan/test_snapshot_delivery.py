@@ -36,4 +36,4 @@ TASK = owned_task("nightly", "a", "Build it")
 def test_snapshot_vouches_for_delivery_only_from_the_prompt(
     snapshot: TaskLogs, whole: bool
 ) -> None:
-    assert starts_with_prompt(snapshot, TASK) is whole
+    assert starts_with_prompt(snapshot, TASK.initial_prompt) is whole

@@ -14,7 +14,8 @@ import pytest
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
-from runner.execute.results import ApplyReport, Outcome, PullRequest, TaskResult
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.item import PullRequest
 from runner.report.markdown import markdown_summary
 
 URL = "https://coder.example.com"

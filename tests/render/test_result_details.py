@@ -4,12 +4,8 @@ from __future__ import annotations
 
 from xml.etree import ElementTree
 
-from runner.execute.results import (
-    ApplyReport,
-    Outcome,
-    PullRequest,
-    TaskResult,
-)
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.item import PullRequest
 from runner.report.json_report import report_document
 from runner.report.junit import junit_xml
 from runner.report.markdown import markdown_summary

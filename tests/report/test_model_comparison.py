@@ -6,7 +6,8 @@ import json
 
 from markdown_it import MarkdownIt
 
-from runner.execute.results import ApplyReport, Cost, Outcome, PullRequest, TaskResult
+from runner.execute.results import ApplyReport, Outcome, TaskResult
+from runner.item import Cost, PullRequest
 from runner.report.comparison import ModelRow, cells, compare_models
 from runner.report.finish import result_lines
 from runner.report.json_report import dumps, report_document

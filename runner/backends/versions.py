@@ -1,4 +1,5 @@
-"""Template versions the creates of one apply have judged, shared by all its tasks.
+"""Template versions the creates of one apply have judged (a Tasks rule: `TasksBackend` keeps
+them), shared by all its tasks.
 
 Coder tells a client beforehand only whether a template's *active* version can run tasks; a
 pinned version is judged by the create alone (CONTRACT 1.6). So the first create of a pinned

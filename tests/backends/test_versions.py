@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from runner.execute.versions import VersionVerdicts
+from runner.backends.versions import VersionVerdicts
 
 
 def test_a_pinned_version_is_tried_by_one_create_until_a_verdict() -> None:
