@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
-from runner.item import Account, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.fanout import Fanout
+from runner.item import Account, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 
 

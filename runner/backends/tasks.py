@@ -14,8 +14,8 @@ from runner.coder.client import CoderClient
 from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task, TaskLogs, User
 from runner.errors import ConflictError, DeliveryUnverifiedError, TasksError
-from runner.item import AgentState, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.fanout import Fanout
+from runner.item import AgentState, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.preflight import preflight, require_tasks_clean_up
 
