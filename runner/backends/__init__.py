@@ -3,8 +3,8 @@
 The planner sees only an `Observation`; the observer and the executor reach the server only
 through `Backend`: list the items a batch may own, read what was delivered to one, create,
 send a follow-up, delete, resume, and the server facts they need. `TasksBackend` implements it
-over Coder's Tasks API. A chat backend plugs in here: ownership from labels instead of a name
-suffix, delivery from messages instead of logs, archive instead of delete.
+over Coder's Tasks API, `ChatsBackend` over Coder Agents' Chats API: ownership from labels
+instead of a name suffix, delivery from messages instead of logs, archive instead of delete.
 """
 
 from __future__ import annotations
@@ -129,15 +129,17 @@ class Backend(Protocol):
         """Record how a create of `resolved` ended (`error` None: created), releasing a claim."""
 
     def retire_refused_for_now(self, error: BaseException) -> bool:
-        """Whether `retire` was refused only until the item settles (Chats: Coder will not
-        archive a chat still interrupting), so asking again shortly succeeds."""
+        """Whether `retire` (or `delete`, which sets the item aside the same way first) was
+        refused only until the item settles (Chats: Coder will not archive a chat still
+        interrupting), so asking again shortly succeeds."""
 
     def no_later_than(self, instant: float, why: str) -> AbstractContextManager[None]:
         """Within the block, every request this thread makes ends by `instant` (monotonic
         seconds), retries and waits included; `why` names the bound in the error."""
 
     def delete(self, item: Item) -> None:
-        """Delete the item (done once it is gone)."""
+        """Delete the item (done once it is gone). One attempt, never a wait: a refusal for
+        now (`retire_refused_for_now`) is raised, and the run asks again."""
 
     def resume(self, item: Item) -> None:
         """Resume a paused item."""
@@ -151,7 +153,9 @@ class Backend(Protocol):
 
     def clean_up(self, item: Item, after: str) -> str:
         """Stop or remove a finished item; what was done (`clean_up.STOPPED` or `REMOVED`), or
-        "" when nothing was left to do. Never touches what the batch did not create."""
+        "" when nothing was left to do. Never touches what the batch did not create. One
+        attempt, never a wait: a 409 (a chat still interrupting, a build still running) is
+        raised, and the run asks again after a pause."""
 
     def cost(self, item: Item) -> Cost | None:
         """What the item cost so far (with its sub-agents); None where the server has no cost."""

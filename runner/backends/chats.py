@@ -27,7 +27,7 @@ from runner.backends.chat_labels import (
     follow_ups_digest,
     proven_inputs,
 )
-from runner.backends.clean_up import REMOVED, STOPPED, while_building
+from runner.backends.clean_up import REMOVED, STOPPED
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pinned_workspace import WantedWorkspace, pin_workspace
 from runner.coder import deadline
@@ -398,7 +398,8 @@ class ChatsBackend:
             self.chats.delete_workspace(item.id)
             return
         chat = self.chats.get_chat(item.id)
-        retire_chat(self.chats, chat)
+        # One attempt: a refusal while Coder interrupts is raised, and the run asks again.
+        retire_chat(self.chats, chat, patience=0.0)
         release_workspace(self.chats, chat)
 
     def resume(self, item: Item) -> None:
@@ -430,12 +431,14 @@ class ChatsBackend:
     def clean_up(self, item: Item, after: str) -> str:
         """`remove`: archive the chat (interrupting it first where Coder would not archive it
         as it is), then delete its pinned workspace; `stop`: stop that workspace (a chat with
-        none pinned has nothing to stop). Either is done once, whatever was done before."""
+        none pinned has nothing to stop). Either is done once, whatever was done before; one
+        attempt, whose refusal (a chat still interrupting, a build still running) is raised
+        for the run to ask again (runner/execute/cleanup.py)."""
         chat = self.chats.get_chat(item.id)
         if after == "remove":
             archiving = not chat.archived
-            retire_chat(self.chats, chat)
-            released = while_building(lambda: release_workspace(self.chats, chat))
+            retire_chat(self.chats, chat, patience=0.0)
+            released = release_workspace(self.chats, chat)
             return REMOVED if archiving or released else ""
         if not chat.workspace_id:
             return ""
@@ -445,7 +448,7 @@ class ChatsBackend:
             return ""  # deleted meanwhile: nothing left to stop
         if not made_for(chat.labels, workspace.name) or workspace.transition != "start":
             return ""
-        while_building(lambda: self.chats.stop_workspace(workspace.id))
+        self.chats.stop_workspace(workspace.id)
         return STOPPED
 
     def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:

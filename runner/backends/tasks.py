@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 
-from runner.backends.clean_up import STOPPED, STOPPED_WORKSPACE, while_building
+from runner.backends.clean_up import STOPPED, STOPPED_WORKSPACE
 from runner.backends.conflicts import NameConflicts
 from runner.backends.pull_requests import pull_request_from_uri
 from runner.backends.versions import VersionVerdicts
@@ -166,7 +166,7 @@ class TasksBackend:
         # Preflight refuses `remove` on Tasks, and `stop` where the server cannot pause.
         if after != "stop" or _stopped(item):
             return ""
-        while_building(lambda: self.client.pause_task(item))
+        self.client.pause_task(item)  # one attempt: a refusal is raised, and asked again
         return STOPPED
 
     def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:

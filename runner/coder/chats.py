@@ -353,7 +353,8 @@ class ChatsClient(ClientBase[ChatServerInfo]):
         """Archive a chat whose turn is stopped; an archive whose answer was lost counts as done.
 
         Raises ConflictError while Coder still interrupts it (`is_archive_of_active_chat`);
-        `runner.readiness.retire_chat` waits that out, a run retiring a duplicate asks again.
+        `runner.readiness.retire_chat` waits that out for `tasks delete`; a batch's run (retiring
+        a duplicate, deleting, cleaning up) asks again as a step of its own.
         """
         try:
             self.archive(chat_id)

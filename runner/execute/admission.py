@@ -108,7 +108,10 @@ class Admission:
         """A run is done: read its chat's cost (where kept); its place frees once that is known."""
         run = self.runs[index]
         deleted = run.result.outcome is Outcome.DELETED
-        if deleted or run.task is None or not self.backend.has_cost:
+        counted = run.progress.cost_counted
+        if counted is not None:  # read as the run concluded (cleanup.py)
+            self.spent += counted
+        if counted is not None or deleted or run.task is None or not self.backend.has_cost:
             self.working.discard(index)
             return
         self._read(run.result, run.task, index, submit)

@@ -12,6 +12,7 @@ from runner.execute.results import Outcome
 from runner.execute.state import Creating, Deleting, Step
 from runner.item import Item
 from runner.plan import ActionKind
+from runner.readiness import ARCHIVE_RETRY_SECONDS
 
 if TYPE_CHECKING:
     from runner.execute.run import TaskRun
@@ -32,6 +33,13 @@ def finish_delete(run: TaskRun, error: BaseException | None, now: float) -> None
             run.update(replace(run.progress, task=None))
         else:
             ending.end(run, Outcome.DELETED, now, note="" if error is None else what)
+        return
+    if run.backend.retire_refused_for_now(error):
+        # Coder still interrupts the chat (v2.35+, CHATS-CONTRACT 7.2): ask again shortly, a
+        # step of the run, so no worker waits; the delete's timeout bounds it (race.py alike).
+        timeout.begin_wait(run, now)
+        run.update(replace(run.progress, not_before=now + ARCHIVE_RETRY_SECONDS))
+        run.go(Deleting())
         return
     if isinstance(error, (ConflictError, ServerError, TransportError)):
         # A build is still running (e.g. right after create): try again shortly.

@@ -36,12 +36,13 @@ def read_details(
     wanted = [
         (result, task)
         for result, task in items
-        if task is not None and result.outcome is not Outcome.DELETED
+        # Read already where the run concluded (cleanup.py: before its clean-up).
+        if task is not None and result.outcome is not Outcome.DELETED and not result.details_read
     ]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
         found = pool.map(
-            lambda pair: _details(backend, pair[1], last_text(pair[0]), pair[0].cost is None),
+            lambda pair: read_one(backend, pair[1], last_text(pair[0]), pair[0].cost is None),
             wanted,
         )
         for (result, _), details in zip(wanted, found, strict=True):
@@ -55,7 +56,8 @@ def read_details(
         pool.shutdown(wait=False, cancel_futures=True)
 
 
-def _details(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
+def read_one(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:
+    """One item's details (and `cost`, where kept); None where they cannot be read."""
     try:
         details = backend.details(task, last_text=last_text)
         if cost and backend.has_cost:

@@ -1,7 +1,8 @@
 """How a run ends: the outcome, the error, and the final line.
 
 Every run ends here, by `end` (the run decided) or `stop` (the apply stopped around it); work
-that follows a finished run hooks in at these two functions.
+that follows a finished run hooks in at these two functions: a decided run whose `after:` may
+follow concludes and cleans up first (cleanup.py).
 """
 
 from __future__ import annotations
@@ -10,9 +11,9 @@ import time
 from typing import TYPE_CHECKING
 
 from runner.errors import TasksError
-from runner.execute import record
+from runner.execute import cleanup, record
 from runner.execute.results import Outcome
-from runner.execute.state import Done, Step
+from runner.execute.state import Step
 from runner.plan import ActionKind
 
 if TYPE_CHECKING:
@@ -32,6 +33,9 @@ def stop(run: TaskRun, outcome: Outcome, why: str) -> None:
     """The apply stopped (interrupted, or contact lost) before the run ended; no line."""
     if run.done:
         return
+    if run.state.step.concluded:
+        cleanup.stopped(run)  # its outcome stands
+        return
     if run.state.step in (Step.CREATE_ASKED, Step.ADOPT):
         # Whether the task exists is not known: that is the outcome, not only its text.
         outcome, why = Outcome.UNKNOWN, "create outcome unknown; a re-run adopts it"
@@ -50,7 +54,7 @@ def reason(error: BaseException) -> str:
 
 
 def _close(run: TaskRun, outcome: Outcome, error: str) -> None:
-    run.go(Done(outcome))
+    run.go(cleanup.concluded(run, outcome))
     run.result.outcome = outcome
     run.result.error = error
     run.result.finished_at = time.time()

@@ -1,6 +1,7 @@
 """Runs a plan: a run for each task that needs one, stepped round after round (the plan's, then
-each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py),
-then each finished task's clean-up (runner/execute/cleanup.py).
+each round of retries, runner/execute/retries.py) by the stepper (runner/execute/stepper.py).
+A run cleans up its task as soon as its outcome is final; those final only once their round is
+judged are cleaned up in one last round (runner/execute/cleanup.py).
 
 Each task's run makes at most one request at a time, on a pool of `parallelism` workers. All
 waiting is done by polling: one list request per owner each poll interval observes every task of
@@ -15,9 +16,9 @@ from typing import TYPE_CHECKING
 
 from runner.errors import TasksError
 from runner.execute.admission import Admission
-from runner.execute.cleanup import clean_up
+from runner.execute.cleanup import final_clean_ups
 from runner.execute.results import ApplyReport, Event, Notice
-from runner.execute.retries import Attempted, RunRound, conclude
+from runner.execute.retries import Attempted, MakeRun, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
@@ -79,8 +80,7 @@ def execute(
         backend, entries, run_round, make_run, settings.parallelism, emit
     )
     if not interrupted and stopped is None:  # every outcome final: each entry's latest attempt
-        cleaned = [(e.action, e.result, e.task) for e in entries]
-        interrupted = clean_up(backend, cleaned, settings.parallelism, emit)
+        interrupted, stopped = _clean_up_round(entries, make_run, run_round)
     return ApplyReport(
         batch=plan.batch,
         results=tuple(e.result for e in entries),
@@ -90,6 +90,20 @@ def execute(
         dashboard_url=server.dashboard_url,
         budget_micros=settings.budget_micros,
     )
+
+
+def _clean_up_round(
+    entries: Sequence[Attempted],
+    make_run: MakeRun,
+    run_round: RunRound,
+) -> tuple[bool, TasksError | None]:
+    """The clean-ups still due once every outcome is final, as runs of their own."""
+    runs = []
+    for entry in final_clean_ups(entries):
+        run = make_run(entry.action, entry.task, entry.resolved)
+        run.clean_up_now(entry.result)
+        runs.append(run)
+    return run_round(runs) if runs else (False, None)
 
 
 def _round_runner(

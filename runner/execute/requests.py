@@ -10,7 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from runner.item import Item, ResolvedTask
+from runner.execute.details import read_one
+from runner.item import Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
 
@@ -60,7 +61,21 @@ class Resumed:
     """The resume was accepted."""
 
 
-Reply = Deleted | Created | Retired | Sent | NotYet | Resumed
+@dataclass(frozen=True)
+class Read:
+    """What Coder says of a concluded run's result; None where it could not be read."""
+
+    details: ItemDetails | None
+
+
+@dataclass(frozen=True)
+class CleanedUp:
+    """What one clean-up attempt did (`clean_up.STOPPED`, `REMOVED`, or "" for nothing)."""
+
+    what: str
+
+
+Reply = Deleted | Created | Retired | Sent | NotYet | Resumed | Read | CleanedUp
 Op = Callable[[], Reply]
 
 
@@ -135,3 +150,13 @@ def resume_op(backend: Backend, task: Item) -> Op:
         return Resumed()
 
     return resume
+
+
+def details_op(backend: Backend, task: Item, *, last_text: bool) -> Op:
+    """Read the result's details and, where the server keeps it, its cost."""
+    return lambda: Read(read_one(backend, task, last_text, cost=backend.has_cost))
+
+
+def clean_up_op(backend: Backend, task: Item, after: str) -> Op:
+    """One attempt at the item's `after:`; a refusal for now is raised (cleanup.py)."""
+    return lambda: CleanedUp(backend.clean_up(task, after))

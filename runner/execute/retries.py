@@ -161,7 +161,7 @@ def _may_retry(entry: Attempted) -> bool:
     )
 
 
-def _cause(result: TaskResult) -> str | None:
+def cause_of(result: TaskResult) -> str | None:
     """Which `retry_on` entry an attempt's end is, if any."""
     if result.outcome is Outcome.TIMEOUT:
         return "timeout"
@@ -175,7 +175,7 @@ def _retry_run(
 ) -> TaskRun | None:
     """The run of the entry's next attempt, when it may make one."""
     desired, result, task = entry.action.desired, entry.result, entry.task
-    cause = _cause(result)
+    cause = cause_of(result)
     if desired is None or task is None or cause not in desired.retry_on or not _may_retry(entry):
         return None
     attempt = result.attempts + 1

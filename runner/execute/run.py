@@ -20,11 +20,13 @@ from typing import TYPE_CHECKING
 
 from runner import defaults
 from runner.errors import AuthError
-from runner.execute import create, delete, ending, race, record, send, timeout, watch
+from runner.execute import cleanup, create, delete, ending, race, record, send, timeout, watch
 from runner.execute.requests import Op, Reply, Retry, resume_op, retire_op
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.state import (
     Adopting,
+    CleaningUp,
+    Concluding,
     Creating,
     Deleting,
     FollowingUp,
@@ -120,6 +122,14 @@ class TaskRun:
         if retry is not None:
             self.state = FollowingUp(Step.SEND)
 
+    def clean_up_now(self, result: TaskResult) -> None:
+        """Run only the clean-up of the task whose final outcome `result` records (an entry
+        whose outcome became final once its round was judged: runner/execute/cleanup.py)."""
+        assert result.outcome is not None
+        self.result = result
+        self.state = CleaningUp(result.outcome)
+        self.update(replace(self.progress, cost_counted=0))  # its cost is known already
+
     # -- engine interface -----------------------------------------------------------------
 
     @property
@@ -166,6 +176,10 @@ class TaskRun:
             return None
         if isinstance(state, Deleting):
             return delete.start_delete(self, task)
+        if isinstance(state, Concluding):
+            return cleanup.start_details(self, state, task)
+        if isinstance(state, CleaningUp):
+            return cleanup.start_clean_up(self, state, task)
         if isinstance(state, Retiring):
             self.go(Retiring(state.kept, Step.RETIRE_ASKED))
             return retire_op(self.backend, task)
@@ -187,6 +201,10 @@ class TaskRun:
             raise error
         if isinstance(state, Deleting):
             delete.finish_delete(self, error, now)
+        elif isinstance(state, Concluding):
+            cleanup.finish_details(self, reply, error)
+        elif isinstance(state, CleaningUp):
+            cleanup.finish_clean_up(self, state, reply, error, now)
         elif isinstance(state, Creating):
             create.finish_create(self, reply, error, now)
         elif isinstance(state, Retiring):

@@ -28,6 +28,8 @@ class Phase(Enum):
     RETIRE = "retire"  # the chat created is a younger duplicate: set it aside
     FOLLOW_UPS = "follow_ups"
     WAIT = "wait"
+    CONCLUDE = "conclude"  # the outcome is decided: read what Coder says of it, judge it
+    CLEAN_UP = "clean up"  # the outcome is final: its `after:` (stop or remove)
     DONE = "done"
 
 
@@ -49,6 +51,10 @@ class Step(Enum):
     WAIT = "wait"  # every follow-up delivered: wait for the agent as the manifest asks
     RESUME_TO_WAIT = "resume to wait"  # the task is paused: resume it, then wait
     RESUME_TO_WAIT_ASKED = "resume to wait asked"
+    DETAILS = "details"  # to read the result's details (pull request, last message, cost)
+    DETAILS_ASKED = "details asked"
+    CLEAN_UP = "clean up"  # to stop or remove the item once `not_before` has passed
+    CLEAN_UP_ASKED = "clean up asked"
     DONE = "done"
 
     @property
@@ -59,6 +65,11 @@ class Step(Enum):
     def asked(self) -> bool:
         """A request is on the wire: its answer, not a poll, decides what comes next."""
         return self in _ASKED
+
+    @property
+    def concluded(self) -> bool:
+        """The run's outcome is decided: no deadline, poll or stop changes it any more."""
+        return self.phase in (Phase.CONCLUDE, Phase.CLEAN_UP, Phase.DONE)
 
     @property
     def watches(self) -> bool:
@@ -82,6 +93,10 @@ _PHASE_OF: Mapping[Step, Phase] = {
     Step.WAIT: Phase.WAIT,
     Step.RESUME_TO_WAIT: Phase.WAIT,
     Step.RESUME_TO_WAIT_ASKED: Phase.WAIT,
+    Step.DETAILS: Phase.CONCLUDE,
+    Step.DETAILS_ASKED: Phase.CONCLUDE,
+    Step.CLEAN_UP: Phase.CLEAN_UP,
+    Step.CLEAN_UP_ASKED: Phase.CLEAN_UP,
     Step.DONE: Phase.DONE,
 }
 
@@ -93,13 +108,17 @@ _ASKED = frozenset(
         Step.SEND_ASKED,
         Step.RESUME_TO_SEND_ASKED,
         Step.RESUME_TO_WAIT_ASKED,
+        Step.DETAILS_ASKED,
+        Step.CLEAN_UP_ASKED,
     }
 )
 
 #: Every change of step a run may make; anything else is a bug, caught where it happens. An
 #: answered request goes back to the step that asked it when nothing happened (the token was
 #: refused) or it is to be asked again (a delete not accepted yet, a send's outcome unknown).
-#: A watched step may stay where it is with new data (what the polls showed).
+#: A watched step may stay where it is with new data (what the polls showed). Wherever a run
+#: may end, it may instead conclude or clean up (`CONCLUDED_FROM_ANY_END`, checked in
+#: `transition`): its outcome is decided there, and its tail follows.
 TRANSITIONS: Mapping[Step, frozenset[Step]] = {
     Step.DELETE: frozenset({Step.DELETE_ASKED, Step.DONE}),
     Step.DELETE_ASKED: frozenset({Step.DELETE, Step.CREATE, Step.DONE}),
@@ -118,8 +137,14 @@ TRANSITIONS: Mapping[Step, frozenset[Step]] = {
     Step.WAIT: frozenset({Step.WAIT, Step.RESUME_TO_WAIT, Step.RETIRE, Step.DONE}),
     Step.RESUME_TO_WAIT: frozenset({Step.RESUME_TO_WAIT, Step.RESUME_TO_WAIT_ASKED, Step.DONE}),
     Step.RESUME_TO_WAIT_ASKED: frozenset({Step.RESUME_TO_WAIT, Step.WAIT, Step.DONE}),
+    Step.DETAILS: frozenset({Step.DETAILS_ASKED, Step.DONE}),
+    Step.DETAILS_ASKED: frozenset({Step.DETAILS, Step.CLEAN_UP, Step.DONE}),
+    Step.CLEAN_UP: frozenset({Step.CLEAN_UP_ASKED, Step.DONE}),
+    Step.CLEAN_UP_ASKED: frozenset({Step.CLEAN_UP, Step.DONE}),
     Step.DONE: frozenset(),
 }
+#: The steps a run whose outcome is just decided may go to instead of DONE.
+CONCLUDED_FROM_ANY_END = frozenset({Step.DETAILS, Step.CLEAN_UP})
 
 
 class Doubt(Enum):
@@ -173,6 +198,9 @@ class Progress:
     # The run's own create lost a race: it watches the kept chat, the run that made it sends.
     observer: bool = False
     hold: CapacityHold = field(default_factory=CapacityHold)  # time queued for capacity (hold.py)
+    # What reading the item's cost at its conclusion added to the batch's spend (micros);
+    # None: not read there, so admission reads it when the run ends (admission.py).
+    cost_counted: int | None = None
 
 
 @dataclass(frozen=True)
@@ -221,19 +249,50 @@ class Waiting:
 
 
 @dataclass(frozen=True)
+class Concluding:
+    """The run's outcome is decided; what Coder says of the result is read and judged before
+    its clean-up (runner/execute/cleanup.py)."""
+
+    outcome: Outcome
+    step: Literal[Step.DETAILS, Step.DETAILS_ASKED] = Step.DETAILS
+
+
+@dataclass(frozen=True)
+class CleaningUp:
+    """The run's outcome is final: its `after:` is done, asked again while refused since
+    `refused_since` (a chat still interrupting, a build still running)."""
+
+    outcome: Outcome
+    refused_since: float | None = None
+    step: Literal[Step.CLEAN_UP, Step.CLEAN_UP_ASKED] = Step.CLEAN_UP
+
+
+@dataclass(frozen=True)
 class Done:
     outcome: Outcome
     step: ClassVar[Literal[Step.DONE]] = Step.DONE
 
 
-State = Deleting | Creating | Adopting | Retiring | FollowingUp | Waiting | Done
+State = (
+    Deleting
+    | Creating
+    | Adopting
+    | Retiring
+    | FollowingUp
+    | Waiting
+    | Concluding
+    | CleaningUp
+    | Done
+)
 #: A state whose task the polls watch, with what they showed.
 Watched = FollowingUp | Waiting
 
 
 def transition(current: State, to: State) -> State:
     """`to`, when a run at `current` may go there; RuntimeError otherwise."""
-    if to.step not in TRANSITIONS[current.step]:
+    allowed = TRANSITIONS[current.step]
+    ends = to.step in CONCLUDED_FROM_ANY_END and Step.DONE in allowed
+    if to.step not in allowed and not ends:
         raise RuntimeError(f"a task run cannot go from {current.step.value} to {to.step.value}")
     return to
 
@@ -246,6 +305,10 @@ def unasked(state: State) -> State:
         return Creating()
     if isinstance(state, Retiring):
         return Retiring(state.kept)
+    if isinstance(state, Concluding):
+        return Concluding(state.outcome)
+    if isinstance(state, CleaningUp):
+        return CleaningUp(state.outcome, state.refused_since)
     if state.step is Step.SEND_ASKED:
         return FollowingUp(Step.SEND, state.watch)
     if state.step is Step.RESUME_TO_SEND_ASKED:

@@ -44,7 +44,7 @@ def check_deadline(run: TaskRun, now: float) -> None:
     """End the run with a timeout once its wait has run past its deadline. Not while a request
     is on the wire: its answer comes first."""
     due = run.progress.deadline
-    if run.done or run.state.step.asked or due is None:
+    if run.state.step.concluded or run.state.step.asked or due is None:
         return
     if now < run.progress.hold.deadline(due, now):
         return

@@ -33,12 +33,27 @@ from runner.errors import (
     ServerError,
     UncertainOutcomeError,
 )
-from runner.execute.requests import Created, Deleted, NotYet, Op, Reply, Resumed, Retired, Sent
+from runner.execute.cleanup import PATIENCE_SECONDS, RETRY_SECONDS, UNFINISHED
+from runner.execute.requests import (
+    CleanedUp,
+    Created,
+    Deleted,
+    NotYet,
+    Op,
+    Read,
+    Reply,
+    Resumed,
+    Retired,
+    Sent,
+)
 from runner.execute.results import Event, Outcome
 from runner.execute.run import MISSING_POLLS, RunSettings, TaskRun, initial_state
 from runner.execute.state import (
+    CONCLUDED_FROM_ANY_END,
     TRANSITIONS,
     Adopting,
+    CleaningUp,
+    Concluding,
     Creating,
     Deleting,
     Done,
@@ -54,11 +69,21 @@ from runner.execute.state import (
     unasked,
 )
 from runner.item import AgentState, Delivered, Deployment, Item, ItemDetails, ResolvedTask
-from runner.manifest.model import DesiredTask
+from runner.manifest.model import DesiredTask, Expectations
 from runner.plan import Action, ActionKind
 from runner.readiness import ARCHIVE_RETRY_SECONDS
 
-STATE_CLASSES = (Deleting, Creating, Adopting, Retiring, FollowingUp, Waiting, Done)
+STATE_CLASSES = (
+    Deleting,
+    Creating,
+    Adopting,
+    Retiring,
+    FollowingUp,
+    Waiting,
+    Concluding,
+    CleaningUp,
+    Done,
+)
 
 # -- the table ---------------------------------------------------------------------------------
 
@@ -97,6 +122,8 @@ def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
         Step.SEND_ASKED,
         Step.RESUME_TO_SEND_ASKED,
         Step.RESUME_TO_WAIT_ASKED,
+        Step.DETAILS_ASKED,
+        Step.CLEAN_UP_ASKED,
     }
     for step in asked:
         assert not (TRANSITIONS[step] & asked), step  # answered before anything else is asked
@@ -111,6 +138,8 @@ def test_a_request_on_the_wire_is_left_only_by_its_answer() -> None:
         Step.SEND,
         Step.RESUME_TO_SEND,
         Step.RESUME_TO_WAIT,
+        Step.DETAILS,
+        Step.CLEAN_UP,
     }
 
 
@@ -148,6 +177,30 @@ def _edges() -> list[tuple[Step, Step]]:
     return [(before, after) for before in Step for after in Step if after in TRANSITIONS[before]]
 
 
+def _conclusions() -> list[tuple[Step, Step]]:
+    """Wherever a run may end, it may conclude or clean up instead (its outcome decided)."""
+    return [
+        (before, after)
+        for before in Step
+        for after in Step
+        if Step.DONE in TRANSITIONS[before] and after in CONCLUDED_FROM_ANY_END
+    ]
+
+
+def test_only_a_concluded_run_cleans_up_and_nothing_leaves_its_tail_but_done() -> None:
+    for step in (Step.DETAILS, Step.DETAILS_ASKED, Step.CLEAN_UP, Step.CLEAN_UP_ASKED):
+        assert step.concluded and not step.watches
+        assert TRANSITIONS[step] <= {Step.DETAILS, Step.CLEAN_UP, *TRANSITIONS[step], Step.DONE}
+        assert all(after.concluded for after in TRANSITIONS[step])
+    assert not any(step.concluded for step in Step if step.phase.value in ("create", "wait"))
+
+
+@pytest.mark.parametrize(("before", "after"), _conclusions())
+def test_a_run_may_conclude_wherever_it_may_end(before: Step, after: Step) -> None:
+    current, to = _state_at(before), _state_at(after)
+    assert transition(current, to) is to
+
+
 @pytest.mark.parametrize(
     ("current", "to"),
     [
@@ -183,6 +236,10 @@ def _state_at(step: Step) -> Any:
         return Retiring(as_item(Task.from_json(task_json("a", "Do A"))), step)
     if step is Step.DONE:
         return Done(Outcome.OK)
+    if step.phase is Phase.CONCLUDE:
+        return Concluding(Outcome.OK, step)
+    if step.phase is Phase.CLEAN_UP:
+        return CleaningUp(Outcome.OK, None, step)
     cls = {Phase.DELETE: Deleting, Phase.CREATE: Creating, Phase.FOLLOW_UPS: FollowingUp}
     return cls.get(step.phase, Waiting)(step)
 
@@ -224,6 +281,9 @@ class MemoryBackend:
         self.resumable = True
         self.unique = True  # False: as on Chats, two applies may create one item twice
         self.retired: list[str] = []
+        self.last_message = ""
+        self.cleaned: list[tuple[str, str]] = []
+        self.refuse_clean_up: BaseException | None = None  # every clean-up refused with it
         self.versions = VersionVerdicts()
 
     @property
@@ -317,8 +377,20 @@ class MemoryBackend:
         self.resumes += 1
         self.update(item.id, status="active")
 
+    @property
+    def has_cost(self) -> bool:
+        return False
+
     def details(self, item: Item, *, last_text: bool = False) -> ItemDetails:
-        return ItemDetails()
+        self._fail("details")
+        return ItemDetails(last_message=self.last_message)
+
+    def clean_up(self, item: Item, after: str) -> str:
+        if self.refuse_clean_up is not None:
+            raise self.refuse_clean_up
+        self._fail("clean_up")
+        self.cleaned.append((item.id, after))
+        return "removed" if after == "remove" else "stopped"
 
     def update(self, task_id: str, **changes: Any) -> Item:
         (found,) = [t for t in self.items if t.id == task_id]
@@ -366,6 +438,9 @@ class Driver:
         versions: VersionVerdicts | None = None,
         template_version: str | None = None,
         unique: bool = True,
+        after: str = "",
+        retries: int = 0,
+        expect: Expectations | None = None,
     ) -> None:
         self.want = DesiredTask(
             "nightly",
@@ -376,6 +451,9 @@ class Driver:
             wait=wait,
             timeout_seconds=100.0,
             template_version=template_version,
+            after=after or "keep",
+            retries=retries,
+            expect=expect or Expectations(),
         )
         self.backend = MemoryBackend()
         self.backend.unique = unique
@@ -393,6 +471,7 @@ class Driver:
             self.want,
             task_id=task.id if task else None,
             follow_ups=follow_ups,
+            after=after,
         )
         self.events: list[str] = []
         #: Every change of state the run made, as (step before, step after).
@@ -652,6 +731,115 @@ def test_a_delete_is_retried_until_accepted() -> None:
     assert d.backend.items == []
 
 
+def test_a_delete_refused_while_coder_interrupts_is_asked_again_shortly_not_waited() -> None:
+    # Destroy and prune archive a chat before its workspace; v2.35+ refuses that (409) while
+    # the chat is `interrupting` (CHATS-CONTRACT 7.2). The backend tries once; the run asks
+    # again after a short pause of the engine's clock, so no worker thread sleeps it out.
+    d = Driver(ActionKind.DELETE, existing=True)
+    d.start(0.0)
+    d.backend.errors["delete"] = ConflictError(409, ARCHIVE_ACTIVE_MESSAGE)
+    assert isinstance(d.step(0.0), ConflictError)
+    assert d.run.state == Deleting() and d.run.not_before == ARCHIVE_RETRY_SECONDS
+    assert d.ask(ARCHIVE_RETRY_SECONDS / 2) is None
+    assert not any("not accepted" in event for event in d.events)  # a pause, not a failure
+    assert d.run.deadline is not None  # bounded by the delete's timeout, as any refusal
+    assert isinstance(d.step(ARCHIVE_RETRY_SECONDS), Deleted)
+    assert d.run.state == Done(Outcome.DELETED)
+
+
+# -- the end of a run: its details read, its expectations judged, then its clean-up -------------
+
+
+def _finished(d: Driver) -> Driver:
+    """`d` created its task and a poll found the agent idle: the outcome is decided."""
+    d.start(0.0)
+    assert isinstance(d.step(0.0), Created)
+    d.poll(1.0)
+    assert d.run.state.step is not Step.WAIT
+    return d
+
+
+def test_a_finished_run_reads_its_result_then_cleans_up_at_once() -> None:
+    d = _finished(Driver(after="stop"))
+    assert d.run.state == Concluding(Outcome.OK) and d.events[-1] == "ok"
+    d.backend.last_message = "all done"
+    assert d.step(1.0) == Read(ItemDetails(last_message="all done"))
+    assert d.run.result.details_read and d.run.result.last_message == "all done"
+    assert d.run.state == CleaningUp(Outcome.OK)
+    assert d.step(1.0) == CleanedUp("stopped")
+    assert d.run.state == Done(Outcome.OK) and d.backend.cleaned == [(d.task_id, "stop")]
+    assert d.run.result.clean_up == "stopped" and d.events[-1] == "stopped"
+    assert d.seen[-5:] == [
+        Step.DETAILS,
+        Step.DETAILS_ASKED,
+        Step.CLEAN_UP,
+        Step.CLEAN_UP_ASKED,
+        Step.DONE,
+    ]
+
+
+def test_a_run_without_after_ends_as_before() -> None:
+    d = _finished(Driver())
+    assert d.run.state == Done(Outcome.OK) and d.backend.cleaned == []
+
+
+def test_a_clean_up_refused_for_now_is_asked_again_after_a_pause_not_waited() -> None:
+    # One attempt per step: the refusal (409: a chat still interrupting, a build still
+    # running) comes back to the engine, and the run asks again once its pause has passed.
+    d = _finished(Driver(after="remove"))
+    d.step(1.0)
+    d.backend.errors["clean_up"] = ConflictError(409, ARCHIVE_ACTIVE_MESSAGE)
+    assert isinstance(d.step(2.0), ConflictError)
+    assert d.run.state == CleaningUp(Outcome.OK, refused_since=2.0)
+    assert d.run.not_before == 2.0 + RETRY_SECONDS and d.ask(2.0) is None
+    assert d.step(2.0 + RETRY_SECONDS) == CleanedUp("removed")
+    assert d.run.state == Done(Outcome.OK) and d.run.result.clean_up == "removed"
+
+
+def test_a_clean_up_refused_past_its_patience_fails_the_task_with_the_refusal() -> None:
+    d = _finished(Driver(after="remove"))
+    d.step(1.0)
+    d.backend.refuse_clean_up = ConflictError(409, ARCHIVE_ACTIVE_MESSAGE)
+    now = 2.0
+    while not d.run.done:
+        assert now < 2.0 + PATIENCE_SECONDS + 2 * RETRY_SECONDS  # bounded by the patience
+        d.step(now)
+        now += RETRY_SECONDS
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.clean_up.startswith(f"remove failed: {ARCHIVE_ACTIVE_MESSAGE}")
+    assert d.run.result.error == d.run.result.clean_up and d.events[-1] == d.run.result.clean_up
+
+
+def test_an_unmet_expectation_is_judged_before_the_clean_up_which_still_follows() -> None:
+    d = _finished(Driver(after="stop", expect=Expectations(message="tests pass")))
+    d.backend.last_message = "tests fail"
+    d.step(1.0)
+    assert d.run.result.outcome is Outcome.FAILED and d.run.result.unmet
+    assert d.run.state == CleaningUp(Outcome.FAILED)  # failed: the agent's work is over
+
+
+def test_a_run_a_retry_may_follow_is_left_to_its_round_uncleaned() -> None:
+    d = _finished(Driver(after="stop", retries=1, expect=Expectations(message="tests pass")))
+    d.step(1.0)
+    assert d.run.state == Done(Outcome.FAILED) and d.backend.cleaned == []
+
+
+def test_a_result_that_cannot_be_read_is_unknown_and_not_cleaned_up() -> None:
+    d = _finished(Driver(after="remove", expect=Expectations(message="tests pass")))
+    d.backend.errors["details"] = ServerError(500, "boom")
+    assert d.step(1.0) == Read(None)
+    assert d.run.state == Done(Outcome.UNKNOWN) and d.backend.cleaned == []
+
+
+def test_a_clean_up_failing_otherwise_fails_the_task_at_once() -> None:
+    d = _finished(Driver(after="stop"))
+    d.step(1.0)
+    d.backend.errors["clean_up"] = NotFoundError(404, "gone")
+    assert isinstance(d.step(1.0), NotFoundError)
+    assert d.run.state == Done(Outcome.FAILED)
+    assert d.run.result.clean_up.startswith("stop failed: gone")
+
+
 def test_a_delete_of_a_task_not_observed_fails_at_start() -> None:
     d = Driver(ActionKind.DELETE)
     d.start(0.0)
@@ -898,6 +1086,10 @@ def reach(step: Step) -> Driver:
             d.step(0.0)
     elif step.phase is Phase.RETIRE:
         d = _raced(Driver(unique=False))
+    elif step.concluded and step is not Step.DONE:
+        d = _finished(Driver(after="remove"))
+        if step.phase is Phase.CLEAN_UP:
+            assert d.step(1.0) == Read(ItemDetails())
     elif step.phase is Phase.FOLLOW_UPS:
         d = _sending()
         if step in (Step.SEND, Step.SEND_ASKED):
@@ -923,6 +1115,9 @@ def test_a_run_stopped_at_any_step_ends_at_once(step: Step) -> None:
     d.interrupt()
     in_doubt = step in (Step.CREATE_ASKED, Step.ADOPT)
     ended = Done(Outcome.UNKNOWN if in_doubt else Outcome.INTERRUPTED)
+    if step.concluded:  # its outcome was decided: it stands, a clean-up not done is unfinished
+        ended = Done(Outcome.OK)
+        assert d.run.result.clean_up == (UNFINISHED if step.phase is Phase.CLEAN_UP else "")
     assert d.run.state == ended
     assert d.run.result.error == ("create outcome unknown; a re-run adopts it" if in_doubt else "")
     d.deadline(10_000.0)
@@ -965,7 +1160,8 @@ def test_every_transition_in_the_table_is_taken_by_a_run() -> None:
             test_a_poll_that_misses_the_task_only_counts(step)
     finally:
         RECORDING.remove(taken)
-    assert taken <= set(_edges())  # one call to a run changes its step once at most
+    # One call to a run changes its step once at most.
+    assert taken <= set(_edges()) | set(_conclusions())
     assert sorted(set(_edges()) - taken, key=str) == []
 
 
