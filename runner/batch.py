@@ -176,6 +176,7 @@ def plan_batch(
     observation = observe(backend, batch, owners=owners, all_visible=options.prune)
     fingerprint = observation.fingerprint(batch.name, [t.coder_name for t in batch.tasks])
     plan = make_plan(batch, observation, options, resolved, fingerprint=fingerprint)
+    backend.require_creatable(plan.creating(), resolved)
     return Prepared(backend, batch, observation, resolved, plan, saved)
 
 

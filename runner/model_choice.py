@@ -100,11 +100,12 @@ class ModelCatalogs:
 
 
 def with_models(
-    chats: ChatsClient, desired: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    catalogs: ModelCatalogs,
+    desired: Sequence[DesiredTask],
+    resolved: Mapping[str, ResolvedTask],
 ) -> dict[str, ResolvedTask]:
     """`resolved` with the model config each task names; a ManifestError locates every task
     whose model cannot be used, or that names none where the deployment has no default."""
-    catalogs = ModelCatalogs(chats)
     chosen = dict(resolved)
     problems: dict[str, LocatedError] = {}  # a matrix's tasks share their entry's line
     for task in desired:

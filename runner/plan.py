@@ -103,6 +103,11 @@ class Plan:
     def to_create(self) -> int:
         return self.count(ActionKind.CREATE, ActionKind.REPLACE)
 
+    def creating(self) -> list[DesiredTask]:
+        """The desired tasks the plan creates (replacing included)."""
+        kinds = (ActionKind.CREATE, ActionKind.REPLACE)
+        return [a.desired for a in self.actions if a.kind in kinds and a.desired is not None]
+
     @property
     def to_update(self) -> int:
         return self.count(ActionKind.SEND)

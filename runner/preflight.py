@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TypeVar
 
-from runner.coder.models import Organization, Preset, Template, TemplateVersion
+from runner.coder.models import Organization, Preset, Template, TemplateVersion, User
 from runner.errors import (
     ApiError,
     AuthError,
@@ -177,17 +177,22 @@ _TASKS_HAVE_NO_LABELS = (
 
 
 def preflight(
-    client: CoderClient, tasks: Sequence[DesiredTask], *, ai_templates: bool = True
+    client: CoderClient,
+    tasks: Sequence[DesiredTask],
+    *,
+    ai_templates: bool = True,
+    me: Callable[[], User] | None = None,
 ) -> dict[str, ResolvedTask]:
     """Resolve every desired task (keyed by `task_key`); PreflightError lists all problems.
 
     `ai_templates`: templates must be AI-task templates (Tasks), so every task needs one; a
-    chat's pinned workspace may use any template, and a chat needs none.
+    chat's pinned workspace may use any template, and a chat needs none. `me`: the token's
+    user as the command reads it once (owner `me`).
     """
     refuse_token(tasks, client.connection.token)
     if ai_templates:
         require_templates(tasks)
-    resolver = _Preflight(client, ai_templates)
+    resolver = _Preflight(client, ai_templates, me)
     resolved: dict[str, ResolvedTask] = {}
     problems: dict[str, list[str]] = {}
     for task in tasks:
@@ -209,8 +214,13 @@ class _Failed(Exception):
 class _Preflight:
     """The shared resolver, with each failure worded for a batch manifest."""
 
-    def __init__(self, client: CoderClient, ai_templates: bool = True) -> None:
-        self.resolver = Resolver(client)
+    def __init__(
+        self,
+        client: CoderClient,
+        ai_templates: bool = True,
+        me: Callable[[], User] | None = None,
+    ) -> None:
+        self.resolver = Resolver(client, me)
         self.ai_templates = ai_templates
 
     def resolve(self, task: DesiredTask) -> ResolvedTask:

@@ -72,11 +72,14 @@ class UnknownPreset(Unresolved):
 class Resolver:
     """Looks things up on one deployment, each distinct lookup once (failures included)."""
 
-    def __init__(self, client: CoderClient) -> None:
+    def __init__(self, client: CoderClient, me: Callable[[], User] | None = None) -> None:
         self.client = client
         self._values: dict[tuple[str, ...], object] = {}
+        self._me = me  # the command's own read of the token's user: `users/me` once a command
 
     def owner(self, owner: str) -> User:
+        if owner == "me" and self._me is not None:
+            return self._once(("owner", owner), self._me)
         return self._once(("owner", owner), lambda: self.client.get_user(owner))
 
     def organizations(self) -> list[Organization]:

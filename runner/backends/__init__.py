@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Protocol
 
+from runner.fanout import Fanout
 from runner.item import Account, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 
@@ -47,16 +48,23 @@ class Backend(Protocol):
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         """What each desired item is created from (keyed by `preflight.task_key`)."""
 
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        """Before anything is created: a ManifestError locating each of `creating` (what the
+        plan creates) that the server would refuse to create for want of a default (Chats:
+        no model named and no default model, CHATS-CONTRACT 7.3)."""
+
     def list_items(self, owner: str | None, batch: str) -> list[Item]:
         """The items of `owner` (a username; None: every visible item) that `batch` may own.
 
         A backend with server-side ownership markers (labels) lists only `batch`'s items.
         """
 
-    def with_capacity_waits(self, watched: Sequence[Item]) -> list[Item]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         """`watched` (items a run waits on, from this poll's list), with those the server has
         not started working on for lack of capacity marked `queued_for_capacity`, after a
-        bounded number of reads (Chats; Tasks have no such wait)."""
+        bounded number of reads made through `fanout` (Chats; Tasks have no such wait)."""
 
     def leftovers(self, batch: str) -> list[Item]:
         """What `batch` made that no item of it uses, as items to delete when pruning or

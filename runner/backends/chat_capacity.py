@@ -9,10 +9,14 @@ ordered by when their turn was queued, the running chats not yet seen worked on 
 taken up and then those still queued: one read tells on which side of that boundary a chat is.
 
 Each poll reads the newest candidate (taken up: so is every older one, one read in all on a
-deployment without caps), then the oldest (queued: so is every newer one), then halves the rest:
-at most `PROBES_PER_POLL` reads per poll, enough for 2 + log2(256) candidates. Only chats that
-are `running` and not yet seen worked on in their turn are candidates, and a chat seen taken up
-is not read again until a new turn of it begins.
+deployment without caps), then the oldest (queued: so is every newer one), then searches the
+rest: at most `PROBES_PER_POLL` reads per poll, enough for 2 + log2(256) candidates. Only chats
+that are `running` and not yet seen worked on in their turn are candidates, and a chat seen
+taken up is not read again until a new turn of it begins.
+
+Reads made at once (a `Fanout` wider than one) split the rest into more parts per round, so a
+poll waits on fewer rounds of reads; a round is only as wide as the reads left can afford, so
+the boundary is found whenever a binary search would find it.
 """
 
 from __future__ import annotations
@@ -20,6 +24,9 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
+from functools import partial
+
+from runner.fanout import IN_ORDER, Fanout
 
 #: Single-chat reads per poll at most, whatever the number of chats.
 PROBES_PER_POLL = 10
@@ -47,10 +54,11 @@ class CapacityProbe:
         running: Sequence[tuple[str, datetime | None]],
         idle: Sequence[str],
         is_queued: Callable[[str], bool],
+        fanout: Fanout = IN_ORDER,
     ) -> set[str]:
         """The ids among `running` (id, `updated_at` of its row) that wait for capacity, after
-        at most `PROBES_PER_POLL` calls of `is_queued` (a single-chat read); `idle` chats'
-        turns are over."""
+        at most `PROBES_PER_POLL` calls of `is_queued` (a single-chat read), made through
+        `fanout`; `idle` chats' turns are over."""
         with self._lock:
             for chat_id in idle:
                 self._forget(chat_id)
@@ -60,7 +68,7 @@ class CapacityProbe:
                 if chat_id not in self._started
             ]
         order = [chat_id for _, chat_id in sorted(candidates)]
-        started, queued = _boundary(order, is_queued)
+        started, queued = _boundary(order, is_queued, fanout)
         with self._lock:
             self._started.update(started)
             self._queued.difference_update(started)
@@ -77,19 +85,47 @@ class CapacityProbe:
         self._keys.pop(chat_id, None)
 
 
-def _boundary(order: list[str], is_queued: Callable[[str], bool]) -> tuple[list[str], list[str]]:
-    """Split `order` (oldest first) into taken-up and queued chats by binary search; chats left
-    undecided when the reads run out are in neither."""
+def _boundary(
+    order: list[str], is_queued: Callable[[str], bool], fanout: Fanout
+) -> tuple[list[str], list[str]]:
+    """Split `order` (oldest first) into taken-up and queued chats by a search in rounds of
+    reads made at once; chats left undecided when the reads run out are in neither."""
     lo, hi = 0, len(order)  # order[:lo] taken up, order[hi:] queued
-    reads = 0
-    probes = [len(order) - 1, 0] if order else []
-    while lo < hi and reads < PROBES_PER_POLL:
-        at = probes.pop(0) if probes else (lo + hi) // 2
-        if not lo <= at < hi:
-            continue
-        reads += 1
-        if is_queued(order[at]):
-            hi = at
+    left = PROBES_PER_POLL
+    first = True
+    while lo < hi and left > 0:
+        if first:
+            points = [hi - 1]  # the newest alone
+        elif lo == 0:  # the oldest, and as many more as the reads left afford
+            points = [0, *_spread(1, hi, _width(hi - 1, left - 1, fanout.width - 1))]
         else:
-            lo = at + 1
+            points = _spread(lo, hi, _width(hi - lo, left, fanout.width))
+        first = False
+        left -= len(points)
+        answers = fanout([partial(is_queued, order[at]) for at in points])
+        for at, queued in zip(points, answers, strict=True):  # oldest first
+            if not lo <= at < hi:
+                continue  # decided by an older one's answer
+            if queued:
+                hi = at
+            else:
+                lo = at + 1
     return order[:lo], order[hi:]
+
+
+def _width(undecided: int, left: int, most: int) -> int:
+    """How many reads to make at once among `undecided` chats: the most, up to `most`, that
+    still decide them all within `left` reads, or one (a binary search) if none does."""
+    for width in range(min(most, left, undecided), 1, -1):
+        parts, rounds = 1, 0
+        while parts < undecided + 1:  # the boundary may fall at any of undecided + 1 places
+            parts *= width + 1
+            rounds += 1
+        if width * rounds <= left:
+            return width
+    return min(1, most, undecided)
+
+
+def _spread(lo: int, hi: int, count: int) -> list[int]:
+    """`count` points that split [lo, hi) into even parts, oldest first."""
+    return sorted({lo + (hi - lo) * n // (count + 1) for n in range(1, count + 1)})

@@ -45,6 +45,7 @@ from runner.errors import (
     TasksError,
     TransportError,
 )
+from runner.fanout import Fanout
 from runner.item import (
     ACTIVE,
     ARCHIVED,
@@ -60,7 +61,7 @@ from runner.item import (
     task_key,
 )
 from runner.manifest.model import DesiredTask
-from runner.model_choice import with_models
+from runner.model_choice import ModelCatalogs, with_models
 from runner.pinned import made_for, release_workspace
 from runner.preflight import located, preflight
 from runner.readiness import retire_chat
@@ -142,6 +143,7 @@ class ChatsBackend:
         self._specs: dict[tuple[str, str], _Spec] = {}  # (batch, item) -> the manifest's spec
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
         self._capacity = CapacityProbe()
+        self._catalogs = ModelCatalogs(chats)  # each organization's models, read once
 
     @property
     def kind(self) -> str:
@@ -177,7 +179,7 @@ class ChatsBackend:
         return self._me
 
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
-        resolved = preflight(self.client, desired, ai_templates=False)
+        resolved = preflight(self.client, desired, ai_templates=False, me=self.me)
         me = self.me()
         # Refused on every version: only a chat's owner can list it or send to it
         # (CHATS-CONTRACT 1.4, 1.5), and what GA's `owner_id` needs is unsettled (open
@@ -191,27 +193,35 @@ class ChatsBackend:
         ]
         if refused:
             raise ManifestError(refused)
-        resolved = with_models(self.chats, desired, resolved)
+        # The models named; a deployment's default is needed only by a create that names none
+        # (`require_creatable`), so a batch that names none and creates none reads no list.
+        resolved = with_models(self._catalogs, [t for t in desired if t.model], resolved)
         with self._lock:
             for task in desired:
                 found = resolved[task_key(task)]
                 self._specs[(task.batch, task.name)] = _Spec(spec_hash(task, found), task, found)
         return resolved
 
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        # Coder refuses a create without a model where no default is configured (7.3).
+        with_models(self._catalogs, [t for t in creating if not t.model], resolved)
+
     def list_items(self, owner: str | None, batch: str) -> list[Item]:
         # Every chat of the batch in one labelled list (all pages), whoever the owner asked is.
         chats = self.chats.list_chats(labels={LABEL_BATCH: batch})
         return [self._as_item(chat, batch) for chat in chats]
 
-    def with_capacity_waits(self, watched: Sequence[Item]) -> list[Item]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         """Marks the chats Coder keeps `running` without working on them (CHATS-CONTRACT 7.4),
-        found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll; only a
-        v2.37+ server has such waits."""
+        found with at most `chat_capacity.PROBES_PER_POLL` single-chat reads per poll, made
+        through `fanout`; only a v2.37+ server has such waits."""
         if not self.chats.server.capacity_limits:
             return list(watched)
         running = [(t.id, t.updated_at) for t in watched if t.running]
         idle = [t.id for t in watched if not t.running]
-        queued = self._capacity.queued(running, idle, self._queued_for_capacity)
+        queued = self._capacity.queued(running, idle, self._queued_for_capacity, fanout)
         return [_queued(t) if t.id in queued else t for t in watched]
 
     def _queued_for_capacity(self, chat_id: str) -> bool:

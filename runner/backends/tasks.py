@@ -14,6 +14,7 @@ from runner.coder.client import CoderClient
 from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task, TaskLogs, User
 from runner.errors import ConflictError, DeliveryUnverifiedError, TasksError
+from runner.fanout import Fanout
 from runner.item import AgentState, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.preflight import preflight, require_tasks_clean_up
@@ -25,6 +26,7 @@ class TasksBackend:
     def __init__(self, client: CoderClient) -> None:
         self.client = client
         self.conflicts = NameConflicts()
+        self._me: User | None = None
         self.versions = VersionVerdicts()  # what creates learnt of each template version
 
     @property
@@ -49,21 +51,28 @@ class TasksBackend:
         return False  # Coder Tasks keep no cost
 
     def me(self) -> User:
-        return self.client.me()
+        if self._me is None:  # read once per command (preflight's owner `me` included)
+            self._me = self.client.me()
+        return self._me
 
     def cost(self, item: Item) -> Cost | None:
         return None
 
+    def require_creatable(
+        self, creating: Sequence[DesiredTask], resolved: Mapping[str, ResolvedTask]
+    ) -> None:
+        pass  # preflight resolved a template version for every task
+
     def resolve(self, desired: Sequence[DesiredTask]) -> Mapping[str, ResolvedTask]:
         require_tasks_clean_up(desired, can_pause=self.client.server.supports_pause)
-        return preflight(self.client, desired)
+        return preflight(self.client, desired, me=self.me)
 
     def list_items(self, owner: str | None, batch: str) -> list[Item]:
         # A batch reads only decoded fields; keeping every body would double a poll's memory.
         tasks = self.client.list_tasks(owner=owner, keep_raw=False)
         return [as_item(task, self.client.server.supports_display_name) for task in tasks]
 
-    def with_capacity_waits(self, watched: Sequence[Item]) -> list[Item]:
+    def with_capacity_waits(self, watched: Sequence[Item], fanout: Fanout) -> list[Item]:
         return list(watched)  # a task's agent starts when its workspace does
 
     def dashboard_path(self, item: Item) -> str:

@@ -14,6 +14,7 @@ from runner import ownership
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.admission import Admission
 from runner.execute.contact import Contact
+from runner.execute.poll_reads import PollReads
 from runner.execute.results import Notice, TaskResult
 from runner.execute.run import TaskRun
 from runner.execute.settings import Limits
@@ -73,6 +74,7 @@ class Engine:
         self.watching: set[int] = set()
         self.parked: set[int] = set()
         self.contact = Contact(limits.lost_contact_after, notify, backend.no_later_than)
+        self.poll_reads = PollReads(limits.parallelism)  # a poll's own reads, at once
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
@@ -80,6 +82,12 @@ class Engine:
         """Drive every run to an outcome; True when interrupted. `static`: the items with no
         run (by plan index), whose cost the budget reads first (runner/execute/admission.py)."""
         pool = self.pool = Workers(self.parallelism)
+        try:
+            return self._run(pool, static)
+        finally:
+            self.poll_reads.close()
+
+    def _run(self, pool: Workers, static: Sequence[tuple[int, TaskResult, Item | None]]) -> bool:
         try:
             self.last_progress = self.clock()
             self.admission.open(static, pool.submit)
@@ -255,8 +263,8 @@ class Engine:
         waits = [task for task_id, task in listed.items() if task_id in ids]
         # The capacity reads are a poll's too: a server that stops answering them must end the
         # run by the lost-contact window, not by each read's own deadline.
-        with self.contact.bound(now):
-            listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits))
+        reads = self.poll_reads.within(lambda: self.contact.bound(now))
+        listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits, reads))
         by_name = ownership.by_name(listed.values())
         self.contact.reached()
         for index in watching:

@@ -5,6 +5,7 @@ later input or a pause simply cuts off the events that have not happened yet.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from runner.sim.clock import SimClock
@@ -59,16 +60,30 @@ class Agent:
         self.messages = [m for m in self.messages if m.at <= now]
         self.busy = [(start, min(end, now)) for start, end in self.busy if start <= now]
 
-    def receive(self, clock: SimClock, at: float, text: str, behaviour: str = "ok") -> None:
+    def receive(
+        self,
+        clock: SimClock,
+        at: float,
+        text: str,
+        behaviour: str = "ok",
+        pull_request: Callable[[], int] = lambda: 101,
+    ) -> None:
         """Take `text` as user input at `at` and plan the work it causes, ending as
-        `behaviour` (a `[sim:turns=…]` entry) says."""
+        `behaviour` (a `[sim:turns=…]` entry) says; `pull_request` numbers one it opens."""
         self.messages.append(Message(at, "user", text))
-        self._plan_work(clock, at, text, behaviour)
+        self._plan_work(clock, at, text, behaviour, pull_request)
 
     def report(self, at: float, state: str, message: str, uri: str = "") -> None:
         self.reports.append(Report(at, state, message, uri))
 
-    def _plan_work(self, clock: SimClock, start: float, text: str, behaviour: str) -> None:
+    def _plan_work(
+        self,
+        clock: SimClock,
+        start: float,
+        text: str,
+        behaviour: str,
+        pull_request: Callable[[], int],
+    ) -> None:
         directives = parse_directives(text)
         summary = TEST_REPLIES.get(behaviour, _summary(text))
         seconds = STALL_SECONDS if behaviour == "stall" else directives.work_seconds
@@ -84,10 +99,10 @@ class Agent:
                 self.report(start + half, "idle", "Waiting for the next step")
                 self.report(start + half + blip, "working", f"Step 2 of 2: working on {summary}")
         final = "failure" if behaviour == "fail" else directives.final_state
-        # Numbered like the chat agent's (runner/sim/chats/record.py).
+        # One repository for every task: each pull request has a number of its own.
         pr_url = ""
         if directives.opens_pr:
-            pr_url = f"https://github.com/example/repo/pull/{100 + len(self.messages)}"
+            pr_url = f"https://github.com/example/repo/pull/{pull_request()}"
         if not directives.silent:
             verb = {"idle": "Done", "complete": "Completed", "failure": "Failed"}[final]
             self.report(end, final, f"{verb}: {summary}", pr_url)

@@ -6,6 +6,7 @@ values or raise `ApiError`; HTTP lives elsewhere. One lock guards the whole stor
 
 from __future__ import annotations
 
+import itertools
 import random
 import threading
 import uuid
@@ -42,6 +43,7 @@ class TaskStore:
         self.workspaces: list[Workspace] = []
         #: Turns the agent has taken on each owner's work from a prompt (`[sim:turns=…]`).
         self.turns_taken: dict[tuple[str, str], int] = {}
+        self._pull_requests = itertools.count(101)  # numbers of the agents' pull requests
 
     def _json(self, task: TaskRecord, now: float) -> dict[str, Any]:
         return task_json(self.version, self.directory, task, now)
@@ -272,7 +274,9 @@ class TaskStore:
             workspace=workspace,
         )
         if not build.fails:
-            task.agent.receive(self.clock, build.app_healthy_at, prompt, self._turn(task))
+            task.agent.receive(
+                self.clock, build.app_healthy_at, prompt, self._turn(task), self._pull_request
+            )
             autopause = parse_directives(prompt).autopause_seconds
             if autopause is not None:
                 quiet_at = max(m.at for m in task.agent.messages)
@@ -372,7 +376,10 @@ class TaskStore:
                     detail="Status: running",
                 )
             task.agent.cut_future(now)
-            task.agent.receive(self.clock, now, text, self._turn(task))
+            task.agent.receive(self.clock, now, text, self._turn(task), self._pull_request)
+
+    def _pull_request(self) -> int:
+        return next(self._pull_requests)
 
     def _turn(self, task: TaskRecord) -> str:
         """How the agent's next turn on `task` ends: its owner's work from that prompt is

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -82,3 +83,42 @@ def test_a_new_turn_is_probed_again_and_idle_chats_are_forgotten() -> None:
     probe.new_turn(server.ids[2])
     assert probe.queued(server.rows(), (), server.is_queued) == {server.ids[2]}
     assert probe.queued([], [server.ids[2]], server.is_queued) == set()  # its turn ended
+
+
+class Rounds:
+    """A fanout `width` wide that counts its rounds of reads (the reads made at once)."""
+
+    def __init__(self, width: int) -> None:
+        self.width = width
+        self.sizes: list[int] = []
+
+    def __call__(self, calls: Any) -> list[Any]:
+        assert len(calls) <= self.width
+        self.sizes.append(len(calls))
+        return [call() for call in calls]
+
+
+@pytest.mark.parametrize("n", [3, 20, 50, 100, 300])
+@pytest.mark.parametrize("width", [2, 4, 20])
+def test_reads_at_once_take_fewer_rounds_and_find_what_one_at_a_time_finds(
+    n: int, width: int
+) -> None:
+    for started in range(n + 1):
+        alone, wide = Server(n, started), Server(n, started)
+        one, many = Rounds(1), Rounds(width)
+        found = CapacityProbe().queued(alone.rows(), (), alone.is_queued, one)
+        assert CapacityProbe().queued(wide.rows(), (), wide.is_queued, many) == found
+        assert len(wide.reads) == len(set(wide.reads)) <= PROBES_PER_POLL
+        assert len(many.sizes) <= len(one.sizes)
+    assert many.sizes[0] == 1  # the newest alone: one read where nothing is capped
+
+
+def test_twenty_chats_five_taken_up_are_found_in_three_rounds_instead_of_six() -> None:
+    sizes = []
+    for width in (1, 4):
+        server, rounds = Server(20, started=5), Rounds(width)
+        assert CapacityProbe().queued(server.rows(), (), server.is_queued, rounds) == set(
+            server.ids[5:]
+        )
+        sizes.append(rounds.sizes)
+    assert sizes == [[1] * 6, [1, 3, 3]]  # the newest alone, then as wide as 10 reads afford

@@ -13,7 +13,6 @@ instant, take four rounds of five, whatever the machine's load.
 from __future__ import annotations
 
 import json
-import math
 import re
 from pathlib import Path
 from typing import Any
@@ -79,9 +78,10 @@ def polls(sim: Any) -> list[tuple[int, int]]:
 
 
 def bound(running: int) -> int:
-    """Reads one poll may make: the newest and the oldest candidate, then a binary search of
-    the rest, at most PROBES_PER_POLL (runner/backends/chat_capacity.py)."""
-    return min(PROBES_PER_POLL, 2 + math.ceil(math.log2(running))) if running else 0
+    """Reads one poll may make: the newest and the oldest candidate, then a search of the rest
+    in rounds of reads made at once (`--parallelism` 20 here), each chat read at most once and
+    at most PROBES_PER_POLL in all (runner/backends/chat_capacity.py)."""
+    return min(PROBES_PER_POLL, running)
 
 
 def test_twenty_chats_at_capacity_five_finish_within_their_timeouts(
@@ -153,3 +153,30 @@ def test_status_shows_a_chat_waiting_for_capacity(stepped_sim: Any, tmp_path: Pa
     # Both are `running`; one waits for the one slot (the list alone never says which).
     queued = [name for name, out in shown.items() if "running (queued for capacity)" in out]
     assert len(queued) == 1 and all(" running" in out for out in shown.values()), shown
+
+
+def test_the_capacity_reads_of_a_poll_are_in_flight_at_once(make_sim: Any, tmp_path: Path) -> None:
+    """One poll's single-chat reads overlap (`runner/execute/poll_reads.py`): while the server
+    holds the read of the oldest chat, the poll's other reads of that round arrive. Made one
+    after another, nothing else would arrive before the held read's deadline (10 minutes)."""
+    sim = make_sim("2.38.0", chat_capacity=(1, 10))
+    body = BODY.replace(f"n: {list(range(1, ITEMS + 1))}", "n: [1, 2, 3, 4]")
+    body = body.replace(f"work={WORK:g}", "work=86400")  # no turn ends during the test
+    path = write_manifest(tmp_path, body.replace("{timeout: 3m}", "{wait: none}"))
+    env = {**sim_env(sim), "TASKS_REQUEST_TIMEOUT": "10m"}
+    ok(run_tasks(["apply", path, "--yes"], env=env), sim)  # four chats, one taken up
+    with sim.chats.lock:
+        taken = [c.id for c in sim.chats.chats if c.turn and not c.turn.queued_for_capacity]
+    assert len(taken) == 1, taken
+    # The waiting apply's first poll: the newest chat (queued), then the oldest (the one taken
+    # up: held) with the two between, at once (`--parallelism 4`).
+    waiting = write_manifest(tmp_path, body, name="waiting.tasks.yaml")
+    sim.arrivals.clear()
+    sim.arrivals.hold("GET", f"/api/v2/chats/{taken[0]}$")
+    args = ["apply", waiting, "--yes", "--parallelism", "4", "--lost-contact-after", "10m"]
+    try:
+        with running_tasks(args, env=env):
+            assert sim.arrivals.wait("GET", f"/api/v2/chats/{taken[0]}$", timeout=60)
+            assert sim.arrivals.wait("GET", "/api/v2/chats/*$", count=4, timeout=60)
+    finally:
+        assert sim.arrivals.release(timeout=60)

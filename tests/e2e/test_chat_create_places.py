@@ -179,3 +179,26 @@ def test_workspace_is_refused_on_tasks(make_sim: Any) -> None:
     result = tasks(["create", "--template", "claude-code", "--workspace", "dev", PROMPT], sim)
     assert result.code == 3 and "--workspace needs Chats" in result.stderr
     assert sim.store.tasks == []
+
+
+def test_delete_removes_the_workspace_create_pinned_and_only_that(make_sim: Any) -> None:
+    """`coder task delete` takes the task's workspace with it; a chat's archive leaves its
+    workspace running (CHATS-CONTRACT 7.4), so `tasks delete` deletes the one `tasks create
+    --template` made for the chat, and never one the chat was only bound to."""
+    sim = make_sim("2.38.0")
+    ok(tasks(["create", *FULL, "-q", PROMPT], sim), sim)
+    bound_to = a_workspace(sim, "dev")
+    ok(tasks(["create", "--workspace", "dev", "--name", "on-dev", "-q", PROMPT], sim), sim)
+    ok(tasks(["delete", "--yes", "fix-login", "on-dev"], sim), sim)
+    assert all(chat.archived for chat in sim.chats.chats)
+    assert [w.id for w in live_workspaces(sim) if w.name != PINNED] == [bound_to]
+    (pinned,) = [w for w in sim.store.workspaces if w.name == PINNED]
+    assert pinned.latest.transition == "delete"
+
+
+def test_delete_keeps_a_pinned_workspace_another_live_chat_was_bound_to(make_sim: Any) -> None:
+    sim = make_sim("2.38.0")
+    ok(tasks(["create", *FULL, "-q", PROMPT], sim), sim)
+    ok(tasks(["create", "--workspace", PINNED, "--name", "again", "-q", PROMPT], sim), sim)
+    ok(tasks(["delete", "--yes", "fix-login"], sim), sim)
+    assert [w.name for w in live_workspaces(sim)] == [PINNED]

@@ -253,12 +253,16 @@ class ChatRecord:
             self.turn_summary = "Waiting for user input"  # `fallbackTurnStatusLabel`, quickgen.go
             return
         reply = directives.reply or f"I worked on: {summary}. What next?"
+        message_id = next_id()
         if directives.opens_pr and self.pull_request is None:
-            number = 100 + len(self.messages)
+            # One repository for every chat, where a pull request's number is its own
+            # (`diff_status.pr_number` and `url`, CHATS-CONTRACT 1.2): numbered from the reply's
+            # message id, which no other chat of the deployment shares.
+            number = 100 + message_id
             self.pull_request = PullRequest(number, summary, f"agent/{number}", at)
             reply = f"I opened pull request #{number} for: {summary}."
         self.messages.append(
-            StoredMessage(next_id(), "assistant", [text_part(reply)], at, None, model)
+            StoredMessage(message_id, "assistant", [text_part(reply)], at, None, model)
         )
         self.outcome = "waiting"
         self.turn_summary = reply
