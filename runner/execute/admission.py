@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from runner.errors import ApiError, AuthError, TransportError
+from runner.execute import record
 from runner.execute.results import Outcome, TaskResult
 from runner.execute.run import TaskRun
 from runner.execute.state import Step
@@ -49,10 +51,11 @@ class Admission:
         self.budget = budget_micros
         self.waiting: deque[int] = deque(range(len(runs)))  # not started, in plan order
         self.working: set[int] = set()  # started bounded runs, until their cost is known
-        #: Cost reads in flight: the result they are for, and the run they hold (None: an
-        #: unchanged item read before the run starts).
-        self.reads: dict[Future[Any], tuple[TaskResult, int | None]] = {}
+        #: Cost reads in flight: the run each holds (by its place in `runs`), or the plan index
+        #: of an unchanged item read before the runs start.
+        self.reads: dict[Future[Any], _Read] = {}
         self.spent = spent  # every cost known before these runs start
+        self.costs: dict[int, Cost] = {}  # the unchanged items' costs, by plan index
 
     @property
     def busy(self) -> bool:
@@ -63,18 +66,19 @@ class Admission:
     def reached(self) -> bool:
         return self.budget is not None and self.spent >= self.budget
 
-    def open(self, static: Sequence[tuple[TaskResult, Item | None]], submit: Submit) -> None:
-        """With a budget, read what the batch's unchanged items cost before anything starts."""
+    def open(self, static: Sequence[tuple[int, TaskResult, Item | None]], submit: Submit) -> None:
+        """With a budget, read what the batch's unchanged items (by plan index) cost before
+        anything starts; `costs` then holds what was read."""
         if self.budget is None or not self.backend.has_cost:
             return
-        for result, task in static:
+        for index, result, task in static:
             if task is not None and result.outcome is not Outcome.DELETED:
-                self._read(result, task, None, submit)
+                self._read(_Read(index, held=False, before=result.cost), task, submit)
 
     def admit(self, now: float) -> list[int]:
         """The runs to start now, in plan order; those the budget leaves out end skipped."""
         started: list[int] = []
-        if any(index is None for _, index in self.reads.values()):
+        if any(not read.held for read in self.reads.values()):
             return started  # the spend before this run is not known yet
         while self.waiting:
             index = self.waiting[0]
@@ -114,25 +118,39 @@ class Admission:
         if counted is not None or deleted or run.task is None or not self.backend.has_cost:
             self.working.discard(index)
             return
-        self._read(run.result, run.task, index, submit)
+        self._read(_Read(index, held=True, before=run.result.cost), run.task, submit)
 
     def read_done(self, future: Future[Any]) -> None:
         """Take a finished cost read; one that failed leaves the cost unknown (read again with
         the reports). A revoked token ends the run, as anywhere."""
-        result, index = self.reads.pop(future)
-        if index is not None:
-            self.working.discard(index)
+        read = self.reads.pop(future)
+        if read.held:
+            self.working.discard(read.index)
         error = future.exception()
         if error is not None and (
             isinstance(error, AuthError) or not isinstance(error, (ApiError, TransportError))
         ):
             raise error
         cost: Cost | None = None if error is not None else future.result()
-        if cost is not None:
-            # A retried chat's cost is read again, its earlier attempts included.
-            self.spent += cost.micros - (result.cost.micros if result.cost else 0)
-            result.cost = cost
+        if cost is None:
+            return
+        # A retried chat's cost is read again, its earlier attempts included.
+        self.spent += cost.micros - (read.before.micros if read.before else 0)
+        if read.held:
+            record.cost_read(self.runs[read.index], cost)
+        else:
+            self.costs[read.index] = cost
 
-    def _read(self, result: TaskResult, task: Item, index: int | None, submit: Submit) -> None:
+    def _read(self, read: _Read, task: Item, submit: Submit) -> None:
         backend = self.backend
-        self.reads[submit(lambda: backend.cost(task))] = (result, index)
+        self.reads[submit(lambda: backend.cost(task))] = read
+
+
+@dataclass(frozen=True)
+class _Read:
+    """A cost read in flight: for a run it holds a place of (`held`, by its place in the
+    round), or for an unchanged item (by plan index); and the cost known before it."""
+
+    index: int
+    held: bool
+    before: Cost | None

@@ -78,19 +78,16 @@ def start_details(run: TaskRun, state: Concluding, task: Item) -> Op:
 def finish_details(run: TaskRun, reply: Reply | None, error: BaseException | None) -> None:
     """Record the details (a failed read leaves them unread, as after a round), judge the
     result, then clean up unless a retry may follow (the round's judgement decides that)."""
-    result = run.result
     details = reply.details if isinstance(reply, Read) and error is None else None
     if details is not None:
-        before = result.cost.micros if result.cost is not None else 0
-        result.pull_request = details.pull_request
-        result.last_message = details.last_message
-        result.cost = details.cost or result.cost
-        result.details_read = True
+        before = run.result.cost.micros if run.result.cost is not None else 0
+        record.concluded_with(run, details)
         if details.cost is not None:  # counted by admission when the run ends, not read again
             counted = details.cost.micros - before
             run.update(replace(run.progress, cost_counted=counted))
-    judge([run.action], [result])
-    outcome = result.outcome
+    (judged,) = judge([run.action], [run.result])
+    record.judged_in_run(run, judged)
+    outcome = judged.outcome
     assert outcome is not None
     final = outcome in CLEANED_AFTER and not _retry_may_follow(run)
     run.go(CleaningUp(outcome) if final else Done(outcome))
@@ -107,12 +104,10 @@ def finish_clean_up(
     """What the attempt did; a refusal for now is asked again after a pause, for up to the
     clean-up's patience; any other failure fails the task (it is not as the manifest asks,
     and the next apply tries again)."""
-    after, result = run.action.after, run.result
+    after = run.action.after
     if error is None:
         assert isinstance(reply, CleanedUp)
-        done = reply.what or f"nothing to {after}"
-        result.clean_up = done
-        record.note(run, done)
+        record.cleaned_up(run, reply.what or f"nothing to {after}")
         run.go(Done(state.outcome))
         return
     since = now if state.refused_since is None else state.refused_since
@@ -121,10 +116,7 @@ def finish_clean_up(
         run.go(CleaningUp(state.outcome, since))
         return
     why = error.message if isinstance(error, TasksError) else f"{type(error).__name__}: {error}"
-    result.clean_up = f"{after} failed: {why}"
-    result.outcome = Outcome.FAILED
-    result.error = "; ".join(e for e in (result.error, result.clean_up) if e)
-    record.event(run, result.clean_up, final=True)
+    record.cleaned_up(run, f"{after} failed: {why}", failed=True)
     run.go(Done(Outcome.FAILED))
 
 
@@ -133,7 +125,7 @@ def stopped(run: TaskRun) -> None:
     clean-up not done is said to be unfinished (the next apply finishes it)."""
     state = run.state
     if isinstance(state, CleaningUp):
-        run.result.clean_up = UNFINISHED
+        record.clean_up_unfinished(run, UNFINISHED)
     if isinstance(state, (Concluding, CleaningUp)):
         run.go(Done(state.outcome))
 

@@ -8,12 +8,13 @@ round trips, not a thousand.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner.errors import ApiError, AuthError, TransportError
+from runner.execute import record
 from runner.execute.results import Outcome, TaskResult
 from runner.item import Item, ItemDetails
 
@@ -25,35 +26,34 @@ def read_details(
     backend: Backend,
     items: Sequence[tuple[TaskResult, Item | None]],
     parallelism: int,
-    last_text: Callable[[TaskResult], bool] = lambda result: False,
-) -> None:
-    """Each remaining item's pull request and last message, once, after the run.
+    last_text: Sequence[bool] = (),
+) -> list[TaskResult]:
+    """Each item's result with its pull request and last message, read once, after the run.
 
     What cannot be read is left out (`details_read` stays false). A revoked token (AuthError)
-    ends the reading. `last_text`: the results whose last message must be the agent's own
-    words (see `Backend.details`).
+    ends the reading. `last_text`, by item: the results whose last message must be the agent's
+    own words (see `Backend.details`).
     """
     wanted = [
-        (result, task)
-        for result, task in items
+        (at, result, task)
+        for at, (result, task) in enumerate(items)
         # Read already where the run concluded (cleanup.py: before its clean-up).
         if task is not None and result.outcome is not Outcome.DELETED and not result.details_read
     ]
+    words = list(last_text) or [False] * len(items)
+    results = [result for result, _ in items]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
         found = pool.map(
-            lambda pair: read_one(backend, pair[1], last_text(pair[0]), pair[0].cost is None),
-            wanted,
+            lambda one: read_one(backend, one[2], words[one[0]], one[1].cost is None), wanted
         )
-        for (result, _), details in zip(wanted, found, strict=True):
+        for (at, result, _), details in zip(wanted, found, strict=True):
             if details is not None:
-                result.pull_request = details.pull_request
-                result.last_message = details.last_message
-                result.cost = result.cost or details.cost
-                result.details_read = True
+                results[at] = record.with_details(result, details)
     finally:
         # Stopped (Ctrl-C, a revoked token), the reads not yet begun are dropped.
         pool.shutdown(wait=False, cancel_futures=True)
+    return results
 
 
 def read_one(backend: Backend, task: Item, last_text: bool, cost: bool) -> ItemDetails | None:

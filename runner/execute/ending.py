@@ -7,7 +7,6 @@ follow concludes and cleans up first (cleanup.py).
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING
 
 from runner.errors import TasksError
@@ -55,6 +54,4 @@ def reason(error: BaseException) -> str:
 
 def _close(run: TaskRun, outcome: Outcome, error: str) -> None:
     run.go(cleanup.concluded(run, outcome))
-    run.result.outcome = outcome
-    run.result.error = error
-    run.result.finished_at = time.time()
+    record.closed(run, outcome, error)

@@ -12,13 +12,13 @@ that guards each), deletes and resumes.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from runner.errors import TasksError
 from runner.execute.admission import Admission
 from runner.execute.cleanup import final_clean_ups
 from runner.execute.results import ApplyReport, Event, Notice
-from runner.execute.retries import Attempted, MakeRun, RunRound, conclude
+from runner.execute.retries import Attempted, MakeRun, Round, RunRound, conclude
 from runner.execute.run import RunSettings, TaskRun
 from runner.execute.settings import DEFAULT_PARALLELISM, ExecuteSettings, Limits, poll_interval
 from runner.execute.static import static_result, still_to_wait_for
@@ -60,32 +60,33 @@ def execute(
         dashboard_url=server.dashboard_url,
     )
 
-    def make_run(action: Action, task: Item | None, found: ResolvedTask | None) -> TaskRun:
-        return TaskRun(action, task, found, run_settings, emit, backend)
+    def make_run(
+        index: int, action: Action, task: Item | None, found: ResolvedTask | None
+    ) -> TaskRun:
+        return TaskRun(index, action, task, found, run_settings, emit, backend)
 
     entries: list[Attempted] = []
-    for action in plan.actions:
+    for index, action in enumerate(plan.actions):
         task = existing.get(action.task_id or "")
         found = resolved.get(task_key(action.desired)) if action.desired else None
         if action.kind.changes or still_to_wait_for(action, task, settings.no_state_after):
-            entries.append(Attempted(action, None, task, found, make_run(action, task, found)))
+            run = make_run(index, action, task, found)
+            entries.append(Attempted(index, action, run.result, task, found, run))
         else:
-            result = static_result(backend, action, task, run_settings.dashboard_url)
-            entries.append(Attempted(action, result, task, found))
-    for entry in entries:  # what the model comparison groups by (a retry keeps the result)
-        entry.result.model = model_name(entry.action.desired, entry.resolved)
+            model = model_name(action.desired, found)
+            result = static_result(backend, action, task, run_settings.dashboard_url, model)
+            entries.append(Attempted(index, action, result, task, found))
     limits = Limits.of(settings, plan, poll)
-    run_round = _round_runner(backend, plan.batch, entries, limits, notify, settings)
-    interrupted, stopped = conclude(
-        backend, entries, run_round, make_run, settings.parallelism, emit
-    )
-    if not interrupted and stopped is None:  # every outcome final: each entry's latest attempt
-        interrupted, stopped = _clean_up_round(entries, make_run, run_round)
+    run_round = _round_runner(backend, plan.batch, limits, notify, settings)
+    entries, outcome = conclude(backend, entries, run_round, make_run, settings.parallelism, emit)
+    if not outcome.interrupted and outcome.stopped is None:  # every outcome final
+        entries, outcome = _clean_up_round(entries, make_run, run_round)
+    results = [e.result for e in entries]
     return ApplyReport(
         batch=plan.batch,
-        results=tuple(e.result for e in entries),
-        interrupted=interrupted,
-        stopped=stopped,
+        results=tuple(results),
+        interrupted=outcome.interrupted,
+        stopped=outcome.stopped,
         server_version=server.version,
         dashboard_url=server.dashboard_url,
         budget_micros=settings.budget_micros,
@@ -93,23 +94,28 @@ def execute(
 
 
 def _clean_up_round(
-    entries: Sequence[Attempted],
-    make_run: MakeRun,
-    run_round: RunRound,
-) -> tuple[bool, TasksError | None]:
-    """The clean-ups still due once every outcome is final, as runs of their own."""
+    entries: Sequence[Attempted], make_run: MakeRun, run_round: RunRound
+) -> tuple[list[Attempted], Round]:
+    """The clean-ups still due once every outcome is final, as runs of their own; the entries
+    then hold what they did."""
+    done = list(entries)
     runs = []
     for entry in final_clean_ups(entries):
-        run = make_run(entry.action, entry.task, entry.resolved)
+        run = make_run(entry.index, entry.action, entry.task, entry.resolved)
         run.clean_up_now(entry.result)
+        done[entry.index] = replace(entry, run=run)
         runs.append(run)
-    return run_round(runs) if runs else (False, None)
+    if not runs:
+        return done, Round(False, None)
+    outcome = run_round(done, runs)
+    for run in runs:
+        done[run.index] = done[run.index].settled()
+    return done, outcome
 
 
 def _round_runner(
     backend: Backend,
     batch: str,
-    entries: Sequence[Attempted],
     limits: Limits,
     notify: Callable[[Notice], None],
     settings: ExecuteSettings,
@@ -117,17 +123,18 @@ def _round_runner(
     """Runs each round of runs (the plan's, then each round of retries) on an engine of its
     own. The budget counts every cost known so far, whichever round read it; the unchanged
     items' cost is read (with a budget) before the first round starts."""
-    static = [(e.result, e.task) for e in entries if e.run is None]
+    first = True
 
-    def run_round(round_runs: Sequence[TaskRun]) -> tuple[bool, TasksError | None]:
-        nonlocal static
+    def run_round(entries: Sequence[Attempted], round_runs: Sequence[TaskRun]) -> Round:
+        nonlocal first
+        static = [(e.index, e.result, e.task) for e in entries if e.run is None] if first else []
+        first = False
         spent = sum(e.result.cost.micros for e in entries if e.result.cost is not None)
         admission = Admission(
             backend, round_runs, settings.max_running, settings.budget_micros, spent
         )
         engine = Engine(backend, batch, list(round_runs), limits, notify, admission, settings.clock)
         interrupted = engine.run(static)
-        static = []
-        return interrupted, engine.stopped
+        return Round(interrupted, engine.stopped, admission.costs)
 
     return run_round

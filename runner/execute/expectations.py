@@ -8,8 +8,9 @@ never a silent pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from runner.execute import record
 from runner.execute.results import Expectation, Outcome, TaskResult
 from runner.item import Cost, PullRequest
 from runner.manifest.model import Expectations
@@ -23,34 +24,29 @@ QUOTED_CHARS = 200
 _CHECKED = (Outcome.OK, Outcome.UNCHANGED)
 
 
-def judge(actions: Sequence[Action], results: Sequence[TaskResult]) -> None:
-    """Check each converged result (in plan order, as `actions`) against its expectations."""
-    for action, result in zip(actions, results, strict=True):
-        expect = action.desired.expect if action.desired else Expectations()
-        if not expect or result.outcome not in _CHECKED:
-            continue
-        if not result.details_read:
-            result.outcome = Outcome.UNKNOWN
-            result.error = "expectations not checked: the result could not be read"
-            continue
-        result.expectations = check(expect, result.pull_request, result.last_message, result.cost)
-        if result.unmet:
-            result.outcome = Outcome.FAILED
-            unmet = "; ".join(e.one_line() for e in result.unmet)
-            result.error = f"expectation unmet: {unmet}"
+def judge(actions: Sequence[Action], results: Sequence[TaskResult]) -> list[TaskResult]:
+    """Each converged result (in plan order, as `actions`) checked against its expectations."""
+    return [_judged(action, result) for action, result in zip(actions, results, strict=True)]
 
 
-def matches_text(
-    actions: Sequence[Action], results: Sequence[TaskResult]
-) -> Callable[[TaskResult], bool]:
-    """Whether a result (in plan order, as `actions`) has a `message` expectation, which is
-    matched against the agent's own last words."""
-    wanted = {
-        id(result)
-        for action, result in zip(actions, results, strict=True)
-        if action.desired is not None and action.desired.expect.message is not None
-    }
-    return lambda result: id(result) in wanted
+def _judged(action: Action, result: TaskResult) -> TaskResult:
+    expect = action.desired.expect if action.desired else Expectations()
+    if not expect or result.outcome not in _CHECKED:
+        return result
+    if not result.details_read:
+        error = "expectations not checked: the result could not be read"
+        return record.judged(result, Outcome.UNKNOWN, error)
+    found = check(expect, result.pull_request, result.last_message, result.cost)
+    unmet = "; ".join(e.one_line() for e in found if not e.met)
+    if not unmet:
+        return record.judged(result, result.outcome, result.error, tuple(found))
+    return record.judged(result, Outcome.FAILED, f"expectation unmet: {unmet}", tuple(found))
+
+
+def wants_last_words(actions: Sequence[Action]) -> list[bool]:
+    """Whether each action's result has a `message` expectation, which is matched against the
+    agent's own last words."""
+    return [a.desired is not None and a.desired.expect.message is not None for a in actions]
 
 
 def check(

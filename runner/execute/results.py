@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import Enum
 
 from runner.errors import TasksError
@@ -44,9 +44,11 @@ class Expectation:
         return f"{self.check}: wanted {self.want}, got {self.got}"
 
 
-@dataclass
+@dataclass(frozen=True)
 class TaskResult:
-    """One task's record of the run; updated while it runs, final once `outcome` is set."""
+    """One task's record of the run, as it stands: a value, never changed in place. A run
+    replaces it as it goes (runner/execute/record.py, the one writer); it is final once
+    `outcome` is set and the phases after the run (details, expectations, clean-up) are done."""
 
     name: str
     owner: str
@@ -59,13 +61,13 @@ class TaskResult:
     message: str = ""
     error: str = ""
     link: str = ""
-    done: list[str] = field(default_factory=list)  # what was done, in order
+    done: tuple[str, ...] = ()  # what was done, in order
     pull_request: PullRequest | None = None
     last_message: str = ""  # what the agent said last (see ItemDetails)
     details_read: bool = False  # pull_request and last_message hold what Coder said
     cost: Cost | None = None  # read once the run ends (see ItemDetails); None: not known
     model: str = ""  # the chat model the task names ("": the deployment's default)
-    expectations: list[Expectation] = field(default_factory=list)  # in `expect:` order
+    expectations: tuple[Expectation, ...] = ()  # in `expect:` order
     follow_ups_sent: int = 0
     #: What `after:` did once the outcome was final ("stopped", "removed"), or why it did not.
     clean_up: str = ""
@@ -88,8 +90,10 @@ class TaskResult:
 
 @dataclass(frozen=True)
 class Event:
-    """Something that happened to one task, for progress output (the library never prints)."""
+    """Something that happened to one task, for progress output (the library never prints):
+    the task's plan index (what a live view keys its rows by) and its result as it was then."""
 
+    index: int
     result: TaskResult
     text: str
     final: bool = False

@@ -15,18 +15,19 @@ engine like the first, then is judged the same way.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from runner import ownership
 from runner.errors import ApiError, AuthError, DeliveryUnverifiedError, TasksError, TransportError
+from runner.execute import record
 from runner.execute.details import read_details
-from runner.execute.expectations import judge, matches_text
+from runner.execute.expectations import judge, wants_last_words
 from runner.execute.requests import Retry
 from runner.execute.results import Event, Outcome, TaskResult
-from runner.item import Item, ResolvedTask
+from runner.item import Cost, Item, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import Action, ActionKind
 
@@ -38,33 +39,40 @@ if TYPE_CHECKING:
 _HEAD = re.compile(r"Attempt (\d+) of \d+: ")
 
 
-@dataclass
+@dataclass(frozen=True)
 class Attempted:
-    """One plan entry as its latest attempt left it: with `run`, as that run left it."""
+    """One plan entry as its latest attempt left it: its place in the plan, its result so far,
+    the task it follows, and the run of that attempt (None when no run was needed)."""
 
+    index: int
     action: Action
-    static_result: TaskResult | None  # the entry's result when no run was needed
-    static_task: Item | None
+    result: TaskResult
+    task: Item | None
     resolved: ResolvedTask | None
     run: TaskRun | None = None
     attempt_known: bool = False  # `result.attempts` was read back from the deployment
 
-    @property
-    def result(self) -> TaskResult:
-        if self.run is not None:
-            return self.run.result
-        assert self.static_result is not None
-        return self.static_result
-
-    @property
-    def task(self) -> Item | None:
-        return self.run.task if self.run is not None else self.static_task
+    def settled(self) -> Attempted:
+        """The entry as its run left it (its result, and the task it followed)."""
+        if self.run is None:
+            return self
+        return replace(self, result=self.run.result, task=self.run.task)
 
 
-#: Runs a round of task runs on the engine: (interrupted, why it stopped, if it did).
-RunRound = Callable[[Sequence["TaskRun"]], tuple[bool, TasksError | None]]
-#: Makes the run of an action, as the engine does for a plan's.
-MakeRun = Callable[[Action, Item | None, ResolvedTask | None], "TaskRun"]
+@dataclass(frozen=True)
+class Round:
+    """How a round of runs went: interrupted, or why it stopped (lost contact, a revoked
+    token); and the costs read before it began of the items with no run, by plan index."""
+
+    interrupted: bool
+    stopped: TasksError | None
+    costs: Mapping[int, Cost] = field(default_factory=dict)
+
+
+#: Runs a round of task runs on the engine (the entries as they stand, and the round's runs).
+RunRound = Callable[[Sequence[Attempted], Sequence["TaskRun"]], Round]
+#: Makes the run of an action (at its plan index), as the engine does for a plan's.
+MakeRun = Callable[[int, Action, Item | None, ResolvedTask | None], "TaskRun"]
 
 
 def conclude(
@@ -74,39 +82,60 @@ def conclude(
     make_run: MakeRun,
     parallelism: int,
     emit: Callable[[Event], None],
-) -> tuple[bool, TasksError | None]:
+) -> tuple[list[Attempted], Round]:
     """Run the entries' runs, judge every entry and retry those that ask for it, round after
-    round, until none does.
+    round, until none does; return the entries as their last attempts left them.
 
-    Returns whether a round was interrupted and why one stopped (lost contact, a revoked
-    token); the results then hold what was known, and nothing more is read or retried.
+    A round interrupted or stopped (lost contact, a revoked token) ends it: the results then
+    hold what was known, and nothing more is read or retried.
     """
-    interrupted, stopped = run_round([e.run for e in entries if e.run is not None])
-    if interrupted or stopped is not None:
-        judge([e.action for e in entries], [e.result for e in entries])
-        return interrupted, stopped
-    pending = list(entries)
-    while pending:
-        actions, results = [e.action for e in pending], [e.result for e in pending]
-        read_details(
-            backend,
-            [(e.result, e.task) for e in pending],
-            parallelism,
-            matches_text(actions, results),
-        )
-        judge(actions, results)
-        read_attempts(backend, pending, parallelism)
-        retried = [(e, run) for e in pending if (run := _retry_run(backend, e, make_run, emit))]
+    done = list(entries)  # by plan index: an entry's `index` is its place here
+    pending = [e.index for e in done]
+    outcome = _run(run_round, done, pending)
+    while not outcome.interrupted and outcome.stopped is None:
+        done = _judged(backend, done, pending, parallelism)
+        retried: list[int] = []
+        for index in pending:
+            done[index], run = _next_attempt(backend, done[index], make_run, emit)
+            if run is not None:
+                retried.append(index)
         if not retried:
-            break
-        interrupted, stopped = run_round([run for _, run in retried])
-        for entry, run in retried:
-            entry.run = run  # the entry is as its latest attempt left it (its task, for clean-up)
-        pending = [entry for entry, _ in retried]
-        if interrupted or stopped is not None:
-            judge([e.action for e in pending], [e.result for e in pending])
-            return interrupted, stopped
-    return False, None
+            return done, outcome
+        pending = retried
+        outcome = _run(run_round, done, pending)
+    judged = judge([done[i].action for i in pending], [done[i].result for i in pending])
+    for index, result in zip(pending, judged, strict=True):
+        done[index] = replace(done[index], result=result)
+    return done, outcome
+
+
+def _run(run_round: RunRound, entries: list[Attempted], indices: Sequence[int]) -> Round:
+    """Run the runs of `indices` as a round; their entries then hold what the runs left."""
+    runs = [run for i in indices if (run := entries[i].run) is not None]
+    outcome = run_round(entries, runs)
+    for index in indices:
+        entries[index] = entries[index].settled()
+    for index, cost in outcome.costs.items():
+        entries[index] = replace(entries[index], result=record.costed(entries[index].result, cost))
+    return outcome
+
+
+def _judged(
+    backend: Backend, entries: Sequence[Attempted], pending: Sequence[int], parallelism: int
+) -> list[Attempted]:
+    """The pending entries with their details read, their expectations judged and, where they
+    may be retried, their attempt read back."""
+    done = list(entries)
+    actions = [done[i].action for i in pending]
+    read = read_details(
+        backend,
+        [(done[i].result, done[i].task) for i in pending],
+        parallelism,
+        wants_last_words(actions),
+    )
+    for index, result in zip(pending, judge(actions, read), strict=True):
+        done[index] = replace(done[index], result=result)
+    return read_attempts(backend, done, pending, parallelism)
 
 
 def attempt_of(desired: DesiredTask, inputs: Sequence[str], mark: str | None) -> int:
@@ -124,22 +153,27 @@ def retry_message(desired: DesiredTask, attempt: int, why: str) -> str:
     return f"Attempt {attempt} of {desired.retries + 1}: {body}"
 
 
-def read_attempts(backend: Backend, entries: Sequence[Attempted], parallelism: int) -> None:
-    """Each retrying task's attempt, read back from the deployment (one read of its inputs).
+def read_attempts(
+    backend: Backend, entries: Sequence[Attempted], pending: Sequence[int], parallelism: int
+) -> list[Attempted]:
+    """The entries, each retrying one of `pending` with its attempt read back from the
+    deployment (one read of its inputs).
 
     Where the inputs cannot be read the attempt stays unknown and the task is not retried:
     that could make an attempt twice.
     """
-    wanted = [e for e in entries if _may_retry(e) and e.task is not None]
+    done = list(entries)
+    wanted = [i for i in pending if _may_retry(done[i]) and done[i].task is not None]
     pool = ThreadPoolExecutor(max_workers=max(1, parallelism))
     try:
-        for entry, attempt in zip(
-            wanted, pool.map(lambda e: _attempt(backend, e), wanted), strict=True
-        ):
-            entry.attempt_known = attempt is not None
-            entry.result.attempts = attempt or entry.result.attempts
+        read = pool.map(lambda i: _attempt(backend, done[i]), wanted)
+        for index, attempt in zip(wanted, read, strict=True):
+            entry = done[index]
+            attempts = record.attempts_read(entry.result, attempt or entry.result.attempts)
+            done[index] = replace(entry, result=attempts, attempt_known=attempt is not None)
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
+    return done
 
 
 def _attempt(backend: Backend, entry: Attempted) -> int | None:
@@ -170,48 +204,46 @@ def cause_of(result: TaskResult) -> str | None:
     return None
 
 
-def _retry_run(
+def _next_attempt(
     backend: Backend, entry: Attempted, make_run: MakeRun, emit: Callable[[Event], None]
-) -> TaskRun | None:
-    """The run of the entry's next attempt, when it may make one."""
+) -> tuple[Attempted, TaskRun | None]:
+    """The entry with the run of its next attempt, and that run, when it may make one; else
+    the entry as it is (its result saying why not, where that is worth saying) and None."""
     desired, result, task = entry.action.desired, entry.result, entry.task
     cause = cause_of(result)
     if desired is None or task is None or cause not in desired.retry_on or not _may_retry(entry):
-        return None
+        return entry, None
     attempt = result.attempts + 1
     if not entry.attempt_known:
-        result.done.append("not retried: its attempt number could not be read")
-        return None
+        why_not = "not retried: its attempt number could not be read"
+        return replace(entry, result=record.noted(result, why_not)), None
     if attempt > desired.retries + 1:
-        return None
+        return entry, None
     recreate = backend.recreates_failed and cause != "expect"
     if recreate and task.display_name is None:
         # No display name (v2.28) to carry the attempt: a re-run could not tell it was made.
-        result.done.append("not retried: this server keeps no mark of a task's attempt")
-        return None
+        why_not = "not retried: this server keeps no mark of a task's attempt"
+        return replace(entry, result=record.noted(result, why_not)), None
     why = result.error
-    result.attempts = attempt
-    result.outcome, result.error, result.expectations = None, "", []
-    result.details_read = False
-    result.done.append(f"retry {attempt - 1} of {desired.retries}")
-    emit(Event(result, f"retrying (attempt {attempt} of {desired.retries + 1}): {why}"))
+    result = record.retrying(result, attempt, desired.retries)
+    text = f"retrying (attempt {attempt} of {desired.retries + 1}): {why}"
+    emit(Event(entry.index, result, text))
     if recreate:
         again = replace(desired, attempt=attempt)
         action = replace(entry.action, kind=ActionKind.REPLACE, desired=again, task_id=task.id)
-        run = make_run(action, task, entry.resolved)
+        run = make_run(entry.index, action, task, entry.resolved)
         run.next_attempt(result)
-        return run
-    text = retry_message(desired, attempt, why)
-    follow_ups = (*desired.follow_ups, text)
+        return replace(entry, result=result, run=run), run
+    message = retry_message(desired, attempt, why)
     action = replace(
         entry.action,
         kind=ActionKind.SEND,
-        desired=replace(desired, follow_ups=follow_ups),
+        desired=replace(desired, follow_ups=(*desired.follow_ups, message)),
         task_id=task.id,
-        follow_ups=(text,),
+        follow_ups=(message,),
         delivered=len(desired.follow_ups),
         logs_verified=True,
     )
-    run = make_run(action, task, entry.resolved)
+    run = make_run(entry.index, action, task, entry.resolved)
     run.next_attempt(result, Retry(attempt, interrupt=cause == "timeout"))
-    return run
+    return replace(entry, result=result, run=run), run

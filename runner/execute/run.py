@@ -40,6 +40,7 @@ from runner.execute.state import (
 )
 from runner.item import Item, ResolvedTask
 from runner.manifest.model import DesiredTask
+from runner.model_choice import model_name
 from runner.plan import Action, ActionKind
 from runner.readiness import ReadinessTracker
 
@@ -75,11 +76,12 @@ class TaskRun:
 
     What changes as it runs is its `state` (the step and that phase's data), its `progress`
     (what it carries across phases), both frozen values replaced through `go` and `update`,
-    its readiness `tracker`, and its `result`, written only through record.py and ending.py.
+    its readiness `tracker`, and its `result`, a frozen value replaced only by record.py.
     """
 
     def __init__(
         self,
+        index: int,
         action: Action,
         existing: Item | None,
         resolved: ResolvedTask | None,
@@ -87,6 +89,7 @@ class TaskRun:
         emit: Callable[[Event], None],
         backend: Backend,
     ) -> None:
+        self.index = index  # the action's place in the plan: what its events are keyed by
         self.action = action
         self.backend = backend
         self.desired: DesiredTask | None = action.desired
@@ -100,6 +103,7 @@ class TaskRun:
             coder_name=action.coder_name,
             action=action.kind.value,
             task_id=existing.id if existing else None,
+            model=model_name(action.desired, resolved),  # what the model comparison groups by
         )
         if existing is not None:
             record.task_seen(self, existing)
@@ -114,10 +118,10 @@ class TaskRun:
 
     def next_attempt(self, result: TaskResult, retry: Retry | None = None) -> None:
         """Run as the next attempt of the task whose earlier attempt `result` records (and go
-        on recording there). With `retry`, the action's last follow-up is the retry message,
+        on from that result). With `retry`, the action's last follow-up is the retry message,
         sent at once whatever the failed attempt's agent shows; without, the action is the
         replace that makes the task again (runner/execute/retries.py)."""
-        self.result = result
+        record.carried_on(self, result)
         self.retry = retry
         if retry is not None:
             self.state = FollowingUp(Step.SEND)
@@ -126,7 +130,7 @@ class TaskRun:
         """Run only the clean-up of the task whose final outcome `result` records (an entry
         whose outcome became final once its round was judged: runner/execute/cleanup.py)."""
         assert result.outcome is not None
-        self.result = result
+        record.carried_on(self, result)
         self.state = CleaningUp(result.outcome)
         self.update(replace(self.progress, cost_counted=0))  # its cost is known already
 

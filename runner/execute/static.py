@@ -35,14 +35,18 @@ def still_to_wait_for(action: Action, task: Item | None, no_state_after: float) 
 
 
 def static_result(
-    backend: Backend, action: Action, task: Item | None, dashboard_url: str
+    backend: Backend, action: Action, task: Item | None, dashboard_url: str, model: str
 ) -> TaskResult:
+    """The result of an action with nothing to run, built once from what was observed."""
     outcome = {
         ActionKind.NOOP: Outcome.UNCHANGED,
         ActionKind.DRIFT: Outcome.DRIFTED,
         ActionKind.CONFLICT: Outcome.BLOCKED,
     }[action.kind]
-    result = TaskResult(
+    link = ""
+    if task is not None and dashboard_url:
+        link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
+    return TaskResult(
         name=action.name,
         owner=action.owner,
         coder_name=action.coder_name,
@@ -50,11 +54,9 @@ def static_result(
         task_id=action.task_id,
         outcome=outcome,
         error="; ".join(action.reasons),
+        status=task.status if task else "",
+        state=task.state if task else "",
+        message=task.message if task else "",
+        link=link,
+        model=model,
     )
-    if task is not None:
-        result.status = task.status
-        result.state = task.state
-        result.message = task.message
-        if dashboard_url:
-            result.link = f"{dashboard_url.rstrip('/')}{backend.dashboard_path(task)}"
-    return result

@@ -78,15 +78,16 @@ class Engine:
         self.last_progress = 0.0
         self.stopped: TasksError | None = None
 
-    def run(self, static: Sequence[tuple[TaskResult, Item | None]]) -> bool:
-        """Drive every run to an outcome; True when interrupted."""
+    def run(self, static: Sequence[tuple[int, TaskResult, Item | None]]) -> bool:
+        """Drive every run to an outcome; True when interrupted. `static`: the items with no
+        run (by plan index), whose cost the budget reads first (runner/execute/admission.py)."""
         pool = self.pool = Workers(self.parallelism)
         try:
             return self._run(pool, static)
         finally:
             self.poll_reads.close()
 
-    def _run(self, pool: Workers, static: Sequence[tuple[TaskResult, Item | None]]) -> bool:
+    def _run(self, pool: Workers, static: Sequence[tuple[int, TaskResult, Item | None]]) -> bool:
         try:
             self.last_progress = self.clock()
             self.admission.open(static, pool.submit)

@@ -54,7 +54,8 @@ class LiveProgress:
         self._last = 0.0
 
     def __call__(self, event: Event) -> None:
-        key = id(event.result)
+        # One row per task, by plan index, showing the latest result it was sent.
+        key = event.index
         if event.status_only and key in self._rows:
             # Keep the last thing done; the row shows the new status and state.
             self._rows[key] = (event.result, self._rows[key][1])

@@ -16,7 +16,7 @@ from runner.backends.tasks import TasksBackend
 from runner.batch import plan_batch, run
 from runner.coder.client import CoderClient
 from runner.coder.config import Connection
-from runner.execute import ExecuteSettings, Outcome
+from runner.execute import Event, ExecuteSettings, Outcome
 from runner.item import task_key
 from runner.manifest.model import Batch, DesiredTask
 from runner.plan import ActionKind, PlanOptions
@@ -170,7 +170,7 @@ def test_create_meeting_409_adopts_only_the_batchs_own_task(
     (result,) = report.results
     if prompt == "Do A":
         assert result.outcome is Outcome.OK, result
-        assert result.done == ["adopted (created concurrently)"]
+        assert result.done == ("adopted (created concurrently)",)
     else:
         assert result.outcome is Outcome.FAILED
         assert "its prompt differs; not adopted" in result.error
@@ -204,3 +204,26 @@ def test_the_engine_runs_on_the_clock_it_is_given(stepped_sim: Any) -> None:
     (result,) = report.results
     assert result.outcome is Outcome.TIMEOUT and "timed out" in result.error
     assert now() - started >= 3600.0
+
+
+def test_events_carry_each_result_as_it_was_keyed_by_plan_index(
+    sim: Any, client: CoderClient
+) -> None:
+    batch = Batch(
+        "nightly",
+        (task("a", "Do A [sim:work=1]", follow_ups=("then B",)), task("b", "Do B")),
+    )
+    prepared = plan_batch(TasksBackend(client), batch)
+    events: list[Event] = []
+    report = run(prepared, FAST, on_event=events.append)
+    assert [r.outcome for r in report.results] == [Outcome.OK, Outcome.OK], report.results
+    assert {e.index for e in events} == {0, 1}
+    for event in events:
+        assert event.result.name == report.results[event.index].name
+        # A value as it stood then: open until the final line, which closes it.
+        assert (event.result.outcome is not None) is event.final, event
+    sent = [e for e in events if e.index == 0 and e.text == "sent follow-up 1/1"]
+    assert len(sent) == 1 and sent[0].result.done == ("created", "sent follow-up 1/1")
+    assert report.results[0].done == ("created", "sent follow-up 1/1")
+    assert report.results[0].details_read  # read after the run: no event held it
+    assert not any(e.result.details_read for e in events)

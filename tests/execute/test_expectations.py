@@ -63,10 +63,17 @@ def test_what_was_said_is_quoted_short_on_one_line() -> None:
 def _run(expect: Expectations, outcome: Outcome, *, read: bool, said: str = "") -> TaskResult:
     desired = DesiredTask(batch="b", name="a", prompt="p", expect=expect)
     action = Action(ActionKind.CREATE, "a", "me", desired.coder_name, desired=desired)
-    result = TaskResult("a", "me", desired.coder_name, "create", outcome=outcome)
-    result.details_read, result.last_message = read, said
-    judge([action], [result])
-    return result
+    result = TaskResult(
+        "a",
+        "me",
+        desired.coder_name,
+        "create",
+        outcome=outcome,
+        details_read=read,
+        last_message=said,
+    )
+    (judged,) = judge([action], [result])
+    return judged
 
 
 def test_an_unmet_expectation_fails_the_result_naming_want_and_got() -> None:
@@ -79,7 +86,7 @@ def test_an_unmet_expectation_fails_the_result_naming_want_and_got() -> None:
 def test_met_expectations_keep_the_outcome() -> None:
     result = _run(Expectations(message="done"), Outcome.UNCHANGED, read=True, said="all done")
     assert result.outcome is Outcome.UNCHANGED and result.error == ""
-    assert result.expectations == [Expectation("message", "done", "all done", True)]
+    assert result.expectations == (Expectation("message", "done", "all done", True),)
 
 
 def test_a_result_that_could_not_be_read_is_unknown_not_passed() -> None:
@@ -91,5 +98,5 @@ def test_a_result_that_could_not_be_read_is_unknown_not_passed() -> None:
 def test_results_that_did_not_converge_are_not_judged() -> None:
     for outcome in (Outcome.FAILED, Outcome.TIMEOUT, Outcome.INTERRUPTED, Outcome.DRIFTED):
         result = _run(Expectations(message="done"), outcome, read=True)
-        assert result.outcome is outcome and result.expectations == []
+        assert result.outcome is outcome and result.expectations == ()
     assert _run(Expectations(), Outcome.OK, read=False).outcome is Outcome.OK

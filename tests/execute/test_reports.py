@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import replace
 from xml.etree import ElementTree
 
 from runner.batch import exit_code
@@ -16,10 +17,7 @@ from runner.report.markdown import markdown_summary
 
 def result(name: str, outcome: Outcome | None, **kw: object) -> TaskResult:
     made = TaskResult(name=name, owner="alice", coder_name=f"{name}-abc123", action="create")
-    made.outcome = outcome
-    for key, value in kw.items():
-        setattr(made, key, value)
-    return made
+    return replace(made, outcome=outcome, **kw)
 
 
 def report(*outcomes: Outcome) -> ApplyReport:
@@ -81,12 +79,12 @@ def test_markdown_links_and_escapes() -> None:
 def test_progress_plain_lines_and_live_redraw() -> None:
     lines: list[str] = []
     task = result("a", Outcome.OK)
-    PlainProgress(lines.append)(Event(task, "created"))
+    PlainProgress(lines.append)(Event(0, task, "created"))
     assert lines == ["[alice/a] created"]
     drawn: list[str] = []
     live = LiveProgress(drawn.append, interval=0.0)
-    live(Event(task, "created"))
-    live(Event(result("b", Outcome.OK), "created", final=True))
+    live(Event(0, task, "created"))
+    live(Event(1, result("b", Outcome.OK), "created", final=True))
     assert "\x1b[" not in drawn[0]
     assert drawn[-1].startswith("\x1b[1F\x1b[J")  # redrawn in place over the first block
     assert "alice/a" in drawn[-1] and "alice/b" in drawn[-1]
@@ -98,10 +96,9 @@ def test_live_view_fits_the_terminal_however_many_tasks() -> None:
     drawn: list[str] = []
     live = LiveProgress(drawn.append, interval=0.0, size=lambda: os.terminal_size((60, 10)))
     results = [result(f"task-{n}", None) for n in range(50)]
-    for item in results:
-        live(Event(item, "created " + "x" * 100))
-    results[0].outcome = Outcome.OK
-    live(Event(results[0], "ok", final=True))
+    for index, item in enumerate(results):
+        live(Event(index, item, "created " + "x" * 100))
+    live(Event(0, replace(results[0], outcome=Outcome.OK), "ok", final=True))
     previous = 0
     for block in drawn:
         body = block

@@ -478,7 +478,7 @@ class Driver:
         self.taken: list[tuple[Step, Step]] = []
         if versions is not None:
             self.backend.versions = versions
-        self.run = TaskRun(action, task, _resolved(), SETTINGS, self._emit, self.backend)
+        self.run = TaskRun(0, action, task, _resolved(), SETTINGS, self._emit, self.backend)
 
     def _emit(self, event: Event) -> None:
         if not event.status_only:
@@ -586,7 +586,7 @@ def test_a_lost_create_is_adopted_then_follow_ups_then_the_wait() -> None:
     d.poll(8.0)  # no_state_after passed without a new report: the agent counts as idle
     assert run.state == Done(Outcome.OK)
     assert run.result.outcome is Outcome.OK
-    assert run.result.done == ["adopted (created, response lost)", "sent follow-up 1/1"]
+    assert run.result.done == ("adopted (created, response lost)", "sent follow-up 1/1")
     assert d.backend.inputs[d.task_id] == ["Do A", "one"]
     assert d.seen == [
         Step.CREATE_ASKED,
@@ -699,7 +699,7 @@ def test_a_name_taken_by_the_same_task_of_this_batch_is_adopted() -> None:
     d.step(0.0)
     d.poll(1.0)
     assert d.run.state == Waiting(Step.WAIT, Watch())
-    assert d.run.result.done == ["adopted (created concurrently)"]
+    assert d.run.result.done == ("adopted (created concurrently)",)
     assert d.seen == [Step.CREATE_ASKED, Step.ADOPT, Step.WAIT]
 
 
@@ -855,7 +855,7 @@ def test_a_replace_deletes_then_creates() -> None:
     assert d.run.state == Creating()
     assert d.run.result.task_id is None
     assert isinstance(d.step(0.0), Created)
-    assert d.run.result.done == ["already gone", "created"]
+    assert d.run.result.done == ("already gone", "created")
 
 
 def _sending(follow_ups: tuple[str, ...] = ("one", "two")) -> Driver:

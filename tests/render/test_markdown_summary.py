@@ -8,6 +8,7 @@ before.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from urllib.parse import unquote
 
 import pytest
@@ -63,13 +64,18 @@ def one_line(text: str) -> str:
 
 
 def result(message: str, url: str, title: str) -> TaskResult:
-    made = TaskResult(name="auth", owner="alice", coder_name="auth-423903", action="create")
-    made.outcome = Outcome.OK
-    made.status, made.state = "waiting", "idle"
-    made.link = f"{URL}/agents/3f2a0000-0000-4000-8000-000000000001"
-    made.last_message = message
-    made.pull_request = PullRequest(url=url, state="open", title=title, additions=1, deletions=2)
-    return made
+    return TaskResult(
+        name="auth",
+        owner="alice",
+        coder_name="auth-423903",
+        action="create",
+        outcome=Outcome.OK,
+        status="waiting",
+        state="idle",
+        link=f"{URL}/agents/3f2a0000-0000-4000-8000-000000000001",
+        last_message=message,
+        pull_request=PullRequest(url=url, state="open", title=title, additions=1, deletions=2),
+    )
 
 
 @pytest.mark.parametrize("url", HOSTILE_URLS)
@@ -147,14 +153,20 @@ def test_an_ordinary_summary_is_unchanged() -> None:
         "https://github.com/example/repo/pull/7",
         "Add auth: login & logout",
     )
-    auth.done = ["created", "sent 2 follow-ups"]
     assert auth.pull_request is not None
-    auth.pull_request = PullRequest(
-        auth.pull_request.url, "open", "Add auth: login & logout", 12, 3
+    pull_request = PullRequest(auth.pull_request.url, "open", "Add auth: login & logout", 12, 3)
+    auth = replace(auth, done=("created", "sent 2 follow-ups"), pull_request=pull_request)
+    docs = TaskResult(
+        name="docs",
+        owner="bob",
+        coder_name="docs-423903",
+        action="noop",
+        outcome=Outcome.FAILED,
+        status="active",
+        state="failed",
+        link=f"{URL}/tasks/bob/9",
+        error="the agent failed: exit status 1",
     )
-    docs = TaskResult(name="docs", owner="bob", coder_name="docs-423903", action="noop")
-    docs.outcome, docs.status, docs.state = Outcome.FAILED, "active", "failed"
-    docs.link, docs.error = f"{URL}/tasks/bob/9", "the agent failed: exit status 1"
     later = TaskResult(name="later", owner="alice", coder_name="later-423903", action="create")
     report = ApplyReport(
         "nightly", (auth, docs, later), server_version="v2.38.0", dashboard_url=URL

@@ -34,8 +34,8 @@ def test_live_view_draws_server_text_inert_on_one_line_per_task() -> None:
     written: list[str] = []
     view = LiveProgress(written.append, interval=0, size=lambda: os.terminal_size((200, 50)))
     result = TaskResult("a", "admin", "a-1", "create", status="active", state="working\x1b[2J")
-    view(Event(result, "Step 1\r\x1b]0;pwned\x07\nforged line", final=True))
-    view(Event(result, "again", final=True))
+    view(Event(0, result, "Step 1\r\x1b]0;pwned\x07\nforged line", final=True))
+    view(Event(0, result, "again", final=True))
     first, second = written
     assert "\x1b" not in first and "\x07" not in first and "\n" not in first
     assert "\\x1b]0;pwned\\x07\\nforged line" in first

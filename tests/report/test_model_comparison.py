@@ -24,16 +24,21 @@ def result(
     pr: tuple[int, int] | None = None,
     action: str = "create",
 ) -> TaskResult:
-    done = TaskResult(name=name, owner="me", coder_name=name, action=action, outcome=outcome)
-    done.model = model
-    if seconds is not None:
-        done.started_at, done.finished_at = 1000.0, 1000.0 + seconds
-    if cost is not None:
-        done.cost = Cost(micros=cost, requests=3, unpriced_requests=0)
-    if pr is not None:
-        url = f"https://github.com/o/r/pull/{name}"
-        done.pull_request = PullRequest(url, "open", name, additions=pr[0], deletions=pr[1])
-    return done
+    url = f"https://github.com/o/r/pull/{name}"
+    return TaskResult(
+        name=name,
+        owner="me",
+        coder_name=name,
+        action=action,
+        outcome=outcome,
+        model=model,
+        started_at=None if seconds is None else 1000.0,
+        finished_at=None if seconds is None else 1000.0 + seconds,
+        cost=None if cost is None else Cost(micros=cost, requests=3, unpriced_requests=0),
+        pull_request=None
+        if pr is None
+        else PullRequest(url, "open", name, additions=pr[0], deletions=pr[1]),
+    )
 
 
 RESULTS = (
