@@ -134,6 +134,23 @@ class ItemDetails:
 
 
 @dataclass(frozen=True)
+class Message:
+    """An input to send to an item.
+
+    `after` is the batch's input it follows (the prompt, or the follow-up before it); None
+    for a retry, which goes out whether or not the failed attempt was answered.
+    `delivered`: what `delivered_inputs` just read, so whether `after` was answered needs no
+    request of its own; None: the backend reads what it needs itself.
+    `interrupt`: stop the agent's current work for it where the API can (Chats).
+    """
+
+    text: str
+    after: str | None
+    delivered: Delivered | None = None
+    interrupt: bool = False
+
+
+@dataclass(frozen=True)
 class Delivered:
     """The inputs delivered to an item (its prompt first), in order; and, where they were read
     from the item's history, the texts the agent has answered (None: not read, e.g. proven by

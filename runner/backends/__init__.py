@@ -14,7 +14,16 @@ from contextlib import AbstractContextManager
 from typing import Protocol
 
 from runner.fanout import Fanout
-from runner.item import Account, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
+from runner.item import (
+    Account,
+    Cost,
+    Delivered,
+    Deployment,
+    Item,
+    ItemDetails,
+    Message,
+    ResolvedTask,
+)
 from runner.manifest.model import DesiredTask
 
 
@@ -94,23 +103,10 @@ class Backend(Protocol):
         """Whether a failed or timed-out item is retried by deleting and creating it again
         (Tasks) rather than by a message to it (Chats: every non-archived chat takes one)."""
 
-    def send(
-        self,
-        item: Item,
-        text: str,
-        *,
-        after: str | None,
-        delivered: Delivered | None = None,
-        interrupt: bool = False,
-    ) -> bool:
-        """Send a follow-up; raises AgentBusyError when the agent is working, or has not
-        answered `after` yet.
+    def send(self, item: Item, message: Message) -> bool:
+        """Send `message`; raises AgentBusyError when the agent is working, or has not
+        answered `message.after` yet.
 
-        `after` is the batch's input it follows (the prompt, or the follow-up before it); None
-        for a retry, which goes out whether or not the failed attempt was answered.
-        `delivered`: what `delivered_inputs` just read, so whether `after` was answered needs
-        no request of its own; None: the backend reads what it needs itself.
-        `interrupt`: stop the agent's current work for it where the API can (Chats).
         False: the same text was found delivered (by a concurrent apply) meanwhile, and this
         copy was withdrawn before the agent saw it.
         """

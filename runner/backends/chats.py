@@ -55,6 +55,7 @@ from runner.item import (
     Deployment,
     Item,
     ItemDetails,
+    Message,
     Named,
     PullRequest,
     ResolvedTask,
@@ -308,21 +309,14 @@ class ChatsBackend:
     def recreates_failed(self) -> bool:
         return False  # retrying a failed chat is sending it a message (CHATS-CONTRACT 7.2)
 
-    def send(
-        self,
-        item: Item,
-        text: str,
-        *,
-        after: str | None,
-        delivered: Delivered | None = None,
-        interrupt: bool = False,
-    ) -> bool:
-        """Send only after the agent answered `after`, the batch's last input (known from
-        `delivered` when it was read from the history; else read here).
+    def send(self, item: Item, message: Message) -> bool:
+        """Send only after the agent answered `message.after`, the batch's last input (known
+        from `message.delivered` when it was read from the history; else read here).
 
         Two applies can both read the history before either sends: the later send then finds
         the agent busy and is queued, and is withdrawn when the same text is already in the
         history or earlier in the queue (the survivor's history decides)."""
+        text, after, delivered = message.text, message.after, message.delivered
         if delivered is None and after is not None:
             delivered = self.delivered_inputs(item, read=True)
         answered = delivered.answered if delivered is not None else None
@@ -337,7 +331,7 @@ class ChatsBackend:
                 item.id,
                 text,
                 # `interrupt` queues the message and stops the current turn (CHATS-CONTRACT 1.4)
-                busy_behavior="interrupt" if interrupt else "queue",
+                busy_behavior="interrupt" if message.interrupt else "queue",
                 model_config_id=model.id if model else None,
             )
         except ApiError as error:

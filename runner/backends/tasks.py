@@ -15,7 +15,16 @@ from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task, TaskLogs, User
 from runner.errors import ConflictError, DeliveryUnverifiedError, TasksError
 from runner.fanout import Fanout
-from runner.item import AgentState, Cost, Delivered, Deployment, Item, ItemDetails, ResolvedTask
+from runner.item import (
+    AgentState,
+    Cost,
+    Delivered,
+    Deployment,
+    Item,
+    ItemDetails,
+    Message,
+    ResolvedTask,
+)
 from runner.manifest.model import DesiredTask
 from runner.preflight import preflight, require_tasks_clean_up
 
@@ -138,16 +147,8 @@ class TasksBackend:
     def recreates_failed(self) -> bool:
         return True  # a failed agent's task is made again; `send` cannot restart it
 
-    def send(
-        self,
-        item: Item,
-        text: str,
-        *,
-        after: str | None,
-        delivered: Delivered | None = None,
-        interrupt: bool = False,
-    ) -> bool:
-        self.client.send_input(item, text)  # AgentAPI refuses a busy agent itself
+    def send(self, item: Item, message: Message) -> bool:
+        self.client.send_input(item, message.text)  # AgentAPI refuses a busy agent itself
         return True
 
     def delete(self, item: Item) -> None:

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from runner.execute.details import read_one
-from runner.item import Item, ItemDetails, ResolvedTask
+from runner.item import Item, ItemDetails, Message, ResolvedTask
 from runner.manifest.model import DesiredTask
 from runner.plan import delivered_count
 
@@ -126,9 +126,8 @@ def send_op(
             wanted = desired.follow_ups[delivered].strip()
             if any(text.strip() == wanted for text in inputs):
                 return Sent(delivered + 1, already_delivered=True)
-            sent = backend.send(
-                task, wanted, after=None, delivered=delivered_now, interrupt=retry.interrupt
-            )
+            message = Message(wanted, None, delivered_now, interrupt=retry.interrupt)
+            sent = backend.send(task, message)
             return Sent(delivered + 1, already_delivered=not sent)
         present = delivered_count(inputs, desired.prompt, desired.follow_ups)
         if present > delivered:
@@ -137,7 +136,7 @@ def send_op(
             return NotYet()
         after = desired.follow_ups[delivered - 1] if delivered else desired.prompt
         text = desired.follow_ups[delivered]
-        if not backend.send(task, text, after=after, delivered=delivered_now):
+        if not backend.send(task, Message(text, after, delivered_now)):
             return Sent(delivered + 1, already_delivered=True)
         return Sent(delivered + 1, already_delivered=False)
 

@@ -25,7 +25,7 @@ from runner.coder.config import Connection
 from runner.coder.transport import ApiTransport
 from runner.errors import AgentBusyError, TasksError, UncertainOutcomeError
 from runner.execute import ExecuteSettings, Outcome
-from runner.item import task_key
+from runner.item import Message, task_key
 from runner.manifest.model import Batch, DesiredTask
 from runner.observe import observe
 from runner.plan import ActionKind
@@ -147,7 +147,7 @@ def test_send_after_the_last_input_is_delivered(deployment: Deployment) -> None:
     apply(backend, task)
     (item,) = owned(backend)
     # A send alone (no read of what was delivered before it) checks `after` itself.
-    assert backend.send(item, "One more thing.", after=task.prompt) is True
+    assert backend.send(item, Message("One more thing.", task.prompt)) is True
     assert backend.delivered_inputs(item).inputs[-1] == "One more thing."
 
 
@@ -162,10 +162,10 @@ def test_a_send_alone_waits_for_the_answer_to_the_input_before_it(
     apply(backend, task)
     (item,) = owned(backend)
     busy = "Take your time. [sim:work=600]"
-    assert backend.send(item, busy, after=task.prompt) is True
+    assert backend.send(item, Message(busy, task.prompt)) is True
     mark = len(sim.requests)
     with pytest.raises(AgentBusyError):
-        backend.send(item, "And then this.", after=busy)
+        backend.send(item, Message("And then this.", busy))
     accepted = [r for r in sim.requests[mark:] if r["method"] != "GET" and r["status"] < 400]
     assert accepted == []
     assert backend.delivered_inputs(item, read=True).inputs[-1] == busy

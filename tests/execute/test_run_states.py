@@ -68,7 +68,7 @@ from runner.execute.state import (
     transition,
     unasked,
 )
-from runner.item import AgentState, Delivered, Deployment, Item, ItemDetails, ResolvedTask
+from runner.item import AgentState, Delivered, Deployment, Item, ItemDetails, Message, ResolvedTask
 from runner.manifest.model import DesiredTask, Expectations
 from runner.plan import Action, ActionKind
 from runner.readiness import ARCHIVE_RETRY_SECONDS
@@ -354,17 +354,9 @@ class MemoryBackend:
     def recreates_failed(self) -> bool:
         return True
 
-    def send(
-        self,
-        item: Item,
-        text: str,
-        *,
-        after: str | None,
-        delivered: Delivered | None = None,
-        interrupt: bool = False,
-    ) -> bool:
+    def send(self, item: Item, message: Message) -> bool:
         self._fail("send-before")
-        self.inputs[item.id].append(text)
+        self.inputs[item.id].append(message.text)
         self._fail("send")
         return True
 
