@@ -27,7 +27,7 @@ ARCHIVED = "archived"
 _NO_LABELS: Mapping[str, str] = MappingProxyType({})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class AgentState:
     """What the agent last reported: `idle`, `working`, `complete`, `failed` (v2.28-v2.31's
     `failure` spelled `failed`), or, on Chats, `queued for capacity`."""
@@ -54,7 +54,7 @@ class PullRequest:
         return f"{self.url} ({state}+{self.additions} -{self.deletions}){title}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Item:
     """One thing a batch may own on the server (a Coder task, a chat), as a backend lists it.
 
