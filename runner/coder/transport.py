@@ -24,6 +24,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from enum import Enum
@@ -36,7 +37,7 @@ from runner import __version__
 from runner.coder import deadline
 from runner.coder.config import Connection, is_secret_header
 from runner.coder.errors import error_from_response
-from runner.coder.pacing import RatePacer
+from runner.coder.pacing import Grant, RatePacer
 from runner.errors import (
     ApiError,
     ConnectTimeoutError,
@@ -75,6 +76,17 @@ class RetryPolicy(Enum):
     READ = "read"
     DELETE = "delete"
     WRITE = "write"
+
+
+@dataclass
+class _Attempts:
+    """What one logical request's attempts have used of their allowances."""
+
+    retries: int = 0
+    deadline_retries: int = 0
+    rate_waits: int = 0
+    rate_waited: float = 0.0  # seconds
+    may_have_happened: bool = False  # an earlier attempt may have reached the server
 
 
 class ApiTransport:
@@ -155,11 +167,7 @@ class ApiTransport:
         Returns the successful response, or for `RetryPolicy.DELETE` a 404 response when an
         earlier attempt may already have deleted the resource.
         """
-        retries = 0
-        deadline_retries = 0
-        rate_waits = 0
-        rate_waited = 0.0
-        may_have_happened = False
+        attempts = _Attempts()
         while True:
             request = self._client.build_request(method, path, params=params, json=body)
             target = _target(request)
@@ -174,14 +182,9 @@ class ApiTransport:
                 self._pacer.abandon(route, grant)
                 failure = self._classify(exc, method, path)
                 self._log(f"{target} -> {failure.message} after {self._elapsed_ms(started)} ms")
-                if isinstance(failure, DeadlineExceededError):
-                    deadline_retries += 1
-                if self._can_retry_failure(failure, policy, retries, deadline_retries):
-                    retries += 1
-                    self._wait(self._backoff(retries), failure.message)
-                    may_have_happened = may_have_happened or not isinstance(failure, NotSentError)
-                    continue
-                raise self._final_error(failure, method, path, policy) from None
+                if not self._retry_after_failure(failure, policy, attempts):
+                    raise self._final_error(failure, method, path, policy) from None
+                continue
             self._reached = True
             left = response.headers.get("X-RateLimit-Remaining")
             budget = f"; rate limit: {left} left" if left is not None else ""
@@ -189,50 +192,83 @@ class ApiTransport:
                 f"{target} -> {response.status_code} in {self._elapsed_ms(started)} ms{budget}"
             )
             status = response.status_code
-            if status != 429:
-                self._pacer.observe(route, grant, response.headers)
-            else:
-                # Until the window ends (the pacer waits it out before the next attempt), not
-                # Coder's fixed `Retry-After: 60`; without rate headers, Retry-After it is.
-                paced_delay = self._pacer.refused(route, grant, response.headers)
-                delay = paced_delay
-                if delay is None:
-                    delay = retry_after_seconds(response.headers.get("Retry-After"))
-                if delay is None:
-                    delay = self._backoff(rate_waits + 1)
-                rate_waits += 1
-                if (
-                    rate_waited + delay > self._max_rate_limit_wait
-                    or rate_waits > MAX_RATE_LIMIT_WAITS
-                ):
-                    raise self._rate_limited(response, method, path, rate_waited)
-                rate_waited += delay
-                if paced_delay is None:
-                    self._wait(delay, "429 (rate limited)")
-                else:
-                    self._log(
-                        f"retrying in {delay:.1f} s, at the rate-limit window's end, after 429"
-                    )
+            if status == 429:
+                self._wait_out_rate_limit(response, route, grant, attempts, method, path)
                 continue
-            if status >= 500 and policy is not RetryPolicy.WRITE and retries < self._max_retries:
-                retries += 1
-                may_have_happened = True
-                self._wait(self._backoff(retries), str(status))
+            self._pacer.observe(route, grant, response.headers)
+            if (
+                status >= 500
+                and policy is not RetryPolicy.WRITE
+                and attempts.retries < self._max_retries
+            ):
+                attempts.retries += 1
+                attempts.may_have_happened = True
+                self._wait(self._backoff(attempts.retries), str(status))
                 continue
-            if status == 404 and policy is RetryPolicy.DELETE and may_have_happened:
+            if status == 404 and policy is RetryPolicy.DELETE and attempts.may_have_happened:
                 self._log(f"{target}: already gone after a retry, counted as done")
                 return response
-            if 300 <= status < 400:
-                raise self._redirected(response, method, path)
-            if status >= 400:
-                raise error_from_response(
-                    status,
-                    response.content,
-                    response.headers.get("Content-Type", ""),
-                    method=method,
-                    path=path,
-                )
-            return response
+            return self._settled(response, method, path)
+
+    def _retry_after_failure(
+        self, failure: TransportError, policy: RetryPolicy, attempts: _Attempts
+    ) -> bool:
+        """Whether to try again after `failure` (having waited the backoff); counts it."""
+        if isinstance(failure, DeadlineExceededError):
+            attempts.deadline_retries += 1
+        if not self._can_retry_failure(
+            failure, policy, attempts.retries, attempts.deadline_retries
+        ):
+            return False
+        attempts.retries += 1
+        self._wait(self._backoff(attempts.retries), failure.message)
+        attempts.may_have_happened |= not isinstance(failure, NotSentError)
+        return True
+
+    def _wait_out_rate_limit(
+        self,
+        response: httpx.Response,
+        route: str,
+        grant: Grant,
+        attempts: _Attempts,
+        method: str,
+        path: str,
+    ) -> None:
+        """Wait until the window ends (the pacer waits it out before the next attempt), not
+        Coder's fixed `Retry-After: 60`; without rate headers, Retry-After it is. Raises once
+        the waits would pass their bound."""
+        paced_delay = self._pacer.refused(route, grant, response.headers)
+        delay = paced_delay
+        if delay is None:
+            delay = retry_after_seconds(response.headers.get("Retry-After"))
+        if delay is None:
+            delay = self._backoff(attempts.rate_waits + 1)
+        attempts.rate_waits += 1
+        if (
+            attempts.rate_waited + delay > self._max_rate_limit_wait
+            or attempts.rate_waits > MAX_RATE_LIMIT_WAITS
+        ):
+            raise self._rate_limited(response, method, path, attempts.rate_waited)
+        attempts.rate_waited += delay
+        if paced_delay is None:
+            self._wait(delay, "429 (rate limited)")
+        else:
+            self._log(f"retrying in {delay:.1f} s, at the rate-limit window's end, after 429")
+
+    def _settled(self, response: httpx.Response, method: str, path: str) -> httpx.Response:
+        """`response` when it succeeded; else the error it is."""
+        status = response.status_code
+        if 300 <= status < 400:
+            raise self._redirected(response, method, path)
+        if status >= 400:
+            raise error_from_response(
+                status,
+                response.content,
+                response.headers.get("Content-Type", ""),
+                method=method,
+                path=path,
+            )
+        return response
 
     # -- decisions ----------------------------------------------------------------------------
 

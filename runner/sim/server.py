@@ -108,8 +108,25 @@ class SimServer:
         self.build_version = build_version or self.version.build_version
         self.deployment_id = str(self.store._uuid())
         self.api = Api(self.store, self.directory, self._buildinfo, tasks_served=self.tasks_served)
+        self.chats = self._chat_store(rng, experiments, chat_capacity, request_price_micros)
+        install_chat_routes(self.api, self.chats, self.faults)
+        install_workspace_routes(self.api, self.store)
+        self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
+        self.token = self.tokens["admin"]
+        self.url = ""
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _chat_store(
+        self,
+        rng: random.Random,
+        experiments: Sequence[str],
+        chat_capacity: tuple[int, int] | None,
+        request_price_micros: int,
+    ) -> ChatStore:
+        """The chats of this release (and experiments), sharing the task store's workspaces."""
         generation = ChatGeneration.of(self.version, experiments)
-        self.chats = ChatStore(
+        return ChatStore(
             generation,
             self.directory,
             self.clock,
@@ -118,13 +135,6 @@ class SimServer:
             capacity=chat_capacity_of(generation, chat_capacity),
             request_price_micros=request_price_micros,
         )
-        install_chat_routes(self.api, self.chats, self.faults)
-        install_workspace_routes(self.api, self.store)
-        self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
-        self.token = self.tokens["admin"]
-        self.url = ""
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     def _user_id_for(self, token: str) -> str | None:
         """The id of a valid token's user (Coder's PrecheckAPIKey), None otherwise."""

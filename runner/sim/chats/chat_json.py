@@ -34,13 +34,7 @@ def chat_json(
 ) -> dict[str, Any]:
     """`codersdk.Chat` for the simulated generation, with its sub-agent chats' bodies;
     `queued` only from a single-chat read (CHATS-CONTRACT 7.4)."""
-    body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat)}
-    if chat.workspace_id:
-        body["workspace_id"] = chat.workspace_id
-        if chat.build_id:
-            body["build_id"] = chat.build_id
-        if chat.agent_id:
-            body["agent_id"] = chat.agent_id
+    body: dict[str, Any] = {"id": chat.id, **_owner(gen, directory, chat), **_workspace(chat)}
     if chat.parent_id:  # nesting depth is one: the parent is the root
         body["parent_chat_id"] = chat.parent_id
         body["root_chat_id"] = chat.parent_id
@@ -55,14 +49,7 @@ def chat_json(
         # `omitempty`; declared by chats-swagger-head.json, set with the context message
         # (CHATS-CONTRACT 7.2).
         body["last_injected_context"] = [dict(p) for p in chat.injected_context]
-    if gen.structured_error:
-        if chat.last_error is not None:
-            body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
-        body["last_turn_summary"] = chat.turn_summary
-    else:
-        body["last_error"] = chat.last_error
-    if chat.pull_request is not None:
-        body["diff_status"] = _diff_status(chat.id, chat.pull_request)
+    body.update(_outcome(gen, chat))
     body.update(
         {
             "created_at": rfc3339(chat.created_at),
@@ -85,6 +72,33 @@ def chat_json(
     if gen.org_scoped:
         body["client_type"] = chat.client_type
         body["children"] = list(children)  # always present (`[]`), from v2.33
+    return body
+
+
+def _workspace(chat: ChatRecord) -> dict[str, Any]:
+    """Where the chat works, each field `omitempty`."""
+    body: dict[str, Any] = {}
+    if chat.workspace_id:
+        body["workspace_id"] = chat.workspace_id
+        if chat.build_id:
+            body["build_id"] = chat.build_id
+        if chat.agent_id:
+            body["agent_id"] = chat.agent_id
+    return body
+
+
+def _outcome(gen: ChatGeneration, chat: ChatRecord) -> dict[str, Any]:
+    """The last turn's error (an object from v2.34, a string before), its summary,
+    and the pull request Coder tracks for the chat."""
+    body: dict[str, Any] = {}
+    if gen.structured_error:
+        if chat.last_error is not None:
+            body["last_error"] = {"message": chat.last_error, "kind": "generic", "retryable": False}
+        body["last_turn_summary"] = chat.turn_summary
+    else:
+        body["last_error"] = chat.last_error
+    if chat.pull_request is not None:
+        body["diff_status"] = _diff_status(chat.id, chat.pull_request)
     return body
 
 
