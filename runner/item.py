@@ -168,6 +168,23 @@ class Deployment:
     short_version: str
     dashboard_url: str
 
+    @classmethod
+    def of(cls, server: ServerFacts) -> Deployment:
+        return cls(server.version, server.short_version, server.dashboard_url)
+
+
+class ServerFacts(Protocol):
+    """What a server says of itself (either API's build info)."""
+
+    @property
+    def version(self) -> str: ...
+
+    @property
+    def short_version(self) -> str: ...
+
+    @property
+    def dashboard_url(self) -> str: ...
+
 
 class Account(Protocol):
     """A user, as the batch reads one."""

@@ -133,6 +133,9 @@ class _Origin:
 class ChatsBackend:
     """Chats as batch items; `tasks_client` resolves templates, users and organizations."""
 
+    kind = "chats"
+    unique_names = False  # chats have no name, and chat create no idempotency key
+
     def __init__(self, chats: ChatsClient, tasks_client: CoderClient) -> None:
         self.chats = chats
         self.client = tasks_client
@@ -147,17 +150,8 @@ class ChatsBackend:
         self._catalogs = ModelCatalogs(chats)  # each organization's models, read once
 
     @property
-    def kind(self) -> str:
-        return "chats"
-
-    @property
     def deployment(self) -> Deployment:
-        info = self.chats.server
-        return Deployment(info.version, info.short_version, info.dashboard_url)
-
-    @property
-    def unique_names(self) -> bool:
-        return False  # chats have no name, and chat create no idempotency key
+        return Deployment.of(self.chats.server)
 
     @property
     def can_resume(self) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
+from typing import TYPE_CHECKING
 
 from runner.backends.clean_up import STOPPED, STOPPED_WORKSPACE
 from runner.backends.conflicts import NameConflicts
@@ -15,22 +16,19 @@ from runner.coder.errors import is_not_an_ai_template
 from runner.coder.models import Task, TaskLogs, User
 from runner.errors import ConflictError, DeliveryUnverifiedError, TasksError
 from runner.fanout import Fanout
-from runner.item import (
-    AgentState,
-    Cost,
-    Delivered,
-    Deployment,
-    Item,
-    ItemDetails,
-    Message,
-    ResolvedTask,
-)
+from runner.item import AgentState, Delivered, Deployment, Item, ItemDetails
 from runner.manifest.model import DesiredTask
 from runner.preflight import preflight, require_tasks_clean_up
+
+if TYPE_CHECKING:
+    from runner.item import Cost, Message, ResolvedTask
 
 
 class TasksBackend:
     """Tasks as batch items: ownership from name and display name, delivery from the logs."""
+
+    kind = "tasks"
+    unique_names = True  # a concurrent create of a name gets a 409 and adopts
 
     def __init__(self, client: CoderClient) -> None:
         self.client = client
@@ -39,17 +37,8 @@ class TasksBackend:
         self.versions = VersionVerdicts()  # what creates learnt of each template version
 
     @property
-    def kind(self) -> str:
-        return "tasks"
-
-    @property
     def deployment(self) -> Deployment:
-        info = self.client.server
-        return Deployment(info.version, info.short_version, info.dashboard_url)
-
-    @property
-    def unique_names(self) -> bool:
-        return True  # a concurrent create of a name gets a 409 and adopts
+        return Deployment.of(self.client.server)
 
     @property
     def can_resume(self) -> bool:

@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from runner.coder.chat_server import ChatServerInfo
-from runner.coder.models import _str, parse_time
+from runner.coder.models import KeyedRecord, _int, _str, parse_time
 
 #: Statuses after which the agent does no more work until it gets a new message.
 IDLE_STATUSES = ("waiting", "error", "requires_action")
@@ -28,11 +28,6 @@ ARCHIVABLE_STATUSES = ("waiting", "error")
 def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
     value = data.get(key)
     return value if isinstance(value, str) and value else None
-
-
-def _int(data: Mapping[str, Any], key: str) -> int:
-    value = data.get(key)
-    return value if isinstance(value, int) and not isinstance(value, bool) else 0
 
 
 @dataclass(frozen=True)
@@ -259,21 +254,13 @@ class Prompt:
 
 
 @dataclass(frozen=True)
-class ChatCost:
+class ChatCost(KeyedRecord):
     """`GET {P}/{chat}/cost` (v2.36+, CHATS-CONTRACT 7.4): the AI Gateway's records of a chat
     and its sub-agents."""
 
     total_cost_micros: int
     request_count: int
     unpriced_request_count: int
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> ChatCost:
-        return cls(
-            total_cost_micros=_int(data, "total_cost_micros"),
-            request_count=_int(data, "request_count"),
-            unpriced_request_count=_int(data, "unpriced_request_count"),
-        )
 
 
 @dataclass(frozen=True)

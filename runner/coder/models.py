@@ -6,13 +6,16 @@ what the server sent, in the server's field order, while the rest of the code re
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timezone
 from types import MappingProxyType
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, cast
 
 from runner.coder.provenance import keep
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 #: `TaskStatus` values in the order Coder's CLI lists them for `--status`.
 TASK_STATUSES = ("pending", "initializing", "active", "paused", "error", "unknown")
@@ -59,9 +62,23 @@ def _opt_str(data: Mapping[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _strings(data: Mapping[str, Any], *keys: str) -> dict[str, str]:
-    """The string fields of a record whose fields are named as its JSON keys ("" when absent)."""
-    return {key: _str(data, key) for key in keys}
+def _int(data: Mapping[str, Any], key: str) -> int:
+    value = data.get(key)
+    return value if isinstance(value, int) and not isinstance(value, bool) else 0
+
+
+_Record = TypeVar("_Record", bound="KeyedRecord")
+_READERS: dict[str, Callable[[Mapping[str, Any], str], object]] = {"str": _str, "int": _int}
+
+
+class KeyedRecord:
+    """A record whose fields are named as its JSON keys, each a `str` or an `int` ("" or 0
+    when absent or of another type)."""
+
+    @classmethod
+    def from_json(cls: type[_Record], data: Mapping[str, Any]) -> _Record:
+        declared = fields(cast("type[DataclassInstance]", cls))
+        return cls(**{each.name: _READERS[str(each.type)](data, each.name) for each in declared})
 
 
 class TaskRef(Protocol):
@@ -245,51 +262,31 @@ class TaskLogs:
 
 
 @dataclass(frozen=True)
-class Organization:
+class Organization(KeyedRecord):
     id: str
     name: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Organization:
-        return cls(**_strings(data, "id", "name"))
-
 
 @dataclass(frozen=True)
-class User:
+class User(KeyedRecord):
     id: str
     username: str
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> User:
-        return cls(**_strings(data, "id", "username"))
-
 
 @dataclass(frozen=True)
-class Template:
+class Template(KeyedRecord):
     id: str
     name: str
     organization_id: str
     active_version_id: str
     display_name: str = ""
 
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> Template:
-        return cls(
-            **_strings(data, "id", "name", "organization_id", "active_version_id", "display_name")
-        )
-
 
 @dataclass(frozen=True)
-class TemplateVersion:
+class TemplateVersion(KeyedRecord):
     id: str
     name: str
     template_id: str
-
-    @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> TemplateVersion:
-        # `codersdk.TemplateVersion` has no `has_ai_task` (CONTRACT 1.6): whether a version can
-        # run tasks is known only from the AI template list (active version) or the create.
-        return cls(**_strings(data, "id", "name", "template_id"))
 
 
 @dataclass(frozen=True)
