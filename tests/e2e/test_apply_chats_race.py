@@ -77,7 +77,8 @@ def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) 
     """Move the server's time on at events once both applies run, then their outputs."""
     # Every duplicate's run interrupts it (its agent is busy with its prompt); from v2.35 the
     # interrupt settles only when time moves, less than a turn, so no prompt finishes.
-    assert sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS)
+    if not sim.arrivals.wait("POST", INTERRUPTS, count=duplicates, timeout=EVENTS):
+        pytest.fail(f"{duplicates} interrupts did not arrive: {stalled(sim, procs)}")
     # Answered, not only arrived: an interrupt handled after the step would settle after it.
     assert until(lambda: answered(sim, "/interrupt") == duplicates)
     now.advance(2 * INTERRUPT_SETTLE_SECONDS * TEST_TIME_SCALE)
@@ -93,6 +94,24 @@ def race_through(sim: Any, now: SteppedTime, procs: list[Any], duplicates: int) 
     assert len(sends) == ITEMS  # nothing sent to a duplicate, nothing sent twice
     assert not [r for r in sim.requests if "/queue/" in r["path"]]  # so nothing withdrawn
     return outputs
+
+
+def stalled(sim: Any, procs: list[Any]) -> str:
+    """What the server saw of the chat routes and what each apply said, the applies stopped:
+    the failure's story, not only its count."""
+    seen = collections.Counter(
+        f"{r['method']} {re.sub(r'[0-9a-f-]{36}', '{id}', r['path'])} {r['status']}"
+        for r in sim.requests
+        if "/chats" in r["path"] or "/workspaces" in r["path"]
+    )
+    said = []
+    for proc in procs:
+        if proc.poll() is None:
+            proc.kill()
+        out, err = proc.communicate(timeout=30)
+        said.append(f"exit {proc.returncode}: {(out + err)[-3000:]}")
+    statuses = collections.Counter((chat.archived, chat.outcome) for chat in sim.chats.chats)
+    return f"requests {dict(seen)}; chats {dict(statuses)}; applies: {said}"
 
 
 def chats_of(sim: Any, *, archived: bool) -> dict[str, list[Any]]:
