@@ -166,6 +166,8 @@ def tasks_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
     if READS_ENV in os.environ:  # the field-provenance record survives the scrub
         full[READS_ENV] = os.environ[READS_ENV]
     full["PYTHONUNBUFFERED"] = "1"  # tests that read output as it comes need every line at once
+    # A command stopped with SIGABRT prints every thread's stack: see `exited`.
+    full["PYTHONFAULTHANDLER"] = "1"
     full.update(env or {})
     return {k: v for k, v in full.items() if v}
 
@@ -226,6 +228,18 @@ def running_tasks(
         for stream in (proc.stdout, proc.stderr):
             if stream is not None:
                 stream.close()
+
+
+def exited(proc: subprocess.Popen[str], timeout: float) -> tuple[str, str]:
+    """The command's stdout and stderr once it exits within `timeout` s; otherwise the test
+    fails with what it printed and where each of its threads stood (SIGABRT makes Python's
+    fault handler print every thread's stack)."""
+    try:
+        return proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.send_signal(signal.SIGABRT)
+        out, err = proc.communicate(timeout=30)
+        pytest.fail(f"still running {timeout:g} s later; stdout: {out[-2000:]}\nstderr: {err}")
 
 
 def read_until(

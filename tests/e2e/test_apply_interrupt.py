@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FAST_WAITS, run_tasks, running_tasks, sim_env
+from conftest import FAST_WAITS, exited, run_tasks, running_tasks, sim_env
 
 FAST = [*FAST_WAITS, "--parallelism", "2"]
 #: A task's follow-ups, on either route generation.
@@ -62,7 +62,7 @@ def test_killed_apply_rerun_converges(sim: Any, tmp_path: Path, how: str) -> Non
             proc.wait(timeout=10)
         else:
             proc.send_signal(signal.SIGINT)
-            out, err = proc.communicate(timeout=20)
+            out, err = exited(proc, timeout=20)
             assert proc.returncode == 130, err
             assert "Traceback" not in err
             # The results of the interrupted run are still shown.
