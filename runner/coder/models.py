@@ -284,6 +284,9 @@ class Template(KeyedRecord):
 
 @dataclass(frozen=True)
 class TemplateVersion(KeyedRecord):
+    # `codersdk.TemplateVersion` has no `has_ai_task` (CONTRACT 1.6): whether a version can run
+    # tasks is known only from the AI template list (active version) or the create.
+
     id: str
     name: str
     template_id: str
