@@ -33,10 +33,18 @@ from runner.sim.routes import Api
 from runner.sim.tasks import TaskStore
 from runner.sim.versions import SimVersion
 
+#: The listen backlog asked for: the kernel caps it at `net.core.somaxconn`, which is what
+#: Coder's server gets (`net.Listen` in `cli/server.go`; Go's listeners take the system's
+#: `somaxconn`, at most 65535). Python's default of 5 made a starved accept loop reset the
+#: connections of a burst of creates (SYN cookies, then a full accept queue), which no Coder
+#: deployment does.
+LISTEN_BACKLOG = 65535
 
-class _HTTPServer(ThreadingHTTPServer):
+
+class SimHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = LISTEN_BACKLOG
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         # A client that hangs up before its answer is written (a stopped or timed-out
@@ -114,7 +122,7 @@ class SimServer:
         self.tokens: dict[str, str] = {u.username: u.token for u in self.directory.users}
         self.token = self.tokens["admin"]
         self.url = ""
-        self._httpd: _HTTPServer | None = None
+        self._httpd: SimHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     def _chat_store(
@@ -161,15 +169,22 @@ class SimServer:
             "deployment_id": self.deployment_id,
         }  # `webpush_public_key` is `omitempty`, and no key is configured
 
-    def start(self) -> None:
-        """Bind and serve from a daemon thread; `url` is valid afterwards."""
+    def listen(self) -> None:
+        """Bind and listen without serving yet (the kernel queues connections); `url` is valid
+        afterwards. `start` does this itself when it was not done."""
         handler = type("BoundHandler", (SimRequestHandler,), {"sim": self})
-        self._httpd = _HTTPServer((self.host, self.port), handler)
+        self._httpd = SimHTTPServer((self.host, self.port), handler)
         host, port = self._httpd.server_address[:2]
         host_text = host.decode() if isinstance(host, bytes) else str(host)
         shown = f"[{host_text}]" if ":" in host_text else host_text
         self.port = int(port)
         self.url = f"http://{shown}:{port}"
+
+    def start(self) -> None:
+        """Bind (unless `listen` did) and serve from a daemon thread; `url` is valid afterwards."""
+        if self._httpd is None:
+            self.listen()
+        assert self._httpd is not None
         self._thread = threading.Thread(
             target=self._httpd.serve_forever,
             kwargs={"poll_interval": 0.05},
@@ -181,7 +196,8 @@ class SimServer:
     def stop(self) -> None:
         """Stop serving and release the port; safe to call twice."""
         if self._httpd is not None:
-            self._httpd.shutdown()
+            if self._thread is not None:  # shutdown() waits for serve_forever to end
+                self._httpd.shutdown()
             self._httpd.server_close()
             self._httpd = None
         if self._thread is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import time
 import uuid
 from typing import Any
@@ -273,3 +274,35 @@ def test_stop_releases_the_port() -> None:
 def test_ids_are_uuids(sim: SimServer) -> None:
     me = SimApi(sim).http.get("/api/v2/users/me").json()
     assert str(uuid.UUID(me["id"])) == me["id"]
+
+
+#: More connections at once than Python's default listen backlog (5) queues.
+BURST = 64
+
+
+def test_a_burst_of_connections_waits_for_the_server_rather_than_being_refused() -> None:
+    """The simulator listens as Coder's server does: `net.Listen` in `cli/server.go`
+    (erickirt/coder c9a1e2bceef354408b890f81bb6b3eb0c6fb1af7) takes Go's backlog, the
+    system's `net.core.somaxconn`. With Python's default of 5, a burst of chat creates on a
+    starved machine met resets (SYN cookies, then a full accept queue); here the kernel must
+    complete every handshake while nothing accepts yet, and each request is answered once
+    the server serves."""
+    sim = SimServer()
+    sim.listen()
+    host, port = "127.0.0.1", sim.port
+    sockets = []
+    try:
+        for _ in range(BURST):  # a handshake the kernel cannot queue times out here
+            sockets.append(socket.create_connection((host, port), timeout=5))
+        for sock in sockets:
+            sock.sendall(
+                b"GET /api/v2/buildinfo HTTP/1.1\r\nHost: sim\r\nConnection: close\r\n\r\n"
+            )
+        sim.start()
+        for sock in sockets:
+            sock.settimeout(30)
+            assert sock.recv(64).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for sock in sockets:
+            sock.close()
+        sim.stop()
