@@ -93,6 +93,10 @@ class Backend(Protocol):
     def create(self, desired: DesiredTask, resolved: ResolvedTask) -> Item:
         """Create the item; raises UncertainOutcomeError when the response was lost."""
 
+    def made_here(self, item: Item) -> bool | None:
+        """Whether this command created `item`, where the server keeps a mark that tells
+        (Chats: the `tasks/run` label); None where it keeps none (Tasks, older chats)."""
+
     def retire(self, item: Item) -> None:
         """Set aside `item`, a younger duplicate of a kept item (applies raced), before
         anything is sent to it; what the kept one uses stays (Chats: interrupt and archive).

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import secrets
 import threading
 from collections.abc import Mapping, Sequence
 from contextlib import AbstractContextManager
@@ -70,6 +71,10 @@ from runner.readiness import retire_chat
 LABEL_BATCH = ownership.BATCH_LABEL
 LABEL_ITEM = ownership.ITEM_LABEL
 LABEL_SPEC = "tasks/spec"
+#: Which command created the chat: after a create whose answer was lost, a chat of the item
+#: made by a concurrent apply is told from this command's own (chat create has no
+#: idempotency key, CHATS-CONTRACT 2).
+LABEL_RUN = "tasks/run"
 #: Messages read, newest first, to find the agent's last answer for the reports.
 LAST_MESSAGE_PAGE = 50
 #: The state of a chat waiting for a capacity slot (busy, as any state but idle or finished).
@@ -87,14 +92,16 @@ def spec_hash(desired: DesiredTask, resolved: ResolvedTask) -> str:
     return hashlib.sha256(json.dumps(spec).encode()).hexdigest()[:16]
 
 
-def chat_labels(desired: DesiredTask, resolved: ResolvedTask) -> dict[str, str]:
-    """The labels that make a chat the batch's own, after the team's own labels (no key of
-    which is under `tasks/`: the loader refuses those)."""
+def chat_labels(desired: DesiredTask, resolved: ResolvedTask, run: str) -> dict[str, str]:
+    """The labels that make a chat the batch's own and name the command `run` that created
+    it, after the team's own labels (no key of which is under `tasks/`: the loader refuses
+    those)."""
     return {
         **dict(desired.labels),
         LABEL_BATCH: desired.batch,
         LABEL_ITEM: desired.name,
         LABEL_SPEC: spec_hash(desired, resolved),
+        LABEL_RUN: run,
     }
 
 
@@ -148,6 +155,7 @@ class ChatsBackend:
         self._leftovers: set[str] = set()  # ids of workspaces listed as leftovers
         self._capacity = CapacityProbe()
         self._catalogs = ModelCatalogs(chats)  # each organization's models, read once
+        self.run = secrets.token_hex(8)  # this command's `tasks/run` label
 
     @property
     def deployment(self) -> Deployment:
@@ -265,7 +273,7 @@ class ChatsBackend:
             desired.prompt,
             # None: the client takes the user's default organization.
             organization_id=organization.id if organization else None,
-            labels=chat_labels(desired, resolved),
+            labels=chat_labels(desired, resolved, self.run),
             workspace_id=workspace.id if workspace else None,
             title=desired.display_name,
             model_config_id=resolved.model.id if resolved.model else None,
@@ -273,6 +281,10 @@ class ChatsBackend:
         with self._lock:
             self._prompts[chat.id] = desired.prompt
         return self._as_item(chat, desired.batch)
+
+    def made_here(self, item: Item) -> bool | None:
+        run = item.labels.get(LABEL_RUN)
+        return None if run is None else run == self.run
 
     def create_refused(self, resolved: ResolvedTask) -> str | None:
         return None  # a chat's template version is judged by its workspace's create

@@ -128,6 +128,9 @@ class TasksBackend:
     def leftovers(self, batch: str) -> list[Item]:
         return []  # a task's workspace is deleted with the task
 
+    def made_here(self, item: Item) -> bool | None:
+        return None  # a task carries no mark of the command that created it
+
     def retire(self, item: Item) -> None:
         # Task names are unique (a concurrent create gets a 409 and adopts): never reached.
         self.client.delete_task(item)

@@ -6,6 +6,7 @@ outcome is in doubt goes to Adopting, and the next poll's listing decides in `ad
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -71,8 +72,11 @@ def _settle_version(run: TaskRun, error: BaseException | None) -> None:
     run.backend.settle_create(run.resolved, pinned=_pinned(run), error=error)
 
 
-def adopt(run: TaskRun, state: Adopting, found: Item | None, now: float) -> None:
-    """What the listing after a create in doubt shows under the item's name decides."""
+def adopt(
+    run: TaskRun, state: Adopting, found: Item | None, listed: Iterable[Item], now: float
+) -> None:
+    """What the listing after a create in doubt shows under the item's name decides (`found`,
+    the one kept of the listed items, `listed`, that hold the name)."""
     desired = run.desired
     assert desired is not None
     if found is not None and found.id == run.replaced_id:
@@ -86,6 +90,9 @@ def adopt(run: TaskRun, state: Adopting, found: Item | None, now: float) -> None
         return
     ours = ownership.owns(desired.batch, found.name, found.display_name)
     if ours and (found.initial_prompt or "").strip() == desired.prompt.strip():
+        if state.doubt is Doubt.LOST and not run.backend.unique_names:
+            _take_after_lost_create(run, found, listed, now)
+            return
         how = (
             "adopted (created, response lost)"
             if state.doubt is Doubt.LOST
@@ -100,6 +107,38 @@ def adopt(run: TaskRun, state: Adopting, found: Item | None, now: float) -> None
         now,
         error=f"a task named {found.name!r} already exists and {why}; not adopted",
     )
+
+
+def _take_after_lost_create(run: TaskRun, kept: Item, listed: Iterable[Item], now: float) -> None:
+    """Without unique names, the item's kept chat may be a concurrent apply's. The run follows
+    the chat its own create made where one is listed (the next poll keeps the oldest, as after
+    any create: race.py); where none is and the kept one is another command's, the run watches
+    it, and the run that created it sends its follow-ups."""
+    backend = run.backend
+    same = (kept.owner_name.lower(), kept.name.lower())
+    own = next(
+        (
+            i
+            for i in listed
+            if (i.owner_name.lower(), i.name.lower()) == same and backend.made_here(i)
+        ),
+        None,
+    )
+    if own is not None:
+        run.update(replace(run.progress, created_id=own.id))
+        take(run, own, "adopted (created, response lost)", now)
+    elif backend.made_here(kept) is False:
+        run.update(replace(run.progress, observer=True))
+        take(run, kept, ADOPTED_FROM_ANOTHER_APPLY, now)
+    else:  # no mark says who made it (a chat made before the mark): this run sends, guarded
+        take(run, kept, "adopted (created, response lost)", now)
+
+
+#: A create lost on its way, and the item's chat made by a concurrent apply meanwhile.
+ADOPTED_FROM_ANOTHER_APPLY = (
+    "adopted the chat a concurrent apply created (this create's answer was lost); its "
+    "follow-ups are sent by the run that created it"
+)
 
 
 def take(run: TaskRun, task: Item, how: str, now: float) -> None:

@@ -223,7 +223,7 @@ class TaskRun:
         state = self.state
         if isinstance(state, Adopting):
             found = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
-            create.adopt(self, state, found, now)
+            create.adopt(self, state, found, listed.values(), now)
         elif isinstance(state, (FollowingUp, Waiting)):
             if state.step in (Step.SETTLE, Step.WAIT) and race.lost_race(self, by_name):
                 return

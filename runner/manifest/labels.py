@@ -11,8 +11,9 @@ MAX_KEY_BYTES = 64
 #: A value is 1 to 256 bytes, any characters.
 MAX_VALUE_BYTES = 256
 #: Coder takes at most 50 labels per chat; the batch's own ownership labels (`tasks/batch`,
-#: `tasks/item`, `tasks/spec`, `tasks/follow-ups`) take up to 4 of them.
-MAX_LABELS = 50 - 4
+#: `tasks/item`, `tasks/spec`, `tasks/run`, `tasks/follow-ups`) take up to 5 of them.
+OWN_LABELS = 5
+MAX_LABELS = 50 - OWN_LABELS
 #: Keys under this prefix are the batch's ownership labels.
 RESERVED_PREFIX = "tasks/"
 
@@ -48,6 +49,6 @@ def count_problem(count: int) -> str | None:
     if count > MAX_LABELS:
         return (
             f"{count} labels: Coder takes at most 50 per chat, and the batch's ownership labels "
-            f"need 4, so at most {MAX_LABELS}"
+            f"need {OWN_LABELS}, so at most {MAX_LABELS}"
         )
     return None

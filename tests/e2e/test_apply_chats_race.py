@@ -261,3 +261,60 @@ def assert_third_apply_changes_nothing_for(
     again = clean(run_tasks(["apply", path, "--yes", *backend, *FAST_WAITS], env=sim_env(sim)), sim)
     assert again.code == 0 and f"{count} unchanged" in again.stdout, again.output
     assert [r for r in sim.requests[mark:] if r["method"] != "GET"] == []
+
+
+ONE_WITH_FOLLOW_UP = """\
+version: 1
+batch: race
+defaults: {template: claude-code, timeout: 90s}
+tasks:
+  - name: job
+    prompt: "job [sim:work=1]"
+    follow_ups: ["more [sim:work=1]"]
+"""
+CREATES = "/api/*/chats$"
+
+
+@pytest.mark.parametrize("lost", ["before", "after"])
+@pytest.mark.parametrize(("version", "backend"), SERVERS, ids=["v2.34-chats", "v2.38"])
+def test_a_create_lost_in_a_race_follows_its_own_chat_or_watches_the_other(
+    make_sim: Any, tmp_path: Path, version: str, backend: tuple[str, ...], lost: str
+) -> None:
+    """Two applies create the item's chat at once and the first create the server takes loses
+    its answer: `before` the server acts (the connection breaks, no chat made), or `after`
+    (the chat made, the answer dropped). The apply in doubt cannot tell from the item's labels
+    whose chat it finds; the `tasks/run` label tells it. Its own chat, where made, is followed
+    (and archived if younger); another apply's is only watched, its follow-up sent by the run
+    that created it. So one live chat, its follow-up once, whichever create lost its answer."""
+    sim = make_sim(version)
+    path = write_manifest(tmp_path, ONE_WITH_FOLLOW_UP)
+    args = ["apply", path, "--yes", *backend, *FAST_WAITS]
+    sim.arrivals.hold("POST", CREATES)
+    with applies() as procs:
+        procs.append(start_tasks(args, env=sim_env(sim)))
+        assert sim.arrivals.wait("POST", CREATES, timeout=EVENTS)
+        procs.append(start_tasks(args, env=sim_env(sim)))
+        assert sim.arrivals.wait("POST", CREATES, count=2, timeout=EVENTS)
+        sim.faults.add(method="POST", path=r"/chats$", when=lost, status=0)
+        assert sim.arrivals.release(timeout=EVENTS)
+        outputs = finish(procs, sim)
+    said = "\n".join(outputs)
+    assert "create outcome unknown" in said
+    live, archived = chats_of(sim, archived=False), chats_of(sim, archived=True)
+    assert [len(chats) for chats in live.values()] == [1], said
+    assert user_messages(sim, live["job"][0].id) == ["job [sim:work=1]", "more [sim:work=1]"]
+    sends = [r for r in sim.requests if r["method"] == "POST" and r["path"].endswith("/messages")]
+    assert len(sends) == 1, said  # one run sent the follow-up; the other did not try
+    assert not [r for r in sim.requests if "/queue/" in r["path"]], said  # nothing withdrawn
+    made = [
+        r
+        for r in sim.requests
+        if r["method"] == "POST" and re.fullmatch(r"/api/\w+/chats", r["path"]) and r["status"]
+    ]
+    if len(made) == 1:  # the lost create made nothing, and the listing showed the other's chat
+        assert "adopted the chat a concurrent apply created" in said, said
+        assert not archived
+    else:  # each apply's create made a chat: the younger is archived by the run that made it
+        assert [len(chats) for chats in archived.values()] == [1], said
+        assert f"and archived {archived['job'][0].id}" in said
+    assert_third_apply_changes_nothing_for(sim, path, backend, count=1)

@@ -285,10 +285,16 @@ class MemoryBackend:
         self.cleaned: list[tuple[str, str]] = []
         self.refuse_clean_up: BaseException | None = None  # every clean-up refused with it
         self.versions = VersionVerdicts()
+        #: Item id -> whether this run's create made it (the Chats `tasks/run` label); no entry:
+        #: no mark, as on Tasks.
+        self.marks: dict[str, bool] = {}
 
     @property
     def kind(self) -> str:
         return "tasks"
+
+    def made_here(self, item: Item) -> bool | None:
+        return self.marks.get(item.id)
 
     @property
     def deployment(self) -> Deployment:
@@ -335,6 +341,8 @@ class MemoryBackend:
         task = as_item(Task.from_json(data))
         self.items.append(task)
         self.inputs[task.id] = [desired.prompt]
+        if not self.unique:
+            self.marks[task.id] = True
         self._fail("create")  # made, but the answer did not come back
         return task
 
@@ -347,6 +355,7 @@ class MemoryBackend:
         """What a concurrent apply's create leaves: an older item of the same name."""
         older = replace(of, id=f"0-{of.id}", created_at=START - timedelta(hours=1))
         self.items.append(older)
+        self.marks[older.id] = False
         self.inputs[older.id] = list(self.inputs[of.id])
         return older
 
@@ -1206,6 +1215,65 @@ def test_a_create_that_lost_a_race_is_archived_unsent_and_the_kept_one_only_watc
     assert d.run.result.follow_ups_sent == 0 and d.backend.inputs[kept] == ["Do A", "one"]
     d.poll(4.0)
     assert d.run.state == Done(Outcome.OK) and d.run.result.task_id == kept
+
+
+def test_a_lost_create_follows_its_own_chat_beside_an_older_one_then_archives_it() -> None:
+    # Chats: the create made a chat but its answer was lost, and a concurrent apply's older
+    # chat is the one kept. The run takes its own (by its mark), never the other's as a sender.
+    d = Driver(follow_ups=("one",), unique=False)
+    d.backend.errors["create"] = UncertainOutcomeError("the response was lost")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), UncertainOutcomeError)
+    (own,) = d.backend.items
+    older = d.backend.older_duplicate(own)
+    d.poll(1.0)
+    assert d.task_id == own.id and d.run.progress.created_id == own.id
+    assert not d.run.progress.observer
+    d.poll(2.0)  # as after any create: the older one is kept, this run's own set aside
+    assert d.run.state == Retiring(older)
+    assert isinstance(d.step(2.0), Retired)
+    assert d.backend.retired == [own.id] and d.task_id == older.id
+    assert d.run.progress.observer  # the older chat's follow-ups are its creator's to send
+
+
+def test_a_create_lost_on_its_way_watches_the_chat_a_concurrent_apply_made() -> None:
+    # Chats: nothing was made (the connection broke first) and the item's chat is another
+    # apply's. Adopting it as a sender would send its follow-up twice; the run only watches.
+    d = Driver(follow_ups=("one",), unique=False)
+    d.backend.errors["create-before"] = UncertainOutcomeError("the connection broke")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), UncertainOutcomeError)
+    data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
+    other = as_item(Task.from_json(data))
+    d.backend.items.append(other)
+    d.backend.inputs[other.id] = ["Do A"]
+    d.backend.marks[other.id] = False
+    d.poll(1.0)
+    assert d.task_id == other.id and d.run.progress.observer
+    assert "adopted the chat a concurrent apply created" in d.events[-1]
+    d.poll(2.0)  # idle: the run that made it sends, this one reads its logs
+    assert isinstance(d.step(2.0), NotYet) and d.backend.inputs[other.id] == ["Do A"]
+    d.backend.inputs[other.id].append("one")  # sent by the other apply's run
+    d.poll(3.0)
+    assert d.step(3.0) == Sent(1, already_delivered=True)
+    d.poll(4.0)
+    assert d.run.state == Done(Outcome.OK) and d.run.result.follow_ups_sent == 0
+
+
+def test_a_lost_create_with_no_mark_to_tell_is_adopted_as_before() -> None:
+    # A chat without the `tasks/run` label (made by an older release): nothing tells whose
+    # it is, so the run adopts it and sends, each send guarded by the history read before it.
+    d = Driver(follow_ups=("one",), unique=False)
+    d.backend.errors["create-before"] = UncertainOutcomeError("the connection broke")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), UncertainOutcomeError)
+    data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
+    other = as_item(Task.from_json(data))
+    d.backend.items.append(other)
+    d.backend.inputs[other.id] = ["Do A"]
+    d.poll(1.0)
+    assert d.task_id == other.id and not d.run.progress.observer
+    assert d.events[-1].endswith("adopted (created, response lost)")
 
 
 def test_a_lost_race_without_follow_ups_waits_on_the_kept_one_as_the_manifest_asks() -> None:
