@@ -6,13 +6,13 @@ outcome is in doubt goes to Adopting, and the next poll's listing decides in `ad
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from runner import ownership
 from runner.errors import ConflictError, ServerError, UncertainOutcomeError
 from runner.execute import ending, record, send, timeout
+from runner.execute.listing import Listing
 from runner.execute.requests import Created, Op, Reply, create_op
 from runner.execute.results import Outcome
 from runner.execute.state import Adopting, Creating, Doubt, FollowingUp, Step, Watch
@@ -72,13 +72,11 @@ def _settle_version(run: TaskRun, error: BaseException | None) -> None:
     run.backend.settle_create(run.resolved, pinned=_pinned(run), error=error)
 
 
-def adopt(
-    run: TaskRun, state: Adopting, found: Item | None, listed: Iterable[Item], now: float
-) -> None:
-    """What the listing after a create in doubt shows under the item's name decides (`found`,
-    the one kept of the listed items, `listed`, that hold the name)."""
+def adopt(run: TaskRun, state: Adopting, listing: Listing, now: float) -> None:
+    """What the listing after a create in doubt shows under the item's name decides."""
     desired = run.desired
     assert desired is not None
+    found = listing.kept(run.action.owner, run.action.coder_name)
     if found is not None and found.id == run.replaced_id:
         found = None  # the task being replaced, listed once more before it went
     if found is None:
@@ -91,7 +89,9 @@ def adopt(
     ours = ownership.owns(desired.batch, found.name, found.display_name)
     if ours and (found.initial_prompt or "").strip() == desired.prompt.strip():
         if state.doubt is Doubt.LOST and not run.backend.unique_names:
-            _take_after_lost_create(run, found, listed, now)
+            _take_after_lost_create(
+                run, found, listing.own(run.action.owner, run.action.coder_name), now
+            )
             return
         how = (
             "adopted (created, response lost)"
@@ -109,25 +109,15 @@ def adopt(
     )
 
 
-def _take_after_lost_create(run: TaskRun, kept: Item, listed: Iterable[Item], now: float) -> None:
+def _take_after_lost_create(run: TaskRun, kept: Item, own: Item | None, now: float) -> None:
     """Without unique names, the item's kept chat may be a concurrent apply's. The run follows
-    the chat its own create made where one is listed (the next poll keeps the oldest, as after
-    any create: race.py); where none is and the kept one is another command's, the run watches
-    it, and the run that created it sends its follow-ups."""
-    backend = run.backend
-    same = (kept.owner_name.lower(), kept.name.lower())
-    own = next(
-        (
-            i
-            for i in listed
-            if (i.owner_name.lower(), i.name.lower()) == same and backend.made_here(i)
-        ),
-        None,
-    )
+    `own`, the chat its own command made, where one is listed (the next poll keeps the oldest,
+    as after any create: race.py); where none is and the kept one is another command's, the
+    run watches it, and the run that created it sends its follow-ups."""
     if own is not None:
         run.update(replace(run.progress, created_id=own.id))
         take(run, own, "adopted (created, response lost)", now)
-    elif backend.made_here(kept) is False:
+    elif run.backend.made_here(kept) is False:
         run.update(replace(run.progress, observer=True))
         take(run, kept, ADOPTED_FROM_ANOTHER_APPLY, now)
     else:  # no mark says who made it (a chat made before the mark): this run sends, guarded

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from runner import defaults
 from runner.errors import AuthError
 from runner.execute import cleanup, create, delete, ending, race, record, send, timeout, watch
+from runner.execute.listing import Listing
 from runner.execute.requests import Op, Reply, Retry, resume_op, retire_op
 from runner.execute.results import Event, Outcome, TaskResult
 from runner.execute.state import (
@@ -218,21 +219,20 @@ class TaskRun:
         elif isinstance(state, (FollowingUp, Waiting)):
             watch.finish_resume(self, state, error, now)
 
-    def observe(self, listed: dict[str, Item], by_name: dict[str, Item], now: float) -> None:
-        """Take one poll's view: tasks by id and by lower-cased `owner/name`."""
+    def observe(self, listing: Listing, now: float) -> None:
+        """Take one poll's view of the batch's items."""
         state = self.state
         if isinstance(state, Adopting):
-            found = by_name.get(f"{self.action.owner}/{self.action.coder_name}".lower())
-            create.adopt(self, state, found, listed.values(), now)
+            create.adopt(self, state, listing, now)
         elif isinstance(state, (FollowingUp, Waiting)):
-            if state.step in (Step.SETTLE, Step.WAIT) and race.lost_race(self, by_name):
+            if state.step in (Step.SETTLE, Step.WAIT) and race.lost_race(self, listing):
                 return
             confirmed = self.progress.confirmed
             if self.wait_mode() == "none" and isinstance(state, Waiting) and confirmed:
                 # It waited only for a poll to show the chat it created alone (race.py).
                 ending.end(self, Outcome.OK, now)
                 return
-            watch.observe_watched(self, state, listed.get(self.result.task_id or ""), now)
+            watch.observe_watched(self, state, listing.by_id.get(self.result.task_id or ""), now)
 
     def check_deadline(self, now: float) -> None:
         """End the run with a timeout once its wait has run past the task's timeout."""

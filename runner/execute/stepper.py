@@ -10,10 +10,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from typing import TYPE_CHECKING, Any
 
-from runner import ownership
 from runner.errors import ApiError, AuthError, TasksError, TransportError
 from runner.execute.admission import Admission
 from runner.execute.contact import Contact
+from runner.execute.listing import Listing
 from runner.execute.poll_reads import PollReads
 from runner.execute.results import Notice, TaskResult
 from runner.execute.run import TaskRun
@@ -265,12 +265,12 @@ class Engine:
         # run by the lost-contact window, not by each read's own deadline.
         reads = self.poll_reads.within(lambda: self.contact.bound(now))
         listed.update((t.id, t) for t in self.backend.with_capacity_waits(waits, reads))
-        by_name = ownership.by_name(listed.values())
+        listing = Listing.of(listed.values(), self.backend.made_here)
         self.contact.reached()
         for index in watching:
             run = self.runs[index]
             if run.state.step.watches:
-                run.observe(listed, by_name, now)
+                run.observe(listing, now)
             self._touch(index)
 
     def _progress(self, now: float) -> None:

@@ -20,7 +20,6 @@ from typing import Any
 import pytest
 from plan.helpers import ME, task_json
 
-from runner import ownership
 from runner.backends.tasks import TasksBackend, as_item
 from runner.backends.versions import VersionVerdicts
 from runner.coder.errors import ARCHIVE_ACTIVE_MESSAGE, is_archive_of_active_chat
@@ -34,6 +33,7 @@ from runner.errors import (
     UncertainOutcomeError,
 )
 from runner.execute.cleanup import PATIENCE_SECONDS, RETRY_SECONDS, UNFINISHED
+from runner.execute.listing import Listing
 from runner.execute.requests import (
     CleanedUp,
     Created,
@@ -534,10 +534,9 @@ class Driver:
 
     def poll(self, now: float) -> None:
         assert self.run.state.step.watches
-        listed = {t.id: t for t in self.backend.list_items(None, "")}
-        by_name = ownership.by_name(listed.values())
+        listing = Listing.of(self.backend.list_items(None, ""), self.backend.made_here)
         with self._call():
-            self.run.observe(listed, by_name, now)
+            self.run.observe(listing, now)
 
     def deadline(self, now: float) -> None:
         with self._call():
@@ -1236,10 +1235,9 @@ def test_a_lost_create_follows_its_own_chat_beside_an_older_one_then_archives_it
     assert d.run.progress.observer  # the older chat's follow-ups are its creator's to send
 
 
-def test_a_create_lost_on_its_way_watches_the_chat_a_concurrent_apply_made() -> None:
-    # Chats: nothing was made (the connection broke first) and the item's chat is another
-    # apply's. Adopting it as a sender would send its follow-up twice; the run only watches.
-    d = Driver(follow_ups=("one",), unique=False)
+def _lost_on_its_way_beside(d: Driver, *, made_here: bool | None) -> Item:
+    """`d`'s create broke off before the server made anything, and another command's chat of
+    the item (`made_here`: its mark, None without one) is listed; that chat."""
     d.backend.errors["create-before"] = UncertainOutcomeError("the connection broke")
     d.start(0.0)
     assert isinstance(d.step(0.0), UncertainOutcomeError)
@@ -1247,7 +1245,16 @@ def test_a_create_lost_on_its_way_watches_the_chat_a_concurrent_apply_made() -> 
     other = as_item(Task.from_json(data))
     d.backend.items.append(other)
     d.backend.inputs[other.id] = ["Do A"]
-    d.backend.marks[other.id] = False
+    if made_here is not None:
+        d.backend.marks[other.id] = made_here
+    return other
+
+
+def test_a_create_lost_on_its_way_watches_the_chat_a_concurrent_apply_made() -> None:
+    # Chats: nothing was made (the connection broke first) and the item's chat is another
+    # apply's. Adopting it as a sender would send its follow-up twice; the run only watches.
+    d = Driver(follow_ups=("one",), unique=False)
+    other = _lost_on_its_way_beside(d, made_here=False)
     d.poll(1.0)
     assert d.task_id == other.id and d.run.progress.observer
     assert "adopted the chat a concurrent apply created" in d.events[-1]
@@ -1260,17 +1267,63 @@ def test_a_create_lost_on_its_way_watches_the_chat_a_concurrent_apply_made() -> 
     assert d.run.state == Done(Outcome.OK) and d.run.result.follow_ups_sent == 0
 
 
+def _lost_and_not_listed_yet(d: Driver) -> Item:
+    """`d`'s create made its chat but the answer was lost, and the listing after it does not
+    show the chat yet (the server stored it after the list was read); the chat."""
+    d.backend.errors["create"] = UncertainOutcomeError("the response was lost")
+    d.start(0.0)
+    assert isinstance(d.step(0.0), UncertainOutcomeError)
+    (made,) = d.backend.items
+    d.backend.items.remove(made)
+    return made
+
+
+def test_a_lost_create_stored_late_is_kept_and_the_second_create_archived() -> None:
+    # Nothing listed after the lost create, so the run created again; then the first appears,
+    # older. It is this command's own: the run archives its second chat and follows the first
+    # as its sender, not as a watcher of a chat no run would send to.
+    d = Driver(follow_ups=("one",), unique=False)
+    first = _lost_and_not_listed_yet(d)
+    d.poll(1.0)
+    assert d.run.state == Creating()
+    assert isinstance(d.step(1.0), Created)
+    second = d.task_id
+    d.backend.items.insert(0, replace(first, created_at=START - timedelta(hours=1)))
+    d.poll(2.0)
+    assert isinstance(d.run.state, Retiring) and d.run.state.kept.id == first.id
+    assert isinstance(d.step(2.0), Retired)
+    assert d.backend.retired == [second] and d.task_id == first.id
+    assert not d.run.progress.observer and d.run.progress.created_id == first.id
+    assert f"kept the older and archived {second}" in d.events[-1]
+    d.poll(3.0)  # idle: this run sends the follow-up
+    assert d.step(3.0) == Sent(1, already_delivered=False)
+    assert d.backend.inputs[first.id] == ["Do A", "one"]
+
+
+def test_a_lost_create_stored_after_another_applys_chat_is_archived_by_its_watcher() -> None:
+    # The run watches a concurrent apply's chat; its own create's chat shows up later, younger.
+    # Nobody else would archive it (the other run only checks its own), so this run does.
+    d = Driver(follow_ups=("one",), unique=False)
+    own = _lost_and_not_listed_yet(d)
+    other = replace(own, id="0-other", created_at=START - timedelta(hours=1))
+    d.backend.items.append(other)
+    d.backend.inputs[other.id] = ["Do A"]
+    d.backend.marks[other.id] = False
+    d.poll(1.0)
+    assert d.task_id == other.id and d.run.progress.observer
+    d.backend.items.append(own)
+    d.poll(2.0)
+    assert d.run.state == Retiring(other)
+    assert isinstance(d.step(2.0), Retired)
+    assert d.backend.retired == [own.id] and d.task_id == other.id
+    assert d.run.progress.observer and d.backend.inputs[own.id] == ["Do A"]
+
+
 def test_a_lost_create_with_no_mark_to_tell_is_adopted_as_before() -> None:
     # A chat without the `tasks/run` label (made by an older release): nothing tells whose
     # it is, so the run adopts it and sends, each send guarded by the history read before it.
     d = Driver(follow_ups=("one",), unique=False)
-    d.backend.errors["create-before"] = UncertainOutcomeError("the connection broke")
-    d.start(0.0)
-    assert isinstance(d.step(0.0), UncertainOutcomeError)
-    data = task_json(d.want.coder_name, "Do A", display_name=d.want.display_name)
-    other = as_item(Task.from_json(data))
-    d.backend.items.append(other)
-    d.backend.inputs[other.id] = ["Do A"]
+    other = _lost_on_its_way_beside(d, made_here=None)
     d.poll(1.0)
     assert d.task_id == other.id and not d.run.progress.observer
     assert d.events[-1].endswith("adopted (created, response lost)")
