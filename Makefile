@@ -22,8 +22,10 @@ lint: install
 	$(BIN)/ruff check runner tests bench
 	$(BIN)/ruff format --check runner tests bench
 
+# The benchmark scripts run only under `make bench`: type-checking them keeps them in step.
 typecheck: install
 	$(BIN)/mypy --strict runner
+	$(BIN)/mypy bench
 
 unit: install
 	$(BIN)/python -m pytest -n 2

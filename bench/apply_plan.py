@@ -14,9 +14,10 @@ import uuid
 from _proof import Row, emit
 
 from runner import ownership
+from runner.backends.tasks import as_item
 from runner.coder.models import Task, User
 from runner.manifest.model import Batch, DesiredTask
-from runner.observe import Observation, ObservedTask
+from runner.observation import Observation, ObservedTask
 from runner.plan import PlanOptions, make_plan
 
 COUNT = 10_000
@@ -37,7 +38,7 @@ def existing(batch: str, name: str, prompt: str) -> ObservedTask:
             "status": "active",
         }
     )
-    return ObservedTask(task, (prompt, "follow-up"), mark=task.display_name)
+    return ObservedTask(as_item(task), (prompt, "follow-up"))
 
 
 def main() -> int:
