@@ -128,12 +128,17 @@ class _Named(_Dated, Protocol):
 NamedT = TypeVar("NamedT", bound=_Named)
 
 
+def name_key(owner: str, name: str) -> str:
+    """How items are matched by name: lower-cased `owner/name`."""
+    return f"{owner}/{name}".lower()
+
+
 def by_name(items: Iterable[NamedT]) -> dict[str, NamedT]:
-    """`items` by lower-cased `owner/name`; where two share one (applies raced on Chats), the
-    survivor, so every run of every apply follows the same one."""
+    """`items` by `name_key`; where two share one (applies raced on Chats), the survivor, so
+    every run of every apply follows the same one."""
     found: dict[str, NamedT] = {}
     for item in items:
-        key = f"{item.owner_name}/{item.name}".lower()
+        key = name_key(item.owner_name, item.name)
         found[key] = survivor((found.get(key, item), item))
     return found
 

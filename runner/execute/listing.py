@@ -7,11 +7,7 @@ from dataclasses import dataclass, field
 
 from runner import ownership
 from runner.item import Item
-
-
-def name_key(owner: str, name: str) -> str:
-    """How items are matched by name: lower-cased `owner/name`."""
-    return f"{owner}/{name}".lower()
+from runner.ownership import name_key
 
 
 @dataclass(frozen=True)
