@@ -244,6 +244,7 @@ def test_a_create_field_before_its_release_fails_the_request_check(
 )
 def test_reading_an_undeclared_chats_key_fails(
     make_sim: Any,
+    reference: Path,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     version: str,
