@@ -2,7 +2,10 @@
 
 The window (`--lost-contact-after`) bounds the whole outage, not each request: it opens when
 the first failing poll starts, and every later poll's requests, retries included, must end by
-its close (`Backend.no_later_than`), whether the server refuses, resets or never answers.
+its close (`Backend.no_later_than`), whether the server refuses, resets or never answers. A poll
+that starts while the deployment answers gets half the window: its retries (seconds of backoff
+on a refused connection) must not use the whole window, or the run would give up
+without the warning that the first failure promises.
 """
 
 from __future__ import annotations
@@ -44,10 +47,12 @@ class Contact:
         return None if self.failing_since is None else self.failing_since + self.grace
 
     def bound(self, started: float) -> AbstractContextManager[None]:
-        """Around a poll started at `started`: its requests end by the window's close."""
-        opened = started if self.failing_since is None else self.failing_since
-        why = f"the {format_seconds(self.grace)} lost-contact window (--lost-contact-after)"
-        return self.limit(opened + self.grace, why)
+        """Around a poll started at `started`: its requests end by the window's close, or by
+        half the window when no poll is failing yet, so a first failure is reported in time."""
+        window = f"{format_seconds(self.grace)} lost-contact window (--lost-contact-after)"
+        if self.failing_since is None:
+            return self.limit(started + self.grace / 2, f"half the {window}")
+        return self.limit(self.failing_since + self.grace, f"the {window}")
 
     def reached(self) -> None:
         """A poll succeeded: the outage, if any, is over."""

@@ -83,7 +83,8 @@ def test_a_deployment_that_stops_answering_ends_the_run_as_lost_contact(
 ) -> None:
     manifest = tmp_path / "slow.tasks.yaml"
     summary = tmp_path / "summary.md"
-    # A frozen server accepts connections and never answers: the request deadline ends each poll.
+    # A frozen server accepts connections and never answers: a deadline ends each poll (the
+    # request's, or the lost-contact window's).
     args = ["--request-timeout", "1s", "apply", str(manifest), "--yes", *FAST, *reports(tmp_path)]
     if how == "killed":
         manifest.write_text(LONG_WORK)
@@ -103,12 +104,14 @@ def test_a_deployment_that_stops_answering_ends_the_run_as_lost_contact(
         out, err = finish(proc)
     assert proc.returncode == 1, out + err
     assert "Traceback" not in err
-    # The first failed poll is reported at once, naming the error, before the run gives up.
+    # The first failed poll is reported, naming the error, before the run gives up: a poll
+    # that starts while the deployment answers ends by half the window, retries included
+    # (`runner/execute/contact.py`), so the warning comes with half the window left.
     warnings = [line for line in err.splitlines() if "cannot reach the deployment" in line]
     assert warnings and "(1 failed poll(s))" in warnings[0], err
     assert "giving up in" in warnings[0]
-    if how == "frozen":
-        assert "request deadline" in warnings[0], err
+    named = "no complete response" if how == "frozen" else "connection refused"
+    assert named in warnings[0], err
     assert "error: lost contact with the deployment" in err
     assert "3 unknown" in out and "0 timed out" in out, out
     document, junit = read_reports(tmp_path)

@@ -41,18 +41,29 @@ def test_a_poll_that_answers_closes_the_outage() -> None:
     assert watch.failed(REFUSED, started=50.0, now=69.0) is None
 
 
-def test_every_poll_is_bounded_by_the_close_of_the_window() -> None:
-    watch, _ = contact(30.0)
+def test_a_poll_while_the_deployment_answers_gets_half_the_window() -> None:
+    watch, notices = contact(4.0)
     now = time.monotonic()
     with watch.bound(now):
         bound = deadline.outer_bound()
     assert bound is not None
     left, why = bound
-    assert 29.0 < left <= 30.0
-    assert why == "the 30s lost-contact window (--lost-contact-after)"
-    # Once polls fail, later ones get only what is left of the window opened by the first.
+    assert 1.0 < left <= 2.0
+    assert why == "half the 4s lost-contact window (--lost-contact-after)"
+    # Its retries ran into that bound: the failure is still reported, with half the window left.
+    assert watch.failed(REFUSED, started=now, now=now + 2.0) is None
+    assert notices[-1].warning and "giving up in 2s" in notices[-1].text
+
+
+def test_once_polls_fail_each_is_bounded_by_the_close_of_the_window() -> None:
+    watch, _ = contact(30.0)
+    now = time.monotonic()
+    # Polls fail: later ones get only what is left of the window opened by the first.
     watch.failed(REFUSED, started=now - 25.0, now=now)
     with watch.bound(time.monotonic()):
         bound = deadline.outer_bound()
-    assert bound is not None and bound[0] <= 5.0
+    assert bound is not None
+    left, why = bound
+    assert 4.0 < left <= 5.0
+    assert why == "the 30s lost-contact window (--lost-contact-after)"
     assert deadline.outer_bound() is None  # only within the block
