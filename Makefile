@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: install demo test lint typecheck unit bench proof clean
+.PHONY: install demo test lint typecheck unit bench proof soak clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ PROOF_EXAMPLES ?= 50
 proof: install
 	TASKS_PROOF_EXAMPLES=$(PROOF_EXAMPLES) $(BIN)/python -m pytest -p no:xdist -q \
 		tests/e2e/test_proof_stateful.py
+
+# Two applies of one Chats batch at once, at scale and under random faults (bench/soak.py).
+soak: install
+	$(BIN)/python bench/soak.py $(SOAK_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache
