@@ -3,9 +3,8 @@ requests until it closes (`runner/execute/contact.py`). Pure: instants are given
 
 from __future__ import annotations
 
-import time
+from contextlib import AbstractContextManager, nullcontext
 
-from runner.coder import deadline
 from runner.errors import LostContactError, TransportError
 from runner.execute.contact import Contact
 from runner.execute.results import Notice
@@ -13,9 +12,25 @@ from runner.execute.results import Notice
 REFUSED = TransportError("cannot reach http://coder: connection refused")
 
 
+class Bounds(list[tuple[float, str]]):
+    """Each bound a poll was given: the instant its requests must end by, and why."""
+
+    def __call__(self, instant: float, why: str) -> AbstractContextManager[None]:
+        self.append((instant, why))
+        return nullcontext()
+
+
 def contact(grace: float) -> tuple[Contact, list[Notice]]:
     notices: list[Notice] = []
-    return Contact(grace, notices.append, deadline.no_later_than), notices
+    return Contact(grace, notices.append, Bounds()), notices
+
+
+def bound_of(watch: Contact, started: float) -> tuple[float, str]:
+    """The bound `watch` gives a poll started at `started`."""
+    with watch.bound(started):
+        pass
+    assert isinstance(watch.limit, Bounds)
+    return watch.limit[-1]
 
 
 def test_the_window_opens_when_the_first_failing_poll_started() -> None:
@@ -43,27 +58,17 @@ def test_a_poll_that_answers_closes_the_outage() -> None:
 
 def test_a_poll_while_the_deployment_answers_gets_half_the_window() -> None:
     watch, notices = contact(4.0)
-    now = time.monotonic()
-    with watch.bound(now):
-        bound = deadline.outer_bound()
-    assert bound is not None
-    left, why = bound
-    assert 1.0 < left <= 2.0
-    assert why == "half the 4s lost-contact window (--lost-contact-after)"
+    assert bound_of(watch, 100.0) == (
+        102.0,
+        "half the 4s lost-contact window (--lost-contact-after)",
+    )
     # Its retries ran into that bound: the failure is still reported, with half the window left.
-    assert watch.failed(REFUSED, started=now, now=now + 2.0) is None
+    assert watch.failed(REFUSED, started=100.0, now=102.0) is None
     assert notices[-1].warning and "giving up in 2s" in notices[-1].text
 
 
 def test_once_polls_fail_each_is_bounded_by_the_close_of_the_window() -> None:
     watch, _ = contact(30.0)
-    now = time.monotonic()
     # Polls fail: later ones get only what is left of the window opened by the first.
-    watch.failed(REFUSED, started=now - 25.0, now=now)
-    with watch.bound(time.monotonic()):
-        bound = deadline.outer_bound()
-    assert bound is not None
-    left, why = bound
-    assert 4.0 < left <= 5.0
-    assert why == "the 30s lost-contact window (--lost-contact-after)"
-    assert deadline.outer_bound() is None  # only within the block
+    watch.failed(REFUSED, started=75.0, now=100.0)
+    assert bound_of(watch, 100.5) == (105.0, "the 30s lost-contact window (--lost-contact-after)")
