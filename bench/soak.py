@@ -30,6 +30,7 @@ from pathlib import Path
 
 from _proof import clean_env, tasks_argv
 
+from runner.ownership import BATCH_LABEL, ITEM_LABEL
 from runner.sim.chats.record import ChatRecord
 from runner.sim.server import SimServer
 
@@ -85,7 +86,7 @@ def user_texts(chat: ChatRecord) -> list[str]:
 
 def chats_of(sim: SimServer, batch: str) -> list[ChatRecord]:
     with sim.chats.lock:
-        return [chat for chat in sim.chats.chats if chat.labels.get("tasks/batch") == batch]
+        return [chat for chat in sim.chats.chats if chat.labels.get(BATCH_LABEL) == batch]
 
 
 def apply(sim: SimServer, path: Path, copies: int, parallelism: int) -> list[str]:
@@ -112,7 +113,7 @@ def broken_items(sim: SimServer, items: int) -> list[str]:
     live: dict[str, list[ChatRecord]] = collections.defaultdict(list)
     for chat in chats_of(sim, BATCH):
         if not chat.archived:
-            live[chat.labels["tasks/item"]].append(chat)
+            live[chat.labels[ITEM_LABEL]].append(chat)
     broken = []
     for n in range(1, items + 1):
         chats = live.get(f"job-{n}", [])
